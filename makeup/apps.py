@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MakeupConfig(AppConfig):
+    name = "makeup"
+    verbose_name = "Make-up sessions (core)"

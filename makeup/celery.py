@@ -1,0 +1,46 @@
+"""The Celery app. Tasks are found in each app's ``tasks.py``.
+
+Tasks take ids, never model instances, and re-enter the company scope themselves
+(:class:`CompanyTask`). Services send them with ``transaction.on_commit`` so a task never
+sees data that was rolled back.
+"""
+
+import os
+
+from celery import Celery, Task
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "makeup.settings")
+
+app = Celery("makeup")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+class CompanyTask(Task):
+    """Base class for tasks that work inside one company.
+
+    The first argument (or the ``company_id`` keyword) is the company's id; the task body
+    runs inside ``scope(company=…)`` and receives the company instance instead of the id.
+    A company deleted meanwhile makes the task a no-op.
+    """
+
+    abstract = True
+    acks_late = True
+    autoretry_for = (ConnectionError, TimeoutError)
+    retry_backoff = True
+    retry_kwargs = {"max_retries": 5}
+
+    def __call__(self, *args, **kwargs):
+        from django_scopes import scope
+
+        from makeup.models import Company
+
+        if "company_id" in kwargs:
+            company_id = kwargs.pop("company_id")
+        else:
+            company_id, *args = args
+        company = Company.objects.filter(pk=company_id).select_related("settings").first()
+        if company is None:
+            return None
+        with scope(company=company):
+            return super().__call__(company, *args, **kwargs)

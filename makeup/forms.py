@@ -1,0 +1,77 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.exceptions import ValidationError
+from django.template import loader
+from django.utils.translation import gettext_lazy as _
+
+from .models import Company, CompanySettings
+
+
+class EmailAuthenticationForm(AuthenticationForm):
+    """Log in by e-mail; a parent who has not confirmed their address is told so."""
+
+    username = forms.EmailField(
+        label=_("E-mail"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "That e-mail and password don't match an account. Check both and try again."
+        ),
+        "unconfirmed": _(
+            "Please confirm your e-mail address first: follow the link we e-mailed "
+            "you. No e-mail? Ask for a new link below."
+        ),
+    }
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if user.email_confirmed_at is None:
+            raise ValidationError(self.error_messages["unconfirmed"], code="unconfirmed")
+
+
+class QueuedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, with the e-mail sent by a Celery task after the request."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ) -> None:
+        from django.db import transaction
+
+        from .tasks import send_rendered_email
+
+        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+        body = loader.render_to_string(email_template_name, context)
+        html = (
+            loader.render_to_string(html_email_template_name, context)
+            if html_email_template_name
+            else None
+        )
+        transaction.on_commit(lambda: send_rendered_email.delay(subject, body, html, [to_email]))
+
+
+class CompanyDetailsForm(forms.ModelForm):
+    class Meta:
+        model = Company
+        fields = ["name", "timezone", "currency", "language", "address", "contact_email"]
+        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+
+
+class CompanySettingsForm(forms.ModelForm):
+    class Meta:
+        model = CompanySettings
+        fields = [
+            "makeup_extra_capacity",
+            "makeup_lead_days",
+            "balance_gate_enabled",
+            "balance_gate_days",
+            "portal_payments_enabled",
+            "expiry_reminder_days",
+        ]

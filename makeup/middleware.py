@@ -1,0 +1,50 @@
+"""Enter the company scope for each request (django-scopes)."""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+from django_scopes import scope
+
+from .models import Company
+from .tenancy import current_membership, memberships_for_user
+
+
+class TenancyMiddleware:
+    """Find the request's company and run the rest of the request inside its scope.
+
+    - ``/manage/…`` (namespace ``manage``): the logged-in user's current company, chosen
+      with the switcher among their memberships.
+    - ``/portal/<company_slug>/…`` (namespace ``portal``): the company of the slug.
+    - anything else: no scope; a tenant query there raises ``ScopeError``.
+
+    Sets ``request.company``, ``request.membership`` (staff only) and
+    ``request.memberships`` (for the switcher). Template rendering happens inside the
+    scope too, since Django renders a response before returning it through middleware.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.company = None
+        request.membership = None
+        request.memberships = []
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            match = None
+        if match is not None and "manage" in match.namespaces:
+            request.memberships = memberships_for_user(request.user)
+            request.membership = current_membership(request, request.memberships)
+            if request.membership is not None:
+                request.company = request.membership.company
+        elif match is not None and "portal" in match.namespaces:
+            slug = match.kwargs.get("company_slug")
+            if slug:
+                request.company = (
+                    Company.objects.filter(slug=slug).select_related("settings").first()
+                )
+        if request.company is None:
+            # Never scope(company=None): django-scopes would read that as "all companies".
+            return self.get_response(request)
+        with scope(company=request.company):
+            return self.get_response(request)

@@ -1,0 +1,261 @@
+"""Core models: users, companies (the tenants), memberships and company settings."""
+
+import zoneinfo
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+CURRENCY_CHOICES = [
+    ("AUD", "AUD — Australian dollar"),
+    ("CAD", "CAD — Canadian dollar"),
+    ("CHF", "CHF — Swiss franc"),
+    ("CZK", "CZK — Czech koruna"),
+    ("EUR", "EUR — Euro"),
+    ("GBP", "GBP — Pound sterling"),
+    ("HUF", "HUF — Hungarian forint"),
+    ("NZD", "NZD — New Zealand dollar"),
+    ("PLN", "PLN — Polish złoty"),
+    ("USD", "USD — US dollar"),
+]
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str) -> "User":
+        # Log in by e-mail, whatever its case.
+        return self.get(email__iexact=username)
+
+    def _create(self, email: str, password: str | None, **extra) -> "User":
+        if not email:
+            raise ValueError("A user needs an e-mail address.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("email_confirmed_at", timezone.now())
+        return self._create(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in: staff of one or more companies, a parent, or both."""
+
+    email = models.EmailField(_("e-mail address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text=_("May log in to the Django admin site (operators only).")
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+    email_confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Set when the user follows the confirmation link.")
+    )
+    language = models.CharField(max_length=10, blank=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.full_name.split(" ")[0] if self.full_name else "") or self.email
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+
+class Company(models.Model):
+    """A tenant: one business, or one branch of a franchise (its own legal entity)."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=60,
+        unique=True,
+        help_text=_("Used in the portal address: /portal/<slug>/. Lowercase letters, digits, -."),
+    )
+    timezone = models.CharField(
+        max_length=64,
+        choices=TIMEZONE_CHOICES,
+        default="UTC",
+        help_text=_("Lesson times, cut-offs and expiries are shown and computed in this zone."),
+    )
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="AUD")
+    language = models.CharField(
+        max_length=10,
+        choices=[("en", "English"), ("cs", "Čeština")],
+        default="en",
+        help_text=_("Language of e-mails to parents unless a parent chose their own."),
+    )
+    address = models.TextField(blank=True, help_text=_("Shown to parents and partner branches."))
+    contact_email = models.EmailField(blank=True, help_text=_("Where parents can write to you."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    STAFF = "staff", _("Staff")
+
+
+ROLE_RANK = {Role.STAFF: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class Membership(models.Model):
+    """A user's role in a company (TEN-2).
+
+    Not scoped by django-scopes on purpose: memberships are what *decide* the scope of a
+    request (the tenancy middleware reads them before any scope exists). Every query on
+    it filters by user or company explicitly.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "company"], name="membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.company} ({self.get_role_display()})"
+
+    def has_role(self, minimum: str) -> bool:
+        """Owner ⊇ admin ⊇ staff."""
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(minimum)]
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+    @property
+    def is_admin(self) -> bool:
+        return self.has_role(Role.ADMIN)
+
+
+class CompanySettings(models.Model):
+    """Company-wide make-up settings, one row per company, edited on Settings."""
+
+    company = models.OneToOneField(
+        Company, on_delete=models.CASCADE, primary_key=True, related_name="settings"
+    )
+    makeup_extra_capacity = models.PositiveSmallIntegerField(
+        _("extra capacity for make-ups"),
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_(
+            "Places per session that only make-up bookings may use, on top of the class "
+            "capacity (MKP-7). A class can add its own number to this one, or replace it."
+        ),
+    )
+    makeup_lead_days = models.PositiveSmallIntegerField(
+        _("make-up lead days"),
+        default=4,
+        validators=[MaxValueValidator(365)],
+        help_text=_(
+            "A class is offered for make-ups only from this many days before its start date, "
+            "so make-ups don't take places meant for full-paying enrolments (the 4-day rule, "
+            "MKP-5). Staff may override it with a reason."
+        ),
+    )
+    balance_gate_enabled = models.BooleanField(
+        _("limit make-up booking by outstanding balance"),
+        default=False,
+        help_text=_(
+            "When on and a number of days is set, the portal refuses a make-up while the "
+            "family's charges of those days exceed their payments (BAL-2, BAL-3). Staff can "
+            "still book."
+        ),
+    )
+    balance_gate_days = models.PositiveSmallIntegerField(
+        _("balance period (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text=_(
+            "How many days back the balance check looks. The check is active only with the "
+            "switch on and this set; either alone does nothing."
+        ),
+    )
+    portal_payments_enabled = models.BooleanField(
+        _("take payments in the portal"),
+        default=False,
+        help_text=_("A parent blocked by the balance check is taken to a payment page (BAL-5)."),
+    )
+    expiry_reminder_days = models.PositiveSmallIntegerField(
+        _("expiry reminder (days before)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Parents are e-mailed this many days before an unused credit expires (CRD-5)."),
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        verbose_name_plural = "company settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(balance_gate_days__isnull=True)
+                | models.Q(balance_gate_days__gte=1),
+                name="settings_balance_days_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expiry_reminder_days__gte=1), name="settings_reminder_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Settings of {self.company}"
+
+    @property
+    def balance_gate_active(self) -> bool:
+        """BAL-2: the switch and the days together, never either alone."""
+        return bool(self.balance_gate_enabled and self.balance_gate_days)

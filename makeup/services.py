@@ -1,0 +1,139 @@
+"""Writes for users, companies, memberships and company settings."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .errors import DomainError
+from .models import Company, CompanySettings, Membership, Role, User
+from .tokens import read_email_confirmation_token
+
+
+def user_create(
+    *, email: str, password: str | None, full_name: str = "", confirmed: bool = False
+) -> User:
+    """Create a login. ``confirmed`` skips e-mail confirmation (staff created by an owner,
+    demo data); parents who sign up confirm through the e-mailed link."""
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise DomainError("An account with this e-mail address already exists.", code="exists")
+    return User.objects.create_user(
+        email=email,
+        password=password,
+        full_name=full_name.strip(),
+        email_confirmed_at=timezone.now() if confirmed else None,
+    )
+
+
+def user_confirm_email(*, token: str) -> User:
+    """Confirm the address in a sign-up link. A second use of the same link is refused,
+    so a forwarded old link never logs anybody in."""
+    parsed = read_email_confirmation_token(token)
+    if parsed is None:
+        raise DomainError("This confirmation link is invalid or has expired.", code="invalid")
+    user_id, email = parsed
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None or user.email != email:
+            raise DomainError("This confirmation link is invalid or has expired.", code="invalid")
+        if user.email_confirmed_at is not None:
+            raise DomainError(
+                "This e-mail address is already confirmed: please log in.", code="already"
+            )
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+    return user
+
+
+def user_request_confirmation(*, user: User, company: Company) -> None:
+    """Send (again) the confirmation link for ``user``, branded for ``company``."""
+    from .tasks import send_email_confirmation
+
+    if user.email_confirmed_at is None:
+        transaction.on_commit(lambda: send_email_confirmation.delay(company.pk, user.pk))
+
+
+@transaction.atomic
+def company_create(
+    *,
+    name: str,
+    slug: str,
+    timezone: str = "UTC",
+    currency: str = "AUD",
+    address: str = "",
+    contact_email: str = "",
+    owner: User | None = None,
+) -> Company:
+    """A new tenant with its settings row and, if given, its owner."""
+    if Company.objects.filter(slug=slug).exists():
+        raise DomainError(f"The address /portal/{slug}/ is taken.", code="slug_taken")
+    company = Company.objects.create(
+        name=name,
+        slug=slug,
+        timezone=timezone,
+        currency=currency,
+        address=address,
+        contact_email=contact_email,
+    )
+    CompanySettings.objects.create(company=company)
+    if owner is not None:
+        Membership.objects.create(user=owner, company=company, role=Role.OWNER)
+    return company
+
+
+@transaction.atomic
+def membership_set(*, company: Company, user: User, role: str) -> Membership:
+    """Give ``user`` the ``role`` in ``company`` (create or change). TEN-2: a company keeps
+    at least one owner."""
+    if role not in Role.values:
+        raise DomainError("Unknown role.")
+    membership = Membership.objects.select_for_update().filter(company=company, user=user).first()
+    if membership is None:
+        return Membership.objects.create(company=company, user=user, role=role)
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        owners = Membership.objects.filter(company=company, role=Role.OWNER).count()
+        if owners <= 1:
+            raise DomainError("A company needs at least one owner.", code="last_owner")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+_SETTINGS_FIELDS = {
+    "makeup_extra_capacity",
+    "makeup_lead_days",
+    "balance_gate_enabled",
+    "balance_gate_days",
+    "portal_payments_enabled",
+    "expiry_reminder_days",
+}
+
+
+@transaction.atomic
+def company_settings_update(*, company: Company, **values) -> CompanySettings:
+    """Change company settings; unknown fields are refused rather than ignored."""
+    unknown = set(values) - _SETTINGS_FIELDS
+    if unknown:
+        raise DomainError(f"Unknown settings: {', '.join(sorted(unknown))}.")
+    settings_row = CompanySettings.objects.select_for_update().get(company=company)
+    for field, value in values.items():
+        setattr(settings_row, field, value)
+    settings_row.full_clean()
+    settings_row.save()
+    return settings_row
+
+
+_COMPANY_FIELDS = {"name", "timezone", "currency", "language", "address", "contact_email"}
+
+
+@transaction.atomic
+def company_update(*, company: Company, **values) -> Company:
+    """Change a company's details (not its slug: portal links and e-mails use it)."""
+    unknown = set(values) - _COMPANY_FIELDS
+    if unknown:
+        raise DomainError(f"Unknown company fields: {', '.join(sorted(unknown))}.")
+    company = Company.objects.select_for_update().get(pk=company.pk)
+    for field, value in values.items():
+        setattr(company, field, value)
+    company.full_clean()
+    company.save()
+    return company

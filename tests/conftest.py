@@ -1,0 +1,136 @@
+"""Shared fixtures: two companies with an owner, an admin and a staff member each, a parent
+of company A, and Celery in eager mode (a real worker runs only in ``redis`` tests).
+
+Markers: ``postgres`` and ``redis`` tests need those services; without them they are skipped
+on a laptop, and with ``CI=true`` any skipped test fails the run.
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_scopes import scopes_disabled
+
+from makeup.celery import app as celery_app
+from makeup.models import Company, Role, User
+
+from .factories import CompanyFactory, GuardianFactory, MembershipFactory
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _database_label() -> str:
+    db = settings.DATABASES["default"]
+    engine = db["ENGINE"].rsplit(".", 1)[-1]
+    where = db.get("HOST") or db["NAME"]
+    return f"{engine} ({where})"
+
+
+def pytest_report_header(config):
+    broker = settings.CELERY_BROKER_URL.split("@")[-1]
+    return [
+        f"database: {_database_label()}",
+        f"celery broker: {broker}",
+        f"chromium: {'yes' if os.path.exists(CHROMIUM) else 'missing'}",
+    ]
+
+
+def pytest_collection_modifyitems(config, items):
+    is_postgres = connection.vendor == "postgresql"
+    has_redis = bool(settings.REDIS_URL)
+    has_chromium = os.path.exists(CHROMIUM)
+    for item in items:
+        if "postgres" in item.keywords and not is_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL)"))
+        if "e2e" in item.keywords and not has_chromium:
+            item.add_marker(pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("CI", "").lower() not in {"1", "true", "yes"}:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(f"CI: {skipped} test(s) skipped; in CI a skip is a failure.", red=True)
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"database used: {_database_label()}")
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager():
+    """Tasks run inline (pytest-django's ``settings`` fixture does not reach Celery's
+    loaded config, so set it on the app)."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_axes_by_default(settings, request):
+    """Login rate limiting is tested on its own; other tests log in freely."""
+    if "axes" not in request.keywords:
+        settings.AXES_ENABLED = False
+
+
+@dataclass
+class World:
+    company_a: Company
+    company_b: Company
+    owner_a: User
+    admin_a: User
+    staff_a: User
+    parent_a: User
+    owner_b: User
+    staff_b: User
+
+
+@pytest.fixture
+def world(db) -> World:
+    a = CompanyFactory(name="Alpha Swim", slug="alpha")
+    b = CompanyFactory(name="Beta Swim", slug="beta")
+    people = {}
+    for key, company, role in [
+        ("owner_a", a, Role.OWNER),
+        ("admin_a", a, Role.ADMIN),
+        ("staff_a", a, Role.STAFF),
+        ("owner_b", b, Role.OWNER),
+        ("staff_b", b, Role.STAFF),
+    ]:
+        people[key] = MembershipFactory(
+            company=company, role=role, user__email=f"{key.replace('_', '.')}@example.com"
+        ).user
+    people["parent_a"] = GuardianFactory(
+        family__company=a, family__name="Parker", user__email="parent.a@example.com"
+    ).user
+    return World(company_a=a, company_b=b, **people)
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` logs the test client in as ``user``."""
+
+    def _login(user: User):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def no_scope():
+    with scopes_disabled():
+        yield

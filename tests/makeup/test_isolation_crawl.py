@@ -1,0 +1,83 @@
+"""TEN-1: staff of company B get 404 for company A's objects on every back-office URL.
+
+The crawl walks Django's URL resolver, so every ``/manage/`` URL added later is covered
+without touching this file — except that a URL with an object id the crawl does not know how
+to fill makes it fail: add a filler to ``FILLERS`` for the new kwarg.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+
+@dataclass
+class Route:
+    name: str
+    kwargs: tuple[str, ...]
+
+
+def _walk(patterns, namespace: str | None, converters: tuple[str, ...]) -> Iterator[Route]:
+    for entry in patterns:
+        keys = converters + tuple(entry.pattern.converters)
+        if isinstance(entry, URLResolver):
+            ns = entry.namespace or namespace
+            if namespace and entry.namespace:
+                ns = f"{namespace}:{entry.namespace}"
+            yield from _walk(entry.url_patterns, ns, keys)
+        elif isinstance(entry, URLPattern) and entry.name:
+            full = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield Route(full, keys)
+
+
+def manage_routes() -> list[Route]:
+    return [r for r in _walk(get_resolver().url_patterns, None, ()) if r.name.startswith("manage:")]
+
+
+# kwarg name -> function(world, company) giving an id of one of ``company``'s objects.
+# ``world`` is the test's fixture; the filler may create rows for ``company``.
+FILLERS: dict[str, Callable] = {
+    "company_id": lambda world, company: company.pk,
+}
+
+
+def _fill(route: Route, world, company) -> dict:
+    return {key: FILLERS[key](world, company) for key in route.kwargs}
+
+
+def test_ten_1_every_manage_url_with_an_id_has_a_filler():
+    routes = manage_routes()
+    assert routes, "the resolver walk found no back-office URL"
+    unknown = {(r.name, k) for r in routes for k in r.kwargs if k not in FILLERS}
+    assert not unknown, (
+        "Back-office URLs take ids the isolation crawl cannot fill; add them to FILLERS in "
+        f"tests/makeup/test_isolation_crawl.py: {sorted(unknown)}"
+    )
+
+
+@pytest.mark.django_db
+def test_ten_1_other_companys_ids_answer_404_on_every_manage_url(world, login):
+    client = login(world.owner_b)  # the highest role, so only tenancy can refuse
+    routes = [r for r in manage_routes() if r.kwargs]
+    assert routes, "no back-office URL with an id found"
+    checked = []
+    for route in routes:
+        foreign = reverse(route.name, kwargs=_fill(route, world, world.company_a))
+        own = reverse(route.name, kwargs=_fill(route, world, world.company_b))
+        for method in ("get", "post"):
+            response = getattr(client, method)(foreign)
+            assert response.status_code in (404, 405), (
+                f"{method.upper()} {foreign} ({route.name}) answered {response.status_code} to "
+                "another company's owner"
+            )
+        statuses = {getattr(client, m)(foreign).status_code for m in ("get", "post")}
+        assert 404 in statuses, f"{foreign} never answered 404"
+        # The same URL with the company's own object is found: the 404 above is tenancy,
+        # not a filler that builds a broken URL.
+        own_statuses = {getattr(client, m)(own).status_code for m in ("get",)}
+        if own_statuses == {405}:
+            own_statuses = {client.post(own).status_code}
+        assert own_statuses.isdisjoint({404, 500}), f"{own} ({route.name}): {own_statuses}"
+        checked.append(route.name)
+    assert "manage:switch_company" in checked
