@@ -205,7 +205,8 @@ if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
         "timeout": env.int("EMAIL_TIMEOUT", default=10),
     }
 elif _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
-    _email_options = {"file_path": _email["EMAIL_FILE_PATH"]}
+    # filemail:///var/mail/makeup means the absolute path /var/mail/makeup.
+    _email_options = {"file_path": "/" + _email["EMAIL_FILE_PATH"].lstrip("/")}
 MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Make-up sessions <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
