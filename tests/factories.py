@@ -31,6 +31,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 class CompanyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Company
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Swim School {n}")
     slug = factory.Sequence(lambda n: f"school-{n}")
