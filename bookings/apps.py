@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class BookingsConfig(AppConfig):
     name = "bookings"
+
+    def ready(self) -> None:
+        from programmes.sessions import register_protecting_relation
+
+        # A session with attendance rows is never removed by schedule regeneration.
+        register_protecting_relation("attendances")

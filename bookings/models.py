@@ -78,3 +78,144 @@ class Student(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class Enrolment(models.Model):
+    """A student's regular place in a class (the "subscription"). Credits are earned on it.
+
+    The student is expected at the class's sessions from ``start_date`` on, and no longer at
+    those on or after ``withdrawn_from``.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrolments")
+    klass = models.ForeignKey(
+        "programmes.Class", on_delete=models.PROTECT, related_name="enrolments"
+    )
+    start_date = models.DateField()
+    withdrawn_from = models.DateField(
+        null=True, blank=True, help_text=_("Sessions on or after this day are no longer theirs.")
+    )
+    agreed_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Per-session price agreed with this family, instead of the class's."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["start_date", "pk"]
+        indexes = [models.Index(fields=["klass", "start_date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_from__isnull=True)
+                | models.Q(withdrawn_from__gte=models.F("start_date")),
+                name="enrolment_withdrawn_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(agreed_price__isnull=True) | models.Q(agreed_price__gte=0),
+                name="enrolment_price_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} in {self.klass}"
+
+    def is_active_on(self, day) -> bool:
+        return self.start_date <= day and (self.withdrawn_from is None or day < self.withdrawn_from)
+
+
+class AttendanceState(models.TextChoices):
+    """ATT-1."""
+
+    EXPECTED = "expected", _("Expected")
+    PRESENT = "present", _("Present")
+    CANCELLED = "cancelled", _("Cancelled (on time)")
+    LATE_CANCELLED = "late_cancelled", _("Cancelled late")
+    NO_SHOW = "no_show", _("Did not attend")
+    STAFF_CANCELLED = "staff_cancelled", _("Cancelled by us")
+
+
+CLIENT_CANCELLED_STATES = {AttendanceState.CANCELLED, AttendanceState.LATE_CANCELLED}
+
+
+class Attendance(models.Model):
+    """The state of one enrolment at one session (ATT-1). A missing row means ``expected``:
+    rows are written on the first change, so generating sessions costs no attendance rows."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="attendances")
+    session = models.ForeignKey(
+        "programmes.Session", on_delete=models.PROTECT, related_name="attendances"
+    )
+    state = models.CharField(
+        max_length=20, choices=AttendanceState.choices, default=AttendanceState.EXPECTED
+    )
+    cancelled_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the client told us (ATT-3).")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "session"], name="attendance_unique"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=AttendanceState.values), name="attendance_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state__in=list(CLIENT_CANCELLED_STATES))
+                | models.Q(cancelled_at__isnull=False),
+                name="attendance_client_cancel_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} @ {self.session_id}: {self.state}"
+
+
+class AttendanceChange(models.Model):
+    """ATT-6: every change of state, who made it, when, from and to. Append-only."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        PORTAL = "portal", _("Portal")
+        SESSION_CANCEL = "session_cancel", _("Session cancelled")
+        SYSTEM = "system", _("System")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    attendance = models.ForeignKey(Attendance, on_delete=models.CASCADE, related_name="changes")
+    from_state = models.CharField(max_length=20, choices=AttendanceState.choices)
+    to_state = models.CharField(max_length=20, choices=AttendanceState.choices)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.STAFF)
+    note = models.CharField(max_length=200, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}"

@@ -4,7 +4,7 @@ from django_scopes import scopes_disabled
 
 from makeup.models import Company
 
-from .models import Guardian
+from ..models import Guardian
 
 
 def guardian_for_user(*, company: Company, user) -> Guardian | None:

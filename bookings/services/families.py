@@ -6,7 +6,7 @@ from makeup.errors import DomainError
 from makeup.models import Company, User
 from makeup.services import user_create, user_request_confirmation
 
-from .models import Family, Guardian
+from ..models import Family, Guardian
 
 
 def _family_name_for(full_name: str, email: str) -> str:

@@ -1,0 +1,37 @@
+"""Extension points for higher apps (credits, and later packages and charges).
+
+Dependencies point one way (bookings never imports credits), so credits registers its
+functions here when Django starts (``CreditsConfig.ready``).
+"""
+
+from collections.abc import Callable
+from datetime import datetime
+
+from django.core.exceptions import ImproperlyConfigured
+
+_classifier: Callable[..., bool] | None = None
+_attendance_listeners: list[Callable] = []
+
+
+def register_cancellation_classifier(fn: Callable[..., bool]) -> None:
+    """``fn(*, session, cancelled_at) -> bool``: is a client cancellation on time (POL-1)?"""
+    global _classifier
+    _classifier = fn
+
+
+def classify_client_cancellation(*, session, cancelled_at: datetime) -> bool:
+    if _classifier is None:
+        raise ImproperlyConfigured("No cancellation classifier registered (is credits installed?)")
+    return _classifier(session=session, cancelled_at=cancelled_at)
+
+
+def register_attendance_listener(fn: Callable) -> None:
+    """``fn(*, attendance, previous_state, actor)`` runs inside the transaction of every
+    attendance change (the credit decision, package deduction, charges)."""
+    if fn not in _attendance_listeners:
+        _attendance_listeners.append(fn)
+
+
+def attendance_changed(*, attendance, previous_state: str, actor) -> None:
+    for fn in _attendance_listeners:
+        fn(attendance=attendance, previous_state=previous_state, actor=actor)

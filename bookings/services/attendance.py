@@ -1,0 +1,149 @@
+"""Attendance: one service for every change of state (ATT-1…ATT-7)."""
+
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from makeup.errors import DomainError
+from programmes.models import Session
+
+from .. import hooks
+from ..models import (
+    CLIENT_CANCELLED_STATES,
+    Attendance,
+    AttendanceChange,
+    AttendanceState,
+    Enrolment,
+)
+from ..selectors.attendance import expected_enrolments
+
+# A client cancellation stamped a little ahead of the server clock is still "now".
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def _locked_attendance(*, enrolment: Enrolment, session: Session) -> Attendance:
+    attendance = (
+        Attendance.objects.select_for_update().filter(enrolment=enrolment, session=session).first()
+    )
+    if attendance is not None:
+        return attendance
+    try:
+        with transaction.atomic():
+            Attendance.objects.create(
+                company_id=session.company_id, enrolment=enrolment, session=session
+            )
+    except IntegrityError:
+        pass  # created meanwhile by a concurrent change: lock that one
+    return Attendance.objects.select_for_update().get(enrolment=enrolment, session=session)
+
+
+@transaction.atomic
+def attendance_set_state(
+    *,
+    enrolment: Enrolment,
+    session: Session,
+    state: str,
+    actor=None,
+    cancelled_at: datetime | None = None,
+    source: str = AttendanceChange.Source.STAFF,
+    note: str = "",
+    now: datetime | None = None,
+) -> Attendance:
+    """Set a student's state for a session, keep the change in the history (ATT-6) and let the
+    credit decision and package/charge rules react (hooks), all in one transaction.
+
+    A client cancellation (``cancelled`` or ``late_cancelled`` asked for alike) records when
+    the client cancelled — ``cancelled_at``, default now (ATT-3) — and whether it was on time
+    is decided by the programme's policy, never by the caller (ATT-4). Setting the same state
+    again changes nothing. Corrections are allowed from any state to any other (ATT-5).
+    """
+    now = now or timezone.now()
+    if state not in AttendanceState.values:
+        raise DomainError(f"Unknown attendance state {state!r}.")
+    if enrolment.company_id != session.company_id or enrolment.klass_id != session.klass_id:
+        raise DomainError("That student is not in this class.")
+    if not enrolment.is_active_on(session.local_date):
+        raise DomainError(f"{enrolment.student} is not enrolled on {session.local_date:%-d %b %Y}.")
+
+    if state in CLIENT_CANCELLED_STATES:
+        cancelled_at = cancelled_at or now
+        if cancelled_at > now + CLOCK_SKEW:
+            raise DomainError("The cancellation time can't be in the future.")
+        on_time = hooks.classify_client_cancellation(session=session, cancelled_at=cancelled_at)
+        state = AttendanceState.CANCELLED if on_time else AttendanceState.LATE_CANCELLED
+    else:
+        cancelled_at = None
+
+    attendance = _locked_attendance(enrolment=enrolment, session=session)
+    if attendance.state == state and attendance.cancelled_at == cancelled_at:
+        return attendance
+    previous = attendance.state
+    attendance.state = state
+    attendance.cancelled_at = cancelled_at
+    attendance.save(update_fields=["state", "cancelled_at", "updated_at"])
+    AttendanceChange.objects.create(
+        company_id=attendance.company_id,
+        attendance=attendance,
+        from_state=previous,
+        to_state=state,
+        cancelled_at=cancelled_at,
+        changed_by=actor,
+        source=source,
+        note=note,
+    )
+    hooks.attendance_changed(attendance=attendance, previous_state=previous, actor=actor)
+    return attendance
+
+
+def _expected_now(session: Session) -> list[Enrolment]:
+    """Enrolments of the session whose state is (still) expected."""
+    rows = expected_enrolments(session)
+    states = dict(Attendance.objects.filter(session=session).values_list("enrolment_id", "state"))
+    return [
+        e for e in rows if states.get(e.pk, AttendanceState.EXPECTED) == AttendanceState.EXPECTED
+    ]
+
+
+@transaction.atomic
+def attendance_mark_all_present(*, session: Session, actor=None) -> int:
+    """ "All present": every student still expected becomes present; others keep their state."""
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if session.cancelled_at is not None:
+        raise DomainError("This session is cancelled.")
+    enrolments = _expected_now(session)
+    for enrolment in enrolments:
+        attendance_set_state(
+            enrolment=enrolment, session=session, state=AttendanceState.PRESENT, actor=actor
+        )
+    return len(enrolments)
+
+
+@transaction.atomic
+def session_cancel(
+    *, session: Session, reason: str, actor=None, now: datetime | None = None
+) -> int:
+    """ATT-7: the business cancels the whole session. Every student still expected becomes
+    ``staff_cancelled`` at once (the staff path of the policy decides about credits);
+    students who had already cancelled keep their state. Returns how many were marked."""
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Say why the session is cancelled (parents see it).")
+    session = Session.objects.select_for_update().select_related("klass").get(pk=session.pk)
+    if session.cancelled_at is not None:
+        raise DomainError("This session is already cancelled.")
+    session.cancelled_at, session.cancel_reason, session.cancelled_by = now, reason[:200], actor
+    session.save(update_fields=["cancelled_at", "cancel_reason", "cancelled_by"])
+    enrolments = _expected_now(session)
+    for enrolment in enrolments:
+        attendance_set_state(
+            enrolment=enrolment,
+            session=session,
+            state=AttendanceState.STAFF_CANCELLED,
+            actor=actor,
+            source=AttendanceChange.Source.SESSION_CANCEL,
+            note=reason[:200],
+            now=now,
+        )
+    return len(enrolments)

@@ -1,0 +1,34 @@
+"""POL-1: is a client cancellation on time? In the company's time zone, DST-safe."""
+
+from datetime import datetime, timedelta
+
+from programmes.models import Session
+
+from .models import CancellationPolicy, PolicyMode
+
+
+def cutoff_instant(policy: CancellationPolicy, session: Session) -> datetime:
+    """The last instant a cancellation of ``session`` is on time (aware, UTC).
+
+    *Hours before*: the session start minus N real hours. *Weekly cut-off*: the wall-clock
+    time on the given weekday before the lesson, in the company's zone — so "Monday 20:00"
+    stays 20:00 local across a daylight-saving change. A lesson weekday missing from the
+    table falls back to the hours-before rule.
+    """
+    if policy.mode == PolicyMode.WEEKLY_CUTOFF:
+        tz = session.company.tzinfo
+        local_start = session.starts_at.astimezone(tz)
+        for rule in policy.weekly_cutoffs.all():
+            if rule.lesson_weekday == local_start.weekday():
+                day = local_start.date() - timedelta(days=rule.days_before())
+                local_cutoff = datetime.combine(day, rule.cutoff_time, tzinfo=tz)
+                if rule.days_before() == 0 and local_cutoff > local_start:
+                    local_cutoff = local_start
+                # Round-trip through UTC: a wall time in a DST gap moves to a real instant.
+                return local_cutoff.astimezone(session.starts_at.tzinfo)
+    return session.starts_at - timedelta(hours=policy.hours_before)
+
+
+def is_on_time(*, policy: CancellationPolicy, session: Session, cancelled_at: datetime) -> bool:
+    """On time when cancelled at or before the cut-off instant (exactly at it counts)."""
+    return cancelled_at <= cutoff_instant(policy, session)

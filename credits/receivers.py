@@ -1,0 +1,35 @@
+"""How credits plugs into the lower apps: the on-time judgement for attendance (ATT-4) and a
+default policy for every new programme."""
+
+from datetime import datetime
+
+from django.db.models.signals import post_save
+
+from programmes.models import Programme, Session
+
+from .models import CancellationPolicy
+from .policy import is_on_time
+
+
+def policy_for(programme: Programme) -> CancellationPolicy:
+    policy = CancellationPolicy.objects.filter(programme=programme).first()
+    if policy is None:
+        policy = CancellationPolicy.objects.create(
+            company_id=programme.company_id, programme=programme
+        )
+    return policy
+
+
+def classify_client_cancellation(*, session: Session, cancelled_at: datetime) -> bool:
+    """ATT-4: on time or late by the programme's policy (POL-1)."""
+    policy = policy_for(session.klass.programme)
+    return is_on_time(policy=policy, session=session, cancelled_at=cancelled_at)
+
+
+def _default_policy(sender, instance: Programme, created: bool, raw: bool = False, **kwargs):
+    if created and not raw:
+        CancellationPolicy.objects.create(company_id=instance.company_id, programme=instance)
+
+
+def connect() -> None:
+    post_save.connect(_default_policy, sender=Programme, dispatch_uid="credits.default_policy")

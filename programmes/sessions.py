@@ -1,0 +1,109 @@
+"""Generating a class's sessions from its weekly schedule, in the company's time zone."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Class, ClassSchedule, Session
+
+# Reverse relations of Session whose rows make a session "in use": higher apps add theirs
+# (bookings: attendance and make-up bookings) when Django starts.
+PROTECTING_RELATIONS: list[str] = []
+
+
+def register_protecting_relation(name: str) -> None:
+    if name not in PROTECTING_RELATIONS:
+        PROTECTING_RELATIONS.append(name)
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    created: int
+    removed: int
+    kept: int  # future sessions no longer in the schedule, kept for their attendance/bookings
+
+    @property
+    def message(self) -> str:
+        parts = [f"{self.created} session(s) added", f"{self.removed} removed"]
+        if self.kept:
+            parts.append(
+                f"{self.kept} kept although no longer in the schedule, because they already "
+                "have attendance or bookings"
+            )
+        return "; ".join(parts) + "."
+
+
+def slot_instants(
+    klass: Class, slot: ClassSchedule, first: date, last: date
+) -> Iterator[tuple[datetime, datetime, date]]:
+    """(start, end, local date) of every occurrence of a weekly slot between two days,
+    inclusive. Wall-clock times in the company's zone: a weekly 17:00 lesson stays 17:00
+    across a daylight-saving change (its UTC instant moves instead)."""
+    tz = klass.company.tzinfo
+    offset = (slot.weekday - first.weekday()) % 7
+    day = first + timedelta(days=offset)
+    while day <= last:
+        local = datetime.combine(day, slot.start_time, tzinfo=tz)
+        start = local.astimezone(UTC)
+        yield start, start + timedelta(minutes=slot.duration_minutes), day
+        day += timedelta(days=7)
+
+
+def _protected_ids(sessions) -> set[int]:
+    ids: set[int] = set()
+    for relation in PROTECTING_RELATIONS:
+        ids |= set(sessions.filter(**{f"{relation}__isnull": False}).values_list("pk", flat=True))
+    return ids
+
+
+@transaction.atomic
+def class_generate_sessions(*, klass: Class, now: datetime | None = None) -> GenerationResult:
+    """Make the class's future sessions match its schedule and term dates.
+
+    Sessions that already started are never touched, nor are one-off sessions. A future
+    generated session no longer in the schedule is removed — unless it has attendance or
+    bookings, then it is kept (and counted, so the page can say so). Idempotent.
+    """
+    now = now or timezone.now()
+    klass = Class.objects.select_for_update().select_related("company").get(pk=klass.pk)
+    slots = list(klass.schedule.all())
+    wanted: dict[datetime, tuple[ClassSchedule, datetime, date]] = {}
+    if klass.archived_at is None:
+        for slot in slots:
+            for start, end, day in slot_instants(klass, slot, klass.start_date, klass.end_date):
+                if start > now:
+                    wanted[start] = (slot, end, day)
+
+    future = Session.objects.filter(klass=klass, starts_at__gt=now, one_off=False)
+    existing = {s.starts_at: s for s in future}
+    stale = [s for start, s in existing.items() if start not in wanted]
+    protected = _protected_ids(future.filter(pk__in=[s.pk for s in stale])) if stale else set()
+    removable = [s.pk for s in stale if s.pk not in protected]
+    if removable:
+        Session.objects.filter(pk__in=removable).delete()
+
+    to_create = []
+    to_update = []
+    for start, (slot, end, day) in wanted.items():
+        session = existing.get(start)
+        if session is None:
+            to_create.append(
+                Session(
+                    company_id=klass.company_id,
+                    klass=klass,
+                    schedule=slot,
+                    starts_at=start,
+                    ends_at=end,
+                    local_date=day,
+                )
+            )
+        elif session.ends_at != end or session.schedule_id != slot.pk:
+            session.ends_at, session.schedule = end, slot
+            to_update.append(session)
+    Session.objects.bulk_create(to_create)
+    if to_update:
+        Session.objects.bulk_update(to_update, ["ends_at", "schedule"])
+    return GenerationResult(created=len(to_create), removed=len(removable), kept=len(protected))
