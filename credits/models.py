@@ -135,5 +135,11 @@ class WeeklyCutoff(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return (
+            f"{self.get_lesson_weekday_display()} lessons: late after "
+            f"{self.get_cutoff_weekday_display()} {self.cutoff_time:%H:%M}"
+        )
+
     def days_before(self) -> int:
         return (self.lesson_weekday - self.cutoff_weekday) % 7
