@@ -1,13 +1,15 @@
 """factory-boy factories. Tenant rows are created outside scopes (django-scopes lets
 ``create()`` through); reads in tests enter ``scope(company=…)``."""
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import factory
 from django.utils import timezone
 
-from bookings.models import Family, Guardian, Student
+from bookings.models import Enrolment, Family, Guardian, Student
 from makeup.models import Company, CompanySettings, Membership, Role, User
+from programmes.models import Class, ClassSchedule, Programme, Session
 
 PASSWORD = "correct-horse-battery"
 
@@ -87,3 +89,68 @@ class StudentFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.SelfAttribute("family.name")
     date_of_birth = date(2018, 5, 1)
+
+
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Programme
+
+    company = factory.SubFactory(CompanyFactory)
+    name = factory.Sequence(lambda n: f"Swim Level {n}")
+    code = factory.Sequence(lambda n: f"SWIM-L{n}")
+
+
+class ClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Class
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    company = factory.SelfAttribute("programme.company")
+    name = factory.Sequence(lambda n: f"Tuesday Dolphins {n}")
+    capacity = 8
+    min_age_months = 48
+    max_age_months = 96
+    start_date = date(2026, 10, 6)
+    end_date = date(2026, 12, 15)
+    price_per_session = Decimal("25.00")
+
+
+class ClassScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClassSchedule
+
+    klass = factory.SubFactory(ClassFactory)
+    company = factory.SelfAttribute("klass.company")
+    weekday = 1
+    start_time = time(17, 0)
+    duration_minutes = 30
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """A session of the class at ``local_date`` ``local_time`` in the company's zone."""
+
+    class Meta:
+        model = Session
+        exclude = ["local_time", "minutes"]
+
+    klass = factory.SubFactory(ClassFactory)
+    company = factory.SelfAttribute("klass.company")
+    local_date = date(2026, 11, 24)
+    local_time = time(17, 0)
+    minutes = 30
+    starts_at = factory.LazyAttribute(
+        lambda o: datetime.combine(o.local_date, o.local_time, tzinfo=o.klass.company.tzinfo)
+    )
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(minutes=o.minutes))
+
+
+class EnrolmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrolment
+
+    klass = factory.SubFactory(ClassFactory)
+    company = factory.SelfAttribute("klass.company")
+    student = factory.SubFactory(
+        StudentFactory, family__company=factory.SelfAttribute("...klass.company")
+    )
+    start_date = factory.SelfAttribute("klass.start_date")

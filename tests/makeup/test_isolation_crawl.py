@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests import factories as f
+
 
 @dataclass
 class Route:
@@ -39,6 +41,17 @@ def manage_routes() -> list[Route]:
 # ``world`` is the test's fixture; the filler may create rows for ``company``.
 FILLERS: dict[str, Callable] = {
     "company_id": lambda world, company: company.pk,
+    "programme_pk": lambda world, company: f.ProgrammeFactory(company=company).pk,
+    "class_pk": lambda world, company: f.ClassFactory(programme__company=company).pk,
+    "session_pk": lambda world, company: f.SessionFactory(klass__programme__company=company).pk,
+    "family_pk": lambda world, company: f.FamilyFactory(company=company).pk,
+    "student_pk": lambda world, company: f.StudentFactory(family__company=company).pk,
+    "guardian_pk": lambda world, company: f.GuardianFactory(
+        family__company=company, user=None, email="invitee@example.com"
+    ).pk,
+    "enrolment_pk": lambda world, company: f.EnrolmentFactory(
+        klass__programme__company=company
+    ).pk,
 }
 
 

@@ -1,0 +1,3 @@
+"""Families, parents and students in the back office (mounted under /manage/)."""
+
+urlpatterns: list = []
