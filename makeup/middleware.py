@@ -2,6 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django_scopes import scope
 
 from .models import Company
@@ -15,6 +16,8 @@ class TenancyMiddleware:
       with the switcher among their memberships.
     - ``/portal/<company_slug>/…`` (namespace ``portal``): the company of the slug.
     - anything else: no scope; a tenant query there raises ``ScopeError``.
+
+    Also activates the company's time zone for the request (TEN-3).
 
     Sets ``request.company``, ``request.membership`` (staff only) and
     ``request.memberships`` (for the switcher). Template rendering happens inside the
@@ -46,5 +49,10 @@ class TenancyMiddleware:
         if request.company is None:
             # Never scope(company=None): django-scopes would read that as "all companies".
             return self.get_response(request)
-        with scope(company=request.company):
-            return self.get_response(request)
+        # TEN-3: times are stored in UTC and shown (and typed) in the company's time zone.
+        timezone.activate(request.company.tzinfo)
+        try:
+            with scope(company=request.company):
+                return self.get_response(request)
+        finally:
+            timezone.deactivate()

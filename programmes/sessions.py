@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from makeup.errors import DomainError
+
 from .models import Class, ClassSchedule, Session
 
 # Reverse relations of Session whose rows make a session "in use": higher apps add theirs
@@ -107,3 +109,33 @@ def class_generate_sessions(*, klass: Class, now: datetime | None = None) -> Gen
     if to_update:
         Session.objects.bulk_update(to_update, ["ends_at", "schedule"])
     return GenerationResult(created=len(to_create), removed=len(removable), kept=len(protected))
+
+
+@transaction.atomic
+def session_create_one_off(
+    *,
+    klass: Class,
+    local_date: date,
+    start_time,
+    duration_minutes: int,
+    now: datetime | None = None,
+) -> Session:
+    """Add a single session outside the weekly schedule (an extra lesson, a make-up class).
+    Schedule regeneration never removes it."""
+    now = now or timezone.now()
+    if klass.archived_at is not None:
+        raise DomainError(f"{klass.name} is archived.")
+    tz = klass.company.tzinfo
+    starts_at = datetime.combine(local_date, start_time, tzinfo=tz).astimezone(UTC)
+    if starts_at <= now:
+        raise DomainError("A one-off session must start in the future.")
+    if Session.objects.filter(klass=klass, starts_at=starts_at).exists():
+        raise DomainError(f"{klass.name} already has a session at that time.")
+    return Session.objects.create(
+        company_id=klass.company_id,
+        klass=klass,
+        one_off=True,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=duration_minutes),
+        local_date=local_date,
+    )

@@ -11,3 +11,7 @@ __all__ = [
     "roster_counts",
     "session_roster",
 ]
+
+from .sessions import CalendarDay, class_page, session_calendar, sessions_with_counts  # noqa: E402
+
+__all__ += ["CalendarDay", "class_page", "session_calendar", "sessions_with_counts"]
