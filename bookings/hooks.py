@@ -26,12 +26,12 @@ def classify_client_cancellation(*, session, cancelled_at: datetime) -> bool:
 
 
 def register_attendance_listener(fn: Callable) -> None:
-    """``fn(*, attendance, previous_state, actor)`` runs inside the transaction of every
+    """``fn(*, attendance, previous_state, actor, now)`` runs inside the transaction of every
     attendance change (the credit decision, package deduction, charges)."""
     if fn not in _attendance_listeners:
         _attendance_listeners.append(fn)
 
 
-def attendance_changed(*, attendance, previous_state: str, actor) -> None:
+def attendance_changed(*, attendance, previous_state: str, actor, now: datetime) -> None:
     for fn in _attendance_listeners:
-        fn(attendance=attendance, previous_state=previous_state, actor=actor)
+        fn(attendance=attendance, previous_state=previous_state, actor=actor, now=now)

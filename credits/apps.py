@@ -10,4 +10,5 @@ class CreditsConfig(AppConfig):
         from . import receivers
 
         hooks.register_cancellation_classifier(receivers.classify_client_cancellation)
+        hooks.register_attendance_listener(receivers.decide_credit)
         receivers.connect()

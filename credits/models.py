@@ -143,3 +143,170 @@ class WeeklyCutoff(models.Model):
 
     def days_before(self) -> int:
         return (self.lesson_weekday - self.cutoff_weekday) % 7
+
+
+class CreditPath(models.TextChoices):
+    """Where a credit comes from: the three policy paths (POL-2) or an admin (POL-8)."""
+
+    ON_TIME = "on_time", _("Client cancelled on time")
+    LATE = "late", _("Client cancelled late")
+    STAFF = "staff", _("Cancelled by us")
+    MANUAL = "manual", _("Added by an admin")
+
+
+CLIENT_PATHS = (CreditPath.ON_TIME, CreditPath.LATE)
+
+
+class CreditState(models.TextChoices):
+    """CRD-2."""
+
+    AVAILABLE = "available", _("Available")
+    USED = "used", _("Used")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
+LIVE_CREDIT_STATES = [CreditState.AVAILABLE, CreditState.USED, CreditState.EXPIRED]
+
+
+class MakeupCredit(models.Model):
+    """The right to attend one session elsewhere (CRD-1): on one enrolment, with its source,
+    issue time and expiry. Never deleted; every change is a :class:`CreditEvent`."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    enrolment = models.ForeignKey(
+        "bookings.Enrolment", on_delete=models.PROTECT, related_name="credits"
+    )
+    path = models.CharField(max_length=10, choices=CreditPath.choices)
+    attendance = models.ForeignKey(
+        "bookings.Attendance",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credits",
+        help_text=_("The missed lesson it was earned for."),
+    )
+    cancelled_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("The cancellation it was earned by (POL-6 window).")
+    )
+    reason = models.CharField(
+        max_length=200, blank=True, help_text=_("Why an admin added it (POL-8).")
+    )
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Empty: open-ended (POL-3).")
+    )
+    state = models.CharField(
+        max_length=10, choices=CreditState.choices, default=CreditState.AVAILABLE
+    )
+    state_changed_at = models.DateTimeField()
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["expires_at", "pk"]
+        indexes = [
+            models.Index(fields=["enrolment", "state"]),
+            models.Index(fields=["state", "expires_at"]),
+            models.Index(fields=["company", "state", "expires_at"]),
+        ]
+        constraints = [
+            # POL-10: one attendance never yields two live credits.
+            models.UniqueConstraint(
+                fields=["attendance"],
+                condition=Q(attendance__isnull=False) & ~Q(state="revoked"),
+                name="credit_one_live_per_attendance",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=CreditState.values), name="credit_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(path=CreditPath.MANUAL) | Q(attendance__isnull=False),
+                name="credit_policy_path_has_attendance",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Credit #{self.pk} ({self.get_path_display()}, {self.get_state_display()})"
+
+
+class CreditEvent(models.Model):
+    """CRD-2: the append-only history of a credit — who changed its state, when and why."""
+
+    class Kind(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        USED = "used", _("Used for a make-up")
+        RETURNED = "returned", _("Returned (make-up cancelled on time)")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    credit = models.ForeignKey(MakeupCredit, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_state = models.CharField(max_length=10, choices=CreditState.choices, blank=True)
+    to_state = models.CharField(max_length=10, choices=CreditState.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class DecisionReason(models.TextChoices):
+    """POL-9."""
+
+    ISSUED = "issued", _("Credit issued")
+    MAKEUPS_DISABLED = "makeups_disabled", _("Make-ups are off for the programme")
+    NO_SHOW = "no_show", _("Did not attend: no credit")
+    LATE_FORFEITED = "late_forfeited", _("Cancelled after the cut-off")
+    PATH_FORFEITED = "path_forfeited", _("The policy issues no credit on this path")
+    OUTSTANDING_CAP = "outstanding_cap", _("Too many unused credits")
+    ROLLING_WINDOW_CAP = "rolling_window_cap", _("Too many credits in the period")
+    REVOKED = "revoked", _("Credit revoked by a correction")
+    SPENT_CONFLICT = "spent_conflict", _("Correction conflicts with a spent credit")
+
+
+class CreditDecision(models.Model):
+    """POL-9: what the decision chain did for one attendance change, and the figures why."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    attendance = models.ForeignKey(
+        "bookings.Attendance", on_delete=models.CASCADE, related_name="credit_decisions"
+    )
+    attendance_state = models.CharField(max_length=20)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    path = models.CharField(max_length=10, choices=CreditPath.choices, blank=True)
+    reason = models.CharField(max_length=20, choices=DecisionReason.choices)
+    figures = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=300)
+    credit = models.ForeignKey(
+        MakeupCredit, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    decided_at = models.DateTimeField()
+    actor = models.ForeignKey(
+        "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    needs_attention = models.BooleanField(
+        default=False, help_text=_("A correction met a spent credit: an admin should look.")
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        indexes = [models.Index(fields=["attendance", "decided_at"])]
+
+    def __str__(self) -> str:
+        return self.message

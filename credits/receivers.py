@@ -26,6 +26,13 @@ def classify_client_cancellation(*, session: Session, cancelled_at: datetime) ->
     return is_on_time(policy=policy, session=session, cancelled_at=cancelled_at)
 
 
+def decide_credit(*, attendance, previous_state: str, actor, now: datetime) -> None:
+    """Every attendance change re-runs the credit decision (ATT-5, POL-9)."""
+    from .services import credit_decide
+
+    credit_decide(attendance=attendance, actor=actor, now=now)
+
+
 def _default_policy(sender, instance: Programme, created: bool, raw: bool = False, **kwargs):
     if created and not raw:
         CancellationPolicy.objects.create(company_id=instance.company_id, programme=instance)

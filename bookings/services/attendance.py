@@ -92,7 +92,7 @@ def attendance_set_state(
         source=source,
         note=note,
     )
-    hooks.attendance_changed(attendance=attendance, previous_state=previous, actor=actor)
+    hooks.attendance_changed(attendance=attendance, previous_state=previous, actor=actor, now=now)
     return attendance
 
 

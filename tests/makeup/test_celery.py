@@ -62,6 +62,7 @@ def test_housekeeping_drops_expired_sessions():
     assert list(Session.objects.values_list("session_key", flat=True)) == ["new"]
 
 
+@pytest.mark.django_db
 def test_beat_schedule_names_real_tasks():
     from django.conf import settings
 

@@ -37,26 +37,37 @@ def manage_routes() -> list[Route]:
     return [r for r in _walk(get_resolver().url_patterns, None, ()) if r.name.startswith("manage:")]
 
 
-# kwarg name -> function(world, company) giving an id of one of ``company``'s objects.
-# ``world`` is the test's fixture; the filler may create rows for ``company``.
+# kwarg name -> function(company, filled) giving one of ``company``'s objects; ``filled``
+# holds the objects made so far for the same URL, so related ids fit together (an
+# enrolment of the session's class). A filler may create rows.
+
+
+def _enrolment(company, filled):
+    session = filled.get("session_pk")
+    if session is not None:
+        return f.EnrolmentFactory(klass=session.klass, start_date=session.local_date)
+    return f.EnrolmentFactory(klass__programme__company=company)
+
+
 FILLERS: dict[str, Callable] = {
-    "company_id": lambda world, company: company.pk,
-    "programme_pk": lambda world, company: f.ProgrammeFactory(company=company).pk,
-    "class_pk": lambda world, company: f.ClassFactory(programme__company=company).pk,
-    "session_pk": lambda world, company: f.SessionFactory(klass__programme__company=company).pk,
-    "family_pk": lambda world, company: f.FamilyFactory(company=company).pk,
-    "student_pk": lambda world, company: f.StudentFactory(family__company=company).pk,
-    "guardian_pk": lambda world, company: f.GuardianFactory(
-        family__company=company, user=None, email="invitee@example.com"
-    ).pk,
-    "enrolment_pk": lambda world, company: f.EnrolmentFactory(
-        klass__programme__company=company
-    ).pk,
+    "company_id": lambda company, filled: company,
+    "programme_pk": lambda company, filled: f.ProgrammeFactory(company=company),
+    "class_pk": lambda company, filled: f.ClassFactory(programme__company=company),
+    "session_pk": lambda company, filled: f.SessionFactory(klass__programme__company=company),
+    "family_pk": lambda company, filled: f.FamilyFactory(company=company),
+    "student_pk": lambda company, filled: f.StudentFactory(family__company=company),
+    "guardian_pk": lambda company, filled: f.GuardianFactory(
+        family__company=company, user=None, email=f"invitee{len(filled)}@example.com"
+    ),
+    "enrolment_pk": _enrolment,
 }
 
 
-def _fill(route: Route, world, company) -> dict:
-    return {key: FILLERS[key](world, company) for key in route.kwargs}
+def _fill(route: Route, company) -> dict:
+    filled: dict = {}
+    for key in route.kwargs:
+        filled[key] = FILLERS[key](company, filled)
+    return {key: obj.pk for key, obj in filled.items()}
 
 
 def test_ten_1_every_manage_url_with_an_id_has_a_filler():
@@ -76,8 +87,8 @@ def test_ten_1_other_companys_ids_answer_404_on_every_manage_url(world, login):
     assert routes, "no back-office URL with an id found"
     checked = []
     for route in routes:
-        foreign = reverse(route.name, kwargs=_fill(route, world, world.company_a))
-        own = reverse(route.name, kwargs=_fill(route, world, world.company_b))
+        foreign = reverse(route.name, kwargs=_fill(route, world.company_a))
+        own = reverse(route.name, kwargs=_fill(route, world.company_b))
         for method in ("get", "post"):
             response = getattr(client, method)(foreign)
             assert response.status_code in (404, 405), (

@@ -1,0 +1,413 @@
+"""The credit engine: the decision chain for every cancellation (POL-1…POL-10), manual
+credits (POL-8) and the credit ledger (CRD-1, CRD-2)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from bookings.models import Attendance, AttendanceState, Enrolment
+from makeup.errors import DomainError
+from programmes.models import Session
+
+from .models import (
+    CLIENT_PATHS,
+    LIVE_CREDIT_STATES,
+    CancellationPolicy,
+    CreditDecision,
+    CreditEvent,
+    CreditPath,
+    CreditState,
+    DecisionReason,
+    MakeupCredit,
+    ValidityKind,
+    ValidityStart,
+)
+from .policy import cutoff_instant
+from .receivers import policy_for
+
+PATH_FOR_STATE = {
+    AttendanceState.CANCELLED: CreditPath.ON_TIME,
+    AttendanceState.LATE_CANCELLED: CreditPath.LATE,
+    AttendanceState.STAFF_CANCELLED: CreditPath.STAFF,
+}
+
+
+def _end_of_day(day: date, tz) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+
+
+def credit_expiry(
+    *,
+    policy: CancellationPolicy,
+    path: str,
+    session: Session,
+    cancelled_at: datetime | None,
+    issued_at: datetime,
+) -> datetime | None:
+    """POL-3/POL-4: a number of days (wall-clock days in the company's zone, from the
+    cancellation or the lesson's start for client paths, from issue for the staff path), the
+    end of the class's term, or open-ended (``None``)."""
+    kind, days = {
+        CreditPath.ON_TIME: (policy.on_time_validity, policy.on_time_validity_days),
+        CreditPath.LATE: (policy.late_validity, policy.late_validity_days),
+        CreditPath.STAFF: (policy.staff_validity, policy.staff_validity_days),
+    }[path]
+    tz = session.company.tzinfo
+    if kind == ValidityKind.OPEN or (kind == ValidityKind.DAYS and not days):
+        return None
+    if kind == ValidityKind.TERM_END:
+        return _end_of_day(session.klass.end_date, tz)
+    if path == CreditPath.STAFF:
+        start = issued_at
+    else:
+        start_kind = (
+            policy.on_time_validity_start
+            if path == CreditPath.ON_TIME
+            else policy.late_validity_start
+        )
+        start = session.starts_at if start_kind == ValidityStart.SESSION else cancelled_at
+    return (start.astimezone(tz) + timedelta(days=days)).astimezone(UTC)
+
+
+def _event(
+    credit: MakeupCredit, *, kind: str, from_state: str, to_state: str, at, actor, note: str = ""
+) -> CreditEvent:
+    return CreditEvent.objects.create(
+        company_id=credit.company_id,
+        credit=credit,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        at=at,
+        actor=actor,
+        note=note[:300],
+    )
+
+
+def _decision(
+    attendance: Attendance,
+    *,
+    path: str,
+    reason: str,
+    message: str,
+    now,
+    actor,
+    figures: dict | None = None,
+    credit: MakeupCredit | None = None,
+    needs_attention: bool = False,
+) -> CreditDecision:
+    return CreditDecision.objects.create(
+        company_id=attendance.company_id,
+        attendance=attendance,
+        attendance_state=attendance.state,
+        cancelled_at=attendance.cancelled_at,
+        path=path,
+        reason=reason,
+        figures=figures or {},
+        message=message[:300],
+        credit=credit,
+        decided_at=now,
+        actor=actor,
+        needs_attention=needs_attention,
+    )
+
+
+def _fmt(moment: datetime | None, tz) -> str:
+    return moment.astimezone(tz).strftime("%-d %b %Y %H:%M") if moment else "open-ended"
+
+
+def _issue(
+    attendance: Attendance, *, path: str, policy: CancellationPolicy, now, actor, figures: dict
+) -> CreditDecision:
+    session = attendance.session
+    expires_at = credit_expiry(
+        policy=policy,
+        path=path,
+        session=session,
+        cancelled_at=attendance.cancelled_at,
+        issued_at=now,
+    )
+    already_expired = expires_at is not None and expires_at <= now
+    credit = MakeupCredit.objects.create(
+        company_id=attendance.company_id,
+        enrolment_id=attendance.enrolment_id,
+        path=path,
+        attendance=attendance,
+        cancelled_at=attendance.cancelled_at,
+        issued_at=now,
+        expires_at=expires_at,
+        state_changed_at=now,
+        created_by=actor,
+        state=CreditState.EXPIRED if already_expired else CreditState.AVAILABLE,
+    )
+    _event(
+        credit,
+        kind=CreditEvent.Kind.ISSUED,
+        from_state="",
+        to_state=CreditState.AVAILABLE,
+        at=now,
+        actor=actor,
+        note=f"{CreditPath(path).label}, lesson of {session.local_date:%-d %b %Y}",
+    )
+    if already_expired:
+        _event(
+            credit,
+            kind=CreditEvent.Kind.EXPIRED,
+            from_state=CreditState.AVAILABLE,
+            to_state=CreditState.EXPIRED,
+            at=now,
+            actor=None,
+            note="Its validity had already run out when it was issued (POL-4).",
+        )
+    tz = session.company.tzinfo
+    figures = {**figures, "expires_at": expires_at.isoformat() if expires_at else None}
+    decision = _decision(
+        attendance,
+        path=path,
+        reason=DecisionReason.ISSUED,
+        now=now,
+        actor=actor,
+        figures=figures,
+        credit=credit,
+        message=f"Credit issued ({CreditPath(path).label.lower()}), valid until "
+        f"{_fmt(expires_at, tz)}.",
+    )
+    if not already_expired:
+        from .tasks import send_credit_issued
+
+        transaction.on_commit(lambda: send_credit_issued.delay(credit.company_id, credit.pk))
+    return decision
+
+
+def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> CreditDecision:
+    """ATT-5: the state no longer earns ``live``. Revoke it while unused; a spent credit is
+    never taken back silently — the decision is flagged for an admin instead."""
+    new_state = AttendanceState(attendance.state).label
+    if live.state == CreditState.USED:
+        return _decision(
+            attendance,
+            path=live.path,
+            reason=DecisionReason.SPENT_CONFLICT,
+            now=now,
+            actor=actor,
+            credit=live,
+            needs_attention=True,
+            message=f"Corrected to “{new_state}”, but credit #{live.pk} was already used for "
+            "a make-up: it stays used. Review with the family.",
+        )
+    previous = live.state
+    live.state, live.state_changed_at = CreditState.REVOKED, now
+    live.save(update_fields=["state", "state_changed_at"])
+    _event(
+        live,
+        kind=CreditEvent.Kind.REVOKED,
+        from_state=previous,
+        to_state=CreditState.REVOKED,
+        at=now,
+        actor=actor,
+        note=f"Attendance corrected to “{new_state}”.",
+    )
+    return _decision(
+        attendance,
+        path=live.path,
+        reason=DecisionReason.REVOKED,
+        now=now,
+        actor=actor,
+        credit=live,
+        message=f"Credit #{live.pk} revoked: the attendance was corrected to “{new_state}”.",
+    )
+
+
+def _refusal(attendance, *, path, policy, now, actor) -> CreditDecision | None:
+    """The chain's refusals in order (POL-7, POL-2, POL-5, POL-6), or None to issue."""
+    programme = attendance.session.klass.programme
+    tz = attendance.session.company.tzinfo
+    if not programme.makeups_enabled:
+        return _decision(
+            attendance,
+            path=path,
+            reason=DecisionReason.MAKEUPS_DISABLED,
+            now=now,
+            actor=actor,
+            message=f"No credit: make-up sessions are off for {programme.name}.",
+        )
+    issues = {
+        CreditPath.ON_TIME: policy.issue_on_time,
+        CreditPath.LATE: policy.issue_late,
+        CreditPath.STAFF: policy.issue_staff,
+    }[path]
+    if not issues:
+        if path == CreditPath.LATE:
+            cutoff = cutoff_instant(policy, attendance.session)
+            return _decision(
+                attendance,
+                path=path,
+                reason=DecisionReason.LATE_FORFEITED,
+                now=now,
+                actor=actor,
+                figures={"cutoff": cutoff.isoformat()},
+                message=f"No credit: cancelled after the cut-off ({_fmt(cutoff, tz)}).",
+            )
+        return _decision(
+            attendance,
+            path=path,
+            reason=DecisionReason.PATH_FORFEITED,
+            now=now,
+            actor=actor,
+            message=f"No credit: the policy issues none when {CreditPath(path).label.lower()}.",
+        )
+    if path not in CLIENT_PATHS:
+        return None
+    credits = MakeupCredit.objects.filter(enrolment_id=attendance.enrolment_id)
+    cap = (
+        policy.on_time_outstanding_cap
+        if path == CreditPath.ON_TIME
+        else policy.late_outstanding_cap
+    )
+    if cap is not None:
+        outstanding = credits.filter(path=path, state=CreditState.AVAILABLE).count()
+        if outstanding >= cap:
+            return _decision(
+                attendance,
+                path=path,
+                reason=DecisionReason.OUTSTANDING_CAP,
+                now=now,
+                actor=actor,
+                figures={"outstanding": outstanding, "cap": cap},
+                message=f"No credit: {outstanding} of {cap} unused "
+                f"{'on-time' if path == CreditPath.ON_TIME else 'late'} credits "
+                "already.",
+            )
+    if policy.window_credits is not None and policy.window_days:
+        since = attendance.cancelled_at - timedelta(days=policy.window_days)
+        in_window = credits.filter(
+            path__in=CLIENT_PATHS,
+            state__in=LIVE_CREDIT_STATES,
+            cancelled_at__gt=since,
+            cancelled_at__lte=attendance.cancelled_at,
+        ).count()
+        if in_window >= policy.window_credits:
+            return _decision(
+                attendance,
+                path=path,
+                reason=DecisionReason.ROLLING_WINDOW_CAP,
+                now=now,
+                actor=actor,
+                figures={
+                    "count": in_window,
+                    "limit": policy.window_credits,
+                    "days": policy.window_days,
+                },
+                message=f"No credit: {in_window} of {policy.window_credits} credits in the "
+                f"last {policy.window_days} days.",
+            )
+    return None
+
+
+@transaction.atomic
+def credit_decide(
+    *, attendance: Attendance, actor=None, now: datetime | None = None
+) -> CreditDecision | None:
+    """Run the decision chain for an attendance's current state and record the outcome.
+
+    Order: an existing credit for a different state is revoked (or flagged if spent, ATT-5);
+    a no-show never issues (ATT-2); make-ups off (POL-7); the path's mapping (POL-2); the
+    outstanding cap (POL-5) and the rolling window (POL-6) for client paths; validity
+    (POL-3, POL-4). Every outcome is a :class:`CreditDecision` with its figures (POL-9).
+    Running it again for the same state does nothing (POL-10). Returns the new decision,
+    or ``None`` when nothing needed deciding.
+    """
+    now = now or timezone.now()
+    attendance = (
+        Attendance.objects.select_for_update()
+        .select_related("session__klass__programme", "session__company")
+        .get(pk=attendance.pk)
+    )
+    path = PATH_FOR_STATE.get(attendance.state)
+    live = (
+        MakeupCredit.objects.select_for_update()
+        .filter(attendance=attendance)
+        .exclude(state=CreditState.REVOKED)
+        .first()
+    )
+    if live is not None:
+        if live.path == path:
+            return None  # POL-10: this state already earned its credit
+        conflict = _correct_away(attendance, live, now=now, actor=actor)
+        if live.state == CreditState.USED:
+            return conflict
+    latest = CreditDecision.objects.filter(attendance=attendance).order_by("-pk").first()
+    if (
+        latest is not None
+        and latest.attendance_state == attendance.state
+        and latest.cancelled_at == attendance.cancelled_at
+        and latest.reason not in (DecisionReason.REVOKED, DecisionReason.SPENT_CONFLICT)
+    ):
+        return None  # POL-10: already decided for exactly this state
+    if attendance.state == AttendanceState.NO_SHOW:
+        return _decision(
+            attendance,
+            path="",
+            reason=DecisionReason.NO_SHOW,
+            now=now,
+            actor=actor,
+            message="No credit: did not attend without telling us "
+            "(a no-show never earns a credit).",
+        )
+    if path is None:
+        return None
+    policy = policy_for(attendance.session.klass.programme)
+    refusal = _refusal(attendance, path=path, policy=policy, now=now, actor=actor)
+    if refusal is not None:
+        return refusal
+    figures = {}
+    if path in CLIENT_PATHS:
+        figures["cutoff"] = cutoff_instant(policy, attendance.session).isoformat()
+    return _issue(attendance, path=path, policy=policy, now=now, actor=actor, figures=figures)
+
+
+@transaction.atomic
+def credit_add_manual(
+    *,
+    enrolment: Enrolment,
+    reason: str,
+    actor,
+    valid_days: int | None = None,
+    now: datetime | None = None,
+) -> MakeupCredit:
+    """POL-8: an admin adds a credit by hand, with a reason; caps don't apply. Valid for
+    ``valid_days`` from now (wall-clock days in the company's zone), or open-ended."""
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Say why the credit is added (the family and your team see it).")
+    if valid_days is not None and valid_days < 1:
+        raise DomainError("Validity must be at least one day, or empty for open-ended.")
+    tz = enrolment.company.tzinfo
+    expires_at = (
+        (now.astimezone(tz) + timedelta(days=valid_days)).astimezone(UTC) if valid_days else None
+    )
+    credit = MakeupCredit.objects.create(
+        company_id=enrolment.company_id,
+        enrolment=enrolment,
+        path=CreditPath.MANUAL,
+        reason=reason[:200],
+        issued_at=now,
+        expires_at=expires_at,
+        state_changed_at=now,
+        created_by=actor,
+    )
+    _event(
+        credit,
+        kind=CreditEvent.Kind.ISSUED,
+        from_state="",
+        to_state=CreditState.AVAILABLE,
+        at=now,
+        actor=actor,
+        note=reason,
+    )
+    from .tasks import send_credit_issued
+
+    transaction.on_commit(lambda: send_credit_issued.delay(credit.company_id, credit.pk))
+    return credit
