@@ -176,7 +176,7 @@ class Attendance(models.Model):
                 condition=models.Q(state__in=AttendanceState.values), name="attendance_state_valid"
             ),
             models.CheckConstraint(
-                condition=~models.Q(state__in=list(CLIENT_CANCELLED_STATES))
+                condition=~models.Q(state__in=sorted(CLIENT_CANCELLED_STATES))
                 | models.Q(cancelled_at__isnull=False),
                 name="attendance_client_cancel_has_time",
             ),

@@ -106,7 +106,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='attendance',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state__in', ['late_cancelled', 'cancelled']), _negated=True), ('cancelled_at__isnull', False), _connector='OR'), name='attendance_client_cancel_has_time'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state__in', ['cancelled', 'late_cancelled']), _negated=True), ('cancelled_at__isnull', False), _connector='OR'), name='attendance_client_cancel_has_time'),
         ),
         migrations.AddIndex(
             model_name='family',
