@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0003_remove_attendance_attendance_client_cancel_has_time_and_more'),
+        ('bookings', '0002_initial'),
         ('credits', '0002_initial'),
         ('makeup', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
