@@ -11,4 +11,9 @@ class CreditsConfig(AppConfig):
 
         hooks.register_cancellation_classifier(receivers.classify_client_cancellation)
         hooks.register_attendance_listener(receivers.decide_credit)
+        from bookings.selectors.attendance import ROSTER_PREFETCH_RELATIONS
+
+        # The attendance view shows each student's credit decision (POL-9).
+        if "credit_decisions" not in ROSTER_PREFETCH_RELATIONS:
+            ROSTER_PREFETCH_RELATIONS.append("credit_decisions")
         receivers.connect()

@@ -19,11 +19,24 @@ def expected_enrolments(session: Session) -> list[Enrolment]:
     )
 
 
+# Higher apps attach per-attendance records by reverse relation (credits: its decisions);
+# the roster prefetches them by name so the page stays a fixed number of queries.
+ROSTER_PREFETCH_RELATIONS: list[str] = []
+
+
 @dataclass
 class RosterRow:
     enrolment: Enrolment
     attendance: Attendance | None
     changes: list[AttendanceChange] = field(default_factory=list)
+
+    @property
+    def decision(self):
+        """The latest credit decision for this attendance (POL-9), if any."""
+        if self.attendance is None or "credit_decisions" not in ROSTER_PREFETCH_RELATIONS:
+            return None
+        decisions = list(self.attendance.credit_decisions.all())
+        return decisions[-1] if decisions else None
 
     @property
     def student(self):
@@ -43,8 +56,8 @@ class RosterRow:
 
 
 def session_roster(session: Session) -> list[RosterRow]:
-    """Every student expected at the session with their state and history, in 3 queries
-    whatever the class size."""
+    """Every student expected at the session with their state, history and whatever higher
+    apps attach (credit decisions), in a fixed number of queries whatever the class size."""
     enrolments = (
         Enrolment.objects.filter(klass_id=session.klass_id, start_date__lte=session.local_date)
         .filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=session.local_date))
@@ -55,7 +68,8 @@ def session_roster(session: Session) -> list[RosterRow]:
                 queryset=Attendance.objects.filter(session=session).prefetch_related(
                     Prefetch(
                         "changes", queryset=AttendanceChange.objects.select_related("changed_by")
-                    )
+                    ),
+                    *ROSTER_PREFETCH_RELATIONS,
                 ),
                 to_attr="session_attendance",
             )
