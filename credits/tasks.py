@@ -1,5 +1,7 @@
 """Credit e-mails (CRD-5), sent by Celery after the transaction that issued the credit."""
 
+import math
+
 from celery import shared_task
 
 from bookings.models import Guardian
@@ -40,6 +42,59 @@ def send_credit_issued(self, company, credit_id: int) -> int:
                 "guardian": guardian,
                 "student": credit.enrolment.student,
                 "tz": company.timezone,
+            },
+        )
+    return sent
+
+
+@shared_task(acks_late=True)
+def expire_credits() -> int:
+    """Beat: the expiry sweep (CRD-4)."""
+    from .sweeps import credits_expire_due
+
+    return credits_expire_due()
+
+
+@shared_task(acks_late=True)
+def send_expiry_reminders() -> int:
+    """Beat: claim due reminders, then queue one e-mail task per credit (CRD-5)."""
+    from .sweeps import credits_claim_reminders
+
+    claimed = credits_claim_reminders()
+    for company_id, credit_id in claimed:
+        send_expiry_reminder.delay(company_id, credit_id)
+    return len(claimed)
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_expiry_reminder(self, company, credit_id: int) -> int:
+    """The "expiring in N days" e-mail for one claimed credit, in each parent's language."""
+    from django.utils import timezone
+
+    credit = (
+        MakeupCredit.objects.filter(
+            pk=credit_id, state=CreditState.AVAILABLE, expires_at__gt=timezone.now()
+        )
+        .select_related("enrolment__student", "enrolment__klass__programme")
+        .first()
+    )
+    if credit is None:
+        return 0
+    days_left = math.ceil((credit.expires_at - timezone.now()).total_seconds() / 86400)
+    sent = 0
+    for guardian in _recipients(credit):
+        language = (guardian.user.language if guardian.user else "") or company.language
+        sent += send_templated_email(
+            template="credit_expiring",
+            to=[guardian.email],
+            language=language,
+            context={
+                "company": company,
+                "credit": credit,
+                "guardian": guardian,
+                "student": credit.enrolment.student,
+                "tz": company.timezone,
+                "days_left": days_left,
             },
         )
     return sent

@@ -238,6 +238,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "credits-expire": {"task": "credits.tasks.expire_credits", "schedule": crontab(minute="*/15")},
+    "credits-expiry-reminders": {
+        "task": "credits.tasks.send_expiry_reminders",
+        "schedule": crontab(minute=5),
+    },
     "housekeeping-nightly": {
         "task": "makeup.tasks.housekeeping",
         "schedule": crontab(hour=3, minute=17),

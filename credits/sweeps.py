@@ -1,0 +1,110 @@
+"""Periodic credit jobs that cross companies on purpose: the expiry sweep (CRD-4) and the
+expiry reminders (CRD-5). Both are idempotent and safe to run twice or concurrently."""
+
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from makeup.models import Company
+
+from .models import CreditEvent, CreditState, MakeupCredit
+
+_credits = MakeupCredit._meta.db_table
+_events = CreditEvent._meta.db_table
+
+
+def credits_expire_due(*, now: datetime | None = None) -> int:
+    """CRD-4: every available credit whose expiry has passed becomes ``expired``, with one
+    history row each — set-based: one statement on PostgreSQL (an ``UPDATE … RETURNING``
+    feeding an ``INSERT … SELECT``), two on SQLite inside one transaction. A concurrent or
+    repeated run finds nothing left to do (the ``WHERE state = 'available'`` is re-checked
+    under the row locks). Returns how many credits expired."""
+    now = now or timezone.now()
+    moment = connection.ops.adapt_datetimefield_value(now)
+    note = "Expired unused."
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""
+                WITH expired AS (
+                    UPDATE {_credits} SET state = %s, state_changed_at = %s
+                    WHERE state = %s AND expires_at <= %s
+                    RETURNING id, company_id
+                )
+                INSERT INTO {_events} (company_id, credit_id, kind, from_state, to_state, at,
+                                       actor_id, note)
+                SELECT company_id, id, %s, %s, %s, %s, NULL, %s FROM expired
+                """,  # noqa: S608 - table names come from the models, values are parameters
+                [
+                    CreditState.EXPIRED,
+                    moment,
+                    CreditState.AVAILABLE,
+                    moment,
+                    CreditEvent.Kind.EXPIRED,
+                    CreditState.AVAILABLE,
+                    CreditState.EXPIRED,
+                    moment,
+                    note,
+                ],
+            )
+            return cursor.rowcount
+        cursor.execute(
+            f"""
+            INSERT INTO {_events} (company_id, credit_id, kind, from_state, to_state, at,
+                                   actor_id, note)
+            SELECT company_id, id, %s, %s, %s, %s, NULL, %s FROM {_credits}
+            WHERE state = %s AND expires_at <= %s
+            """,  # noqa: S608
+            [
+                CreditEvent.Kind.EXPIRED,
+                CreditState.AVAILABLE,
+                CreditState.EXPIRED,
+                moment,
+                note,
+                CreditState.AVAILABLE,
+                moment,
+            ],
+        )
+        cursor.execute(
+            f"UPDATE {_credits} SET state = %s, state_changed_at = %s "  # noqa: S608
+            "WHERE state = %s AND expires_at <= %s",
+            [CreditState.EXPIRED, moment, CreditState.AVAILABLE, moment],
+        )
+        return cursor.rowcount
+
+
+def credits_claim_reminders(*, now: datetime | None = None) -> list[tuple[int, int]]:
+    """CRD-5: claim the credits due an "expiring soon" e-mail — available, unreminded, and
+    expiring within each company's reminder days — by a conditional UPDATE, so each credit
+    is claimed (and e-mailed) exactly once however many runs overlap. Returns
+    ``(company_id, credit_id)`` pairs for the caller to e-mail after commit."""
+    now = now or timezone.now()
+    claimed: list[tuple[int, int]] = []
+    with scopes_disabled():
+        companies = list(Company.objects.select_related("settings"))
+        for company in companies:
+            horizon = now + timedelta(days=company.settings.expiry_reminder_days)
+            due = MakeupCredit.objects.filter(
+                Q(company=company),
+                state=CreditState.AVAILABLE,
+                reminder_sent_at__isnull=True,
+                expires_at__gt=now,
+                expires_at__lte=horizon,
+            )
+            ids = list(due.values_list("pk", flat=True)[:5000])
+            if not ids:
+                continue
+            with transaction.atomic():
+                won = list(
+                    MakeupCredit.objects.filter(pk__in=ids, reminder_sent_at__isnull=True)
+                    .select_for_update(skip_locked=True)
+                    .values_list("pk", flat=True)
+                )
+                MakeupCredit.objects.filter(pk__in=won, reminder_sent_at__isnull=True).update(
+                    reminder_sent_at=now
+                )
+            claimed.extend((company.pk, pk) for pk in won)
+    return claimed
