@@ -411,3 +411,35 @@ def credit_add_manual(
 
     transaction.on_commit(lambda: send_credit_issued.delay(credit.company_id, credit.pk))
     return credit
+
+
+@transaction.atomic
+def policy_update(
+    *, policy: CancellationPolicy, values: dict, cutoffs: list[dict]
+) -> CancellationPolicy:
+    """Save a programme's cancellation policy and its weekly cut-off table. A weekly-cut-off
+    policy needs at least one row; lesson weekdays without a row fall back to hours-before."""
+    from .models import PolicyMode, WeeklyCutoff
+
+    policy = CancellationPolicy.objects.select_for_update().get(pk=policy.pk)
+    rows = [c for c in cutoffs if c.get("cutoff_weekday") is not None and c.get("cutoff_time")]
+    if values.get("mode") == PolicyMode.WEEKLY_CUTOFF and not rows:
+        raise DomainError("A weekly cut-off policy needs a cut-off for at least one weekday.")
+    for field, value in values.items():
+        setattr(policy, field, value)
+    policy.full_clean()
+    policy.save()
+    WeeklyCutoff.objects.filter(policy=policy).delete()
+    WeeklyCutoff.objects.bulk_create(
+        [
+            WeeklyCutoff(
+                company_id=policy.company_id,
+                policy=policy,
+                lesson_weekday=row["lesson_weekday"],
+                cutoff_weekday=row["cutoff_weekday"],
+                cutoff_time=row["cutoff_time"],
+            )
+            for row in rows
+        ]
+    )
+    return policy

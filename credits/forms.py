@@ -1,0 +1,151 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from programmes.models import WEEKDAYS
+
+from .models import CancellationPolicy, PolicyMode, ValidityKind
+
+PATHS = [("on_time", _("on time")), ("late", _("late")), ("staff", _("staff"))]
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = CancellationPolicy
+        fields = [
+            "mode",
+            "hours_before",
+            "issue_on_time",
+            "issue_late",
+            "issue_staff",
+            "on_time_validity",
+            "on_time_validity_days",
+            "on_time_validity_start",
+            "late_validity",
+            "late_validity_days",
+            "late_validity_start",
+            "staff_validity",
+            "staff_validity_days",
+            "on_time_outstanding_cap",
+            "late_outstanding_cap",
+            "window_credits",
+            "window_days",
+            "portal_late_cancellation",
+            "late_cancellation_instructions",
+        ]
+        labels = {
+            "on_time_validity": _("On-time credits are valid"),
+            "on_time_validity_days": _("days"),
+            "on_time_validity_start": _("counted"),
+            "late_validity": _("Late credits are valid"),
+            "late_validity_days": _("days"),
+            "late_validity_start": _("counted"),
+            "staff_validity": _("Staff-cancellation credits are valid"),
+            "staff_validity_days": _("days (counted from when the credit is issued)"),
+            "on_time_outstanding_cap": _("At most this many unused on-time credits"),
+            "late_outstanding_cap": _("At most this many unused late credits"),
+            "window_credits": _("At most this many client credits…"),
+            "window_days": _("…in this many days"),
+        }
+        help_texts = {
+            "on_time_outstanding_cap": _(
+                "Per enrolment; used, expired and revoked credits "
+                "don't count (POL-5). Empty: no cap."
+            ),
+            "late_outstanding_cap": _("Per enrolment (POL-5). Empty: no cap."),
+            "window_credits": _(
+                "Per enrolment, counted back from each cancellation; used "
+                "credits still count, staff and manual credits don't (POL-6). "
+                "Set both or neither."
+            ),
+            "late_cancellation_instructions": _(
+                'Shown when the portal refuses a late cancellation, e.g. "Call us on 02 9999 0000".'
+            ),
+        }
+        widgets = {"late_cancellation_instructions": forms.Textarea(attrs={"rows": 2})}
+
+    def clean(self):
+        cleaned = super().clean()
+        for path, label in PATHS:
+            kind = cleaned.get(f"{path}_validity")
+            days = cleaned.get(f"{path}_validity_days")
+            if kind == ValidityKind.DAYS and not days:
+                self.add_error(
+                    f"{path}_validity_days",
+                    _("Enter the number of days, or choose another validity."),
+                )
+            if kind != ValidityKind.DAYS and days:
+                cleaned[f"{path}_validity_days"] = None
+        credits, days = cleaned.get("window_credits"), cleaned.get("window_days")
+        if (credits is None) != (days is None):
+            field = "window_days" if days is None else "window_credits"
+            self.add_error(field, _("Set both the number of credits and the days, or neither."))
+        if cleaned.get("mode") == PolicyMode.HOURS_BEFORE and cleaned.get("hours_before") is None:
+            self.add_error("hours_before", _("Enter how many hours before the lesson."))
+        if (
+            cleaned.get("portal_late_cancellation") == "refuse"
+            and not (cleaned.get("late_cancellation_instructions") or "").strip()
+        ):
+            self.add_error(
+                "late_cancellation_instructions",
+                _("Tell parents what to do instead when the portal refuses."),
+            )
+        return cleaned
+
+
+class CutoffForm(forms.Form):
+    """One row of the weekly cut-off table: lessons on ``lesson_weekday`` are late after
+    ``cutoff_time`` on ``cutoff_weekday`` before them."""
+
+    lesson_weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int, widget=forms.HiddenInput)
+    cutoff_weekday = forms.TypedChoiceField(
+        choices=[("", "—"), *WEEKDAYS],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label=_("late after"),
+    )
+    cutoff_time = forms.TimeField(
+        required=False, label=_("at"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        day, at = cleaned.get("cutoff_weekday"), cleaned.get("cutoff_time")
+        if (day is None) != (at is None) and not self.errors:
+            raise ValidationError(_("Choose both a day and a time, or leave both empty."))
+        return cleaned
+
+
+CutoffFormSet = forms.formset_factory(CutoffForm, extra=0, min_num=7, max_num=7, validate_max=True)
+
+
+class ManualCreditForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200,
+        label=_("Reason"),
+        help_text=_(
+            'The family and your team see it, e.g. "Compensation for the cancelled holiday clinic".'
+        ),
+    )
+    valid_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label=_("Valid for (days)"),
+        help_text=_("Empty: the credit doesn't expire."),
+    )
+
+
+class CreditFilterForm(forms.Form):
+    state = forms.ChoiceField(required=False)
+    programme = forms.IntegerField(required=False, min_value=1)
+    expiring_within = forms.IntegerField(
+        required=False, min_value=0, max_value=3650, label=_("Expiring within (days)")
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import CreditState
+
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [("", _("Any state")), *CreditState.choices]

@@ -1,0 +1,62 @@
+"""Reads for the credit pages."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Prefetch, QuerySet
+
+from makeup.models import Company
+
+from .models import CreditEvent, CreditState, MakeupCredit, PolicyMode
+
+
+def credits_for_company(
+    *,
+    company: Company,
+    now: datetime,
+    state: str = "",
+    programme_id: int | None = None,
+    expiring_within: int | None = None,
+) -> QuerySet[MakeupCredit]:
+    """The company's credits with their student, class and history, for the credits list
+    (a fixed number of queries per page)."""
+    credits = MakeupCredit.objects.filter(company=company)
+    if state:
+        credits = credits.filter(state=state)
+    if programme_id:
+        credits = credits.filter(enrolment__klass__programme_id=programme_id)
+    if expiring_within is not None:
+        credits = credits.filter(
+            state=CreditState.AVAILABLE,
+            expires_at__gt=now,
+            expires_at__lte=now + timedelta(days=expiring_within),
+        )
+    return (
+        credits.select_related(
+            "enrolment__student__family", "enrolment__klass__programme", "attendance__session"
+        )
+        .prefetch_related(Prefetch("events", queryset=CreditEvent.objects.select_related("actor")))
+        .order_by("expires_at", "pk")
+    )
+
+
+def policy_example(policy, cutoffs: list | None = None) -> str:
+    """The sentence on the policy page: what it means for a Tuesday 17:00 lesson."""
+    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    if policy.mode == PolicyMode.WEEKLY_CUTOFF:
+        rules = cutoffs if cutoffs is not None else list(policy.weekly_cutoffs.all())
+        for rule in rules:
+            if rule.lesson_weekday == 1:
+                before = "the same day" if rule.cutoff_weekday == 1 else days[rule.cutoff_weekday]
+                return (
+                    f"A Tuesday 17:00 lesson cancelled after {before} "
+                    f"{rule.cutoff_time:%H:%M} is late."
+                )
+        return (
+            "Tuesday lessons have no cut-off in the table: they use "
+            f"{policy.hours_before} hours before."
+        )
+    when = datetime(2026, 1, 6, 17, 0) - timedelta(hours=policy.hours_before)
+    return (
+        f"A Tuesday 17:00 lesson cancelled after {days[when.weekday()]} "
+        f"{when:%H:%M} ({policy.hours_before} hours before) is late."
+    )

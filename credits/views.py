@@ -1,0 +1,112 @@
+"""Back office: the cancellation policy page, the company's credits, manual credits."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from bookings.models import Enrolment
+from makeup.errors import DomainError
+from makeup.tenancy import access_object, admin_required, staff_required
+from programmes.models import WEEKDAYS, Programme
+
+from .forms import CreditFilterForm, CutoffFormSet, ManualCreditForm, PolicyForm
+from .receivers import policy_for
+from .selectors import credits_for_company, policy_example
+from .services import credit_add_manual, policy_update
+
+
+@admin_required
+def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
+    programme = access_object(Programme.objects.all(), company=request.company, pk=programme_pk)
+    policy = policy_for(programme)
+    existing = {c.lesson_weekday: c for c in policy.weekly_cutoffs.all()}
+    initial = [
+        {
+            "lesson_weekday": day,
+            "cutoff_weekday": existing[day].cutoff_weekday if day in existing else None,
+            "cutoff_time": existing[day].cutoff_time if day in existing else None,
+        }
+        for day, _ in WEEKDAYS
+    ]
+    form = PolicyForm(request.POST or None, instance=policy)
+    cutoffs = CutoffFormSet(request.POST or None, initial=initial, prefix="cutoff")
+    if request.method == "POST":
+        if form.is_valid() and cutoffs.is_valid():
+            values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+            try:
+                policy_update(
+                    policy=policy, values=values, cutoffs=[c.cleaned_data for c in cutoffs.forms]
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, f"Cancellation policy of {programme.name} saved.")
+                return redirect("manage:policy_edit", programme_pk=programme.pk)
+        else:
+            messages.error(request, "Nothing was saved: please correct the fields marked below.")
+    day_names = dict(WEEKDAYS)
+    rows = [(day_names[f.initial["lesson_weekday"]] if f.initial else "", f) for f in cutoffs.forms]
+    return render(
+        request,
+        "credits/policy_form.html",
+        {
+            "programme": programme,
+            "form": form,
+            "cutoffs": cutoffs,
+            "cutoff_rows": rows,
+            "example": policy_example(policy),
+        },
+    )
+
+
+@require_GET
+@staff_required
+def credit_list(request: HttpRequest) -> HttpResponse:
+    form = CreditFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    credits = credits_for_company(
+        company=request.company,
+        now=timezone.now(),
+        state=data.get("state") or "",
+        programme_id=data.get("programme"),
+        expiring_within=data.get("expiring_within"),
+    )
+    page = Paginator(credits, 50).get_page(request.GET.get("page"))
+    programmes = Programme.objects.filter(company=request.company).order_by("name")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "credits/credit_list.html",
+        {
+            "page": page,
+            "form": form,
+            "programmes": programmes,
+            "filters": data,
+            "query": query.urlencode(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@admin_required
+def credit_add(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
+    """POL-8: an admin adds a credit by hand from the family page."""
+    enrolment = access_object(
+        Enrolment.objects.select_related("student__family", "klass__programme", "company"),
+        company=request.company,
+        pk=enrolment_pk,
+    )
+    form = ManualCreditForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            credit_add_manual(enrolment=enrolment, actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Credit added for {enrolment.student}.")
+            return redirect("manage:family_detail", family_pk=enrolment.student.family_id)
+    return render(request, "credits/credit_add.html", {"form": form, "enrolment": enrolment})
