@@ -66,7 +66,7 @@ class PolicyForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        for path, label in PATHS:
+        for path, _label in PATHS:
             kind = cleaned.get(f"{path}_validity")
             days = cleaned.get(f"{path}_validity_days")
             if kind == ValidityKind.DAYS and not days:

@@ -1,6 +1,6 @@
 """The policy page, the credits list and manual credits through the back office."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection
