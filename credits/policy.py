@@ -7,18 +7,21 @@ from programmes.models import Session
 from .models import CancellationPolicy, PolicyMode
 
 
-def cutoff_instant(policy: CancellationPolicy, session: Session) -> datetime:
+def cutoff_instant(
+    policy: CancellationPolicy, session: Session, cutoffs: list | None = None
+) -> datetime:
     """The last instant a cancellation of ``session`` is on time (aware, UTC).
 
     *Hours before*: the session start minus N real hours. *Weekly cut-off*: the wall-clock
     time on the given weekday before the lesson, in the company's zone — so "Monday 20:00"
     stays 20:00 local across a daylight-saving change. A lesson weekday missing from the
-    table falls back to the hours-before rule.
+    table falls back to the hours-before rule. ``cutoffs`` replaces the saved table (the
+    policy simulator tries a draft before it is saved).
     """
     if policy.mode == PolicyMode.WEEKLY_CUTOFF:
         tz = session.company.tzinfo
         local_start = session.starts_at.astimezone(tz)
-        for rule in policy.weekly_cutoffs.all():
+        for rule in cutoffs if cutoffs is not None else policy.weekly_cutoffs.all():
             if rule.lesson_weekday == local_start.weekday():
                 day = local_start.date() - timedelta(days=rule.days_before())
                 local_cutoff = datetime.combine(day, rule.cutoff_time, tzinfo=tz)

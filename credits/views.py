@@ -13,9 +13,11 @@ from makeup.tenancy import access_object, admin_required, staff_required
 from programmes.models import WEEKDAYS, Programme
 
 from .forms import CreditFilterForm, CutoffFormSet, ManualCreditForm, PolicyForm
+from .models import WeeklyCutoff
 from .receivers import policy_for
 from .selectors import credits_for_company, policy_example
 from .services import credit_add_manual, policy_update
+from .simulator import simulate_policy
 
 
 @admin_required
@@ -33,8 +35,25 @@ def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
     ]
     form = PolicyForm(request.POST or None, instance=policy)
     cutoffs = CutoffFormSet(request.POST or None, initial=initial, prefix="cutoff")
+    simulation = None
     if request.method == "POST":
-        if form.is_valid() and cutoffs.is_valid():
+        if form.is_valid() and cutoffs.is_valid() and "preview" in request.POST:
+            # BEY-4: try the draft on the last 12 months without saving it.
+            draft = form.save(commit=False)
+            draft_cutoffs = [
+                WeeklyCutoff(
+                    lesson_weekday=c.cleaned_data["lesson_weekday"],
+                    cutoff_weekday=c.cleaned_data["cutoff_weekday"],
+                    cutoff_time=c.cleaned_data["cutoff_time"],
+                )
+                for c in cutoffs.forms
+                if c.cleaned_data.get("cutoff_weekday") is not None
+                and c.cleaned_data.get("cutoff_time")
+            ]
+            simulation = simulate_policy(
+                programme=programme, draft=draft, draft_cutoffs=draft_cutoffs, now=timezone.now()
+            )
+        elif form.is_valid() and cutoffs.is_valid():
             values = {name: form.cleaned_data[name] for name in form.Meta.fields}
             try:
                 policy_update(
@@ -58,6 +77,7 @@ def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
             "cutoffs": cutoffs,
             "cutoff_rows": rows,
             "example": policy_example(policy),
+            "simulation": simulation,
         },
     )
 

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from bookings.family_views import InviteAcceptView
 from portal import views as portal_views
 
 from . import manage_urls, views
@@ -29,6 +30,7 @@ account_patterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("invite/<uidb64>/<token>/", InviteAcceptView.as_view(), name="invite_accept"),
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password_change/done/",

@@ -1,12 +1,25 @@
 """Reads for families, rosters and attendance (split by concept, re-exported here)."""
 
 from .attendance import RosterRow, expected_enrolments, roster_counts, session_roster
-from .families import guardian_for_user, portal_companies_for_user
+from .families import (
+    FamilyPage,
+    family_list,
+    family_list_page,
+    family_page,
+    guardian_for_user,
+    guardian_with_email,
+    portal_companies_for_user,
+)
 
 __all__ = [
+    "FamilyPage",
     "RosterRow",
     "expected_enrolments",
+    "family_list",
+    "family_list_page",
+    "family_page",
     "guardian_for_user",
+    "guardian_with_email",
     "portal_companies_for_user",
     "roster_counts",
     "session_roster",

@@ -2,16 +2,35 @@
 
 from .attendance import attendance_mark_all_present, attendance_set_state, session_cancel
 from .enrolments import AgeOutsideRange, enrolment_create, enrolment_withdraw, places_taken
-from .families import parent_join, parent_signup
+from .families import (
+    check_date_of_birth,
+    family_create,
+    family_update,
+    guardian_create,
+    guardian_invite,
+    guardian_update,
+    parent_join,
+    parent_signup,
+    student_create,
+    student_update,
+)
 
 __all__ = [
     "AgeOutsideRange",
     "attendance_mark_all_present",
     "attendance_set_state",
+    "check_date_of_birth",
     "enrolment_create",
     "enrolment_withdraw",
+    "family_create",
+    "family_update",
+    "guardian_create",
+    "guardian_invite",
+    "guardian_update",
     "parent_join",
     "parent_signup",
     "places_taken",
     "session_cancel",
+    "student_create",
+    "student_update",
 ]

@@ -1,12 +1,20 @@
 """Writes for families, parents and students."""
 
-from django.db import transaction
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from makeup.errors import DomainError
 from makeup.models import Company, User
 from makeup.services import user_create, user_request_confirmation
 
-from ..models import Family, Guardian
+from ..models import Family, Guardian, Student
+from ..selectors.families import guardian_with_email
+
+OLDEST_AGE_YEARS = 100
 
 
 def _family_name_for(full_name: str, email: str) -> str:
@@ -54,3 +62,211 @@ def parent_join(*, company: Company, user: User) -> Guardian:
     return Guardian.objects.create(
         company=company, family=family, user=user, full_name=full_name, email=user.email
     )
+
+
+# --- back office: families, parents and students -------------------------------------------
+
+
+def _text(value: str, *, label: str, max_length: int, required: bool = True) -> str:
+    value = " ".join((value or "").split())
+    if required and not value:
+        raise DomainError(f"Enter the {label}.")
+    if len(value) > max_length:
+        raise DomainError(f"The {label} is too long (at most {max_length} characters).")
+    return value
+
+
+def _email(value: str) -> str:
+    value = (value or "").strip().lower()
+    if not value:
+        return ""
+    try:
+        validate_email(value)
+    except ValidationError as error:
+        raise DomainError(f"{value} is not a valid e-mail address.") from error
+    return value
+
+
+def check_date_of_birth(*, date_of_birth: date, today: date) -> None:
+    """A date of birth is not in the future and not more than 100 years ago."""
+    if date_of_birth > today:
+        raise DomainError("The date of birth can't be in the future.")
+    try:
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS)
+    except ValueError:  # 29 February
+        oldest = today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
+    if date_of_birth < oldest:
+        raise DomainError(
+            f"The date of birth can't be more than {OLDEST_AGE_YEARS} years ago: check the year."
+        )
+
+
+def _check_email_free(*, company: Company, email: str, exclude_pk: int | None = None) -> None:
+    """A parent's e-mail is unique among the company's parents: it identifies the family
+    (portal invitations, CSV imports)."""
+    other = guardian_with_email(company=company, email=email, exclude_pk=exclude_pk)
+    if other is not None:
+        raise DomainError(
+            f"{email} is already the e-mail of {other.full_name} ({other.family.name} family)."
+        )
+
+
+@transaction.atomic
+def family_create(*, company: Company, name: str, notes: str = "", actor=None) -> Family:
+    """A new client household of ``company`` (its parents and children are added with
+    :func:`guardian_create` and :func:`student_create`)."""
+    return Family.objects.create(
+        company=company,
+        name=_text(name, label="family name", max_length=150),
+        notes=(notes or "").strip(),
+    )
+
+
+@transaction.atomic
+def family_update(*, family: Family, name: str, notes: str = "", actor=None) -> Family:
+    family = Family.objects.select_for_update(of=("self",)).get(pk=family.pk)
+    family.name = _text(name, label="family name", max_length=150)
+    family.notes = (notes or "").strip()
+    family.save(update_fields=["name", "notes"])
+    return family
+
+
+@transaction.atomic
+def guardian_create(
+    *,
+    family: Family,
+    full_name: str,
+    email: str = "",
+    phone: str = "",
+    actor=None,
+    email_checked: bool = False,
+) -> Guardian:
+    """A parent of ``family``, without a portal login until invited (:func:`guardian_invite`).
+    The e-mail, if any, is unique among the company's parents. ``email_checked``: the caller
+    has already checked it in this transaction (the CSV import, which loads every parent's
+    address once instead of querying per row)."""
+    email = _email(email)
+    if email and not email_checked:
+        _check_email_free(company=family.company, email=email)
+    return Guardian.objects.create(
+        company_id=family.company_id,
+        family=family,
+        full_name=_text(full_name, label="parent's name", max_length=150),
+        email=email,
+        phone=_text(phone, label="phone number", max_length=40, required=False),
+    )
+
+
+@transaction.atomic
+def guardian_update(
+    *, guardian: Guardian, full_name: str, email: str = "", phone: str = "", actor=None
+) -> Guardian:
+    """Change a parent's details. A parent with a portal login keeps the login's e-mail:
+    it is how they log in, so staff can't change it here."""
+    guardian = (
+        Guardian.objects.select_for_update(of=("self",))
+        .select_related("user", "company")
+        .get(pk=guardian.pk)
+    )
+    email = _email(email)
+    if guardian.user_id is not None and email != guardian.email:
+        raise DomainError(
+            f"{guardian.full_name} logs in to the portal as {guardian.email}: that e-mail "
+            "can't be changed here."
+        )
+    if email:
+        _check_email_free(company=guardian.company, email=email, exclude_pk=guardian.pk)
+    guardian.full_name = _text(full_name, label="parent's name", max_length=150)
+    guardian.email = email
+    guardian.phone = _text(phone, label="phone number", max_length=40, required=False)
+    guardian.save(update_fields=["full_name", "email", "phone"])
+    return guardian
+
+
+@transaction.atomic
+def student_create(
+    *, family: Family, first_name: str, last_name: str, date_of_birth: date, actor=None
+) -> Student:
+    """A child (or adult client) of ``family``. The date of birth is not in the future nor
+    more than 100 years ago (in the company's time zone)."""
+    check_date_of_birth(
+        date_of_birth=date_of_birth, today=timezone.localdate(timezone=family.company.tzinfo)
+    )
+    return Student.objects.create(
+        company_id=family.company_id,
+        family=family,
+        first_name=_text(first_name, label="first name", max_length=100),
+        last_name=_text(last_name, label="last name", max_length=100),
+        date_of_birth=date_of_birth,
+    )
+
+
+@transaction.atomic
+def student_update(
+    *, student: Student, first_name: str, last_name: str, date_of_birth: date, actor=None
+) -> Student:
+    student = (
+        Student.objects.select_for_update(of=("self",)).select_related("company").get(pk=student.pk)
+    )
+    check_date_of_birth(
+        date_of_birth=date_of_birth, today=timezone.localdate(timezone=student.company.tzinfo)
+    )
+    student.first_name = _text(first_name, label="first name", max_length=100)
+    student.last_name = _text(last_name, label="last name", max_length=100)
+    student.date_of_birth = date_of_birth
+    student.save(update_fields=["first_name", "last_name", "date_of_birth"])
+    return student
+
+
+@transaction.atomic
+def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
+    """Give a parent a portal login (MKP-9: booking needs the parent's own login).
+
+    - An address that already has a confirmed login: that login becomes this parent's,
+      unless it is already a parent of another family of the company, and its owner is
+      e-mailed that they now have access to the company's portal.
+    - Otherwise a login is created (no usable password, e-mail unconfirmed) and the parent
+      is e-mailed a link to choose a password, which also confirms the address. Inviting
+      again while they haven't done so sends a fresh link.
+
+    The e-mail goes out through a Celery task after commit.
+    """
+    from ..tasks import send_parent_invite
+
+    guardian = (
+        Guardian.objects.select_for_update(of=("self",))
+        .select_related("user", "family")
+        .get(pk=guardian.pk)
+    )
+    if not guardian.email:
+        raise DomainError(f"Add an e-mail address for {guardian.full_name} first.")
+    user = guardian.user
+    if user is not None and user.email_confirmed_at is not None:
+        raise DomainError(f"{guardian.full_name} already has a portal login.")
+    if user is None:
+        user = User.objects.filter(email__iexact=guardian.email).first()
+        if user is not None and not user.is_active:
+            raise DomainError(f"The login {user.email} is deactivated: it can't be invited.")
+        if user is None:
+            user = user_create(email=guardian.email, password=None, full_name=guardian.full_name)
+        other = (
+            Guardian.objects.filter(company_id=guardian.company_id, user=user)
+            .exclude(pk=guardian.pk)
+            .select_related("family")
+            .first()
+        )
+        if other is not None:
+            raise DomainError(
+                f"The login {user.email} is already a parent of the {other.family.name} family "
+                "here; one login can be a parent of one family per company."
+            )
+        guardian.user = user
+        try:
+            with transaction.atomic():
+                guardian.save(update_fields=["user"])
+        except IntegrityError as error:  # linked to another family meanwhile
+            raise DomainError(
+                f"The login {user.email} was just linked to another family; reload the page."
+            ) from error
+    transaction.on_commit(lambda: send_parent_invite.delay(guardian.company_id, guardian.pk))
+    return guardian

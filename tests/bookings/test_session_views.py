@@ -54,7 +54,8 @@ def test_att_1_attendance_click_updates_the_row_in_place(world, login, klass):
     enrolment = f.EnrolmentFactory(klass=klass)
     client = login(world.staff_a)
     response = client.post(
-        f"/manage/sessions/{session.pk}/attendance/{enrolment.pk}/", {"state": "present"},
+        f"/manage/sessions/{session.pk}/attendance/{enrolment.pk}/",
+        {"state": "present"},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
@@ -72,8 +73,10 @@ def test_att_3_att_4_client_cancellation_from_the_view_is_classified(world, logi
     # 23 Nov 17:00 is exactly 24 h before: on time. 17:01 is late. Typed in Sydney time.
     with time_machine.travel(datetime(2026, 11, 24, 1, 0, tzinfo=UTC), tick=False):
         for enrolment, told in [(e1, "2026-11-23T17:00"), (e2, "2026-11-23T17:01")]:
-            client.post(f"/manage/sessions/{session.pk}/attendance/{enrolment.pk}/",
-                        {"state": "client_cancelled", "cancelled_at": told})
+            client.post(
+                f"/manage/sessions/{session.pk}/attendance/{enrolment.pk}/",
+                {"state": "client_cancelled", "cancelled_at": told},
+            )
     with scope(company=world.company_a):
         states = dict(Attendance.objects.values_list("enrolment_id", "state"))
     assert states == {e1.pk: "cancelled", e2.pk: "late_cancelled"}
@@ -95,7 +98,8 @@ def test_attendance_for_a_student_of_another_class_is_404(world, login, klass):
     session = f.SessionFactory(klass=klass)
     other = f.EnrolmentFactory(klass=f.ClassFactory(programme__company=world.company_a))
     response = login(world.staff_a).post(
-        f"/manage/sessions/{session.pk}/attendance/{other.pk}/", {"state": "present"})
+        f"/manage/sessions/{session.pk}/attendance/{other.pk}/", {"state": "present"}
+    )
     assert response.status_code == 404
 
 
@@ -103,8 +107,9 @@ def test_att_7_cancel_session_from_the_page(world, login, klass):
     session = f.SessionFactory(klass=klass, local_date=date.today() + timedelta(days=7))
     f.EnrolmentFactory(klass=klass, start_date=date.today())
     client = login(world.staff_a)
-    response = client.post(f"/manage/sessions/{session.pk}/cancel/", {"reason": "Pool closed"},
-                           follow=True)
+    response = client.post(
+        f"/manage/sessions/{session.pk}/cancel/", {"reason": "Pool closed"}, follow=True
+    )
     assert "1 student(s) marked" in response.content.decode()
     with scope(company=world.company_a):
         assert Attendance.objects.get(session=session).state == "staff_cancelled"
@@ -140,8 +145,9 @@ def test_enrol_refuses_a_full_class_with_a_clear_message(world, login):
     klass = f.ClassFactory(programme__company=world.company_a, capacity=2)
     f.EnrolmentFactory.create_batch(2, klass=klass)
     student = f.StudentFactory(family__company=world.company_a, date_of_birth=date(2020, 1, 1))
-    response = login(world.staff_a).post(f"/manage/classes/{klass.pk}/enrol/", {
-        "student": student.pk, "start_date": "2026-10-06"})
+    response = login(world.staff_a).post(
+        f"/manage/classes/{klass.pk}/enrol/", {"student": student.pk, "start_date": "2026-10-06"}
+    )
     assert response.status_code == 200
     assert "is full: 2 of 2 places are taken" in response.content.decode()
     with scope(company=world.company_a):
@@ -150,33 +156,39 @@ def test_enrol_refuses_a_full_class_with_a_clear_message(world, login):
 
 def test_enrol_warns_about_age_and_staff_may_confirm(world, login):
     klass = f.ClassFactory(programme__company=world.company_a)  # 4–8 years
-    toddler = f.StudentFactory(family__company=world.company_a, first_name="Tiny",
-                               date_of_birth=date(2024, 6, 1))
+    toddler = f.StudentFactory(
+        family__company=world.company_a, first_name="Tiny", date_of_birth=date(2024, 6, 1)
+    )
     client = login(world.staff_a)
-    response = client.post(f"/manage/students/{toddler.pk}/enrol/", {
-        "klass": klass.pk, "start_date": "2026-10-06"})
+    response = client.post(
+        f"/manage/students/{toddler.pk}/enrol/", {"klass": klass.pk, "start_date": "2026-10-06"}
+    )
     html = response.content.decode()
     assert "Tiny is 2 years 4 months old" in html and "Enrol anyway" in html
     with scope(company=world.company_a):
         assert not Enrolment.objects.filter(student=toddler).exists()
-    response = client.post(f"/manage/students/{toddler.pk}/enrol/", {
-        "klass": klass.pk, "start_date": "2026-10-06", "confirm_age": "on"})
+    response = client.post(
+        f"/manage/students/{toddler.pk}/enrol/",
+        {"klass": klass.pk, "start_date": "2026-10-06", "confirm_age": "on"},
+    )
     assert response.status_code == 302
     with scope(company=world.company_a):
         assert Enrolment.objects.filter(student=toddler, klass=klass).exists()
 
 
 def test_enrol_rejects_bad_input_next_to_the_field(world, login, klass):
-    response = login(world.staff_a).post(f"/manage/classes/{klass.pk}/enrol/", {
-        "student": "999999", "start_date": "31/31/2026"})
+    response = login(world.staff_a).post(
+        f"/manage/classes/{klass.pk}/enrol/", {"student": "999999", "start_date": "31/31/2026"}
+    )
     assert response.status_code == 200
     assert response.content.decode().count("invalid-feedback") >= 2
 
 
 def test_enrol_cannot_pick_another_companys_student(world, login, klass):
     foreign = f.StudentFactory(family__company=world.company_b)
-    response = login(world.staff_a).post(f"/manage/classes/{klass.pk}/enrol/", {
-        "student": foreign.pk, "start_date": "2026-10-06"})
+    response = login(world.staff_a).post(
+        f"/manage/classes/{klass.pk}/enrol/", {"student": foreign.pk, "start_date": "2026-10-06"}
+    )
     assert response.status_code == 200 and b"invalid-feedback" in response.content
     with scope(company=world.company_b):
         assert not Enrolment.objects.filter(student=foreign).exists()
@@ -185,11 +197,13 @@ def test_enrol_cannot_pick_another_companys_student(world, login, klass):
 def test_withdraw_from_a_date(world, login, klass):
     enrolment = f.EnrolmentFactory(klass=klass)
     client = login(world.staff_a)
-    bad = client.post(f"/manage/enrolments/{enrolment.pk}/withdraw/",
-                      {"withdrawn_from": "2026-01-01"})
+    bad = client.post(
+        f"/manage/enrolments/{enrolment.pk}/withdraw/", {"withdrawn_from": "2026-01-01"}
+    )
     assert "withdraw from that day or later" in bad.content.decode()
-    ok = client.post(f"/manage/enrolments/{enrolment.pk}/withdraw/",
-                     {"withdrawn_from": "2026-11-24"})
+    ok = client.post(
+        f"/manage/enrolments/{enrolment.pk}/withdraw/", {"withdrawn_from": "2026-11-24"}
+    )
     assert ok.status_code == 302
     enrolment.refresh_from_db()
     assert enrolment.withdrawn_from == date(2026, 11, 24)
@@ -201,11 +215,13 @@ def test_ten_2_one_off_sessions_are_for_admins(world, login, klass):
     url = f"/manage/classes/{klass.pk}/sessions/new/"
     assert login(world.staff_a).get(url).status_code == 403
     day = (date.today() + timedelta(days=10)).isoformat()
-    response = login(world.admin_a).post(url, {"local_date": day, "start_time": "10:00",
-                                                "duration_minutes": "45"})
+    response = login(world.admin_a).post(
+        url, {"local_date": day, "start_time": "10:00", "duration_minutes": "45"}
+    )
     assert response.status_code == 302
-    past = login(world.admin_a).post(url, {"local_date": "2020-01-01", "start_time": "10:00",
-                                           "duration_minutes": "45"})
+    past = login(world.admin_a).post(
+        url, {"local_date": "2020-01-01", "start_time": "10:00", "duration_minutes": "45"}
+    )
     assert b"Choose today or a later day" in past.content
 
 

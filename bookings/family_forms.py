@@ -1,0 +1,153 @@
+"""Forms of the back office's family pages and the CSV import. They parse and check what a
+person typed; the services write (and check again)."""
+
+from django import forms
+from django.core.validators import FileExtensionValidator
+from django.utils import timezone
+
+from makeup.errors import DomainError
+from makeup.models import Company
+
+from .importing import MAX_FILE_BYTES, MAX_ROWS
+from .models import Family, Guardian, Student
+from .selectors.families import guardian_with_email
+from .services.families import check_date_of_birth
+
+
+class FamilySearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "class": "form-control",
+                "placeholder": "Family, parent, e-mail, phone or child",
+            }
+        ),
+    )
+
+
+class FamilyForm(forms.Form):
+    name = forms.CharField(
+        label="Family name",
+        max_length=Family._meta.get_field("name").max_length,
+        help_text="Usually the family's surname.",
+    )
+    notes = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Seen by staff only."
+    )
+
+
+class GuardianForm(forms.Form):
+    """A parent's details. The e-mail is unique among the company's parents; a parent with
+    a portal login keeps the login's e-mail (shown, not editable)."""
+
+    full_name = forms.CharField(
+        label="Parent's name", max_length=Guardian._meta.get_field("full_name").max_length
+    )
+    email = forms.EmailField(
+        label="E-mail",
+        required=False,
+        help_text="Needed to invite the parent to the portal.",
+    )
+    phone = forms.CharField(required=False, max_length=Guardian._meta.get_field("phone").max_length)
+
+    def __init__(self, *args, company: Company, guardian: Guardian | None = None, **kwargs):
+        self.company = company
+        self.guardian = guardian
+        if guardian is not None:
+            kwargs.setdefault(
+                "initial",
+                {"full_name": guardian.full_name, "email": guardian.email, "phone": guardian.phone},
+            )
+        super().__init__(*args, **kwargs)
+        if guardian is not None and guardian.user_id is not None:
+            self.fields["email"].disabled = True
+            self.fields[
+                "email"
+            ].help_text = (
+                "The parent logs in to the portal with this address; it can't be changed here."
+            )
+
+    def clean_email(self) -> str:
+        email = (self.cleaned_data.get("email") or "").strip().lower()
+        exclude_pk = self.guardian.pk if self.guardian is not None else None
+        other = guardian_with_email(company=self.company, email=email, exclude_pk=exclude_pk)
+        if other is not None:
+            raise forms.ValidationError(
+                f"This e-mail is already {other.full_name}'s ({other.family.name} family); "
+                "each parent needs their own."
+            )
+        return email
+
+
+class StudentForm(forms.Form):
+    first_name = forms.CharField(max_length=Student._meta.get_field("first_name").max_length)
+    last_name = forms.CharField(max_length=Student._meta.get_field("last_name").max_length)
+    date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, company: Company, student: Student | None = None, **kwargs):
+        self.company = company
+        if student is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "first_name": student.first_name,
+                    "last_name": student.last_name,
+                    "date_of_birth": student.date_of_birth,
+                },
+            )
+        super().__init__(*args, **kwargs)
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        try:
+            check_date_of_birth(
+                date_of_birth=value, today=timezone.localdate(timezone=self.company.tzinfo)
+            )
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from error
+        return value
+
+
+class OptionalStudentForm(StudentForm):
+    """The first child on the new-family page: all empty means "no child yet"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("empty_permitted", True)
+        kwargs.setdefault("use_required_attribute", False)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def is_filled(self) -> bool:
+        return self.is_bound and self.has_changed()
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        validators=[
+            FileExtensionValidator(["csv"], "Upload a .csv file (in Excel: Save As → CSV UTF-8).")
+        ],
+        help_text=(
+            f"UTF-8 CSV with a header row, at most {MAX_FILE_BYTES // (1024 * 1024)} MB and "
+            f"{MAX_ROWS:,} rows."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"The file is {upload.size / (1024 * 1024):.1f} MB; the limit is "
+                f"{MAX_FILE_BYTES // (1024 * 1024)} MB. Split it into several files."
+            )
+        return upload
+
+
+class ImportConfirmForm(forms.Form):
+    """Carries the previewed file, signed for this company, back for the real import."""
+
+    payload = forms.CharField(widget=forms.HiddenInput)

@@ -1,0 +1,379 @@
+"""Back-office pages for families, parents and students; parent invitations to the portal;
+the CSV import of families. Thin: parse, call a service or selector, render."""
+
+from datetime import date
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core import signing
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from makeup.errors import DomainError
+from makeup.tenancy import access_object, staff_required
+
+from .family_forms import (
+    FamilyForm,
+    FamilySearchForm,
+    GuardianForm,
+    ImportConfirmForm,
+    ImportUploadForm,
+    OptionalStudentForm,
+    StudentForm,
+)
+from .importing import SAMPLE_CSV, ImportFileError, family_import, read_csv
+from .models import Family, Guardian, Student
+from .selectors.families import family_list_page, family_page
+from .services.families import (
+    family_create,
+    family_update,
+    guardian_create,
+    guardian_invite,
+    guardian_update,
+    student_create,
+    student_update,
+)
+
+NOTHING_SAVED = "Nothing was saved: please correct the fields marked below."
+
+
+def _today(request: HttpRequest) -> date:
+    return timezone.localdate(timezone=request.company.tzinfo)
+
+
+def _data(request: HttpRequest):
+    return request.POST if request.method == "POST" else None
+
+
+@staff_required
+def family_list(request: HttpRequest) -> HttpResponse:
+    """Families with their parents, children and active enrolments; searchable (TEN-2)."""
+    form = FamilySearchForm(request.GET)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    page = family_list_page(
+        company=request.company, q=q, page=request.GET.get("page"), today=_today(request)
+    )
+    return render(request, "bookings/family_list.html", {"form": form, "page": page, "q": q})
+
+
+@staff_required
+def family_detail(request: HttpRequest, family_pk: int) -> HttpResponse:
+    family = access_object(Family.objects.all(), company=request.company, pk=family_pk)
+    return render(
+        request,
+        "bookings/family_detail.html",
+        {"page": family_page(family=family, today=_today(request))},
+    )
+
+
+@staff_required
+def family_create_view(request: HttpRequest) -> HttpResponse:
+    """A new family with its first parent and, optionally, its first child, in one go."""
+    company = request.company
+    family_form = FamilyForm(_data(request), prefix="family")
+    parent_form = GuardianForm(_data(request), prefix="parent", company=company)
+    child_form = OptionalStudentForm(_data(request), prefix="child", company=company)
+    if request.method == "POST":
+        valid = [form.is_valid() for form in (family_form, parent_form, child_form)]
+        if all(valid):
+            try:
+                with transaction.atomic():
+                    family = family_create(
+                        company=company, actor=request.user, **family_form.cleaned_data
+                    )
+                    guardian_create(family=family, actor=request.user, **parent_form.cleaned_data)
+                    if child_form.is_filled:
+                        student_create(family=family, actor=request.user, **child_form.cleaned_data)
+            except DomainError as error:
+                messages.error(request, f"Nothing was saved: {error.message}")
+            else:
+                messages.success(request, f"The {family.name} family is added.")
+                return redirect("manage:family_detail", family_pk=family.pk)
+        else:
+            messages.error(request, NOTHING_SAVED)
+    return render(
+        request,
+        "bookings/family_create.html",
+        {"family_form": family_form, "parent_form": parent_form, "child_form": child_form},
+    )
+
+
+@staff_required
+def family_edit(request: HttpRequest, family_pk: int) -> HttpResponse:
+    family = access_object(Family.objects.all(), company=request.company, pk=family_pk)
+    form = FamilyForm(_data(request), initial={"name": family.name, "notes": family.notes})
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                family_update(family=family, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, "Family saved.")
+                return redirect("manage:family_detail", family_pk=family.pk)
+        else:
+            messages.error(request, NOTHING_SAVED)
+    return render(
+        request,
+        "bookings/family_form.html",
+        {"form": form, "family": family, "title": f"Edit the {family.name} family"},
+    )
+
+
+@staff_required
+def guardian_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
+    family = access_object(Family.objects.all(), company=request.company, pk=family_pk)
+    form = GuardianForm(_data(request), company=request.company)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                guardian = guardian_create(family=family, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"{guardian.full_name} is added.")
+                return redirect("manage:family_detail", family_pk=family.pk)
+        else:
+            messages.error(request, NOTHING_SAVED)
+    return render(
+        request,
+        "bookings/family_form.html",
+        {"form": form, "family": family, "title": f"Add a parent to the {family.name} family"},
+    )
+
+
+@staff_required
+def guardian_edit(request: HttpRequest, guardian_pk: int) -> HttpResponse:
+    guardian = access_object(
+        Guardian.objects.select_related("family"), company=request.company, pk=guardian_pk
+    )
+    form = GuardianForm(_data(request), company=request.company, guardian=guardian)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                guardian_update(guardian=guardian, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, "Parent saved.")
+                return redirect("manage:family_detail", family_pk=guardian.family_id)
+        else:
+            messages.error(request, NOTHING_SAVED)
+    return render(
+        request,
+        "bookings/family_form.html",
+        {"form": form, "family": guardian.family, "title": f"Edit {guardian.full_name}"},
+    )
+
+
+@require_POST
+@staff_required
+def guardian_invite_view(request: HttpRequest, guardian_pk: int) -> HttpResponse:
+    """Invite a parent to the portal (MKP-9): the e-mail goes out after commit."""
+    guardian = access_object(Guardian.objects.all(), company=request.company, pk=guardian_pk)
+    try:
+        guardian = guardian_invite(guardian=guardian, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"Invitation e-mailed to {guardian.full_name} ({guardian.email})."
+        )
+    return redirect("manage:family_detail", family_pk=guardian.family_id)
+
+
+@staff_required
+def student_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
+    family = access_object(Family.objects.all(), company=request.company, pk=family_pk)
+    form = StudentForm(_data(request), company=request.company, initial={"last_name": family.name})
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                student = student_create(family=family, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"{student} is added.")
+                return redirect("manage:family_detail", family_pk=family.pk)
+        else:
+            messages.error(request, NOTHING_SAVED)
+    return render(
+        request,
+        "bookings/family_form.html",
+        {"form": form, "family": family, "title": f"Add a child to the {family.name} family"},
+    )
+
+
+@staff_required
+def student_edit(request: HttpRequest, student_pk: int) -> HttpResponse:
+    student = access_object(
+        Student.objects.select_related("family"), company=request.company, pk=student_pk
+    )
+    form = StudentForm(_data(request), company=request.company, student=student)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                student_update(student=student, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, "Child saved.")
+                return redirect("manage:family_detail", family_pk=student.family_id)
+        else:
+            messages.error(request, NOTHING_SAVED)
+    return render(
+        request,
+        "bookings/family_form.html",
+        {"form": form, "family": student.family, "title": f"Edit {student}"},
+    )
+
+
+# --- CSV import -----------------------------------------------------------------------------
+
+_IMPORT_SALT = "bookings.family-import"
+IMPORT_CONFIRM_MAX_AGE = 60 * 60 * 2  # seconds between the preview and "Confirm import"
+PREVIEW_ROWS = 500
+
+
+def _sign_import(company, text: str) -> str:
+    return signing.dumps({"c": company.pk, "csv": text}, salt=_IMPORT_SALT, compress=True)
+
+
+def _unsign_import(company, payload: str) -> str:
+    """The previewed file back from the confirm form: signed, for this company, recent."""
+    try:
+        data = signing.loads(payload, salt=_IMPORT_SALT, max_age=IMPORT_CONFIRM_MAX_AGE)
+    except signing.SignatureExpired as error:
+        raise ImportFileError("The preview is too old: upload the file again.") from error
+    except signing.BadSignature as error:
+        raise ImportFileError("The preview could not be read: upload the file again.") from error
+    if not isinstance(data, dict) or data.get("c") != company.pk:
+        raise ImportFileError("The preview could not be read: upload the file again.")
+    return str(data.get("csv", ""))
+
+
+def _count(n: int, singular: str, plural: str) -> str:
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def _render_preview(request, report, *, upload_form, payload: str = "") -> HttpResponse:
+    shown = report.error_rows if not report.ok else report.rows[:PREVIEW_ROWS]
+    confirm_form = ImportConfirmForm(initial={"payload": payload}) if payload else None
+    return render(
+        request,
+        "bookings/import_preview.html",
+        {
+            "report": report,
+            "rows": shown,
+            "hidden_rows": len(report.rows) - len(shown) if report.ok else 0,
+            "upload_form": upload_form,
+            "confirm_form": confirm_form,
+        },
+    )
+
+
+@staff_required
+def family_import_view(request: HttpRequest) -> HttpResponse:
+    """Upload → preview (a dry run: the real import, rolled back) → confirm (the import, in
+    one transaction: if any row fails, nothing is saved). Stateless: the confirm form carries
+    the file itself, signed for this company."""
+    company = request.company
+    if request.method == "POST" and "payload" in request.POST:
+        form = ImportConfirmForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ImportFileError("The preview could not be read: upload the file again.")
+            text = _unsign_import(company, form.cleaned_data["payload"])
+            report = family_import(
+                company=company,
+                actor=request.user,
+                parsed=read_csv(text.encode("utf-8")),
+                dry_run=False,
+            )
+        except ImportFileError as error:
+            messages.error(request, f"Nothing was saved: {error.message}")
+            return render(request, "bookings/import_upload.html", {"form": ImportUploadForm()})
+        if not report.ok:  # something changed since the preview (a class filled up…)
+            messages.error(request, "Nothing was saved: some rows can't be imported any more.")
+            return _render_preview(request, report, upload_form=ImportUploadForm())
+        counts = report.counts
+        messages.success(
+            request,
+            "Imported: "
+            + ", ".join(
+                _count(counts[key], *words)
+                for key, words in [
+                    ("families", ("new family", "new families")),
+                    ("parents", ("new parent", "new parents")),
+                    ("children", ("new child", "new children")),
+                    ("enrolments", ("new enrolment", "new enrolments")),
+                ]
+            )
+            + ".",
+        )
+        return redirect("manage:family_list")
+
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                data = form.cleaned_data["file"].read()
+                parsed = read_csv(data)
+                report = family_import(
+                    company=company, actor=request.user, parsed=parsed, dry_run=True
+                )
+            except ImportFileError as error:
+                form.add_error("file", error.message)
+            else:
+                payload = ""
+                if report.ok:
+                    payload = _sign_import(company, data.decode("utf-8-sig"))
+                    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+                    if limit is not None and len(payload) > limit - 64 * 1024:
+                        form.add_error(
+                            "file", "This file is too large to import in one go: split it."
+                        )
+                if not form.errors:
+                    if not report.ok:
+                        messages.error(
+                            request,
+                            "Nothing was saved: correct the rows below and upload the file again.",
+                        )
+                    return _render_preview(
+                        request, report, upload_form=ImportUploadForm(), payload=payload
+                    )
+        messages.error(request, NOTHING_SAVED)
+    return render(request, "bookings/import_upload.html", {"form": form})
+
+
+@require_GET
+@staff_required
+def family_import_sample(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(SAMPLE_CSV, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="families-sample.csv"'
+    return response
+
+
+# --- accepting an invitation (no company: /accounts/) -----------------------------------
+
+
+class InviteAcceptView(auth_views.PasswordResetConfirmView):
+    """The invitation link: an invited parent chooses a password, which confirms their
+    e-mail (the link came to it) and logs them in; landing takes them to their portal."""
+
+    template_name = "bookings/family_invite_accept.html"
+    post_reset_login = True
+    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    success_url = reverse_lazy("landing")
+
+    def form_valid(self, form):
+        user = form.user
+        if user.email_confirmed_at is None:
+            user.email_confirmed_at = timezone.now()  # saved with the password by the form
+        messages.success(self.request, "Welcome! Your password is set.")
+        return super().form_valid(form)

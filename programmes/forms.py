@@ -1,0 +1,302 @@
+"""Forms for the programme and class pages. They check each rule next to its field; the
+services check the same again (a form is a convenience, not the guard)."""
+
+from decimal import Decimal
+
+from django import forms
+from django.forms import BaseInlineFormSet, inlineformset_factory
+from django_scopes.forms import SafeModelChoiceField
+
+from makeup.models import Company, User
+
+from .models import WEEKDAYS, Class, ClassSchedule, Programme
+from .selectors import instructor_choices, programme_choices
+from .services import Slot, normalise_programme_code, programme_code_taken, schedule_conflicts
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ProgrammeForm(forms.ModelForm):
+    class Meta:
+        model = Programme
+        fields = ["name", "code", "description", "makeups_enabled", "accept_partner_makeups"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, company: Company, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.company = company
+
+    def clean_code(self) -> str:
+        code = normalise_programme_code(self.cleaned_data["code"])
+        if programme_code_taken(company=self.company, code=code, exclude_pk=self.instance.pk):
+            raise forms.ValidationError(
+                f"Another programme of yours already uses the code {code}; choose another.",
+                code="code_taken",
+            )
+        return code
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.full_name or obj.email
+
+
+def _age_field(label: str, *, months: bool) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_value=11 if months else 99,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+def _months(years: int | None, months: int | None) -> int | None:
+    if years is None and months is None:
+        return None
+    return (years or 0) * 12 + (months or 0)
+
+
+class ClassForm(forms.ModelForm):
+    """A class's details. Ages are entered as years and months and stored in months."""
+
+    programme = SafeModelChoiceField(queryset=Programme.objects.none())
+    instructor = UserChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="No instructor yet",
+        help_text="A member of your company.",
+    )
+    min_years = _age_field("Youngest age: years", months=False)
+    min_months = _age_field("and months", months=True)
+    max_years = _age_field("Oldest age: years", months=False)
+    max_months = _age_field("and months", months=True)
+    capacity = forms.IntegerField(
+        min_value=1,
+        max_value=500,
+        help_text="Regular students per session.",
+        error_messages={"min_value": "A class needs at least one place."},
+    )
+
+    class Meta:
+        model = Class
+        fields = [
+            "programme",
+            "name",
+            "instructor",
+            "location",
+            "capacity",
+            "start_date",
+            "end_date",
+            "price_per_session",
+            "course_price",
+            "allow_makeups",
+            "extra_makeup_capacity",
+            "extra_capacity_mode",
+            "deduct_per_attendance",
+        ]
+        widgets = {"start_date": DATE_WIDGET, "end_date": DATE_WIDGET}
+        labels = {"start_date": "Start date", "end_date": "End date"}
+
+    AGE_FIELDS = ("min_years", "min_months", "max_years", "max_months")
+
+    def __init__(self, *args, company: Company, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.company = company
+        klass = self.instance
+        self.fields["programme"].queryset = programme_choices(
+            company=company, keep_pk=klass.programme_id
+        )
+        self.fields["instructor"].queryset = instructor_choices(
+            company=company, keep_pk=klass.instructor_id
+        )
+        if klass.pk:
+            for prefix, months in (("min", klass.min_age_months), ("max", klass.max_age_months)):
+                if months is not None:
+                    self.initial[f"{prefix}_years"], self.initial[f"{prefix}_months"] = divmod(
+                        months, 12
+                    )
+        currency = company.currency
+        self.fields["price_per_session"].label = f"Price for one session ({currency})"
+        self.fields["course_price"].label = f"Price for the whole course ({currency})"
+        course_help = "Give a price for one session, for the whole course, or both."
+        self.fields["course_price"].help_text = course_help
+        extra = company.settings.makeup_extra_capacity
+        self.fields["extra_makeup_capacity"].help_text = (
+            f"{self.fields['extra_makeup_capacity'].help_text} Your company's extra capacity "
+            f"(Settings) is {extra}."
+        )
+
+    def _clean_price(self, field: str) -> Decimal | None:
+        price = self.cleaned_data.get(field)
+        if price is not None and price < 0:
+            raise forms.ValidationError("A price can't be negative.", code="negative")
+        return price
+
+    def clean_price_per_session(self) -> Decimal | None:
+        return self._clean_price("price_per_session")
+
+    def clean_course_price(self) -> Decimal | None:
+        return self._clean_price("course_price")
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The end date must not be before the start date.")
+        if not any(f in self.errors for f in self.AGE_FIELDS):
+            youngest = _months(data.get("min_years"), data.get("min_months"))
+            oldest = _months(data.get("max_years"), data.get("max_months"))
+            if youngest is not None and oldest is not None and youngest > oldest:
+                self.add_error("max_years", "The oldest age must not be below the youngest age.")
+            else:
+                data["min_age_months"], data["max_age_months"] = youngest, oldest
+        prices_valid = not any(f in self.errors for f in ("price_per_session", "course_price"))
+        if (
+            prices_valid
+            and data.get("price_per_session") is None
+            and data.get("course_price") is None
+        ):
+            self.add_error(
+                "price_per_session",
+                "Give a price for one session, a price for the whole course, or both. "
+                "Only classes with a price for one session take make-ups.",
+            )
+        return data
+
+    def class_values(self) -> dict:
+        """The cleaned values, as the services take them."""
+        data = self.cleaned_data
+        values = {field: data[field] for field in self._meta.fields}
+        values["location"] = values["location"] or ""
+        values["min_age_months"] = data["min_age_months"]
+        values["max_age_months"] = data["max_age_months"]
+        return values
+
+
+class SlotForm(forms.ModelForm):
+    duration_minutes = forms.IntegerField(label="Minutes", min_value=5, max_value=600, initial=30)
+
+    class Meta:
+        model = ClassSchedule
+        fields = ["weekday", "start_time", "duration_minutes"]
+        widgets = {
+            "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+        labels = {"start_time": "Start time"}
+        help_texts = {"start_time": ""}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["weekday"].choices = [("", "Choose a day"), *WEEKDAYS]
+
+    # Clashes between slots (same start or overlapping windows) are checked across the
+    # formset, where a slot being removed in the same request is known.
+    def validate_unique(self) -> None:
+        pass
+
+    def validate_constraints(self) -> None:
+        pass
+
+    def slot(self) -> Slot:
+        data = self.cleaned_data
+        return Slot(
+            weekday=int(data["weekday"]),
+            start_time=data["start_time"],
+            duration_minutes=data["duration_minutes"],
+        )
+
+
+class BaseScheduleFormSet(BaseInlineFormSet):
+    """A class's weekly slots: at least one; none overlapping another on the same day."""
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].label = "Remove this slot"
+
+    def validate_unique(self) -> None:
+        pass  # an exact duplicate is an overlap, reported by clean() next to the slot
+
+    def kept_forms(self) -> list[SlotForm]:
+        """Filled-in forms that are not being removed."""
+        return [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not (self.can_delete and self._should_delete_form(form))
+            and form.cleaned_data.get("start_time") is not None
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = self.kept_forms()
+        if not kept:
+            raise forms.ValidationError(
+                "Add at least one weekly slot: a day, a start time and a length.",
+                code="no_slots",
+            )
+        slots = [form.slot() for form in kept]
+        for first, second in schedule_conflicts(slots):
+            if "start_time" in kept[second].errors:
+                continue
+            kept[second].add_error(
+                "start_time", f"This slot overlaps {slots[first].label()} of this class."
+            )
+
+    def slots(self) -> list[Slot]:
+        return [form.slot() for form in self.kept_forms()]
+
+
+def schedule_formset_class(*, extra: int):
+    return inlineformset_factory(
+        Class,
+        ClassSchedule,
+        form=SlotForm,
+        formset=BaseScheduleFormSet,
+        extra=extra,
+        can_delete=True,
+    )
+
+
+WEEKDAY_FILTER_CHOICES = [("", "Any day"), *WEEKDAYS]
+STATUS_CHOICES = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
+
+
+class ClassFilterForm(forms.Form):
+    programme = SafeModelChoiceField(
+        queryset=Programme.objects.none(), required=False, empty_label="All programmes"
+    )
+    instructor = UserChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="All instructors"
+    )
+    weekday = forms.TypedChoiceField(
+        choices=WEEKDAY_FILTER_CHOICES, required=False, coerce=int, empty_value=None
+    )
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+
+    def __init__(self, *args, company: Company, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programme_choices(
+            company=company, include_archived=True
+        )
+        self.fields["instructor"].queryset = instructor_choices(company=company)
+
+    def filters(self) -> dict:
+        """The valid filters only: a bad value in one field doesn't drop the others."""
+        if not self.is_bound:
+            return {"archived": False}
+        self.is_valid()
+        data = self.cleaned_data
+        status = data.get("status") or "active"
+        return {
+            "programme": data.get("programme"),
+            "instructor": data.get("instructor"),
+            "weekday": data.get("weekday"),
+            "archived": {"active": False, "archived": True, "all": None}[status],
+        }

@@ -1,0 +1,202 @@
+"""Back-office pages for programmes and classes (TEN-2: admins configure, staff look)."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from makeup.errors import DomainError
+from makeup.tenancy import access_object, admin_required, staff_required
+
+from .forms import ClassFilterForm, ClassForm, ProgrammeForm, schedule_formset_class
+from .models import Class, Programme
+from .selectors import class_list as select_class_list
+from .selectors import programme_list as select_programme_list
+from .services import (
+    class_create,
+    class_set_archived,
+    class_update,
+    programme_create,
+    programme_set_archived,
+    programme_update,
+)
+
+NOTHING_SAVED = "Nothing was saved: please correct the fields marked below."
+REGENERATION_NOTE = (
+    "Changing the schedule or the dates regenerates future sessions. Sessions that already "
+    "took place, one-off sessions, and sessions that already have attendance or bookings are "
+    "kept."
+)
+
+# --- programmes ----------------------------------------------------------------------------
+
+
+@admin_required
+def programme_list(request: HttpRequest) -> HttpResponse:
+    programmes = list(select_programme_list(company=request.company))
+    return render(
+        request,
+        "programmes/programme_list.html",
+        {
+            "active_programmes": [p for p in programmes if not p.is_archived],
+            "archived_programmes": [p for p in programmes if p.is_archived],
+        },
+    )
+
+
+def _programme_form_page(request: HttpRequest, programme: Programme | None) -> HttpResponse:
+    company = request.company
+    form = ProgrammeForm(request.POST or None, instance=programme, company=company)
+    title = programme.name if programme else "New programme"
+    if request.method == "POST":
+        if form.is_valid():
+            values = {field: form.cleaned_data[field] for field in form.Meta.fields}
+            try:
+                if programme is None:
+                    saved = programme_create(company=company, **values)
+                else:
+                    saved = programme_update(programme=programme, **values)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                verb = "created" if programme is None else "saved"
+                messages.success(request, f"Programme {saved.name} {verb}.")
+                return redirect("manage:programme_list")
+        else:
+            messages.error(request, NOTHING_SAVED)
+    return render(
+        request,
+        "programmes/programme_form.html",
+        {"form": form, "programme": programme, "title": title},
+    )
+
+
+@admin_required
+def programme_create_view(request: HttpRequest) -> HttpResponse:
+    return _programme_form_page(request, None)
+
+
+@admin_required
+def programme_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
+    programme = access_object(Programme.objects.all(), company=request.company, pk=programme_pk)
+    return _programme_form_page(request, programme)
+
+
+@require_POST
+@admin_required
+def programme_archive(request: HttpRequest, programme_pk: int) -> HttpResponse:
+    """Archive an active programme, or bring back an archived one."""
+    programme = access_object(Programme.objects.all(), company=request.company, pk=programme_pk)
+    archive = not programme.is_archived
+    try:
+        programme = programme_set_archived(programme=programme, archived=archive)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        verb = "archived" if archive else "brought back"
+        messages.success(request, f"Programme {programme.name} {verb}.")
+    return redirect("manage:programme_list")
+
+
+# --- classes -------------------------------------------------------------------------------
+
+
+@staff_required
+def class_list(request: HttpRequest) -> HttpResponse:
+    company = request.company
+    filter_form = ClassFilterForm(request.GET or None, company=company)
+    today = timezone.localdate(timezone=company.tzinfo)
+    classes = select_class_list(company=company, today=today, **filter_form.filters())
+    can_configure = request.membership.is_admin
+    return render(
+        request,
+        "programmes/class_list.html",
+        {
+            "filter_form": filter_form,
+            "classes": classes,
+            "can_configure": can_configure,
+            "class_link": _class_link_name(can_configure=can_configure),
+        },
+    )
+
+
+def _class_link_name(*, can_configure: bool) -> str | None:
+    """Where a class name links: its detail page once that page exists, else (for admins)
+    its edit page."""
+    try:
+        reverse("manage:class_detail", kwargs={"class_pk": 1})
+    except NoReverseMatch:
+        return "manage:class_edit" if can_configure else None
+    return "manage:class_detail"
+
+
+def _class_form_page(request: HttpRequest, klass: Class | None) -> HttpResponse:
+    company = request.company
+    instance = klass if klass is not None else Class(company=company)
+    data = request.POST if request.method == "POST" else None
+    form = ClassForm(data, instance=instance, company=company)
+    formset = schedule_formset_class(extra=1 if klass else 3)(
+        data, instance=instance, prefix="schedule"
+    )
+    title = klass.name if klass else "New class"
+    if request.method == "POST":
+        form_ok = form.is_valid()
+        formset_ok = formset.is_valid()  # both run, so every error shows at once
+        if form_ok and formset_ok:
+            values, slots = form.class_values(), formset.slots()
+            try:
+                if klass is None:
+                    saved, result = class_create(company=company, schedule=slots, **values)
+                else:
+                    saved, result = class_update(klass=klass, schedule=slots, **values)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                verb = "created" if klass is None else "saved"
+                messages.success(request, f"Class {saved.name} {verb}: {result.message}")
+                return redirect("manage:class_list")
+        else:
+            messages.error(request, NOTHING_SAVED)
+    return render(
+        request,
+        "programmes/class_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "klass": klass,
+            "title": title,
+            "regeneration_note": REGENERATION_NOTE,
+        },
+    )
+
+
+@admin_required
+def class_create_view(request: HttpRequest) -> HttpResponse:
+    return _class_form_page(request, None)
+
+
+@admin_required
+def class_edit(request: HttpRequest, class_pk: int) -> HttpResponse:
+    klass = access_object(
+        Class.objects.select_related("programme"), company=request.company, pk=class_pk
+    )
+    return _class_form_page(request, klass)
+
+
+@require_POST
+@admin_required
+def class_archive(request: HttpRequest, class_pk: int) -> HttpResponse:
+    """Archive a class (its future sessions without attendance or bookings go), or bring
+    it back (its sessions are generated again)."""
+    klass = access_object(Class.objects.all(), company=request.company, pk=class_pk)
+    archive = not klass.is_archived
+    try:
+        klass, result = class_set_archived(klass=klass, archived=archive)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        verb = "archived" if archive else "brought back"
+        messages.success(request, f"Class {klass.name} {verb}: {result.message}")
+    return redirect("manage:class_list")
