@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from makeup.errors import DomainError
 from makeup.tenancy import access_object, staff_required
 
+from . import hooks
 from .family_forms import (
     FamilyForm,
     FamilySearchForm,
@@ -67,7 +68,10 @@ def family_detail(request: HttpRequest, family_pk: int) -> HttpResponse:
     return render(
         request,
         "bookings/family_detail.html",
-        {"page": family_page(family=family, today=_today(request))},
+        {
+            "page": family_page(family=family, today=_today(request)),
+            "panels": hooks.family_panels(request=request, family=family),
+        },
     )
 
 

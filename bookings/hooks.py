@@ -35,3 +35,17 @@ def register_attendance_listener(fn: Callable) -> None:
 def attendance_changed(*, attendance, previous_state: str, actor, now: datetime) -> None:
     for fn in _attendance_listeners:
         fn(attendance=attendance, previous_state=previous_state, actor=actor, now=now)
+
+
+_family_panels: list[Callable] = []
+
+
+def register_family_panel(fn: Callable) -> None:
+    """``fn(*, request, family) -> {"template": name, "context": dict}``: a section a higher
+    app adds to the back office's family page (credits, packages, balance)."""
+    if fn not in _family_panels:
+        _family_panels.append(fn)
+
+
+def family_panels(*, request, family) -> list[dict]:
+    return [fn(request=request, family=family) for fn in _family_panels]

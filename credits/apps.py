@@ -13,6 +13,10 @@ class CreditsConfig(AppConfig):
         hooks.register_attendance_listener(receivers.decide_credit)
         from bookings.selectors.attendance import ROSTER_PREFETCH_RELATIONS
 
+        from .selectors import family_credits_panel
+
+        hooks.register_family_panel(family_credits_panel)
+
         # The attendance view shows each student's credit decision (POL-9).
         if "credit_decisions" not in ROSTER_PREFETCH_RELATIONS:
             ROSTER_PREFETCH_RELATIONS.append("credit_decisions")

@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from makeup.models import Company
 
-from .models import CreditEvent, CreditState, MakeupCredit, PolicyMode
+from .models import CreditDecision, CreditEvent, CreditState, MakeupCredit, PolicyMode
 
 
 def credits_for_company(
@@ -60,3 +60,23 @@ def policy_example(policy, cutoffs: list | None = None) -> str:
         f"A Tuesday 17:00 lesson cancelled after {days[when.weekday()]} "
         f"{when:%H:%M} ({policy.hours_before} hours before) is late."
     )
+
+
+def family_credits_panel(*, request, family) -> dict:
+    """The credits section of the family page: every credit with its source, expiry and
+    history (CRD-1, CRD-2), and the recent credit decisions with their reasons (POL-9)."""
+    credits = list(
+        MakeupCredit.objects.filter(enrolment__student__family=family)
+        .select_related("enrolment__student", "enrolment__klass__programme", "attendance__session")
+        .prefetch_related(Prefetch("events", queryset=CreditEvent.objects.select_related("actor")))
+        .order_by("state", "expires_at", "pk")
+    )
+    decisions = list(
+        CreditDecision.objects.filter(attendance__enrolment__student__family=family)
+        .select_related("attendance__session__klass", "attendance__enrolment__student")
+        .order_by("-decided_at", "-pk")[:20]
+    )
+    return {
+        "template": "credits/_family_credits.html",
+        "context": {"credits": credits, "decisions": decisions},
+    }

@@ -162,3 +162,37 @@ def test_credit_list_of_another_company_shows_nothing(world, login, programme):
     _credits(f.EnrolmentFactory(klass__programme=programme), 2, expires_in_days=5)
     page = login(world.owner_b).get("/manage/credits/")
     assert page.context["page"].paginator.count == 0
+
+
+def test_pol_9_crd_2_family_page_shows_credits_history_and_decisions(world, login, programme):
+    from bookings.models import AttendanceState
+    from bookings.services import attendance_set_state
+
+    klass = f.ClassFactory(programme=programme)
+    enrolment = f.EnrolmentFactory(klass=klass, student__first_name="Ivy")
+    s1 = f.SessionFactory(klass=klass)
+    s2 = f.SessionFactory(klass=klass, local_date=s1.local_date + timedelta(days=7))
+    with scope(company=world.company_a):
+        attendance_set_state(
+            enrolment=enrolment,
+            session=s1,
+            state=AttendanceState.CANCELLED,
+            cancelled_at=s1.starts_at - timedelta(days=2),
+            now=s1.starts_at - timedelta(days=2),
+        )
+        attendance_set_state(enrolment=enrolment, session=s2, state=AttendanceState.NO_SHOW)
+    html = (
+        login(world.admin_a)
+        .get(f"/manage/families/{enrolment.student.family_id}/")
+        .content.decode()
+    )
+    assert "Make-up credits" in html and "Client cancelled on time" in html
+    assert "1 event" in html and "Issued" in html
+    assert "No credit: did not attend without telling us" in html
+    assert "Add credit" in html
+    staff_html = (
+        login(world.staff_a)
+        .get(f"/manage/families/{enrolment.student.family_id}/")
+        .content.decode()
+    )
+    assert "Add credit" not in staff_html
