@@ -286,5 +286,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
+        # The filesystem broker (no Redis on a laptop) has no host name; kombu warns each time.
+        "kombu.connection": {"level": "ERROR"},
     },
 }

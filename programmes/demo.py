@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.utils import timezone
 from django_scopes import scope
 
-from .models import Class, ClassSchedule, ExtraCapacityMode, Programme
-from .sessions import class_generate_sessions
+from .models import Class, ExtraCapacityMode, Programme
+from .services import Slot, class_create, programme_create
 
 PROGRAMMES = [
     ("Swim Level 1 — Water confidence", "SWIM-L1", "Ages 3–5: floating, kicking, breath control."),
@@ -100,7 +100,7 @@ def _seed_company(company, instructor, classes, codes, term) -> list[Class]:
                 continue
             programme = Programme.objects.filter(company=company, code=code).first()
             if programme is None:
-                programme = Programme.objects.create(
+                programme = programme_create(
                     company=company,
                     name=name,
                     code=code,
@@ -113,7 +113,7 @@ def _seed_company(company, instructor, classes, codes, term) -> list[Class]:
             if Class.objects.filter(company=company, name=name).exists():
                 continue
             values = {"price_per_session": Decimal("26.00"), **extra}
-            klass = Class.objects.create(
+            klass, _ = class_create(
                 company=company,
                 programme=programmes[code],
                 name=name,
@@ -124,18 +124,9 @@ def _seed_company(company, instructor, classes, codes, term) -> list[Class]:
                 capacity=capacity,
                 start_date=term[0],
                 end_date=term[1],
+                schedule=[Slot(weekday, start, minutes)],
                 **values,
             )
-            ClassSchedule.objects.create(
-                company=company,
-                klass=klass,
-                weekday=weekday,
-                start_time=start,
-                duration_minutes=minutes,
-            )
-            # A new class gets its whole term, past weeks included, so attendance can be
-            # recorded for them.
-            class_generate_sessions(klass=klass, now=timezone.now() - timedelta(weeks=52))
             created.append(klass)
         return created
 

@@ -3,7 +3,7 @@ regenerating the class's sessions (:func:`programmes.sessions.class_generate_ses
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -253,6 +253,9 @@ def _write_schedule(klass: Class, slots: Sequence[Slot]) -> None:
             row.save(update_fields=["duration_minutes"])
 
 
+_BEFORE_ANY_TERM = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 @transaction.atomic
 def class_create(
     *,
@@ -306,7 +309,9 @@ def class_create(
     _check_class(klass, schedule)
     klass.save()
     _write_schedule(klass, schedule)
-    result = class_generate_sessions(klass=klass, now=now)
+    # A new class gets its whole term, weeks already past included, so attendance can be
+    # recorded for lessons that took place before the class was entered.
+    result = class_generate_sessions(klass=klass, now=now or _BEFORE_ANY_TERM)
     return klass, result
 
 

@@ -129,3 +129,25 @@ def test_programme_archive_waits_for_its_classes_and_class_unarchive_for_its_pro
         programme_set_archived(programme=programme, archived=False)
         _, result = class_set_archived(klass=klass, archived=False, now=NOW)
         assert result.created == 11
+
+
+def test_a_class_entered_mid_term_gets_its_past_weeks_too(world, programme):
+    """Sessions are generated between the start and end dates, so attendance can be
+    recorded for lessons that took place before the class was entered."""
+    from programmes.models import Session
+    from programmes.services import Slot, class_create
+
+    with scope(company=world.company_a):
+        klass, result = class_create(
+            company=world.company_a,
+            programme=programme,
+            name="Mid-term",
+            capacity=5,
+            start_date=date(2026, 10, 6),
+            end_date=date(2026, 10, 27),
+            schedule=[Slot(1, time(17, 0), 30)],
+            price_per_session=Decimal("20"),
+        )
+        days = list(Session.objects.filter(klass=klass).values_list("local_date", flat=True))
+    assert result.created == 4
+    assert days == [date(2026, 10, 6), date(2026, 10, 13), date(2026, 10, 20), date(2026, 10, 27)]
