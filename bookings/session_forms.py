@@ -85,8 +85,10 @@ class EnrolForm(forms.Form):
         super().__init__(*args, **kwargs)
         if klass is not None:
             del self.fields["klass"]
+            # Students already in the class are not offered again.
             self.fields["student"].queryset = (
                 Student.objects.filter(company=company)
+                .exclude(enrolments__klass=klass, enrolments__withdrawn_from__isnull=True)
                 .select_related("family")
                 .order_by("first_name", "last_name")
             )
