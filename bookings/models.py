@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -42,6 +43,9 @@ class Guardian(models.Model):
     full_name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    invited_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the last portal invitation was sent.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(company="company")
@@ -54,6 +58,13 @@ class Guardian(models.Model):
                 fields=["company", "user"],
                 condition=models.Q(user__isnull=False),
                 name="guardian_user_once_per_company",
+            ),
+            # A parent's e-mail identifies them in the company (sign-up, import, invitations).
+            models.UniqueConstraint(
+                Lower("email"),
+                "company",
+                condition=~models.Q(email=""),
+                name="guardian_email_once_per_company",
             ),
         ]
 

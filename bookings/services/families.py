@@ -24,7 +24,8 @@ def _family_name_for(full_name: str, email: str) -> str:
 
 @transaction.atomic
 def parent_signup(*, company: Company, email: str, password: str, full_name: str) -> User | None:
-    """A parent signs up on ``company``'s portal: a login (unconfirmed) and a family.
+    """A parent signs up on ``company``'s portal: a login (unconfirmed) and a family — or,
+    when the school already has a parent with that address, that parent's family.
 
     The confirmation e-mail goes out through a Celery task after commit. When the address
     already has a login, nothing is created and its owner is e-mailed instead, so the form
@@ -37,14 +38,27 @@ def parent_signup(*, company: Company, email: str, password: str, full_name: str
         transaction.on_commit(lambda: send_account_exists.delay(company.pk, existing.pk))
         return None
     user = user_create(email=email, password=password, full_name=full_name)
-    family = Family.objects.create(company=company, name=_family_name_for(full_name, user.email))
-    Guardian.objects.create(
-        company=company,
-        family=family,
-        user=user,
-        full_name=full_name or user.email,
-        email=user.email,
+    known = (
+        Guardian.objects.select_for_update()
+        .filter(company=company, email__iexact=user.email, user__isnull=True)
+        .first()
     )
+    if known is not None:
+        # The school already has this parent (entered by staff or imported): the login joins
+        # their family. Nobody gets in before confirming they own the address.
+        known.user = user
+        known.save(update_fields=["user"])
+    else:
+        family = Family.objects.create(
+            company=company, name=_family_name_for(full_name, user.email)
+        )
+        Guardian.objects.create(
+            company=company,
+            family=family,
+            user=user,
+            full_name=full_name or user.email,
+            email=user.email,
+        )
     user_request_confirmation(user=user, company=company)
     return user
 
@@ -268,5 +282,7 @@ def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
             raise DomainError(
                 f"The login {user.email} was just linked to another family; reload the page."
             ) from error
+    guardian.invited_at = timezone.now()
+    guardian.save(update_fields=["invited_at"])
     transaction.on_commit(lambda: send_parent_invite.delay(guardian.company_id, guardian.pk))
     return guardian

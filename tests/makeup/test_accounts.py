@@ -206,3 +206,31 @@ def test_login_is_rate_limited_after_repeated_failures(client, settings):
     UserFactory(email="other@example.com")
     ok = client.post("/accounts/login/", {"username": "other@example.com", "password": PASSWORD})
     assert ok.status_code == 302
+
+
+def test_signup_with_an_address_the_school_already_has_joins_that_family(
+    client, world, django_capture_on_commit_callbacks
+):
+    from tests.factories import GuardianFactory, StudentFactory
+
+    known = GuardianFactory(
+        family__company=world.company_a, family__name="Known", user=None, email="known@example.com"
+    )
+    StudentFactory(family=known.family, first_name="Kit")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/portal/alpha/signup/",
+            {
+                "full_name": "Kim Known",
+                "email": "Known@Example.com",
+                "password1": "a-long-pass-phrase",
+                "password2": "a-long-pass-phrase",
+            },
+        )
+    link = _link(mail.outbox[0], "/accounts/confirm/")
+    response = client.get(link, follow=True)
+    assert b"Kit" in response.content  # the school's family, not a new empty one
+    with scope(company=world.company_a):
+        known.refresh_from_db()
+        assert known.user.email == "known@example.com"
+        assert Guardian.objects.filter(family__name="Known").count() == 1

@@ -5,6 +5,7 @@ without touching this file — except that a URL with an object id the crawl doe
 to fill makes it fail: add a filler to ``FILLERS`` for the new kwarg.
 """
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -42,6 +43,9 @@ def manage_routes() -> list[Route]:
 # enrolment of the session's class). A filler may create rows.
 
 
+_guardians = itertools.count()
+
+
 def _enrolment(company, filled):
     session = filled.get("session_pk")
     if session is not None:
@@ -57,7 +61,7 @@ FILLERS: dict[str, Callable] = {
     "family_pk": lambda company, filled: f.FamilyFactory(company=company),
     "student_pk": lambda company, filled: f.StudentFactory(family__company=company),
     "guardian_pk": lambda company, filled: f.GuardianFactory(
-        family__company=company, user=None, email=f"invitee{len(filled)}@example.com"
+        family__company=company, user=None, email=f"invitee{next(_guardians)}@example.com"
     ),
     "enrolment_pk": _enrolment,
 }
