@@ -243,6 +243,7 @@ class CreditEvent(models.Model):
         RETURNED = "returned", _("Returned (make-up cancelled on time)")
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
+        REVIEWED = "reviewed", _("Conflict reviewed")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     credit = models.ForeignKey(MakeupCredit, on_delete=models.CASCADE, related_name="events")

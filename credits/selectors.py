@@ -1,12 +1,13 @@
 """Reads for the credit pages."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Prefetch, QuerySet
 
 from makeup.models import Company
 
-from .models import CreditDecision, CreditEvent, CreditState, MakeupCredit, PolicyMode
+from .models import CreditDecision, CreditEvent, CreditPath, CreditState, MakeupCredit, PolicyMode
 
 
 def credits_for_company(
@@ -80,3 +81,63 @@ def family_credits_panel(*, request, family) -> dict:
         "template": "credits/_family_credits.html",
         "context": {"credits": credits, "decisions": decisions},
     }
+
+
+@dataclass
+class Receipt:
+    """BEY-1: what happened to one absence and why, for parents and staff."""
+
+    headline: str
+    lines: list[str]
+    credit: MakeupCredit | None
+
+
+def absence_receipt(attendance, decision: CreditDecision | None = None) -> Receipt | None:
+    """The receipt of an absence from its latest credit decision: on time or late with the
+    cut-off instant, the path, the caps with their figures, and the validity — or why there
+    is no credit. ``None`` for an attendance that isn't an absence."""
+    if decision is None:
+        decision = (
+            CreditDecision.objects.filter(attendance=attendance)
+            .select_related("credit")
+            .order_by("-pk")
+            .first()
+        )
+    if decision is None:
+        return None
+    tz = attendance.session.company.tzinfo
+    figures = decision.figures or {}
+    lines: list[str] = []
+    if decision.cancelled_at:
+        line = f"You told us on {_local(decision.cancelled_at, tz)}"
+        if "cutoff" in figures:
+            cutoff = datetime.fromisoformat(figures["cutoff"])
+            timing = "on time" if decision.cancelled_at <= cutoff else "late"
+            line += f": {timing} (the cut-off was {_local(cutoff, tz)})"
+        lines.append(line + ".")
+    if decision.path:
+        lines.append(f"Counted as: {CreditPath(decision.path).label.lower()}.")
+    if "cap" in figures:
+        lines.append(
+            f"Unused credits of this kind before it: {figures['outstanding']} of at "
+            f"most {figures['cap']}."
+        )
+    if "limit" in figures:
+        lines.append(
+            f"Credits in the {figures['days']} days before: {figures['count']} of at "
+            f"most {figures['limit']}."
+        )
+    credit = decision.credit if decision.reason == "issued" else None
+    if credit is not None:
+        if credit.expires_at:
+            lines.append(f"Make-up credit valid until {_local(credit.expires_at, tz)}.")
+        else:
+            lines.append("Make-up credit with no expiry.")
+        headline = "Make-up credit issued"
+    else:
+        headline = decision.message
+    return Receipt(headline=headline, lines=lines, credit=credit)
+
+
+def _local(moment: datetime, tz) -> str:
+    return moment.astimezone(tz).strftime("%a %-d %b %Y, %H:%M")

@@ -219,10 +219,13 @@ def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> 
     )
 
 
-def _refusal(attendance, *, path, policy, now, actor) -> CreditDecision | None:
-    """The chain's refusals in order (POL-7, POL-2, POL-5, POL-6), or None to issue."""
+def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDecision | None:
+    """The chain's refusals in order (POL-7, POL-2, POL-5, POL-6), or None to issue.
+    ``figures`` collects what each step saw (cut-off, caps), for the decision's receipt."""
     programme = attendance.session.klass.programme
     tz = attendance.session.company.tzinfo
+    if path in CLIENT_PATHS:
+        figures["cutoff"] = cutoff_instant(policy, attendance.session).isoformat()
     if not programme.makeups_enabled:
         return _decision(
             attendance,
@@ -239,14 +242,14 @@ def _refusal(attendance, *, path, policy, now, actor) -> CreditDecision | None:
     }[path]
     if not issues:
         if path == CreditPath.LATE:
-            cutoff = cutoff_instant(policy, attendance.session)
+            cutoff = datetime.fromisoformat(figures["cutoff"])
             return _decision(
                 attendance,
                 path=path,
                 reason=DecisionReason.LATE_FORFEITED,
                 now=now,
                 actor=actor,
-                figures={"cutoff": cutoff.isoformat()},
+                figures=figures,
                 message=f"No credit: cancelled after the cut-off ({_fmt(cutoff, tz)}).",
             )
         return _decision(
@@ -267,6 +270,7 @@ def _refusal(attendance, *, path, policy, now, actor) -> CreditDecision | None:
     )
     if cap is not None:
         outstanding = credits.filter(path=path, state=CreditState.AVAILABLE).count()
+        figures.update(outstanding=outstanding, cap=cap)
         if outstanding >= cap:
             return _decision(
                 attendance,
@@ -274,7 +278,7 @@ def _refusal(attendance, *, path, policy, now, actor) -> CreditDecision | None:
                 reason=DecisionReason.OUTSTANDING_CAP,
                 now=now,
                 actor=actor,
-                figures={"outstanding": outstanding, "cap": cap},
+                figures=figures,
                 message=f"No credit: {outstanding} of {cap} unused "
                 f"{'on-time' if path == CreditPath.ON_TIME else 'late'} credits "
                 "already.",
@@ -287,6 +291,7 @@ def _refusal(attendance, *, path, policy, now, actor) -> CreditDecision | None:
             cancelled_at__gt=since,
             cancelled_at__lte=attendance.cancelled_at,
         ).count()
+        figures.update(count=in_window, limit=policy.window_credits, days=policy.window_days)
         if in_window >= policy.window_credits:
             return _decision(
                 attendance,
@@ -294,11 +299,7 @@ def _refusal(attendance, *, path, policy, now, actor) -> CreditDecision | None:
                 reason=DecisionReason.ROLLING_WINDOW_CAP,
                 now=now,
                 actor=actor,
-                figures={
-                    "count": in_window,
-                    "limit": policy.window_credits,
-                    "days": policy.window_days,
-                },
+                figures=figures,
                 message=f"No credit: {in_window} of {policy.window_credits} credits in the "
                 f"last {policy.window_days} days.",
             )
@@ -358,12 +359,10 @@ def credit_decide(
     if path is None:
         return None
     policy = policy_for(attendance.session.klass.programme)
-    refusal = _refusal(attendance, path=path, policy=policy, now=now, actor=actor)
+    figures: dict = {}
+    refusal = _refusal(attendance, path=path, policy=policy, now=now, actor=actor, figures=figures)
     if refusal is not None:
         return refusal
-    figures = {}
-    if path in CLIENT_PATHS:
-        figures["cutoff"] = cutoff_instant(policy, attendance.session).isoformat()
     return _issue(attendance, path=path, policy=policy, now=now, actor=actor, figures=figures)
 
 
@@ -443,3 +442,112 @@ def policy_update(
         ]
     )
     return policy
+
+
+@transaction.atomic
+def credit_spend(
+    *, credit: MakeupCredit, session: Session, actor=None, now: datetime | None = None
+) -> MakeupCredit:
+    """CRD-3: spend a credit on a make-up session (available → used).
+
+    CRD-4: a credit past its expiry can never be spent, whether or not the sweep has run,
+    and the make-up must start no later than the credit's expiry.
+    """
+    now = now or timezone.now()
+    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    tz = session.company.tzinfo
+    if credit.state != CreditState.AVAILABLE:
+        raise DomainError(
+            f"This credit is {credit.get_state_display().lower()}: it can't be used.",
+            code="credit_unavailable",
+        )
+    if credit.expires_at is not None and credit.expires_at <= now:
+        raise DomainError(
+            f"This credit expired on {_fmt(credit.expires_at, tz)}.", code="credit_expired"
+        )
+    if credit.expires_at is not None and session.starts_at > credit.expires_at:
+        raise DomainError(
+            f"This credit is valid for lessons starting by {_fmt(credit.expires_at, tz)}; "
+            f"this one starts {_fmt(session.starts_at, tz)}.",
+            code="after_expiry",
+        )
+    credit.state, credit.state_changed_at = CreditState.USED, now
+    credit.save(update_fields=["state", "state_changed_at"])
+    _event(
+        credit,
+        kind=CreditEvent.Kind.USED,
+        from_state=CreditState.AVAILABLE,
+        to_state=CreditState.USED,
+        at=now,
+        actor=actor,
+        note=f"Make-up: {session.klass.name}, {_fmt(session.starts_at, tz)}",
+    )
+    return credit
+
+
+@transaction.atomic
+def credit_return(
+    *,
+    credit: MakeupCredit,
+    session: Session,
+    cancelled_at: datetime,
+    actor=None,
+    now: datetime | None = None,
+) -> bool:
+    """CRD-3: the make-up booked with ``credit`` on ``session`` is cancelled. On time by the
+    host programme's policy, the credit is available again with its original expiry (expired
+    at once if that has passed meanwhile); late, it stays used. Returns whether it came back.
+    """
+    from .policy import is_on_time
+
+    now = now or timezone.now()
+    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    if credit.state != CreditState.USED:
+        raise DomainError("Only a used credit can be returned.")
+    host_policy = policy_for(session.klass.programme)
+    if not is_on_time(policy=host_policy, session=session, cancelled_at=cancelled_at):
+        return False
+    credit.state, credit.state_changed_at = CreditState.AVAILABLE, now
+    credit.save(update_fields=["state", "state_changed_at"])
+    _event(
+        credit,
+        kind=CreditEvent.Kind.RETURNED,
+        from_state=CreditState.USED,
+        to_state=CreditState.AVAILABLE,
+        at=now,
+        actor=actor,
+        note=f"Make-up cancelled on time: {session.klass.name}",
+    )
+    if credit.expires_at is not None and credit.expires_at <= now:
+        credit.state = CreditState.EXPIRED
+        credit.save(update_fields=["state"])
+        _event(
+            credit,
+            kind=CreditEvent.Kind.EXPIRED,
+            from_state=CreditState.AVAILABLE,
+            to_state=CreditState.EXPIRED,
+            at=now,
+            actor=None,
+            note="Returned after its expiry.",
+        )
+    return True
+
+
+@transaction.atomic
+def decision_mark_reviewed(*, decision: CreditDecision, actor) -> CreditDecision:
+    """ATT-5: an admin has looked at a correction that met a spent credit."""
+    decision = CreditDecision.objects.select_for_update().get(pk=decision.pk)
+    if decision.needs_attention:
+        decision.needs_attention = False
+        decision.save(update_fields=["needs_attention"])
+        if decision.credit_id:
+            _event(
+                decision.credit,
+                kind=CreditEvent.Kind.REVIEWED,
+                from_state=decision.credit.state,
+                to_state=decision.credit.state,
+                at=timezone.now(),
+                actor=actor,
+                note="Conflict with an attendance correction reviewed; the credit stays used.",
+            )
+    return decision

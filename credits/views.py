@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import Enrolment
 from makeup.errors import DomainError
@@ -13,10 +13,10 @@ from makeup.tenancy import access_object, admin_required, staff_required
 from programmes.models import WEEKDAYS, Programme
 
 from .forms import CreditFilterForm, CutoffFormSet, ManualCreditForm, PolicyForm
-from .models import WeeklyCutoff
+from .models import CreditDecision, WeeklyCutoff
 from .receivers import policy_for
 from .selectors import credits_for_company, policy_example
-from .services import credit_add_manual, policy_update
+from .services import credit_add_manual, decision_mark_reviewed, policy_update
 from .simulator import simulate_policy
 
 
@@ -95,6 +95,11 @@ def credit_list(request: HttpRequest) -> HttpResponse:
         expiring_within=data.get("expiring_within"),
     )
     page = Paginator(credits, 50).get_page(request.GET.get("page"))
+    conflicts = list(
+        CreditDecision.objects.filter(company=request.company, needs_attention=True)
+        .select_related("attendance__session__klass", "attendance__enrolment__student", "credit")
+        .order_by("-decided_at")[:50]
+    )
     programmes = Programme.objects.filter(company=request.company).order_by("name")
     query = request.GET.copy()
     query.pop("page", None)
@@ -107,6 +112,7 @@ def credit_list(request: HttpRequest) -> HttpResponse:
             "programmes": programmes,
             "filters": data,
             "query": query.urlencode(),
+            "conflicts": conflicts,
             "now": timezone.now(),
         },
     )
@@ -130,3 +136,15 @@ def credit_add(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
             messages.success(request, f"Credit added for {enrolment.student}.")
             return redirect("manage:family_detail", family_pk=enrolment.student.family_id)
     return render(request, "credits/credit_add.html", {"form": form, "enrolment": enrolment})
+
+
+@require_POST
+@admin_required
+def decision_review(request: HttpRequest, decision_pk: int) -> HttpResponse:
+    """ATT-5: mark a correction that met a spent credit as reviewed."""
+    decision = access_object(
+        CreditDecision.objects.select_related("credit"), company=request.company, pk=decision_pk
+    )
+    decision_mark_reviewed(decision=decision, actor=request.user)
+    messages.success(request, "Marked as reviewed.")
+    return redirect("manage:credit_list")

@@ -7,7 +7,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from bookings.models import Enrolment, Family, Guardian, Student
+from bookings.models import Attendance, Enrolment, Family, Guardian, Student
 from makeup.models import Company, CompanySettings, Membership, Role, User
 from programmes.models import Class, ClassSchedule, Programme, Session
 
@@ -154,3 +154,17 @@ class EnrolmentFactory(factory.django.DjangoModelFactory):
         StudentFactory, family__company=factory.SelfAttribute("...klass.company")
     )
     start_date = factory.SelfAttribute("klass.start_date")
+
+
+class AttendanceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Attendance
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    company = factory.SelfAttribute("enrolment.company")
+    session = factory.SubFactory(
+        SessionFactory,
+        klass=factory.SelfAttribute("..enrolment.klass"),
+        local_date=factory.SelfAttribute("..enrolment.start_date"),
+    )
+    state = "no_show"

@@ -196,3 +196,42 @@ def test_pol_9_crd_2_family_page_shows_credits_history_and_decisions(world, logi
         .content.decode()
     )
     assert "Add credit" not in staff_html
+
+
+def test_att_5_admin_sees_spent_credit_conflicts_and_marks_them_reviewed(world, login, programme):
+    from bookings.models import AttendanceState
+    from bookings.services import attendance_set_state
+    from credits.models import CreditDecision
+
+    klass = f.ClassFactory(programme=programme)
+    enrolment = f.EnrolmentFactory(klass=klass, student__first_name="Rex")
+    session = f.SessionFactory(klass=klass)
+    with scope(company=world.company_a):
+        told = session.starts_at - timedelta(days=2)
+        a = attendance_set_state(
+            enrolment=enrolment,
+            session=session,
+            state=AttendanceState.CANCELLED,
+            cancelled_at=told,
+            now=told,
+        )
+        MakeupCredit.objects.filter(attendance=a).update(state="used")
+        attendance_set_state(
+            enrolment=enrolment,
+            session=session,
+            state=AttendanceState.PRESENT,
+            now=told + timedelta(days=3),
+        )
+        conflict = CreditDecision.objects.get(needs_attention=True)
+    client = login(world.admin_a)
+    html = client.get("/manage/credits/").content.decode()
+    assert "Corrections that met a spent credit (1)" in html and "Rex" in html
+    assert (
+        login(world.staff_a).post(f"/manage/credits/decisions/{conflict.pk}/reviewed/").status_code
+        == 403
+    )
+    client = login(world.admin_a)
+    client.post(f"/manage/credits/decisions/{conflict.pk}/reviewed/")
+    conflict.refresh_from_db()
+    assert not conflict.needs_attention
+    assert "Corrections that met" not in client.get("/manage/credits/").content.decode()

@@ -64,7 +64,23 @@ FILLERS: dict[str, Callable] = {
         family__company=company, user=None, email=f"invitee{next(_guardians)}@example.com"
     ),
     "enrolment_pk": _enrolment,
+    "decision_pk": lambda company, filled: _decision(company),
 }
+
+
+def _decision(company):
+    from credits.models import CreditDecision
+
+    attendance = f.AttendanceFactory(enrolment__klass__programme__company=company)
+    return CreditDecision.objects.create(
+        company=company,
+        attendance=attendance,
+        attendance_state="no_show",
+        reason="no_show",
+        message="No credit",
+        decided_at=attendance.session.starts_at,
+        needs_attention=True,
+    )
 
 
 def _fill(route: Route, company) -> dict:
