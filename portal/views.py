@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from bookings.selectors import guardian_for_user, portal_companies_for_user
@@ -15,6 +16,7 @@ from makeup.services import user_request_confirmation
 from makeup.tenancy import memberships_for_user
 
 from .forms import ResendConfirmationForm, SignupForm
+from .selectors import family_absences, family_credits
 
 
 def _company(request: HttpRequest):
@@ -44,7 +46,13 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
     return render(
         request,
         "portal/home.html",
-        {"guardian": guardian, "family": guardian.family, "students": students},
+        {
+            "guardian": guardian,
+            "family": guardian.family,
+            "students": students,
+            "credits": family_credits(family=guardian.family, now=timezone.now()),
+            "absences": family_absences(family=guardian.family),
+        },
     )
 
 
