@@ -49,3 +49,18 @@ def register_family_panel(fn: Callable) -> None:
 
 def family_panels(*, request, family) -> list[dict]:
     return [fn(request=request, family=family) for fn in _family_panels]
+
+
+_withdrawal_listeners: list[Callable] = []
+
+
+def register_withdrawal_listener(fn: Callable) -> None:
+    """``fn(*, enrolment, now)`` runs inside the transaction of a withdrawal (places free up
+    in the sessions from that day: watchers may take them)."""
+    if fn not in _withdrawal_listeners:
+        _withdrawal_listeners.append(fn)
+
+
+def enrolment_withdrawn(*, enrolment, now) -> None:
+    for fn in _withdrawal_listeners:
+        fn(enrolment=enrolment, now=now)

@@ -230,3 +230,81 @@ class AttendanceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state}"
+
+
+class MakeupBooking(models.Model):
+    """A credit spent on a session of another compatible class (MKP-1…MKP-11).
+
+    ``company`` is the host (the session's company); the student and the home enrolment may
+    belong to a linked partner company (franchise). The credit spent points here
+    (``credits.MakeupCredit.booking``). Its attendance is taken on the host's attendance
+    view like any other (MKP-10); a make-up never deducts from a package (PKG-2).
+    """
+
+    class State(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("Parent, in the portal")
+        STAFF = "staff", _("Staff")
+        WATCH = "watch", _("Automatically, from a watch")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    home_company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(
+        "programmes.Session", on_delete=models.PROTECT, related_name="makeup_bookings"
+    )
+    student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="makeups")
+    enrolment = models.ForeignKey(
+        Enrolment,
+        on_delete=models.PROTECT,
+        related_name="makeups",
+        help_text=_("The home enrolment whose credit was spent."),
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.BOOKED)
+    attendance_state = models.CharField(
+        max_length=20, choices=AttendanceState.choices, default=AttendanceState.EXPECTED
+    )
+    note = models.CharField(
+        max_length=200, blank=True, help_text=_('E.g. "Make-up for missed lesson 30/10" (MKP-10).')
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PORTAL)
+    override_reason = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text=_("Why staff booked past a portal-only rule (MKP-11)."),
+    )
+    booked_at = models.DateTimeField()
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_late = models.BooleanField(default=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["booked_at", "pk"]
+        indexes = [models.Index(fields=["session", "state"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "student"],
+                condition=models.Q(state="booked"),
+                name="makeup_one_active_per_student_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Make-up: {self.student} @ {self.session_id}"

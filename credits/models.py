@@ -201,6 +201,14 @@ class MakeupCredit(models.Model):
     )
     state_changed_at = models.DateTimeField()
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    booking = models.ForeignKey(
+        "bookings.MakeupBooking",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="credits",
+        help_text=_("The make-up it is spent on, while used."),
+    )
     created_by = models.ForeignKey(
         "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -311,3 +319,47 @@ class CreditDecision(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class SessionWatch(models.Model):
+    """BEY-2: a parent watches a full session with a chosen credit; when a place frees, the
+    first watcher in line is booked automatically. ``company`` is the host's."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", _("Watching")
+        BOOKED = "booked", _("Booked automatically")
+        ENDED = "ended", _("Ended")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(
+        "programmes.Session", on_delete=models.CASCADE, related_name="watches"
+    )
+    student = models.ForeignKey(
+        "bookings.Student", on_delete=models.CASCADE, related_name="watches"
+    )
+    credit = models.ForeignKey(MakeupCredit, on_delete=models.CASCADE, related_name="watches")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=200, blank=True)
+    booking = models.ForeignKey(
+        "bookings.MakeupBooking", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "student"],
+                condition=Q(state="active"),
+                name="watch_one_active_per_student_session",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} watches session {self.session_id}"

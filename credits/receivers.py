@@ -4,6 +4,7 @@ default policy for every new programme."""
 from datetime import datetime
 
 from django.db.models.signals import post_save
+from django.utils import timezone
 
 from programmes.models import Programme, Session
 
@@ -27,10 +28,30 @@ def classify_client_cancellation(*, session: Session, cancelled_at: datetime) ->
 
 
 def decide_credit(*, attendance, previous_state: str, actor, now: datetime) -> None:
-    """Every attendance change re-runs the credit decision (ATT-5, POL-9)."""
+    """Every attendance change re-runs the credit decision (ATT-5, POL-9); a regular who
+    cancels frees a place, which the first watcher in line takes (BEY-2)."""
+    from .eligibility import FREEING_STATES
+    from .makeups import watch_fill
     from .services import credit_decide
 
     credit_decide(attendance=attendance, actor=actor, now=now)
+    if attendance.state in FREEING_STATES and previous_state not in FREEING_STATES:
+        watch_fill(session=attendance.session, now=max(now, timezone.now()))
+
+
+def fill_watches_after_withdrawal(*, enrolment, now: datetime) -> None:
+    """A withdrawal frees the student's place in the class's sessions from that day on."""
+    from .makeups import watch_fill
+    from .models import SessionWatch
+
+    sessions = Session.objects.filter(
+        klass_id=enrolment.klass_id,
+        local_date__gte=enrolment.withdrawn_from,
+        starts_at__gt=now,
+        watches__state=SessionWatch.State.ACTIVE,
+    ).distinct()
+    for session in sessions:
+        watch_fill(session=session, now=now)
 
 
 def _default_policy(sender, instance: Programme, created: bool, raw: bool = False, **kwargs):

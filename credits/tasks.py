@@ -98,3 +98,39 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
             },
         )
     return sent
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_makeup_booked(self, company, booking_id: int) -> int:
+    """The make-up confirmation with an .ics calendar attachment, to the student's parents."""
+    from bookings.models import MakeupBooking
+
+    from .calendar import makeup_ics
+
+    booking = (
+        MakeupBooking.objects.filter(pk=booking_id, state=MakeupBooking.State.BOOKED)
+        .select_related("session__klass__programme", "session__company", "student__family")
+        .first()
+    )
+    if booking is None:
+        return 0
+    ics = makeup_ics(booking)
+    sent = 0
+    guardians = Guardian.objects.filter(family_id=booking.student.family_id).exclude(email="")
+    for guardian in guardians.select_related("user"):
+        language = (guardian.user.language if guardian.user else "") or company.language
+        sent += send_templated_email(
+            template="makeup_booked",
+            to=[guardian.email],
+            language=language,
+            context={
+                "company": company,
+                "booking": booking,
+                "guardian": guardian,
+                "session": booking.session,
+                "student": booking.student,
+                "tz": company.timezone,
+            },
+            attachments=[("make-up.ics", ics, "text/calendar")],
+        )
+    return sent

@@ -7,7 +7,12 @@ from django.utils import translation
 
 
 def send_templated_email(
-    *, template: str, to: list[str], context: dict, language: str | None = None
+    *,
+    template: str,
+    to: list[str],
+    context: dict,
+    language: str | None = None,
+    attachments: list[tuple[str, str, str]] | None = None,
 ) -> int:
     """Render ``emails/<template>_subject.txt``, ``_body.txt`` and ``_body.html`` in the
     given language and send them as one message. Returns the number sent (0 or 1)."""
@@ -19,4 +24,6 @@ def send_templated_email(
         html = render_to_string(f"emails/{template}_body.html", context)
     message = EmailMultiAlternatives(subject=subject, body=text, to=to)
     message.attach_alternative(html, "text/html")
+    for name, content, mimetype in attachments or []:
+        message.attach(name, content, mimetype)
     return message.send()

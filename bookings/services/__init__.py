@@ -14,9 +14,11 @@ from .families import (
     student_create,
     student_update,
 )
+from .makeups import makeup_set_attendance
 
 __all__ = [
     "AgeOutsideRange",
+    "makeup_set_attendance",
     "attendance_mark_all_present",
     "attendance_set_state",
     "check_date_of_birth",

@@ -5,10 +5,12 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from makeup.errors import DomainError
 from programmes.models import Class, age_in_months
 
+from .. import hooks
 from ..models import Enrolment, Student
 
 
@@ -102,4 +104,5 @@ def enrolment_withdraw(*, enrolment: Enrolment, withdrawn_from: date, actor=None
         )
     enrolment.withdrawn_from = withdrawn_from
     enrolment.save(update_fields=["withdrawn_from"])
+    hooks.enrolment_withdrawn(enrolment=enrolment, now=timezone.now())
     return enrolment

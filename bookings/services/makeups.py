@@ -1,0 +1,28 @@
+"""The host side of a make-up booking: its attendance (MKP-10)."""
+
+from django.db import transaction
+
+from makeup.errors import DomainError
+
+from ..models import AttendanceState, MakeupBooking
+
+MAKEUP_ATTENDANCE_STATES = {
+    AttendanceState.EXPECTED,
+    AttendanceState.PRESENT,
+    AttendanceState.NO_SHOW,
+}
+
+
+@transaction.atomic
+def makeup_set_attendance(*, booking: MakeupBooking, state: str, actor=None) -> MakeupBooking:
+    """MKP-10: the host takes a make-up guest's attendance like any other. The credit stays
+    used whatever happens (a no-show keeps it used, CRD-3), and a make-up never deducts from
+    a package (PKG-2)."""
+    if state not in MAKEUP_ATTENDANCE_STATES:
+        raise DomainError("A make-up guest is present, did not attend, or still expected.")
+    booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
+    if booking.state != MakeupBooking.State.BOOKED:
+        raise DomainError("This make-up was cancelled.")
+    booking.attendance_state = state
+    booking.save(update_fields=["attendance_state"])
+    return booking

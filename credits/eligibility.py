@@ -1,0 +1,299 @@
+"""Make-up eligibility (MKP-1…MKP-7, CRD-4): the one function the portal, the staff pages and
+the booking service all use. For a student's credit and candidate sessions it returns every
+check, passed or failed, with the figures behind it (MKP-12)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from bookings.models import (
+    CLIENT_CANCELLED_STATES,
+    Attendance,
+    AttendanceState,
+    Enrolment,
+    MakeupBooking,
+    Student,
+)
+from programmes.models import Session, age_in_months
+
+from .models import CreditState, MakeupCredit
+
+# Rules staff may override with a recorded reason (MKP-11); capacity never.
+PORTAL_ONLY_RULES = {"MKP-5"}
+FREEING_STATES = [*sorted(CLIENT_CANCELLED_STATES), AttendanceState.STAFF_CANCELLED]
+
+
+@dataclass(frozen=True)
+class Check:
+    rule: str
+    passed: bool
+    text: str
+
+    @property
+    def overridable(self) -> bool:
+        return self.rule in PORTAL_ONLY_RULES
+
+
+@dataclass
+class Candidate:
+    session: Session
+    checks: list[Check] = field(default_factory=list)
+    places_left: int = 0
+
+    @property
+    def bookable(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    @property
+    def reasons(self) -> list[str]:
+        return [c.text for c in self.failed]
+
+    @property
+    def only_full(self) -> bool:
+        """Everything passes but capacity: the session can be watched (BEY-2)."""
+        return bool(self.failed) and all(c.rule == "MKP-7" for c in self.failed)
+
+
+def _count(queryset, output_name: str = "n"):
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values(output_name).annotate(c=Count("pk")).values("c"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def with_occupancy(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    """Annotate each session's places taken (MKP-7) in the same query: regular students
+    enrolled that day, minus regulars who cancelled (their places may go to make-ups), plus
+    active make-up bookings."""
+    regulars = Enrolment.objects.filter(
+        klass=OuterRef("klass"), start_date__lte=OuterRef("local_date")
+    ).filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=OuterRef("local_date")))
+    freed = Attendance.objects.filter(session=OuterRef("pk"), state__in=FREEING_STATES)
+    makeups = MakeupBooking.objects.filter(session=OuterRef("pk"), state=MakeupBooking.State.BOOKED)
+    return sessions.select_related("klass__programme", "company__settings").annotate(
+        regulars=_count(regulars, "klass"),
+        freed=_count(freed, "session"),
+        makeups=_count(makeups, "session"),
+    )
+
+
+def _fmt(moment: datetime, tz) -> str:
+    return moment.astimezone(tz).strftime("%a %-d %b %Y, %H:%M")
+
+
+def _months(months: int) -> str:
+    years, rest = divmod(months, 12)
+    return f"{years} y {rest} m" if rest else f"{years} y"
+
+
+def credit_checks(*, credit: MakeupCredit, student: Student, now: datetime, tz) -> list[Check]:
+    """The credit itself: the student's own, available, not past its expiry (CRD-4)."""
+    own = credit.enrolment.student_id == student.pk
+    usable = credit.state == CreditState.AVAILABLE and (
+        credit.expires_at is None or credit.expires_at > now
+    )
+    if credit.state != CreditState.AVAILABLE:
+        text = f"The credit is {credit.get_state_display().lower()}."
+    elif not usable:
+        text = f"The credit expired on {_fmt(credit.expires_at, tz)}."
+    else:
+        text = "The credit is available" + (
+            f" until {_fmt(credit.expires_at, tz)}." if credit.expires_at else " with no expiry."
+        )
+    return [
+        Check(
+            "CRD-1",
+            own,
+            "The credit is this student's." if own else "The credit belongs to another student.",
+        ),
+        Check("CRD-4", usable, text),
+    ]
+
+
+def session_checks(
+    *,
+    session: Session,
+    credit: MakeupCredit,
+    student: Student,
+    now: datetime,
+    busy_session_ids: set[int],
+) -> tuple[list[Check], int]:
+    """MKP-1…MKP-7 for one session annotated by :func:`with_occupancy`. Returns the checks
+    and the places left for make-ups."""
+    klass, programme = session.klass, session.klass.programme
+    tz = session.company.tzinfo
+    settings = session.company.settings
+    checks: list[Check] = []
+    home_programme = credit.enrolment.klass.programme
+    same = programme.pk == home_programme.pk
+    checks.append(
+        Check(
+            "MKP-1",
+            same,
+            f"Same programme ({programme.name})."
+            if same
+            else f"Another programme: the credit is for {home_programme.name}.",
+        )
+    )
+    age = age_in_months(student.date_of_birth, session.local_date)
+    lo, hi = klass.min_age_months, klass.max_age_months
+    fits = (lo is None or age >= lo) and (hi is None or age <= hi)
+    checks.append(
+        Check(
+            "MKP-2",
+            fits,
+            f"{student.first_name} will be {_months(age)} on "
+            f"{session.local_date:%-d %b}; the class is for {klass.age_range_label()}.",
+        )
+    )
+    allowed = klass.allow_makeups and programme.makeups_enabled
+    checks.append(
+        Check(
+            "MKP-3",
+            allowed,
+            "The class takes make-ups."
+            if allowed
+            else (
+                "The class takes no make-up bookings."
+                if not klass.allow_makeups
+                else f"Make-ups are off for {programme.name}."
+            ),
+        )
+    )
+    priced = klass.price_per_session is not None
+    checks.append(
+        Check(
+            "MKP-4",
+            priced,
+            "The class has a price for one session."
+            if priced
+            else "The class is sold only as a whole course.",
+        )
+    )
+    lead = settings.makeup_lead_days
+    opens = datetime.combine(klass.start_date - timedelta(days=lead), time(0), tzinfo=tz)
+    open_now = now >= opens
+    checks.append(
+        Check(
+            "MKP-5",
+            open_now,
+            f"Offered for make-ups from {_fmt(opens, tz)} ({lead} days before the "
+            f"class starts on {klass.start_date:%-d %b %Y}).",
+        )
+    )
+    if session.starts_at <= now:
+        checks.append(Check("MKP-6", False, "The session has already started."))
+    elif session.cancelled_at is not None:
+        checks.append(Check("MKP-6", False, "The session is cancelled."))
+    elif credit.expires_at is not None and session.starts_at > credit.expires_at:
+        checks.append(
+            Check(
+                "MKP-6",
+                False,
+                f"It starts after the credit expires ({_fmt(credit.expires_at, tz)}).",
+            )
+        )
+    elif session.pk in busy_session_ids:
+        checks.append(Check("MKP-6", False, f"{student.first_name} is already in this session."))
+    else:
+        checks.append(
+            Check(
+                "MKP-6", True, f"Starts {_fmt(session.starts_at, tz)}, before the credit expires."
+            )
+        )
+    extra = klass.extra_capacity(settings.makeup_extra_capacity)
+    limit = klass.capacity + extra
+    taken = session.regulars - session.freed + session.makeups
+    left = max(limit - taken, 0)
+    checks.append(
+        Check(
+            "MKP-7",
+            left > 0,
+            f"{taken} of {limit} places taken ({klass.capacity} + {extra} for make-ups).",
+        )
+    )
+    return checks, left
+
+
+def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
+    """Ids among ``sessions`` the student is already in: enrolled that day, or booked."""
+    if not sessions:
+        return set()
+    ids = {s.pk for s in sessions}
+    booked = set(
+        MakeupBooking.objects.filter(
+            student=student, state=MakeupBooking.State.BOOKED, session_id__in=ids
+        ).values_list("session_id", flat=True)
+    )
+    enrolments = list(
+        Enrolment.objects.filter(student=student).values_list(
+            "klass_id", "start_date", "withdrawn_from"
+        )
+    )
+    for session in sessions:
+        for klass_id, start, withdrawn in enrolments:
+            if (
+                klass_id == session.klass_id
+                and start <= session.local_date
+                and (withdrawn is None or session.local_date < withdrawn)
+            ):
+                booked.add(session.pk)
+    return booked
+
+
+def evaluate(
+    *, student: Student, credit: MakeupCredit, sessions: list[Session], now: datetime | None = None
+) -> list[Candidate]:
+    """Every check for each of ``sessions`` (annotated by :func:`with_occupancy`)."""
+    now = now or timezone.now()
+    busy = busy_sessions(student=student, sessions=sessions)
+    candidates = []
+    for session in sessions:
+        checks = credit_checks(credit=credit, student=student, now=now, tz=session.company.tzinfo)
+        more, left = session_checks(
+            session=session, credit=credit, student=student, now=now, busy_session_ids=busy
+        )
+        candidates.append(Candidate(session=session, checks=checks + more, places_left=left))
+    return candidates
+
+
+def makeup_candidates(
+    *,
+    credit: MakeupCredit,
+    now: datetime | None = None,
+    days_ahead: int = 56,
+    date_from=None,
+    date_to=None,
+) -> list[Candidate]:
+    """The make-up search for one credit (the busiest query in the product): future sessions
+    of the credit's programme up to its expiry (or ``days_ahead``), with every check. A fixed
+    number of queries however many classes and sessions the company has."""
+    now = now or timezone.now()
+    student = credit.enrolment.student
+    until = now + timedelta(days=days_ahead)
+    if credit.expires_at is not None:
+        until = min(until, credit.expires_at)
+    sessions = Session.objects.filter(
+        company_id=credit.company_id,
+        klass__programme_id=credit.enrolment.klass.programme_id,
+        starts_at__gt=now,
+        starts_at__lte=until,
+        cancelled_at__isnull=True,
+        klass__archived_at__isnull=True,
+    )
+    if date_from:
+        sessions = sessions.filter(local_date__gte=date_from)
+    if date_to:
+        sessions = sessions.filter(local_date__lte=date_to)
+    sessions = list(with_occupancy(sessions).order_by("starts_at", "pk"))
+    return evaluate(student=student, credit=credit, sessions=sessions, now=now)

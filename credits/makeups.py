@@ -1,0 +1,257 @@
+"""Booking and cancelling make-ups (MKP-6…MKP-11, CRD-3), and watching full sessions (BEY-2).
+
+Capacity is protected by locking the session row before counting (MKP-8): every booking of
+a session serialises on that lock, so two families racing for the last place get one
+booking and one clear refusal. On PostgreSQL the wait is bounded by a lock timeout, which
+becomes "busy, please try again".
+"""
+
+from datetime import datetime
+
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+
+from bookings.models import MakeupBooking, Student
+from makeup.errors import DomainError
+from programmes.models import Session
+
+from .eligibility import PORTAL_ONLY_RULES, evaluate, with_occupancy
+from .models import CreditState, MakeupCredit, SessionWatch
+from .services import credit_return, credit_spend
+
+LOCK_TIMEOUT = "5s"
+MAX_WATCHES_PER_STUDENT = 2
+
+
+def _lock_session(session_id: int) -> Session:
+    """Lock the session row (the capacity lock); refuse politely if it stays busy."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("The session lock needs a transaction.")
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        Session.objects.select_for_update().filter(pk=session_id).values_list("pk").get()
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
+            raise DomainError(
+                "This session is busy right now: please try again in a moment.", code="busy"
+            ) from error
+        raise
+    return with_occupancy(Session.objects.filter(pk=session_id)).get()
+
+
+@transaction.atomic
+def makeup_book(
+    *,
+    credit: MakeupCredit,
+    session: Session,
+    actor=None,
+    note: str = "",
+    source: str = MakeupBooking.Source.PORTAL,
+    override_reason: str = "",
+    now: datetime | None = None,
+) -> MakeupBooking:
+    """Spend ``credit`` on a place in ``session`` (MKP-1…MKP-8, CRD-3, CRD-4).
+
+    Locks the session, re-runs every eligibility check with fresh counts, and refuses with
+    the readable reasons. Staff (``source="staff"``) may pass portal-only rules (MKP-5) with
+    an ``override_reason``, which is stored and shown; capacity holds for everyone (MKP-11).
+    """
+    now = now or timezone.now()
+    locked = _lock_session(session.pk)
+    credit = (
+        MakeupCredit.objects.select_for_update(of=("self",))
+        .select_related("enrolment__student", "enrolment__klass__programme")
+        .get(pk=credit.pk)
+    )
+    student = credit.enrolment.student
+    candidate = evaluate(student=student, credit=credit, sessions=[locked], now=now)[0]
+    failed = candidate.failed
+    override_reason = override_reason.strip()
+    if failed and source == MakeupBooking.Source.STAFF and override_reason:
+        failed = [c for c in failed if c.rule not in PORTAL_ONLY_RULES]
+    if failed:
+        code = "full" if all(c.rule == "MKP-7" for c in failed) else "not_eligible"
+        raise DomainError(" ".join(c.text for c in failed), code=code)
+    overridden = [c for c in candidate.failed if c.rule in PORTAL_ONLY_RULES]
+    booking = MakeupBooking.objects.create(
+        company_id=locked.company_id,
+        home_company_id=credit.company_id,
+        session=locked,
+        student=student,
+        enrolment=credit.enrolment,
+        note=note.strip()[:200],
+        source=source,
+        override_reason=(
+            f"{override_reason} (overrode: {'; '.join(c.text for c in overridden)})"[:200]
+            if overridden
+            else ""
+        ),
+        booked_at=now,
+        booked_by=actor,
+    )
+    credit_spend(credit=credit, session=locked, actor=actor, now=now)
+    MakeupCredit.objects.filter(pk=credit.pk).update(booking=booking)
+    from .tasks import send_makeup_booked
+
+    transaction.on_commit(lambda: send_makeup_booked.delay(booking.company_id, booking.pk))
+    return booking
+
+
+@transaction.atomic
+def makeup_cancel(
+    *,
+    booking: MakeupBooking,
+    actor=None,
+    now: datetime | None = None,
+    cancelled_at: datetime | None = None,
+) -> bool:
+    """Cancel a make-up booking. On time by the host programme's policy the credit comes back
+    with its original expiry; late, it stays used (CRD-3). The freed place goes to the first
+    watcher in line at once (BEY-2). Returns whether the credit came back."""
+    now = now or timezone.now()
+    cancelled_at = cancelled_at or now
+    locked = _lock_session(booking.session_id)
+    booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
+    if booking.state != MakeupBooking.State.BOOKED:
+        raise DomainError("This make-up is already cancelled.")
+    if locked.starts_at <= now:
+        raise DomainError("This make-up has already started; staff record what happened.")
+    credit = MakeupCredit.objects.filter(booking=booking, state=CreditState.USED).first()
+    returned = False
+    if credit is not None:
+        returned = credit_return(
+            credit=credit, session=locked, cancelled_at=cancelled_at, actor=actor, now=now
+        )
+        if returned:
+            MakeupCredit.objects.filter(pk=credit.pk).update(booking=None)
+    booking.state = MakeupBooking.State.CANCELLED
+    booking.cancelled_at, booking.cancelled_by = cancelled_at, actor
+    booking.cancelled_late = not returned
+    booking.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancelled_late"])
+    watch_fill(session=locked, now=now)
+    return returned
+
+
+@transaction.atomic
+def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime | None = None):
+    """A parent cancels an upcoming regular lesson in the portal: a client cancellation
+    stamped now (ATT-3), on time or late by the policy (ATT-4), decided at once (POL-9).
+    POL-11: where the policy refuses late portal cancellations, a late one is refused with
+    the company's own instructions."""
+    from bookings.models import AttendanceChange, AttendanceState
+    from bookings.services import attendance_set_state
+
+    from .policy import cutoff_instant
+    from .receivers import policy_for
+
+    now = now or timezone.now()
+    session = Session.objects.select_related("klass__programme", "company").get(pk=session.pk)
+    if session.starts_at <= now:
+        raise DomainError("This lesson has already started.")
+    if session.cancelled_at is not None:
+        raise DomainError("This lesson is cancelled by the school.")
+    policy = policy_for(session.klass.programme)
+    if now > cutoff_instant(policy, session) and policy.portal_late_cancellation == "refuse":
+        raise DomainError(
+            policy.late_cancellation_instructions.strip()
+            or "It's too late to cancel this lesson online: please contact us.",
+            code="late_refused",
+        )
+    return attendance_set_state(
+        enrolment=enrolment,
+        session=session,
+        state=AttendanceState.CANCELLED,
+        cancelled_at=now,
+        actor=actor,
+        source=AttendanceChange.Source.PORTAL,
+        now=now,
+    )
+
+
+# --- BEY-2: watching a full session -------------------------------------------------------
+
+
+@transaction.atomic
+def watch_create(
+    *, credit: MakeupCredit, session: Session, actor=None, now: datetime | None = None
+) -> SessionWatch:
+    """Watch a full session with a chosen credit (at most two watches per student). Only a
+    session that fails on capacity alone can be watched."""
+    now = now or timezone.now()
+    locked = _lock_session(session.pk)
+    credit = MakeupCredit.objects.select_related(
+        "enrolment__student", "enrolment__klass__programme"
+    ).get(pk=credit.pk)
+    student = credit.enrolment.student
+    candidate = evaluate(student=student, credit=credit, sessions=[locked], now=now)[0]
+    if candidate.bookable:
+        raise DomainError("There is a free place: book it instead of watching.")
+    if not candidate.only_full:
+        raise DomainError(" ".join(candidate.reasons))
+    active = SessionWatch.objects.filter(student=student, state=SessionWatch.State.ACTIVE)
+    if active.filter(session=locked).exists():
+        raise DomainError(f"{student.first_name} is already watching this session.")
+    if active.count() >= MAX_WATCHES_PER_STUDENT:
+        raise DomainError(
+            f"{student.first_name} already watches {MAX_WATCHES_PER_STUDENT} "
+            "sessions: stop one first."
+        )
+    return SessionWatch.objects.create(
+        company_id=locked.company_id,
+        session=locked,
+        student=student,
+        credit=credit,
+        created_at=now,
+        created_by=actor,
+    )
+
+
+@transaction.atomic
+def watch_end(*, watch: SessionWatch, reason: str, now: datetime | None = None) -> SessionWatch:
+    watch = SessionWatch.objects.select_for_update().get(pk=watch.pk)
+    if watch.state == SessionWatch.State.ACTIVE:
+        watch.state, watch.ended_at = SessionWatch.State.ENDED, now or timezone.now()
+        watch.end_reason = reason[:200]
+        watch.save(update_fields=["state", "ended_at", "end_reason"])
+    return watch
+
+
+def watch_fill(*, session: Session, now: datetime | None = None) -> list[MakeupBooking]:
+    """A place may have freed in ``session``: book watchers in line (oldest watch first)
+    while places are left, inside the caller's transaction and the session lock. Watches
+    that can no longer be used (credit gone, session started) end on the way; a watcher who
+    is not eligible for another reason keeps their place in line."""
+    now = now or timezone.now()
+    booked: list[MakeupBooking] = []
+    watches = list(
+        SessionWatch.objects.filter(session_id=session.pk, state=SessionWatch.State.ACTIVE)
+        .select_related("credit__enrolment__student")
+        .order_by("created_at", "pk")
+    )
+    for watch in watches:
+        fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
+        student: Student = watch.credit.enrolment.student
+        candidate = evaluate(student=student, credit=watch.credit, sessions=[fresh], now=now)[0]
+        unusable = [c for c in candidate.failed if c.rule in ("CRD-4", "MKP-6")]
+        if unusable:
+            watch_end(watch=watch, reason=unusable[0].text, now=now)
+            continue
+        if not candidate.bookable:
+            if candidate.only_full:
+                break  # no place left: the rest of the line waits
+            continue
+        booking = makeup_book(
+            credit=watch.credit,
+            session=fresh,
+            actor=None,
+            source=MakeupBooking.Source.WATCH,
+            note="Booked automatically from the watch list",
+            now=now,
+        )
+        SessionWatch.objects.filter(pk=watch.pk).update(
+            state=SessionWatch.State.BOOKED, booking=booking, ended_at=now
+        )
+        booked.append(booking)
+    return booked
