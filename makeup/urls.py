@@ -45,4 +45,5 @@ urlpatterns = [
     path("manage/", include((manage_urls.urlpatterns, "manage"))),
     path("portal/<slug:company_slug>/", include("portal.urls")),
     path("admin/", admin.site.urls),
+    path("healthz/", views.health, name="health"),
 ]

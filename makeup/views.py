@@ -90,3 +90,13 @@ def company_settings(request: HttpRequest) -> HttpResponse:
         "makeup/settings.html",
         {"details_form": details_form, "settings_form": settings_form},
     )
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers and docker: one query, plain text."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return HttpResponse("ok\n", content_type="text/plain")

@@ -1,0 +1,280 @@
+"""Benchmark: the portal's make-up search page against a one-query page (PostgreSQL,
+gunicorn), in the same run.
+
+    DATABASE_URL=postgres://…/scratch manage.py bench_makeup_search --seconds 20
+
+Builds a large company (10 programmes × 100 classes = 1,000 classes, 20 sessions each =
+20,000 sessions) and a family of three children with credits, starts gunicorn in production
+mode on a local port, logs the parent in (a session row), and drives both pages with keep-
+alive HTTP clients for the same time. Prints requests/s, p50/p95/p99 and the ratio.
+Everything it created is deleted at the end.
+"""
+
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from bookings.models import Enrolment, Family, Guardian, Student
+from credits.services import credit_add_manual
+from makeup.models import Company, User
+from makeup.services import company_create
+from programmes.models import Class, ClassSchedule, Programme, Session
+
+SLUG = "bench-search"
+
+
+class Command(BaseCommand):
+    help = "Throughput of the make-up search page vs a one-query page (PostgreSQL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seconds", type=float, default=15)
+        parser.add_argument("--clients", type=int, default=4)
+        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--port", type=int, default=8799)
+        parser.add_argument(
+            "--path",
+            default="/portal/{slug}/makeups/?credit={credit}",
+            help="The search page's path ({slug}, {credit} are filled in).",
+        )
+
+    def handle(self, *args, seconds, clients, workers, port, path, **options):
+        if connection.vendor != "postgresql":
+            raise CommandError("Run it on PostgreSQL (set DATABASE_URL).")
+        with scopes_disabled():
+            self._cleanup()
+            cookie, credit_id = self._build()
+        server = self._start(port, workers)
+        try:
+            search = path.format(slug=SLUG, credit=credit_id)
+            self._check(port, search, cookie)
+            results = {}
+            for name, url in (
+                ("one-query page (/healthz/)", "/healthz/"),
+                ("make-up search", search),
+            ):
+                self._load(port, url, cookie, clients, 2)  # warm up
+                results[name] = self._load(port, url, cookie, clients, seconds)
+            for name, (rps, p50, p95, p99, errors) in results.items():
+                self.stdout.write(
+                    f"{name:<28} {rps:8.1f} req/s   p50 {p50:6.1f} ms   "
+                    f"p95 {p95:6.1f} ms   p99 {p99:6.1f} ms   errors {errors}"
+                )
+            base, page = (r[0] for r in results.values())
+            self.stdout.write(f"ratio search/one-query: {page / base:.2f} (goal ≥ 0.5)")
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+            with scopes_disabled():
+                self._cleanup()
+
+    # --- data ----------------------------------------------------------------------
+    def _build(self) -> tuple[str, int]:
+        started = time.perf_counter()
+        today = timezone.localdate()
+        with transaction.atomic():
+            company = company_create(name="Bench Search", slug=SLUG, timezone="Australia/Sydney")
+            programmes = Programme.objects.bulk_create(
+                [
+                    Programme(company=company, name=f"Level {n}", code=f"BENCH-{n}")
+                    for n in range(10)
+                ]
+            )
+            classes = Class.objects.bulk_create(
+                [
+                    Class(
+                        company=company,
+                        programme=programmes[n % 10],
+                        name=f"Class {n}",
+                        capacity=8,
+                        min_age_months=48,
+                        max_age_months=144,
+                        start_date=today - timedelta(days=30),
+                        end_date=today + timedelta(days=150),
+                        price_per_session=Decimal("25"),
+                    )
+                    for n in range(1000)
+                ]
+            )
+            ClassSchedule.objects.bulk_create(
+                [
+                    ClassSchedule(
+                        company=company,
+                        klass=k,
+                        weekday=n % 6,
+                        start_time=datetime(2000, 1, 1, 15 + n % 4).time(),
+                    )
+                    for n, k in enumerate(classes)
+                ]
+            )
+            tz = company.tzinfo
+            sessions = []
+            for n, klass in enumerate(classes):
+                first = today + timedelta(days=(n % 6 - today.weekday()) % 7)
+                for week in range(20):
+                    day = first + timedelta(weeks=week)
+                    start = datetime.combine(
+                        day, datetime(2000, 1, 1, 15 + n % 4).time(), tzinfo=tz
+                    )
+                    sessions.append(
+                        Session(
+                            company=company,
+                            klass=klass,
+                            starts_at=start,
+                            ends_at=start + timedelta(minutes=30),
+                            local_date=day,
+                        )
+                    )
+            Session.objects.bulk_create(sessions, batch_size=5000)
+            user = User.objects.create_user(
+                email="bench-parent@example.com",
+                password="bench-only-password",  # noqa: S106
+                email_confirmed_at=timezone.now(),
+            )
+            family = Family.objects.create(company=company, name="Bench")
+            Guardian.objects.create(
+                company=company,
+                family=family,
+                user=user,
+                full_name="Bench Parent",
+                email=user.email,
+            )
+            credit_ids = []
+            for n in range(3):
+                student = Student.objects.create(
+                    company=company,
+                    family=family,
+                    first_name=f"Kid{n}",
+                    last_name="Bench",
+                    date_of_birth=date(2017 + n, 3, 1),
+                )
+                enrolment = Enrolment.objects.create(
+                    company=company, student=student, klass=classes[n], start_date=today
+                )
+                credit_ids.append(
+                    credit_add_manual(
+                        enrolment=enrolment, reason="bench", actor=None, valid_days=30
+                    ).pk
+                )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        self.stdout.write(
+            f"built 1,000 classes and {len(sessions):,} sessions in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        return f"{settings.SESSION_COOKIE_NAME}={store.session_key}", credit_ids[0]
+
+    def _cleanup(self) -> None:
+        company = Company.objects.filter(slug=SLUG).first()
+        if company is None:
+            return
+        from credits.models import CreditDecision, CreditEvent, MakeupCredit
+
+        with transaction.atomic():
+            CreditEvent.objects.filter(company=company).delete()
+            CreditDecision.objects.filter(company=company).delete()
+            MakeupCredit.objects.filter(company=company).delete()
+            Enrolment.objects.filter(company=company).delete()
+            Session.objects.filter(company=company).delete()
+            Class.objects.filter(company=company).delete()
+            Programme.objects.filter(company=company).delete()
+            User.objects.filter(email="bench-parent@example.com").delete()
+            company.delete()
+
+    # --- server and load -------------------------------------------------------------
+    def _start(self, port: int, workers: int) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DEBUG": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECRET_KEY": "bench-" + "x" * 60,
+            "SECURE_SSL_REDIRECT": "0",
+            "STATIC_MANIFEST": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "makeup.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+        )
+        for _ in range(100):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz/")
+                if conn.getresponse().status == 200:
+                    return server
+            except OSError:
+                time.sleep(0.2)
+        server.terminate()
+        raise CommandError("gunicorn did not start")
+
+    def _check(self, port: int, path: str, cookie: str) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", path, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise CommandError(f"{path} answered {response.status}: {body[:300]!r}")
+        self.stdout.write(f"search page: {len(body):,} bytes")
+
+    def _load(self, port, path, cookie, clients, seconds):
+        latencies: list[float] = []
+        errors = [0]
+        lock = threading.Lock()
+        stop = time.perf_counter() + seconds
+
+        def run():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            mine = []
+            while time.perf_counter() < stop:
+                t = time.perf_counter()
+                conn.request("GET", path, headers={"Cookie": cookie})
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    mine.append((time.perf_counter() - t) * 1000)
+                else:
+                    with lock:
+                        errors[0] += 1
+            with lock:
+                latencies.extend(mine)
+
+        threads = [threading.Thread(target=run) for _ in range(clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - started
+        latencies.sort()
+        q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
+        return len(latencies) / elapsed, q[49], q[94], q[98], errors[0]
