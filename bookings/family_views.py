@@ -129,25 +129,35 @@ def family_edit(request: HttpRequest, family_pk: int) -> HttpResponse:
     )
 
 
-@staff_required
-def guardian_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
-    family = access_object(Family.objects.all(), company=request.company, pk=family_pk)
-    form = GuardianForm(_data(request), company=request.company)
+def _family_form(request, *, form, family, title: str, save, success) -> HttpResponse:
+    """The parent and child forms of a family: save through ``save(cleaned_data)``, then back
+    to the family page; a refusal or bad input keeps what was typed."""
     if request.method == "POST":
         if form.is_valid():
             try:
-                guardian = guardian_create(family=family, actor=request.user, **form.cleaned_data)
+                result = save(form.cleaned_data)
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, f"{guardian.full_name} is added.")
+                messages.success(request, success(result))
                 return redirect("manage:family_detail", family_pk=family.pk)
         else:
             messages.error(request, NOTHING_SAVED)
     return render(
+        request, "bookings/family_form.html", {"form": form, "family": family, "title": title}
+    )
+
+
+@staff_required
+def guardian_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
+    family = access_object(Family.objects.all(), company=request.company, pk=family_pk)
+    return _family_form(
         request,
-        "bookings/family_form.html",
-        {"form": form, "family": family, "title": f"Add a parent to the {family.name} family"},
+        form=GuardianForm(_data(request), company=request.company),
+        family=family,
+        title=f"Add a parent to the {family.name} family",
+        save=lambda data: guardian_create(family=family, actor=request.user, **data),
+        success=lambda guardian: f"{guardian.full_name} is added.",
     )
 
 
@@ -156,22 +166,13 @@ def guardian_edit(request: HttpRequest, guardian_pk: int) -> HttpResponse:
     guardian = access_object(
         Guardian.objects.select_related("family"), company=request.company, pk=guardian_pk
     )
-    form = GuardianForm(_data(request), company=request.company, guardian=guardian)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                guardian_update(guardian=guardian, actor=request.user, **form.cleaned_data)
-            except DomainError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(request, "Parent saved.")
-                return redirect("manage:family_detail", family_pk=guardian.family_id)
-        else:
-            messages.error(request, NOTHING_SAVED)
-    return render(
+    return _family_form(
         request,
-        "bookings/family_form.html",
-        {"form": form, "family": guardian.family, "title": f"Edit {guardian.full_name}"},
+        form=GuardianForm(_data(request), company=request.company, guardian=guardian),
+        family=guardian.family,
+        title=f"Edit {guardian.full_name}",
+        save=lambda data: guardian_update(guardian=guardian, actor=request.user, **data),
+        success=lambda _: "Parent saved.",
     )
 
 
@@ -194,22 +195,15 @@ def guardian_invite_view(request: HttpRequest, guardian_pk: int) -> HttpResponse
 @staff_required
 def student_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
     family = access_object(Family.objects.all(), company=request.company, pk=family_pk)
-    form = StudentForm(_data(request), company=request.company, initial={"last_name": family.name})
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                student = student_create(family=family, actor=request.user, **form.cleaned_data)
-            except DomainError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(request, f"{student} is added.")
-                return redirect("manage:family_detail", family_pk=family.pk)
-        else:
-            messages.error(request, NOTHING_SAVED)
-    return render(
+    return _family_form(
         request,
-        "bookings/family_form.html",
-        {"form": form, "family": family, "title": f"Add a child to the {family.name} family"},
+        form=StudentForm(
+            _data(request), company=request.company, initial={"last_name": family.name}
+        ),
+        family=family,
+        title=f"Add a child to the {family.name} family",
+        save=lambda data: student_create(family=family, actor=request.user, **data),
+        success=lambda student: f"{student} is added.",
     )
 
 
@@ -218,22 +212,13 @@ def student_edit(request: HttpRequest, student_pk: int) -> HttpResponse:
     student = access_object(
         Student.objects.select_related("family"), company=request.company, pk=student_pk
     )
-    form = StudentForm(_data(request), company=request.company, student=student)
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                student_update(student=student, actor=request.user, **form.cleaned_data)
-            except DomainError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(request, "Child saved.")
-                return redirect("manage:family_detail", family_pk=student.family_id)
-        else:
-            messages.error(request, NOTHING_SAVED)
-    return render(
+    return _family_form(
         request,
-        "bookings/family_form.html",
-        {"form": form, "family": student.family, "title": f"Edit {student}"},
+        form=StudentForm(_data(request), company=request.company, student=student),
+        family=student.family,
+        title=f"Edit {student}",
+        save=lambda data: student_update(student=student, actor=request.user, **data),
+        success=lambda _: "Child saved.",
     )
 
 
