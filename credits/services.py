@@ -85,6 +85,14 @@ def _event(
     )
 
 
+def _transition(credit: MakeupCredit, *, to: str, kind: str, at, actor, note: str = "") -> None:
+    """Move a credit to another state and write the history row for it (CRD-2)."""
+    previous = credit.state
+    credit.state, credit.state_changed_at = to, at
+    credit.save(update_fields=["state", "state_changed_at"])
+    _event(credit, kind=kind, from_state=previous, to_state=to, at=at, actor=actor, note=note)
+
+
 def _decision(
     attendance: Attendance,
     *,
@@ -196,14 +204,10 @@ def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> 
             message=f"Corrected to “{new_state}”, but credit #{live.pk} was already used for "
             "a make-up: it stays used. Review with the family.",
         )
-    previous = live.state
-    live.state, live.state_changed_at = CreditState.REVOKED, now
-    live.save(update_fields=["state", "state_changed_at"])
-    _event(
+    _transition(
         live,
+        to=CreditState.REVOKED,
         kind=CreditEvent.Kind.REVOKED,
-        from_state=previous,
-        to_state=CreditState.REVOKED,
         at=now,
         actor=actor,
         note=f"Attendance corrected to “{new_state}”.",
@@ -471,13 +475,10 @@ def credit_spend(
             f"this one starts {_fmt(session.starts_at, tz)}.",
             code="after_expiry",
         )
-    credit.state, credit.state_changed_at = CreditState.USED, now
-    credit.save(update_fields=["state", "state_changed_at"])
-    _event(
+    _transition(
         credit,
+        to=CreditState.USED,
         kind=CreditEvent.Kind.USED,
-        from_state=CreditState.AVAILABLE,
-        to_state=CreditState.USED,
         at=now,
         actor=actor,
         note=f"Make-up: {session.klass.name}, {_fmt(session.starts_at, tz)}",
@@ -507,25 +508,19 @@ def credit_return(
     host_policy = policy_for(session.klass.programme)
     if not is_on_time(policy=host_policy, session=session, cancelled_at=cancelled_at):
         return False
-    credit.state, credit.state_changed_at = CreditState.AVAILABLE, now
-    credit.save(update_fields=["state", "state_changed_at"])
-    _event(
+    _transition(
         credit,
+        to=CreditState.AVAILABLE,
         kind=CreditEvent.Kind.RETURNED,
-        from_state=CreditState.USED,
-        to_state=CreditState.AVAILABLE,
         at=now,
         actor=actor,
         note=f"Make-up cancelled on time: {session.klass.name}",
     )
     if credit.expires_at is not None and credit.expires_at <= now:
-        credit.state = CreditState.EXPIRED
-        credit.save(update_fields=["state"])
-        _event(
+        _transition(
             credit,
+            to=CreditState.EXPIRED,
             kind=CreditEvent.Kind.EXPIRED,
-            from_state=CreditState.AVAILABLE,
-            to_state=CreditState.EXPIRED,
             at=now,
             actor=None,
             note="Returned after its expiry.",
