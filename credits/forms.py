@@ -104,10 +104,32 @@ class CutoffForm(forms.Form):
         empty_value=None,
         required=False,
         label=_("late after"),
+        widget=forms.Select(
+            attrs={"class": "form-select form-select-sm", "aria-label": _("Late after (day)")}
+        ),
     )
     cutoff_time = forms.TimeField(
-        required=False, label=_("at"), widget=forms.TimeInput(attrs={"type": "time"})
+        required=False,
+        label=_("at"),
+        widget=forms.TimeInput(
+            attrs={
+                "type": "time",
+                "class": "form-control form-control-sm",
+                "aria-label": _("Late after (time)"),
+            }
+        ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        lesson_day = dict(WEEKDAYS).get(self.initial.get("lesson_weekday"))
+        if lesson_day:
+            self.fields["cutoff_weekday"].widget.attrs["aria-label"] = (
+                f"{lesson_day} lessons: late after (day)"
+            )
+            self.fields["cutoff_time"].widget.attrs["aria-label"] = (
+                f"{lesson_day} lessons: late after (time)"
+            )
 
     def clean(self):
         cleaned = super().clean()
