@@ -186,6 +186,9 @@ STORAGES = {
     },
 }
 
+# The CSV import's confirm step posts the previewed file back (signed): up to 5 MB of CSV.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
