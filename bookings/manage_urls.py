@@ -14,6 +14,11 @@ urlpatterns = [
         name="attendance_set",
     ),
     path(
+        "sessions/<int:session_pk>/makeups/<int:booking_pk>/attendance/",
+        v.makeup_attendance_set,
+        name="makeup_attendance_set",
+    ),
+    path(
         "sessions/<int:session_pk>/all-present/", v.session_all_present, name="session_all_present"
     ),
     path("sessions/<int:session_pk>/cancel/", v.session_cancel_view, name="session_cancel"),

@@ -4,6 +4,7 @@ enrolments. Thin: parse, call a service or selector, render."""
 from datetime import timedelta
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,14 +16,16 @@ from makeup.tenancy import access_object, admin_required, staff_required
 from programmes.models import Class, Programme, Session
 from programmes.sessions import session_create_one_off
 
-from .models import Enrolment, Student
-from .selectors import class_page, roster_counts, session_calendar, session_roster
+from .models import AttendanceState, Enrolment, MakeupBooking, Student
+from .selectors import class_page, session_calendar
+from .selectors.attendance import roster_counts, session_makeup_guests, session_roster
 from .services import (
     AgeOutsideRange,
     attendance_mark_all_present,
     attendance_set_state,
     enrolment_create,
     enrolment_withdraw,
+    makeup_set_attendance,
     session_cancel,
 )
 from .session_forms import (
@@ -88,13 +91,15 @@ def _session(request: HttpRequest, session_pk: int) -> Session:
 def session_detail(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = _session(request, session_pk)
     rows = session_roster(session)
+    guests = session_makeup_guests(session)
     return render(
         request,
         "bookings/session_detail.html",
         {
             "session": session,
             "rows": rows,
-            "counts": roster_counts(rows),
+            "guests": guests,
+            "counts": roster_counts(rows, guests),
             "cancel_form": SessionCancelForm(),
             "now_local": timezone.localtime(),
         },
@@ -148,10 +153,49 @@ def attendance_set(request: HttpRequest, session_pk: int, enrolment_pk: int) -> 
 
 @require_POST
 @staff_required
+def makeup_attendance_set(request: HttpRequest, session_pk: int, booking_pk: int) -> HttpResponse:
+    """MKP-10: a make-up guest's attendance, one click like the regulars; htmx swaps the row.
+    The service refuses any state but present, did not attend and expected."""
+    session = _session(request, session_pk)
+    booking = access_object(
+        MakeupBooking.objects.all(), company=request.company, pk=booking_pk, session_id=session.pk
+    )
+    error = None
+    try:
+        makeup_set_attendance(
+            booking=booking, state=request.POST.get("state", ""), actor=request.user
+        )
+    except DomainError as exc:
+        error = exc.message
+    if request.htmx:
+        guest = next((g for g in session_makeup_guests(session) if g.pk == booking.pk), None)
+        if guest is None:  # cancelled meanwhile
+            return HttpResponse(status=204)
+        return render(
+            request,
+            "bookings/_makeup_row.html",
+            {"session": session, "guest": guest, "error": error, "now_local": timezone.localtime()},
+        )
+    if error:
+        messages.error(request, error)
+    return redirect("manage:session_detail", session_pk=session.pk)
+
+
+@require_POST
+@staff_required
 def session_all_present(request: HttpRequest, session_pk: int) -> HttpResponse:
+    """Every regular and make-up guest still expected becomes present (MKP-10: guests are
+    marked like any other)."""
     session = _session(request, session_pk)
     try:
-        count = attendance_mark_all_present(session=session, actor=request.user)
+        with transaction.atomic():
+            count = attendance_mark_all_present(session=session, actor=request.user)
+            for guest in session_makeup_guests(session):
+                if guest.attendance_state == AttendanceState.EXPECTED:
+                    makeup_set_attendance(
+                        booking=guest, state=AttendanceState.PRESENT, actor=request.user
+                    )
+                    count += 1
     except DomainError as exc:
         messages.error(request, exc.message)
     else:

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
 
-from programmes.models import Session
+from programmes.models import Session, age_in_months
 
-from ..models import Attendance, AttendanceChange, AttendanceState, Enrolment
+from ..models import Attendance, AttendanceChange, AttendanceState, Enrolment, MakeupBooking
 
 
 def expected_enrolments(session: Session) -> list[Enrolment]:
@@ -84,8 +84,28 @@ def session_roster(session: Session) -> list[RosterRow]:
     return rows
 
 
-def roster_counts(rows: list[RosterRow]) -> dict[str, int]:
+def session_makeup_guests(session: Session) -> list[MakeupBooking]:
+    """MKP-10: the session's make-up guests (its active make-up bookings), listed after the
+    regulars, with their family, home branch and booking details, in one query. Each gets
+    ``age_years`` on the session's day (FRN-7: the host sees the guest's age)."""
+    guests = list(
+        MakeupBooking.objects.filter(session=session, state=MakeupBooking.State.BOOKED)
+        .select_related("student__family", "home_company", "booked_by")
+        .order_by("student__first_name", "student__last_name", "pk")
+    )
+    for guest in guests:
+        guest.age_years = age_in_months(guest.student.date_of_birth, session.local_date) // 12
+    return guests
+
+
+def roster_counts(
+    rows: list[RosterRow], guests: list[MakeupBooking] | tuple = ()
+) -> dict[str, int]:
+    """Students per state, regulars and make-up guests alike; ``makeups`` counts the guests."""
     counts = {state: 0 for state in AttendanceState.values}
     for row in rows:
         counts[row.state] += 1
+    for guest in guests:
+        counts[guest.attendance_state] += 1
+    counts["makeups"] = len(guests)
     return counts

@@ -65,7 +65,58 @@ FILLERS: dict[str, Callable] = {
     ),
     "enrolment_pk": _enrolment,
     "decision_pk": lambda company, filled: _decision(company),
+    "credit_pk": lambda company, filled: _credit(company),
+    "booking_pk": lambda company, filled: _makeup_booking(company, filled),
+    "watch_pk": lambda company, filled: _watch(company),
 }
+
+
+def _credit(company, enrolment=None):
+    from django.utils import timezone
+
+    from credits.models import MakeupCredit
+
+    enrolment = enrolment or f.EnrolmentFactory(klass__programme__company=company)
+    now = timezone.now()
+    return MakeupCredit.objects.create(
+        company=company,
+        enrolment=enrolment,
+        path="manual",
+        reason="crawl",
+        issued_at=now,
+        state_changed_at=now,
+    )
+
+
+def _makeup_booking(company, filled):
+    """A make-up guest of the session being filled (or of a new session)."""
+    from bookings.models import MakeupBooking
+
+    session = filled.get("session_pk") or f.SessionFactory(klass__programme__company=company)
+    home = f.EnrolmentFactory(klass__programme=session.klass.programme)
+    return MakeupBooking.objects.create(
+        company=company,
+        home_company=company,
+        session=session,
+        student=home.student,
+        enrolment=home,
+        source="staff",
+        booked_at=session.starts_at,
+    )
+
+
+def _watch(company):
+    from credits.models import SessionWatch
+
+    credit = _credit(company)
+    session = f.SessionFactory(klass__programme=credit.enrolment.klass.programme)
+    return SessionWatch.objects.create(
+        company=company,
+        session=session,
+        student=credit.enrolment.student,
+        credit=credit,
+        created_at=session.starts_at,
+    )
 
 
 def _decision(company):

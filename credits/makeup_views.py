@@ -1,0 +1,257 @@
+"""Back office: make-ups for staff (MKP-10…MKP-12, CRD-3, BEY-2). Staff book a make-up for a
+family — past portal-only rules with a recorded reason, never past capacity —, see why a
+session is not offered, cancel make-ups and stop watches. Thin: parse, call the eligibility
+function or a service, render."""
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from bookings.models import MakeupBooking
+from makeup.errors import DomainError
+from makeup.tenancy import access_object, staff_required
+from programmes.models import Session
+
+from .makeups import makeup_book, makeup_cancel, watch_end
+from .models import CreditState, MakeupCredit, SessionWatch
+from .selectors import explain_credit_choices, makeup_guest_options, staff_makeup_candidates
+
+
+class StaffBookingForm(forms.Form):
+    session = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    note = forms.CharField(
+        max_length=200,
+        required=False,
+        label=_("Note"),
+        help_text=_('Shown on the attendance list, e.g. "Make-up for missed lesson 30/10".'),
+    )
+    override_reason = forms.CharField(
+        max_length=150,
+        required=False,
+        label=_("Reason for booking past the portal's rules"),
+        help_text=_("Needed only where a portal-only rule fails; kept with the booking."),
+    )
+
+
+class CancelForm(forms.Form):
+    cancelled_at = forms.DateTimeField(
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        label=_("The family told us at"),
+    )
+
+
+class ExplainForm(forms.Form):
+    credit = forms.IntegerField(required=False, min_value=1)
+    session = forms.IntegerField(required=False, min_value=1)
+    date = forms.DateField(required=False)
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    """Where to go back to: the page the form came from, if it is one of ours."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _credit(request: HttpRequest, credit_pk: int) -> MakeupCredit:
+    return access_object(
+        MakeupCredit.objects.select_related(
+            "enrolment__student__family", "enrolment__klass__programme"
+        ),
+        company=request.company,
+        pk=credit_pk,
+    )
+
+
+def _session(request: HttpRequest, session_pk: int) -> Session:
+    return access_object(
+        Session.objects.select_related("klass__programme", "klass__instructor"),
+        company=request.company,
+        pk=session_pk,
+    )
+
+
+@staff_required
+def makeup_book_view(request: HttpRequest, credit_pk: int) -> HttpResponse:
+    """MKP-11: staff book a make-up with one of a family's credits. Every candidate session
+    shows every check; a session failing only portal-only rules (MKP-5) can be booked with a
+    reason, which is stored; capacity and the other rules hold (the service says why)."""
+    credit = _credit(request, credit_pk)
+    family_url = reverse("manage:family_detail", args=[credit.enrolment.student.family_id])
+    chosen = None
+    session_id = request.POST.get("session") or request.GET.get("session")
+    if session_id and str(session_id).isdigit():
+        chosen = _session(request, int(session_id))
+    error, posted = None, None
+    if request.method == "POST":
+        form = StaffBookingForm(request.POST)
+        if form.is_valid() and chosen is not None:
+            posted = form.cleaned_data
+            error = _book(request, credit=credit, session=chosen, data=form.cleaned_data)
+            if error is None:
+                return redirect(_next_url(request, family_url))
+        else:
+            error = "Choose a session, and keep the note and reason short."
+    now = timezone.now()
+    usable = credit.state == CreditState.AVAILABLE and (
+        credit.expires_at is None or credit.expires_at > now
+    )
+    options = staff_makeup_candidates(credit=credit, now=now, session=chosen) if usable else []
+    return render(
+        request,
+        "credits/makeup_book.html",
+        {
+            "credit": credit,
+            "student": credit.enrolment.student,
+            "usable": usable,
+            "options": options,
+            "chosen": chosen,
+            "error": error,
+            "posted": posted,
+            "next": _next_url(request, ""),
+            "family_url": family_url,
+        },
+    )
+
+
+def _book(
+    request: HttpRequest, *, credit: MakeupCredit, session: Session, data: dict
+) -> str | None:
+    """Book, or return the message why not."""
+    option = staff_makeup_candidates(credit=credit, now=timezone.now(), session=session)[0]
+    reason = data["override_reason"].strip()
+    if option.overridden and not option.blocking and not reason:
+        return "Give a reason to book past the portal's rule: " + " ".join(
+            c.text for c in option.overridden
+        )
+    try:
+        booking = makeup_book(
+            credit=credit,
+            session=session,
+            actor=request.user,
+            note=data["note"],
+            source=MakeupBooking.Source.STAFF,
+            override_reason=reason,
+        )
+    except DomainError as exc:
+        return exc.message
+    local = timezone.localtime(session.starts_at)
+    messages.success(
+        request,
+        f"{booking.student.first_name} is booked into {session.klass.name} on "
+        f"{local:%a %-d %b, %H:%M} with a make-up credit"
+        + (" (override recorded)." if booking.override_reason else "."),
+    )
+    return None
+
+
+@require_GET
+@staff_required
+def makeup_guest_new(request: HttpRequest, session_pk: int) -> HttpResponse:
+    """MKP-11 from the session page: pick a student with a usable credit of the session's
+    programme; each shows whether this session is bookable for them, and why not."""
+    session = _session(request, session_pk)
+    return render(
+        request,
+        "credits/makeup_guest_new.html",
+        {"session": session, "options": makeup_guest_options(session=session, now=timezone.now())},
+    )
+
+
+@require_GET
+@staff_required
+def makeup_explain(request: HttpRequest) -> HttpResponse:
+    """MKP-12 "Why isn't this session offered?": staff pick a credit (a student) and a session
+    and see every eligibility check, passed or failed, with its figures — the same checks the
+    portal runs."""
+    form = ExplainForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    credit = _credit(request, data["credit"]) if data.get("credit") else None
+    session = _session(request, data["session"]) if data.get("session") else None
+    now = timezone.now()
+    result = None
+    if credit is not None and session is not None:
+        result = staff_makeup_candidates(credit=credit, now=now, session=session)[0]
+    day = data.get("date") or (session.local_date if session else timezone.localdate())
+    day_sessions = []
+    if session is None:
+        day_sessions = list(
+            Session.objects.filter(company=request.company, local_date=day)
+            .select_related("klass__programme")
+            .order_by("starts_at", "pk")
+        )
+    choices = []
+    if credit is None:
+        programme_id = session.klass.programme_id if session else None
+        choices = explain_credit_choices(company=request.company, programme_id=programme_id)
+    return render(
+        request,
+        "credits/makeup_explain.html",
+        {
+            "credit": credit,
+            "session": session,
+            "result": result,
+            "choices": choices,
+            "day": day,
+            "day_sessions": day_sessions,
+        },
+    )
+
+
+@require_POST
+@staff_required
+def makeup_cancel_view(request: HttpRequest, booking_pk: int) -> HttpResponse:
+    """Staff cancel a make-up (from the session page or the family page). On time by the host
+    programme's policy the credit comes back; late, it stays used (CRD-3). The time the family
+    told us may be given (default now)."""
+    booking = access_object(
+        MakeupBooking.objects.select_related("student", "session__klass"),
+        company=request.company,
+        pk=booking_pk,
+    )
+    back = _next_url(request, reverse("manage:family_detail", args=[booking.student.family_id]))
+    form = CancelForm(request.POST)
+    now = timezone.now()
+    told = form.cleaned_data.get("cancelled_at") if form.is_valid() else None
+    if not form.is_valid() or (told is not None and told > now):
+        messages.error(request, "Give the time the family told us: not in the future.")
+        return redirect(back)
+    try:
+        returned = makeup_cancel(booking=booking, actor=request.user, now=now, cancelled_at=told)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    local = timezone.localtime(booking.session.starts_at)
+    what = f"{booking.student.first_name}'s make-up on {local:%a %-d %b, %H:%M} is cancelled"
+    if returned:
+        messages.success(request, f"{what}. On time: the credit is available again.")
+    else:
+        messages.warning(
+            request, f"{what}. Cancelled late: the credit stays used (cancellation policy)."
+        )
+    return redirect(back)
+
+
+@require_POST
+@staff_required
+def watch_stop(request: HttpRequest, watch_pk: int) -> HttpResponse:
+    """BEY-2: stop watching a full session (the credit stays available)."""
+    watch = access_object(
+        SessionWatch.objects.select_related("student"), company=request.company, pk=watch_pk
+    )
+    who = request.user.get_full_name() or request.user.email
+    watch = watch_end(watch=watch, reason=f"Stopped by {who} (staff)")
+    messages.success(request, f"{watch.student.first_name} no longer watches that session.")
+    return redirect(
+        _next_url(request, reverse("manage:family_detail", args=[watch.student.family_id]))
+    )
