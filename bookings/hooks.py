@@ -64,3 +64,19 @@ def register_withdrawal_listener(fn: Callable) -> None:
 def enrolment_withdrawn(*, enrolment, now) -> None:
     for fn in _withdrawal_listeners:
         fn(enrolment=enrolment, now=now)
+
+
+_session_cancel_listeners: list[Callable] = []
+
+
+def register_session_cancel_listener(fn: Callable) -> None:
+    """``fn(*, session, reason, actor, now)`` runs inside the transaction that cancels a whole
+    session (ATT-7): credits cancels the make-up guests' bookings and gives their credits
+    back."""
+    if fn not in _session_cancel_listeners:
+        _session_cancel_listeners.append(fn)
+
+
+def session_cancelled(*, session, reason: str, actor, now) -> None:
+    for fn in _session_cancel_listeners:
+        fn(session=session, reason=reason, actor=actor, now=now)

@@ -170,6 +170,40 @@ def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime
     )
 
 
+def makeups_cancel_for_cancelled_session(
+    *, session: Session, reason: str, actor, now: datetime
+) -> int:
+    """ATT-7 for make-up guests: the school cancelled the session, so every active make-up
+    booking on it is cancelled and its credit comes back whatever the time (the family did
+    nothing late). Watches of the session end. Runs inside the session-cancel transaction."""
+    from .services import credit_reinstate
+
+    count = 0
+    bookings = MakeupBooking.objects.select_for_update().filter(
+        session_id=session.pk, state=MakeupBooking.State.BOOKED
+    )
+    for booking in bookings:
+        booking.state, booking.cancelled_at, booking.cancelled_by = (
+            MakeupBooking.State.CANCELLED,
+            now,
+            actor,
+        )
+        booking.save(update_fields=["state", "cancelled_at", "cancelled_by"])
+        for credit in MakeupCredit.objects.filter(booking=booking, state=CreditState.USED):
+            credit_reinstate(
+                credit=credit,
+                actor=actor,
+                now=now,
+                note=f"The school cancelled the make-up session: {reason}",
+            )
+        count += 1
+    for watch in SessionWatch.objects.filter(
+        session_id=session.pk, state=SessionWatch.State.ACTIVE
+    ):
+        watch_end(watch=watch, reason="The school cancelled the session.", now=now)
+    return count
+
+
 # --- BEY-2: watching a full session -------------------------------------------------------
 
 

@@ -39,6 +39,12 @@ def decide_credit(*, attendance, previous_state: str, actor, now: datetime) -> N
         watch_fill(session=attendance.session, now=max(now, timezone.now()))
 
 
+def cancel_makeups_of_cancelled_session(*, session, reason: str, actor, now: datetime) -> None:
+    from .makeups import makeups_cancel_for_cancelled_session
+
+    makeups_cancel_for_cancelled_session(session=session, reason=reason, actor=actor, now=now)
+
+
 def fill_watches_after_withdrawal(*, enrolment, now: datetime) -> None:
     """A withdrawal frees the student's place in the class's sessions from that day on."""
     from .makeups import watch_fill

@@ -546,3 +546,31 @@ def decision_mark_reviewed(*, decision: CreditDecision, actor) -> CreditDecision
                 note="Conflict with an attendance correction reviewed; the credit stays used.",
             )
     return decision
+
+
+@transaction.atomic
+def credit_reinstate(*, credit: MakeupCredit, actor, now: datetime, note: str) -> MakeupCredit:
+    """Give a used credit back whatever the timing, because the school cancelled the make-up
+    (its original expiry stays; expired at once if that has passed)."""
+    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    if credit.state != CreditState.USED:
+        return credit
+    _transition(
+        credit,
+        to=CreditState.AVAILABLE,
+        kind=CreditEvent.Kind.RETURNED,
+        at=now,
+        actor=actor,
+        note=note[:300],
+    )
+    MakeupCredit.objects.filter(pk=credit.pk).update(booking=None)
+    if credit.expires_at is not None and credit.expires_at <= now:
+        _transition(
+            credit,
+            to=CreditState.EXPIRED,
+            kind=CreditEvent.Kind.EXPIRED,
+            at=now,
+            actor=None,
+            note="Returned after its expiry.",
+        )
+    return credit

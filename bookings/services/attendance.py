@@ -125,7 +125,8 @@ def session_cancel(
 ) -> int:
     """ATT-7: the business cancels the whole session. Every student still expected becomes
     ``staff_cancelled`` at once (the staff path of the policy decides about credits);
-    students who had already cancelled keep their state. Returns how many were marked."""
+    students who had already cancelled keep their state; make-up guests' bookings are
+    cancelled and their credits given back (credits listens). Returns how many were marked."""
     now = now or timezone.now()
     reason = reason.strip()
     if not reason:
@@ -146,4 +147,5 @@ def session_cancel(
             note=reason[:200],
             now=now,
         )
+    hooks.session_cancelled(session=session, reason=reason[:200], actor=actor, now=now)
     return len(enrolments)

@@ -370,3 +370,25 @@ def test_mkp_10_makeup_attendance_is_taken_and_keeps_the_credit_used(mk):
     assert booking.attendance_state == S.NO_SHOW and mk.credit.state == CreditState.USED
     with pytest.raises(DomainError):
         makeup_set_attendance(booking=booking, state=S.STAFF_CANCELLED)
+
+
+def test_att_7_a_cancelled_session_gives_make_up_guests_their_credits_back(mk):
+    from bookings.services import session_cancel
+
+    f.EnrolmentFactory.create_batch(2, klass=mk.host)
+    mk.session.refresh_from_db()
+    extra_kid = f.EnrolmentFactory(klass=mk.home, student__date_of_birth=date(2020, 2, 1))
+    mk.company.settings.makeup_extra_capacity = 1
+    mk.company.settings.save()
+    booking = makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+    watch = watch_create(credit=_credit(extra_kid), session=mk.session, now=NOW)
+    # Late by any policy (an hour before), but the school cancelled: the credit comes back.
+    session_cancel(
+        session=mk.session, reason="Pool closed", now=mk.session.starts_at - timedelta(hours=1)
+    )
+    booking.refresh_from_db()
+    mk.credit.refresh_from_db()
+    watch.refresh_from_db()
+    assert booking.state == "cancelled" and not booking.cancelled_late
+    assert mk.credit.state == CreditState.AVAILABLE and mk.credit.booking is None
+    assert watch.state == SessionWatch.State.ENDED
