@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -41,3 +42,75 @@ class SignupForm(forms.Form):
 
 class ResendConfirmationForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), max_length=254)
+
+
+WEEKDAY_CHOICES = [
+    ("", _("Any day")),
+    ("0", _("Monday")),
+    ("1", _("Tuesday")),
+    ("2", _("Wednesday")),
+    ("3", _("Thursday")),
+    ("4", _("Friday")),
+    ("5", _("Saturday")),
+    ("6", _("Sunday")),
+]
+TIME_OF_DAY_CHOICES = [
+    ("", _("Any time")),
+    ("morning", _("Morning (before 12:00)")),
+    ("afternoon", _("Afternoon (12:00–17:00)")),
+    ("evening", _("Evening (from 17:00)")),
+]
+
+
+def credit_label(credit) -> str:
+    """How a parent recognises a credit: its programme and when it must be used by."""
+    programme = credit.enrolment.klass.programme.name
+    if credit.expires_at is None:
+        return f"{programme} · no expiry"
+    until = formats.date_format(timezone.localtime(credit.expires_at), "D j M")
+    return f"{programme} · use by {until}"
+
+
+class MakeupSearchForm(forms.Form):
+    """The make-up search filters. The child and the credit arrive already checked against
+    the parent's family (the view resolves them); this form renders them and parses the
+    rest."""
+
+    student = forms.TypedChoiceField(label=_("Child"), coerce=int, required=False)
+    credit = forms.TypedChoiceField(label=_("Credit"), coerce=int, required=False)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("Day"), choices=WEEKDAY_CHOICES, coerce=int, empty_value=None, required=False
+    )
+    time_of_day = forms.ChoiceField(
+        label=_("Time of day"), choices=TIME_OF_DAY_CHOICES, required=False
+    )
+
+    def __init__(self, *args, students=(), credits=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["student"].choices = list(students)
+        self.fields["credit"].choices = [(c.pk, credit_label(c)) for c in credits]
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
+            field.widget.attrs["class"] = css
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+
+class MakeupBookForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note for the school (optional)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("E.g. Make-up for missed lesson 30/10")}),
+    )

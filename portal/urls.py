@@ -8,4 +8,19 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
     path("join/", views.join, name="join"),
+    path(
+        "lessons/<int:enrolment_pk>/<int:session_pk>/cancel/",
+        views.lesson_cancel,
+        name="lesson_cancel",
+    ),
+    path("makeups/", views.makeup_search_view, name="makeup_search"),
+    path(
+        "makeups/book/<int:credit_pk>/<int:session_pk>/",
+        views.makeup_confirm,
+        name="makeup_confirm",
+    ),
+    path("makeups/<int:booking_pk>/", views.makeup_booked, name="makeup_booked"),
+    path("makeups/<int:booking_pk>/cancel/", views.booking_cancel, name="makeup_cancel"),
+    path("watches/", views.watch_start, name="watch_create"),
+    path("watches/<int:watch_pk>/stop/", views.watch_stop, name="watch_stop"),
 ]

@@ -1,22 +1,44 @@
 """The parent portal: /portal/<company_slug>/… The middleware has found the company from
 the slug and entered its scope; a slug that names no company is a 404."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from bookings.models import Attendance, AttendanceState, Enrolment, Guardian, MakeupBooking
 from bookings.selectors import guardian_for_user, portal_companies_for_user
 from bookings.services import parent_join, parent_signup
+from credits.eligibility import evaluate, with_occupancy
+from credits.makeups import (
+    MAX_WATCHES_PER_STUDENT,
+    lesson_cancel_by_parent,
+    makeup_book,
+    makeup_cancel,
+    watch_create,
+    watch_end,
+)
+from credits.models import CreditState, MakeupCredit, SessionWatch
+from credits.selectors import absence_receipt
 from makeup.errors import DomainError
 from makeup.models import User
 from makeup.services import user_request_confirmation
 from makeup.tenancy import memberships_for_user
+from programmes.models import Session
 
-from .forms import ResendConfirmationForm, SignupForm
-from .selectors import family_absences, family_credits
+from .forms import MakeupBookForm, MakeupSearchForm, ResendConfirmationForm, SignupForm
+from .selectors import (
+    family_absences,
+    family_credits,
+    family_upcoming,
+    family_watches,
+    makeup_search,
+)
 
 
 def _company(request: HttpRequest):
@@ -37,23 +59,376 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/landing.html", {"companies": companies})
 
 
+def _guardian(request: HttpRequest) -> Guardian:
+    """The logged-in parent of this company, or 404: every object URL of the portal belongs
+    to one family, and nobody else gets a hint that it exists (TEN-1)."""
+    guardian = guardian_for_user(company=_company(request), user=request.user)
+    if guardian is None:
+        raise Http404
+    return guardian
+
+
+def _local(moment, fmt: str = "D j M, H:i") -> str:
+    return formats.date_format(timezone.localtime(moment), fmt)
+
+
+def _home(request: HttpRequest) -> HttpResponse:
+    return redirect("portal:home", company_slug=request.company.slug)
+
+
 def home(request: HttpRequest, company_slug: str) -> HttpResponse:
     company = _company(request)
     guardian = guardian_for_user(company=company, user=request.user)
     if guardian is None:
         return render(request, "portal/welcome.html")
-    students = list(guardian.family.students.all())
+    now = timezone.now()
+    family = guardian.family
+    students = list(family.students.all())
     return render(
         request,
         "portal/home.html",
         {
             "guardian": guardian,
-            "family": guardian.family,
+            "family": family,
             "students": students,
-            "credits": family_credits(family=guardian.family, now=timezone.now()),
-            "absences": family_absences(family=guardian.family),
+            "children": family_upcoming(family=family, students=students, now=now),
+            "watches": family_watches(family=family),
+            "credits": family_credits(family=family, now=now),
+            "absences": family_absences(family=family),
+            "now": now,
         },
     )
+
+
+# --- cancelling a lesson and a make-up from the home page ---------------------------------
+
+
+def _lesson_cancelled_message(attendance: Attendance, student) -> str:
+    """What the parent learns at once (BEY-1): the credit and its expiry, or why none."""
+    late = attendance.state == AttendanceState.LATE_CANCELLED
+    text = (
+        f"{student.first_name}'s lesson on {_local(attendance.session.starts_at)} is cancelled"
+        + (" (after the cut-off). " if late else ". ")
+    )
+    receipt = absence_receipt(attendance)
+    if receipt is None:
+        return text.strip()
+    if receipt.credit is not None:
+        if receipt.credit.expires_at is None:
+            return text + "You'll get a make-up credit with no expiry."
+        return (
+            text + f"You'll get a make-up credit valid until "
+            f"{_local(receipt.credit.expires_at, 'j F Y, H:i')}."
+        )
+    return text + receipt.headline
+
+
+@require_POST
+@login_required
+def lesson_cancel(
+    request: HttpRequest, company_slug: str, enrolment_pk: int, session_pk: int
+) -> HttpResponse:
+    """ "Can't come": a client cancellation stamped now, decided at once (ATT-3, POL-9);
+    where the policy refuses late portal cancellations, its instructions (POL-11)."""
+    family = _guardian(request).family
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("student"), pk=enrolment_pk, student__family=family
+    )
+    session = get_object_or_404(
+        Session.objects.select_related("klass__programme", "company"),
+        pk=session_pk,
+        klass_id=enrolment.klass_id,
+    )
+    if not enrolment.is_active_on(session.local_date):
+        raise Http404
+    done = (
+        Attendance.objects.filter(enrolment=enrolment, session=session)
+        .exclude(state=AttendanceState.EXPECTED)
+        .first()
+    )
+    if done is not None:
+        messages.info(
+            request,
+            f"{enrolment.student.first_name}'s lesson on {_local(session.starts_at)} is "
+            f"already marked “{done.get_state_display()}”.",
+        )
+        return _home(request)
+    try:
+        attendance = lesson_cancel_by_parent(
+            enrolment=enrolment, session=session, actor=request.user
+        )
+    except DomainError as error:
+        level = messages.WARNING if error.code == "late_refused" else messages.ERROR
+        messages.add_message(request, level, error.message)
+    else:
+        messages.success(request, _lesson_cancelled_message(attendance, enrolment.student))
+    return _home(request)
+
+
+@require_POST
+@login_required
+def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> HttpResponse:
+    """Cancel a booked make-up: on time the credit comes back, late it stays used (CRD-3)."""
+    family = _guardian(request).family
+    booking = get_object_or_404(
+        MakeupBooking.objects.select_related("session__klass", "student"),
+        pk=booking_pk,
+        student__family=family,
+    )
+    credit = MakeupCredit.objects.filter(booking=booking).first()
+    what = (
+        f"{booking.student.first_name}'s make-up on {_local(booking.session.starts_at)} "
+        "is cancelled."
+    )
+    try:
+        returned = makeup_cancel(booking=booking, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return _home(request)
+    if not returned or credit is None:
+        messages.warning(request, f"{what} Cancelled late: the credit stays used.")
+        return _home(request)
+    credit.refresh_from_db()
+    if credit.state == CreditState.EXPIRED:
+        messages.info(request, f"{what} Your credit came back, but it has expired meanwhile.")
+    elif credit.expires_at is None:
+        messages.success(request, f"{what} Your credit is back, with no expiry.")
+    else:
+        messages.success(
+            request,
+            f"{what} Your credit is back, valid until {_local(credit.expires_at, 'j F Y, H:i')}.",
+        )
+    return _home(request)
+
+
+@require_POST
+@login_required
+def watch_stop(request: HttpRequest, company_slug: str, watch_pk: int) -> HttpResponse:
+    family = _guardian(request).family
+    watch = get_object_or_404(
+        SessionWatch.objects.select_related("session__klass", "student"),
+        pk=watch_pk,
+        student__family=family,
+    )
+    watch_end(watch=watch, reason="Stopped by the parent")
+    messages.info(
+        request,
+        f"You're no longer watching {watch.session.klass.name} on "
+        f"{_local(watch.session.starts_at)} for {watch.student.first_name}.",
+    )
+    return _home(request)
+
+
+# --- finding and booking a make-up (MKP-9) ------------------------------------------------
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _search_url(request: HttpRequest, credit: MakeupCredit | None = None) -> str:
+    url = reverse("portal:makeup_search", kwargs={"company_slug": request.company.slug})
+    return f"{url}?{urlencode({'credit': credit.pk})}" if credit is not None else url
+
+
+def _family_credit(family, pk) -> MakeupCredit:
+    """One of the family's credits in any state, or 404 (TEN-1)."""
+    return get_object_or_404(
+        MakeupCredit.objects.select_related("enrolment__student", "enrolment__klass__programme"),
+        pk=pk,
+        enrolment__student__family=family,
+    )
+
+
+def _page_urls(request: HttpRequest, data, result) -> dict:
+    """Links to the next and previous pages of the search, keeping the child, the credit and
+    the other filters."""
+    urls = {}
+    for key, day in (
+        ("later", getattr(result, "later_from", None)),
+        ("earlier", getattr(result, "earlier_from", None)),
+    ):
+        if day is not None:
+            params = data.copy()
+            params["date_from"] = day.isoformat()
+            if key == "earlier":
+                params.pop("date_to", None)
+            urls[key] = f"{request.path}?{params.urlencode()}"
+    return urls
+
+
+@require_GET
+@login_required
+def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
+    """Pick the child and the credit (soonest-expiring first), filter, and see the sessions
+    offered: bookable ones and full ones to watch (MKP-9, BEY-2). htmx swaps the results in
+    place when a filter changes; without JavaScript the form is a plain GET."""
+    company = _company(request)
+    family = _guardian(request).family
+    now = timezone.now()
+    credits = family_credits(family=family, now=now)
+    students = list(family.students.all())
+    student = credit = None
+    notice = ""
+    student_pk, credit_pk = _int(request.GET.get("student")), _int(request.GET.get("credit"))
+    if student_pk is not None:
+        student = next((s for s in students if s.pk == student_pk), None)
+        if student is None:
+            raise Http404
+    if credit_pk is not None:
+        credit = next((c for c in credits if c.pk == credit_pk), None)
+        if credit is None:
+            stale = _family_credit(family, credit_pk)  # 404 unless it is this family's
+            notice = "That credit can't be used any more: it is spent or has expired."
+            if student is None:
+                student = next(s for s in students if s.pk == stale.enrolment.student_id)
+        elif student is None:
+            student = next(s for s in students if s.pk == credit.enrolment.student_id)
+        elif credit.enrolment.student_id != student.pk:
+            credit = None  # the child changed: take their soonest-expiring credit
+    if student is None and credits:
+        student = next(s for s in students if s.pk == credits[0].enrolment.student_id)
+    if student is None and students:
+        student = students[0]
+    own = [c for c in credits if student is not None and c.enrolment.student_id == student.pk]
+    if credit is None and own:
+        credit = own[0]
+    with_credits = {c.enrolment.student_id for c in credits}
+    data = request.GET.copy()
+    data["student"] = str(student.pk) if student else ""
+    data["credit"] = str(credit.pk) if credit else ""
+    form = MakeupSearchForm(
+        data,
+        students=[
+            (s.pk, s.first_name if s.pk in with_credits else f"{s.first_name} (no credits)")
+            for s in students
+        ],
+        credits=own,
+    )
+    result = None
+    if credit is not None and form.is_valid():
+        result = makeup_search(
+            credit=credit,
+            now=now,
+            tz=company.tzinfo,
+            date_from=form.cleaned_data["date_from"],
+            date_to=form.cleaned_data["date_to"],
+            weekday=form.cleaned_data["weekday"],
+            time_of_day=form.cleaned_data["time_of_day"],
+        )
+    context = {
+        "form": form,
+        "page_urls": _page_urls(request, data, result),
+        "student": student,
+        "credit": credit,
+        "result": result,
+        "notice": notice,
+        "max_watches": MAX_WATCHES_PER_STUDENT,
+    }
+    if request.htmx:
+        return render(request, "portal/_makeup_results.html", {**context, "oob": True})
+    return render(request, "portal/makeup_search.html", context)
+
+
+def _candidate(credit: MakeupCredit, session: Session, now):
+    """Every check for one session, fresh (the same function the search and the booking
+    service use)."""
+    fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
+    return evaluate(student=credit.enrolment.student, credit=credit, sessions=[fresh], now=now)[0]
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def makeup_confirm(
+    request: HttpRequest, company_slug: str, credit_pk: int, session_pk: int
+) -> HttpResponse:
+    """ "Book using a make-up credit" (MKP-9, MKP-10). The booking service re-checks every
+    rule under the session lock; a refusal is shown here with the note kept."""
+    _company(request)
+    family = _guardian(request).family
+    credit = _family_credit(family, credit_pk)
+    session = get_object_or_404(
+        Session.objects.select_related("klass__programme", "company"), pk=session_pk
+    )
+    form = MakeupBookForm(request.POST or None)
+    error = code = ""
+    if request.method == "POST" and form.is_valid():
+        if not request.user.email_confirmed:
+            error = "Please confirm your e-mail address before booking a make-up."
+            code = "unconfirmed"
+        else:
+            try:
+                booking = makeup_book(
+                    credit=credit,
+                    session=session,
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
+                    source=MakeupBooking.Source.PORTAL,
+                )
+            except DomainError as refused:
+                error, code = refused.message, refused.code
+                credit.refresh_from_db()
+            else:
+                return redirect(
+                    "portal:makeup_booked", company_slug=company_slug, booking_pk=booking.pk
+                )
+    candidate = _candidate(credit, session, timezone.now())
+    return render(
+        request,
+        "portal/makeup_confirm.html",
+        {
+            "credit": credit,
+            "student": credit.enrolment.student,
+            "session": session,
+            "candidate": candidate,
+            "form": form,
+            "error": error,
+            "code": code,
+            "search_url": _search_url(request, credit),
+        },
+    )
+
+
+@require_GET
+@login_required
+def makeup_booked(request: HttpRequest, company_slug: str, booking_pk: int) -> HttpResponse:
+    family = _guardian(request).family
+    booking = get_object_or_404(
+        MakeupBooking.objects.select_related("session__klass", "student"),
+        pk=booking_pk,
+        student__family=family,
+    )
+    return render(request, "portal/makeup_booked.html", {"booking": booking})
+
+
+@require_POST
+@login_required
+def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
+    """Watch a full session with the chosen credit: at most two per child; when a place
+    frees, the first watcher is booked automatically and e-mailed (BEY-2)."""
+    _company(request)
+    family = _guardian(request).family
+    credit_pk, session_pk = _int(request.POST.get("credit")), _int(request.POST.get("session"))
+    if credit_pk is None or session_pk is None:
+        raise Http404
+    credit = _family_credit(family, credit_pk)
+    session = get_object_or_404(Session.objects.select_related("klass"), pk=session_pk)
+    student = credit.enrolment.student
+    try:
+        watch_create(credit=credit, session=session, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"You're watching {session.klass.name} on {_local(session.starts_at)} for "
+            f"{student.first_name}. If a place frees up, we'll book it with this credit "
+            "automatically and e-mail you.",
+        )
+    return redirect(_search_url(request, credit))
 
 
 def signup(request: HttpRequest, company_slug: str) -> HttpResponse:
