@@ -274,10 +274,16 @@ def makeup_candidates(
     days_ahead: int = 56,
     date_from=None,
     date_to=None,
+    offered_only: bool = False,
 ) -> list[Candidate]:
     """The make-up search for one credit (the busiest query in the product): future sessions
     of the credit's programme up to its expiry (or ``days_ahead``), with every check. A fixed
-    number of queries however many classes and sessions the company has."""
+    number of queries however many classes and sessions the company has.
+
+    ``offered_only`` (the parent's search) leaves out in SQL the classes that can never be
+    offered to this student — no make-ups, no per-session price, ages that can't fit in the
+    search's dates — so a big company's search doesn't load sessions it would only discard;
+    the exact checks still run on what is left. Staff pages keep every session, with why."""
     now = now or timezone.now()
     student = credit.enrolment.student
     until = now + timedelta(days=days_ahead)
@@ -295,5 +301,17 @@ def makeup_candidates(
         sessions = sessions.filter(local_date__gte=date_from)
     if date_to:
         sessions = sessions.filter(local_date__lte=date_to)
+    if offered_only:
+        tz = credit.company.tzinfo
+        youngest = age_in_months(student.date_of_birth, now.astimezone(tz).date())
+        oldest = age_in_months(student.date_of_birth, until.astimezone(tz).date())
+        sessions = sessions.filter(
+            klass__allow_makeups=True,
+            klass__programme__makeups_enabled=True,
+            klass__price_per_session__isnull=False,
+        ).filter(
+            Q(klass__min_age_months__isnull=True) | Q(klass__min_age_months__lte=oldest),
+            Q(klass__max_age_months__isnull=True) | Q(klass__max_age_months__gte=youngest),
+        )
     sessions = list(with_occupancy(sessions).order_by("starts_at", "pk"))
     return evaluate(student=student, credit=credit, sessions=sessions, now=now)

@@ -140,13 +140,20 @@ def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime
     stamped now (ATT-3), on time or late by the policy (ATT-4), decided at once (POL-9).
     POL-11: where the policy refuses late portal cancellations, a late one is refused with
     the company's own instructions."""
-    from bookings.models import AttendanceChange, AttendanceState
+    from bookings.models import Attendance, AttendanceChange, AttendanceState, Enrolment
     from bookings.services import attendance_set_state
 
     from .policy import cutoff_instant
     from .receivers import policy_for
 
     now = now or timezone.now()
+    # The enrolment row serialises two taps of "Can't come": the second sees the first.
+    Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk").get()
+    current = Attendance.objects.filter(enrolment=enrolment, session=session).first()
+    if current is not None and current.state != AttendanceState.EXPECTED:
+        raise DomainError(
+            f"This lesson is already marked “{current.get_state_display()}”.", code="already"
+        )
     session = Session.objects.select_related("klass__programme", "company").get(pk=session.pk)
     if session.starts_at <= now:
         raise DomainError("This lesson has already started.")
@@ -252,32 +259,70 @@ def watch_end(*, watch: SessionWatch, reason: str, now: datetime | None = None) 
     return watch
 
 
+def _watch_credits(watch: SessionWatch, now: datetime) -> list[MakeupCredit]:
+    """The watcher's usable credits for the watched programme, soonest-expiring first (the
+    chosen credit first among equals); open-ended credits last."""
+    credits = list(
+        MakeupCredit.objects.filter(
+            enrolment__student_id=watch.student_id,
+            state=CreditState.AVAILABLE,
+            enrolment__klass__programme_id=watch.credit.enrolment.klass.programme_id,
+        ).select_related("enrolment__student", "enrolment__klass__programme")
+    )
+    credits = [c for c in credits if c.expires_at is None or c.expires_at > now]
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    credits.sort(key=lambda c: (c.expires_at or far, c.pk != watch.credit_id, c.pk))
+    return credits
+
+
 def watch_fill(*, session: Session, now: datetime | None = None) -> list[MakeupBooking]:
     """A place may have freed in ``session``: book watchers in line (oldest watch first)
-    while places are left, inside the caller's transaction and the session lock. Watches
-    that can no longer be used (credit gone, session started) end on the way; a watcher who
-    is not eligible for another reason keeps their place in line."""
+    while places are left, inside the caller's transaction and the session lock, each with
+    their soonest-expiring credit that fits (BEY-2). A watch ends when none of the watcher's
+    credits can be used for the session any more (all spent or expired, or the session has
+    started); a watcher not eligible for another reason keeps their place in line."""
     now = now or timezone.now()
     booked: list[MakeupBooking] = []
     watches = list(
         SessionWatch.objects.filter(session_id=session.pk, state=SessionWatch.State.ACTIVE)
-        .select_related("credit__enrolment__student")
+        .select_related("credit__enrolment__student", "credit__enrolment__klass")
         .order_by("created_at", "pk")
     )
     for watch in watches:
         fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
         student: Student = watch.credit.enrolment.student
-        candidate = evaluate(student=student, credit=watch.credit, sessions=[fresh], now=now)[0]
-        unusable = [c for c in candidate.failed if c.rule in ("CRD-4", "MKP-6")]
-        if unusable:
-            watch_end(watch=watch, reason=unusable[0].text, now=now)
+        credits = _watch_credits(watch, now)
+        candidates = (
+            evaluate(student=student, credit=credits[0], sessions=[fresh], now=now)
+            if credits
+            else []
+        )
+        if not credits or any(
+            c.rule == "MKP-6" and "started" in c.text for c in candidates[0].failed
+        ):
+            reason = (
+                "No make-up credit of this programme can be used any more (spent or expired)."
+                if not credits
+                else "The session has started."
+            )
+            watch_end(watch=watch, reason=reason, now=now)
             continue
-        if not candidate.bookable:
+        chosen = None
+        for credit in credits:
+            candidate = evaluate(student=student, credit=credit, sessions=[fresh], now=now)[0]
+            if candidate.bookable:
+                chosen = credit
+                break
+            if candidate.only_full:
+                break
+        if chosen is None:
             if candidate.only_full:
                 break  # no place left: the rest of the line waits
+            if all(c.rule in ("CRD-4", "MKP-6") for c in candidate.failed):
+                watch_end(watch=watch, reason=candidate.failed[0].text, now=now)
             continue
         booking = makeup_book(
-            credit=watch.credit,
+            credit=chosen,
             session=fresh,
             actor=None,
             source=MakeupBooking.Source.WATCH,

@@ -281,7 +281,8 @@ def makeup_search(
     if credit.expires_at is not None:
         last = min(last, credit.expires_at.astimezone(tz).date())
     candidates = makeup_candidates(
-        credit=credit, now=now, days_ahead=SEARCH_DAYS_AHEAD, date_from=start, date_to=end
+        credit=credit, now=now, days_ahead=SEARCH_DAYS_AHEAD, date_from=start, date_to=end,
+        offered_only=True,
     )
     days: dict[date, list[Candidate]] = {}
     for candidate in candidates:

@@ -53,6 +53,7 @@ RIVERSIDE_CLASSES = [
     ("SWIM-L3", "L3 Friday Sharks", 4, time(16, 0), 45, 8, 6, 9, "Main pool", {}),
     ("SWIM-L3", "L3 Saturday Sharks", 5, time(10, 15), 45, 8, 6, 9, "Main pool", {}),
     ("SWIM-L4", "L4 Wednesday Squad", 2, time(17, 0), 60, 10, 8, 12, "Main pool", {}),
+    ("SWIM-L4", "L4 Monday Squad", 0, time(17, 30), 60, 10, 8, 12, "Main pool", {}),
     (
         "SWIM-L4",
         "L4 Friday Squad",

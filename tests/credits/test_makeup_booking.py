@@ -392,3 +392,40 @@ def test_att_7_a_cancelled_session_gives_make_up_guests_their_credits_back(mk):
     assert booking.state == "cancelled" and not booking.cancelled_late
     assert mk.credit.state == CreditState.AVAILABLE and mk.credit.booking is None
     assert watch.state == SessionWatch.State.ENDED
+
+
+def test_bey_2_the_watcher_is_booked_with_their_soonest_expiring_credit(mk):
+    r1, _ = f.EnrolmentFactory.create_batch(2, klass=mk.host)
+    soon = _credit(mk.ava, days=5)  # expires before mk.credit (30 days)
+    watch_create(credit=mk.credit, session=mk.session, now=NOW)
+    attendance_set_state(
+        enrolment=r1,
+        session=mk.session,
+        state=S.CANCELLED,
+        cancelled_at=NOW + timedelta(hours=1),
+        now=NOW + timedelta(hours=1),
+    )
+    soon.refresh_from_db()
+    mk.credit.refresh_from_db()
+    assert soon.state == CreditState.USED and mk.credit.state == CreditState.AVAILABLE
+
+
+def test_att_3_a_second_cant_come_does_not_turn_an_on_time_cancellation_late(mk):
+    from credits.makeups import lesson_cancel_by_parent
+
+    regular = f.EnrolmentFactory(klass=mk.host)
+    first = lesson_cancel_by_parent(
+        enrolment=regular,
+        session=mk.session,
+        actor=None,
+        now=mk.session.starts_at - timedelta(days=2),
+    )
+    with pytest.raises(DomainError, match="already marked"):
+        lesson_cancel_by_parent(
+            enrolment=regular,
+            session=mk.session,
+            actor=None,
+            now=mk.session.starts_at - timedelta(hours=1),
+        )
+    first.refresh_from_db()
+    assert first.state == S.CANCELLED
