@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, ExtractHour
 from django.utils import timezone
 
 from bookings.models import (
@@ -17,9 +17,35 @@ from bookings.models import (
     MakeupBooking,
     Student,
 )
+from makeup.models import Company
 from programmes.models import Session, age_in_months
 
 from .models import CreditState, MakeupCredit
+
+# What the checks and the parent's search list read of a session, its class and programme.
+SEARCH_FIELDS = (
+    "company_id",
+    "klass_id",
+    "starts_at",
+    "ends_at",
+    "local_date",
+    "cancelled_at",
+    "one_off",
+    "klass__name",
+    "klass__location",
+    "klass__min_age_months",
+    "klass__max_age_months",
+    "klass__capacity",
+    "klass__start_date",
+    "klass__price_per_session",
+    "klass__allow_makeups",
+    "klass__extra_makeup_capacity",
+    "klass__extra_capacity_mode",
+    "klass__programme_id",
+    "klass__programme__name",
+    "klass__programme__code",
+    "klass__programme__makeups_enabled",
+)
 
 # Rules staff may override with a recorded reason (MKP-11); capacity never.
 PORTAL_ONLY_RULES = {"MKP-5"}
@@ -71,7 +97,7 @@ def _count(queryset, output_name: str = "n"):
     )
 
 
-def with_occupancy(sessions: QuerySet[Session]) -> QuerySet[Session]:
+def with_occupancy(sessions: QuerySet[Session], *, with_company: bool = True) -> QuerySet[Session]:
     """Annotate each session's places taken (MKP-7) in the same query: regular students
     enrolled that day, minus regulars who cancelled (their places may go to make-ups), plus
     active make-up bookings."""
@@ -80,7 +106,8 @@ def with_occupancy(sessions: QuerySet[Session]) -> QuerySet[Session]:
     ).filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=OuterRef("local_date")))
     freed = Attendance.objects.filter(session=OuterRef("pk"), state__in=FREEING_STATES)
     makeups = MakeupBooking.objects.filter(session=OuterRef("pk"), state=MakeupBooking.State.BOOKED)
-    return sessions.select_related("klass__programme", "company__settings").annotate(
+    related = ("klass__programme", "company__settings") if with_company else ("klass__programme",)
+    return sessions.select_related(*related).annotate(
         regulars=_count(regulars, "klass"),
         freed=_count(freed, "session"),
         makeups=_count(makeups, "session"),
@@ -258,8 +285,14 @@ def evaluate(
     now = now or timezone.now()
     busy = busy_sessions(student=student, sessions=sessions)
     candidates = []
+    credit_part: dict[int, list[Check]] = {}  # the same for every session of a company
     for session in sessions:
-        checks = credit_checks(credit=credit, student=student, now=now, tz=session.company.tzinfo)
+        checks = credit_part.get(session.company_id)
+        if checks is None:
+            checks = credit_checks(
+                credit=credit, student=student, now=now, tz=session.company.tzinfo
+            )
+            credit_part[session.company_id] = checks
         more, left = session_checks(
             session=session, credit=credit, student=student, now=now, busy_session_ids=busy
         )
@@ -275,6 +308,9 @@ def makeup_candidates(
     date_from=None,
     date_to=None,
     offered_only: bool = False,
+    weekday: int | None = None,
+    local_hours: tuple[int, int] | None = None,
+    limit: int | None = None,
 ) -> list[Candidate]:
     """The make-up search for one credit (the busiest query in the product): future sessions
     of the credit's programme up to its expiry (or ``days_ahead``), with every check. A fixed
@@ -283,9 +319,13 @@ def makeup_candidates(
     ``offered_only`` (the parent's search) leaves out in SQL the classes that can never be
     offered to this student — no make-ups, no per-session price, ages that can't fit in the
     search's dates — so a big company's search doesn't load sessions it would only discard;
-    the exact checks still run on what is left. Staff pages keep every session, with why."""
+    the exact checks still run on what is left. Staff pages keep every session, with why.
+    ``weekday`` (0 = Monday) and ``local_hours`` ([start, end) hours in the company's zone)
+    filter in SQL too; ``limit`` caps the sessions loaded, soonest first."""
     now = now or timezone.now()
     student = credit.enrolment.student
+    # One company for every row: loaded once and attached, not joined per session.
+    company = Company.objects.select_related("settings").get(pk=credit.company_id)
     until = now + timedelta(days=days_ahead)
     if credit.expires_at is not None:
         until = min(until, credit.expires_at)
@@ -302,7 +342,7 @@ def makeup_candidates(
     if date_to:
         sessions = sessions.filter(local_date__lte=date_to)
     if offered_only:
-        tz = credit.company.tzinfo
+        tz = company.tzinfo
         youngest = age_in_months(student.date_of_birth, now.astimezone(tz).date())
         oldest = age_in_months(student.date_of_birth, until.astimezone(tz).date())
         sessions = sessions.filter(
@@ -313,5 +353,17 @@ def makeup_candidates(
             Q(klass__min_age_months__isnull=True) | Q(klass__min_age_months__lte=oldest),
             Q(klass__max_age_months__isnull=True) | Q(klass__max_age_months__gte=youngest),
         )
-    sessions = list(with_occupancy(sessions).order_by("starts_at", "pk"))
+    if weekday is not None:
+        sessions = sessions.filter(local_date__iso_week_day=weekday + 1)
+    if local_hours is not None:
+        sessions = sessions.annotate(
+            local_hour=ExtractHour("starts_at", tzinfo=company.tzinfo)
+        ).filter(local_hour__gte=local_hours[0], local_hour__lt=local_hours[1])
+    sessions = with_occupancy(sessions, with_company=False).order_by("starts_at", "pk")
+    if offered_only:
+        # The parent's search reads only what the checks and the list need.
+        sessions = sessions.only(*SEARCH_FIELDS)
+    sessions = list(sessions[:limit] if limit else sessions)
+    for session in sessions:
+        session.company = company
     return evaluate(student=student, credit=credit, sessions=sessions, now=now)

@@ -219,7 +219,7 @@ TIMES_OF_DAY = {
 
 SEARCH_WINDOW_DAYS = 14  # one page of results: two weeks from the start day
 SEARCH_DAYS_AHEAD = 56  # how far ahead a credit without an earlier expiry searches
-SEARCH_MAX_SESSIONS = 60  # more than a phone screen wants: whole days up to this, then a page
+SEARCH_MAX_SESSIONS = 30  # a couple of phone screens: whole days up to this, then a page
 
 
 @dataclass
@@ -280,10 +280,31 @@ def makeup_search(
     last = today + timedelta(days=SEARCH_DAYS_AHEAD)
     if credit.expires_at is not None:
         last = min(last, credit.expires_at.astimezone(tz).date())
+    hours = None
+    if time_of_day:
+        begin, finish = TIMES_OF_DAY[time_of_day]
+        hours = (begin.hour, finish.hour if finish is not None else 24)
+    # Weekday and time of day are filtered in SQL, and no more sessions are loaded than a
+    # page can show (plus one, to know whether the last day is complete).
     candidates = makeup_candidates(
-        credit=credit, now=now, days_ahead=SEARCH_DAYS_AHEAD, date_from=start, date_to=end,
+        credit=credit,
+        now=now,
+        days_ahead=SEARCH_DAYS_AHEAD,
+        date_from=start,
+        date_to=end,
         offered_only=True,
+        weekday=weekday,
+        local_hours=hours,
+        limit=SEARCH_MAX_SESSIONS + 1,
     )
+    cut_day = None
+    if len(candidates) > SEARCH_MAX_SESSIONS:
+        cut_day = candidates[-1].session.local_date
+        whole_days = [c for c in candidates if c.session.local_date < cut_day]
+        if whole_days:
+            candidates = whole_days
+        else:  # one very busy day: show it, the next page starts the day after
+            cut_day += timedelta(days=1)
     days: dict[date, list[Candidate]] = {}
     for candidate in candidates:
         if not (candidate.bookable or candidate.only_full):
@@ -306,6 +327,7 @@ def makeup_search(
     )
     paged = date_to is None
     later = end + timedelta(days=1) if paged and end < last else None
+    cut = min(d for d in (cut, cut_day) if d is not None) if (cut or cut_day) else None
     if cut is not None:
         later, end = cut, cut - timedelta(days=1)
     return SearchResult(
