@@ -308,3 +308,30 @@ class MakeupBooking(models.Model):
 
     def __str__(self) -> str:
         return f"Make-up: {self.student} @ {self.session_id}"
+
+
+class MakeupAttendanceChange(models.Model):
+    """ATT-6 for make-up guests: every change of a guest's attendance, who, when, from, to."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    booking = models.ForeignKey(
+        MakeupBooking, on_delete=models.CASCADE, related_name="attendance_changes"
+    )
+    from_state = models.CharField(max_length=20, choices=AttendanceState.choices)
+    to_state = models.CharField(max_length=20, choices=AttendanceState.choices)
+    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}"

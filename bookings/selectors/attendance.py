@@ -6,7 +6,14 @@ from django.db.models import Prefetch, Q
 
 from programmes.models import Session, age_in_months
 
-from ..models import Attendance, AttendanceChange, AttendanceState, Enrolment, MakeupBooking
+from ..models import (
+    Attendance,
+    AttendanceChange,
+    AttendanceState,
+    Enrolment,
+    MakeupAttendanceChange,
+    MakeupBooking,
+)
 
 
 def expected_enrolments(session: Session) -> list[Enrolment]:
@@ -91,6 +98,12 @@ def session_makeup_guests(session: Session) -> list[MakeupBooking]:
     guests = list(
         MakeupBooking.objects.filter(session=session, state=MakeupBooking.State.BOOKED)
         .select_related("student__family", "home_company", "booked_by")
+        .prefetch_related(
+            Prefetch(
+                "attendance_changes",
+                queryset=MakeupAttendanceChange.objects.select_related("changed_by"),
+            )
+        )
         .order_by("student__first_name", "student__last_name", "pk")
     )
     for guest in guests:

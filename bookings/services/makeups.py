@@ -4,7 +4,7 @@ from django.db import transaction
 
 from makeup.errors import DomainError
 
-from ..models import AttendanceState, MakeupBooking
+from ..models import AttendanceState, MakeupAttendanceChange, MakeupBooking
 
 MAKEUP_ATTENDANCE_STATES = {
     AttendanceState.EXPECTED,
@@ -15,7 +15,8 @@ MAKEUP_ATTENDANCE_STATES = {
 
 @transaction.atomic
 def makeup_set_attendance(*, booking: MakeupBooking, state: str, actor=None) -> MakeupBooking:
-    """MKP-10: the host takes a make-up guest's attendance like any other. The credit stays
+    """MKP-10: the host takes a make-up guest's attendance like any other, every change kept
+    (ATT-6). The credit stays
     used whatever happens (a no-show keeps it used, CRD-3), and a make-up never deducts from
     a package (PKG-2)."""
     if state not in MAKEUP_ATTENDANCE_STATES:
@@ -23,6 +24,15 @@ def makeup_set_attendance(*, booking: MakeupBooking, state: str, actor=None) -> 
     booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
     if booking.state != MakeupBooking.State.BOOKED:
         raise DomainError("This make-up was cancelled.")
+    if booking.attendance_state == state:
+        return booking
+    MakeupAttendanceChange.objects.create(
+        company_id=booking.company_id,
+        booking=booking,
+        from_state=booking.attendance_state,
+        to_state=state,
+        changed_by=actor,
+    )
     booking.attendance_state = state
     booking.save(update_fields=["attendance_state"])
     return booking

@@ -174,3 +174,41 @@ def test_attendance_page_with_guests_costs_the_same_queries_for_1_and_10(world, 
     many = _queries(client, busy)
     assert few == many, f"{few} queries with 1 guest, {many} with 10"
     assert many <= 8, many
+
+
+def test_att_6_a_make_up_guests_attendance_changes_are_kept(world):
+    from bookings.models import AttendanceState, MakeupAttendanceChange
+    from bookings.services import makeup_set_attendance
+
+    booking = _booking_for_history(world)
+    with scope(company=world.company_a):
+        makeup_set_attendance(booking=booking, state=AttendanceState.PRESENT, actor=world.staff_a)
+        makeup_set_attendance(booking=booking, state=AttendanceState.PRESENT, actor=world.staff_a)
+        makeup_set_attendance(booking=booking, state=AttendanceState.NO_SHOW, actor=world.admin_a)
+        changes = list(
+            MakeupAttendanceChange.objects.filter(booking=booking).values_list(
+                "from_state", "to_state", "changed_by"
+            )
+        )
+    assert changes == [
+        ("expected", "present", world.staff_a.pk),
+        ("present", "no_show", world.admin_a.pk),
+    ]
+
+
+def _booking_for_history(world):
+    from datetime import UTC, datetime
+
+    from credits.makeups import makeup_book
+    from credits.services import credit_add_manual
+
+    programme = f.ProgrammeFactory(company=world.company_a)
+    host = f.ClassFactory(programme=programme, min_age_months=None, max_age_months=None)
+    session = f.SessionFactory(klass=host)
+    enrolment = f.EnrolmentFactory(klass=f.ClassFactory(programme=programme))
+    now = datetime(2026, 11, 21, tzinfo=UTC)
+    with scope(company=world.company_a):
+        credit = credit_add_manual(
+            enrolment=enrolment, reason="t", actor=None, valid_days=30, now=now
+        )
+        return makeup_book(credit=credit, session=session, now=now)
