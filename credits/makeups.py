@@ -124,8 +124,6 @@ def makeup_cancel(
         returned = credit_return(
             credit=credit, session=locked, cancelled_at=cancelled_at, actor=actor, now=now
         )
-        if returned:
-            MakeupCredit.objects.filter(pk=credit.pk).update(booking=None)
     booking.state = MakeupBooking.State.CANCELLED
     booking.cancelled_at, booking.cancelled_by = cancelled_at, actor
     booking.cancelled_late = not returned

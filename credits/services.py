@@ -508,14 +508,24 @@ def credit_return(
     host_policy = policy_for(session.klass.programme)
     if not is_on_time(policy=host_policy, session=session, cancelled_at=cancelled_at):
         return False
+    _give_back(
+        credit, actor=actor, now=now, note=f"Make-up cancelled on time: {session.klass.name}"
+    )
+    return True
+
+
+def _give_back(credit: MakeupCredit, *, actor, now: datetime, note: str) -> None:
+    """A used credit is available again with its original expiry — expired at once if that
+    has passed meanwhile — and no longer tied to the make-up it was spent on."""
     _transition(
         credit,
         to=CreditState.AVAILABLE,
         kind=CreditEvent.Kind.RETURNED,
         at=now,
         actor=actor,
-        note=f"Make-up cancelled on time: {session.klass.name}",
+        note=note[:300],
     )
+    MakeupCredit.objects.filter(pk=credit.pk).update(booking=None)
     if credit.expires_at is not None and credit.expires_at <= now:
         _transition(
             credit,
@@ -525,7 +535,6 @@ def credit_return(
             actor=None,
             note="Returned after its expiry.",
         )
-    return True
 
 
 @transaction.atomic
@@ -553,24 +562,6 @@ def credit_reinstate(*, credit: MakeupCredit, actor, now: datetime, note: str) -
     """Give a used credit back whatever the timing, because the school cancelled the make-up
     (its original expiry stays; expired at once if that has passed)."""
     credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
-    if credit.state != CreditState.USED:
-        return credit
-    _transition(
-        credit,
-        to=CreditState.AVAILABLE,
-        kind=CreditEvent.Kind.RETURNED,
-        at=now,
-        actor=actor,
-        note=note[:300],
-    )
-    MakeupCredit.objects.filter(pk=credit.pk).update(booking=None)
-    if credit.expires_at is not None and credit.expires_at <= now:
-        _transition(
-            credit,
-            to=CreditState.EXPIRED,
-            kind=CreditEvent.Kind.EXPIRED,
-            at=now,
-            actor=None,
-            note="Returned after its expiry.",
-        )
+    if credit.state == CreditState.USED:
+        _give_back(credit, actor=actor, now=now, note=note)
     return credit
