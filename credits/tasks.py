@@ -11,12 +11,23 @@ from makeup.emails import send_templated_email
 from .models import CreditState, MakeupCredit
 
 
-def _recipients(credit: MakeupCredit) -> list[Guardian]:
-    return list(
-        Guardian.objects.filter(family_id=credit.enrolment.student.family_id)
-        .exclude(email="")
-        .select_related("user")
-    )
+def _email_family(
+    company, *, family_id: int, template: str, context: dict, attachments=None
+) -> int:
+    """One e-mail to each parent of the family with an address, in the parent's language
+    (else the company's), times in the company's zone."""
+    sent = 0
+    guardians = Guardian.objects.filter(family_id=family_id).exclude(email="")
+    for guardian in guardians.select_related("user"):
+        language = (guardian.user.language if guardian.user else "") or company.language
+        sent += send_templated_email(
+            template=template,
+            to=[guardian.email],
+            language=language,
+            context={"company": company, "guardian": guardian, "tz": company.timezone, **context},
+            attachments=attachments,
+        )
+    return sent
 
 
 @shared_task(base=CompanyTask, bind=True)
@@ -29,22 +40,12 @@ def send_credit_issued(self, company, credit_id: int) -> int:
     )
     if credit is None:
         return 0
-    sent = 0
-    for guardian in _recipients(credit):
-        language = (guardian.user.language if guardian.user else "") or company.language
-        sent += send_templated_email(
-            template="credit_issued",
-            to=[guardian.email],
-            language=language,
-            context={
-                "company": company,
-                "credit": credit,
-                "guardian": guardian,
-                "student": credit.enrolment.student,
-                "tz": company.timezone,
-            },
-        )
-    return sent
+    return _email_family(
+        company,
+        family_id=credit.enrolment.student.family_id,
+        template="credit_issued",
+        context={"credit": credit, "student": credit.enrolment.student},
+    )
 
 
 @shared_task(acks_late=True)
@@ -81,23 +82,12 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
     if credit is None:
         return 0
     days_left = math.ceil((credit.expires_at - timezone.now()).total_seconds() / 86400)
-    sent = 0
-    for guardian in _recipients(credit):
-        language = (guardian.user.language if guardian.user else "") or company.language
-        sent += send_templated_email(
-            template="credit_expiring",
-            to=[guardian.email],
-            language=language,
-            context={
-                "company": company,
-                "credit": credit,
-                "guardian": guardian,
-                "student": credit.enrolment.student,
-                "tz": company.timezone,
-                "days_left": days_left,
-            },
-        )
-    return sent
+    return _email_family(
+        company,
+        family_id=credit.enrolment.student.family_id,
+        template="credit_expiring",
+        context={"credit": credit, "student": credit.enrolment.student, "days_left": days_left},
+    )
 
 
 @shared_task(base=CompanyTask, bind=True)
@@ -114,23 +104,10 @@ def send_makeup_booked(self, company, booking_id: int) -> int:
     )
     if booking is None:
         return 0
-    ics = makeup_ics(booking)
-    sent = 0
-    guardians = Guardian.objects.filter(family_id=booking.student.family_id).exclude(email="")
-    for guardian in guardians.select_related("user"):
-        language = (guardian.user.language if guardian.user else "") or company.language
-        sent += send_templated_email(
-            template="makeup_booked",
-            to=[guardian.email],
-            language=language,
-            context={
-                "company": company,
-                "booking": booking,
-                "guardian": guardian,
-                "session": booking.session,
-                "student": booking.student,
-                "tz": company.timezone,
-            },
-            attachments=[("make-up.ics", ics, "text/calendar")],
-        )
-    return sent
+    return _email_family(
+        company,
+        family_id=booking.student.family_id,
+        template="makeup_booked",
+        context={"booking": booking, "session": booking.session, "student": booking.student},
+        attachments=[("make-up.ics", makeup_ics(booking), "text/calendar")],
+    )
