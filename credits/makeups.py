@@ -12,6 +12,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from bookings.models import MakeupBooking, Student
+from makeup.celery import enqueue_on_commit
 from makeup.errors import DomainError
 from programmes.models import Session
 
@@ -95,7 +96,7 @@ def makeup_book(
     MakeupCredit.objects.filter(pk=credit.pk).update(booking=booking)
     from .tasks import send_makeup_booked
 
-    transaction.on_commit(lambda: send_makeup_booked.delay(booking.company_id, booking.pk))
+    enqueue_on_commit(send_makeup_booked, booking.company_id, booking.pk)
     return booking
 
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings.models import Attendance, AttendanceState, Enrolment
+from makeup.celery import enqueue_on_commit
 from makeup.errors import DomainError
 from programmes.models import Session
 
@@ -184,7 +185,7 @@ def _issue(
     if not already_expired:
         from .tasks import send_credit_issued
 
-        transaction.on_commit(lambda: send_credit_issued.delay(credit.company_id, credit.pk))
+        enqueue_on_commit(send_credit_issued, credit.company_id, credit.pk)
     return decision
 
 
@@ -412,7 +413,7 @@ def credit_add_manual(
     )
     from .tasks import send_credit_issued
 
-    transaction.on_commit(lambda: send_credit_issued.delay(credit.company_id, credit.pk))
+    enqueue_on_commit(send_credit_issued, credit.company_id, credit.pk)
     return credit
 
 

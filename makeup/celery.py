@@ -5,11 +5,14 @@ Tasks take ids, never model instances, and re-enter the company scope themselves
 sees data that was rolled back.
 """
 
+import logging
 import os
 
 from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "makeup.settings")
+
+logger = logging.getLogger(__name__)
 
 app = Celery("makeup")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -44,3 +47,22 @@ class CompanyTask(Task):
             return None
         with scope(company=company):
             return super().__call__(company, *args, **kwargs)
+
+
+def enqueue_on_commit(task, *args, **kwargs) -> None:
+    """Send ``task`` once the current transaction commits (at once outside one).
+
+    The write that asked for it has already succeeded by then, so a broker that is down must
+    not turn it into an error page: the failure is logged and the request goes on. (A
+    transactional outbox that re-sends such tasks later is planned work.)
+    """
+    from django.db import transaction
+    from kombu.exceptions import OperationalError
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, kwargs=kwargs, retry=False)
+        except (OperationalError, OSError):
+            logger.exception("Could not queue %s%r: is the broker up?", task.name, args)
+
+    transaction.on_commit(send)

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
+from .celery import enqueue_on_commit
 from .models import Company, CompanySettings
 
 
@@ -43,7 +44,6 @@ class QueuedPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ) -> None:
-        from django.db import transaction
 
         from .tasks import send_rendered_email
 
@@ -54,7 +54,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
             if html_email_template_name
             else None
         )
-        transaction.on_commit(lambda: send_rendered_email.delay(subject, body, html, [to_email]))
+        enqueue_on_commit(send_rendered_email, subject, body, html, [to_email])
 
 
 class CompanyDetailsForm(forms.ModelForm):

@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
+from .celery import enqueue_on_commit
 from .errors import DomainError
 from .models import Company, CompanySettings, Membership, Role, User
 from .tokens import read_email_confirmation_token
@@ -49,7 +50,7 @@ def user_request_confirmation(*, user: User, company: Company) -> None:
     from .tasks import send_email_confirmation
 
     if user.email_confirmed_at is None:
-        transaction.on_commit(lambda: send_email_confirmation.delay(company.pk, user.pk))
+        enqueue_on_commit(send_email_confirmation, company.pk, user.pk)
 
 
 @transaction.atomic

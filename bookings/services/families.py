@@ -7,6 +7,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from makeup.celery import enqueue_on_commit
 from makeup.errors import DomainError
 from makeup.models import Company, User
 from makeup.services import user_create, user_request_confirmation
@@ -35,7 +36,7 @@ def parent_signup(*, company: Company, email: str, password: str, full_name: str
 
     existing = User.objects.filter(email__iexact=email.strip()).first()
     if existing is not None:
-        transaction.on_commit(lambda: send_account_exists.delay(company.pk, existing.pk))
+        enqueue_on_commit(send_account_exists, company.pk, existing.pk)
         return None
     user = user_create(email=email, password=password, full_name=full_name)
     known = (
@@ -284,5 +285,5 @@ def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
             ) from error
     guardian.invited_at = timezone.now()
     guardian.save(update_fields=["invited_at"])
-    transaction.on_commit(lambda: send_parent_invite.delay(guardian.company_id, guardian.pk))
+    enqueue_on_commit(send_parent_invite, guardian.company_id, guardian.pk)
     return guardian

@@ -145,3 +145,30 @@ def test_signup_confirmation_runs_on_a_real_worker_over_redis(client, world, tmp
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+
+
+@pytest.mark.django_db
+def test_a_broker_that_is_down_does_not_break_a_committed_write(
+    client, world, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(send_email_confirmation, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/portal/alpha/signup/",
+            {
+                "full_name": "Bo Broker",
+                "email": "bo@example.com",
+                "password1": "a-long-pass-phrase",
+                "password2": "a-long-pass-phrase",
+            },
+        )
+    assert response.status_code == 200 and b"Check your e-mail" in response.content
+    from makeup.models import User
+
+    assert User.objects.filter(email="bo@example.com").exists()
+    assert "Could not queue makeup.tasks.send_email_confirmation" in caplog.text
