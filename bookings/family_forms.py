@@ -151,3 +151,41 @@ class ImportConfirmForm(forms.Form):
     """Carries the previewed file, signed for this company, back for the real import."""
 
     payload = forms.CharField(widget=forms.HiddenInput)
+
+
+class PackageForm(forms.Form):
+    """PKG-1: a package of sessions sold to (or recorded for) a family."""
+
+    programme = forms.ModelChoiceField(queryset=None, label="Programme")
+    sessions = forms.IntegerField(
+        min_value=1,
+        max_value=500,
+        label="Sessions",
+        help_text="How many sessions the family bought.",
+    )
+    price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2, label="Price paid")
+    purchased_on = forms.DateField(
+        label="Bought on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        required=False,
+        label="Valid until",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Lessons after this day don't use it. Empty: no end.",
+    )
+    note = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args, company, **kwargs):
+        super().__init__(*args, **kwargs)
+        from programmes.models import Programme
+
+        self.fields["programme"].queryset = Programme.objects.filter(
+            company=company, archived_at__isnull=True
+        ).order_by("name")
+
+    def clean(self):
+        cleaned = super().clean()
+        bought, until = cleaned.get("purchased_on"), cleaned.get("valid_until")
+        if bought and until and until < bought:
+            self.add_error("valid_until", "A package can't end before it is bought.")
+        return cleaned

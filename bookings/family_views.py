@@ -25,6 +25,7 @@ from .family_forms import (
     ImportConfirmForm,
     ImportUploadForm,
     OptionalStudentForm,
+    PackageForm,
     StudentForm,
 )
 from .importing import SAMPLE_CSV, ImportFileError, family_import, read_csv
@@ -39,6 +40,7 @@ from .services.families import (
     student_create,
     student_update,
 )
+from .services.packages import package_sell
 
 NOTHING_SAVED = "Nothing was saved: please correct the fields marked below."
 
@@ -145,6 +147,22 @@ def _family_form(request, *, form, family, title: str, save, success) -> HttpRes
             messages.error(request, NOTHING_SAVED)
     return render(
         request, "bookings/family_form.html", {"form": form, "family": family, "title": title}
+    )
+
+
+@staff_required
+def package_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
+    """PKG-1: record a package of sessions the family bought."""
+    family = access_object(Family.objects.all(), company=request.company, pk=family_pk)
+    return _family_form(
+        request,
+        form=PackageForm(
+            _data(request), company=request.company, initial={"purchased_on": _today(request)}
+        ),
+        family=family,
+        title=f"Record a package for the {family.name} family",
+        save=lambda data: package_sell(family=family, actor=request.user, **data),
+        success=lambda package: f"Package of {package.sessions} sessions recorded.",
     )
 
 

@@ -1,6 +1,9 @@
 """Families, their parents (guardians) and students."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -335,3 +338,85 @@ class MakeupAttendanceChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state}"
+
+
+class Package(models.Model):
+    """PKG-1: a pack of N sessions of one programme a family bought. Attending deducts from
+    it (see :class:`PackageUse`); a make-up never does (PKG-2)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="packages")
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.PROTECT, related_name="packages"
+    )
+    sessions = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+        help_text=_("How many sessions the family bought."),
+    )
+    price = models.DecimalField(
+        max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    purchased_on = models.DateField()
+    valid_until = models.DateField(
+        null=True, blank=True, help_text=_("Lessons after this day don't use it (empty: no end).")
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["purchased_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sessions__gte=1), name="package_sessions_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__gte=0), name="package_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__isnull=True)
+                | models.Q(valid_until__gte=models.F("purchased_on")),
+                name="package_valid_after_purchase",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sessions} × {self.programme}"
+
+
+class PackageUse(models.Model):
+    """One deduction from a package for one counted attendance (PKG-1). A correction to a
+    state that doesn't count reverses it (``reversed_at``); rows are never deleted, and an
+    attendance has at most one live deduction, so nothing is taken twice."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="uses")
+    attendance = models.ForeignKey(
+        Attendance, on_delete=models.PROTECT, related_name="package_uses"
+    )
+    sessions = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField()
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendance"],
+                condition=models.Q(reversed_at__isnull=True),
+                name="package_one_live_use_per_attendance",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sessions} from package {self.package_id}"

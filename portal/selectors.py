@@ -12,7 +12,16 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
-from bookings.models import Attendance, AttendanceState, Enrolment, Family, MakeupBooking, Student
+from bookings.models import (
+    Attendance,
+    AttendanceState,
+    Enrolment,
+    Family,
+    MakeupBooking,
+    Package,
+    Student,
+)
+from bookings.selectors.packages import packages_with_remaining
 from credits.eligibility import Candidate, makeup_candidates
 from credits.models import (
     CancellationPolicy,
@@ -342,4 +351,14 @@ def makeup_search(
             if paged and start > today
             else None
         ),
+    )
+
+
+def family_packages(*, family: Family, today: date) -> list:
+    """PKG-1 in the portal: the family's packages still valid, with sessions left."""
+    return packages_with_remaining(
+        Package.objects.filter(family=family)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .select_related("programme")
+        .order_by("valid_until", "pk")
     )

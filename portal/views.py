@@ -35,6 +35,7 @@ from .forms import MakeupBookForm, MakeupSearchForm, ResendConfirmationForm, Sig
 from .selectors import (
     family_absences,
     family_credits,
+    family_packages,
     family_upcoming,
     family_watches,
     makeup_search,
@@ -94,6 +95,7 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
             "children": family_upcoming(family=family, students=students, now=now),
             "watches": family_watches(family=family),
             "credits": family_credits(family=family, now=now),
+            "packages": family_packages(family=family, today=timezone.localdate()),
             "absences": family_absences(family=family),
             "now": now,
         },

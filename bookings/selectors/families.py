@@ -1,6 +1,6 @@
 """Reads for families: the portal's parent lookups and the back office's family pages."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.paginator import Paginator
@@ -11,7 +11,8 @@ from django_scopes import scopes_disabled
 from makeup.models import Company
 from programmes.models import age_in_months
 
-from ..models import Attendance, AttendanceChange, Enrolment, Family, Guardian, Student
+from ..models import Attendance, AttendanceChange, Enrolment, Family, Guardian, Package, Student
+from .packages import packages_with_remaining
 
 
 def guardian_for_user(*, company: Company, user) -> Guardian | None:
@@ -112,6 +113,7 @@ class FamilyPage:
     students: list[Student]
     attendance: list[Attendance]
     today: date
+    packages: list = field(default_factory=list)
 
 
 def family_page(*, family: Family, today: date) -> FamilyPage:
@@ -156,8 +158,20 @@ def family_page(*, family: Family, today: date) -> FamilyPage:
     )
     for row in attendance:
         row.last_change = row.latest_changes[0] if row.latest_changes else None
+    packages = packages_with_remaining(
+        Package.objects.filter(family=family)
+        .select_related("programme")
+        .order_by("-purchased_on", "-pk")
+    )
+    for package in packages:
+        package.active = package.valid_until is None or package.valid_until >= today
     return FamilyPage(
-        family=family, guardians=guardians, students=students, attendance=attendance, today=today
+        family=family,
+        guardians=guardians,
+        students=students,
+        attendance=attendance,
+        today=today,
+        packages=packages,
     )
 
 

@@ -1,5 +1,6 @@
 """Writes for families, enrolments and attendance (split by concept, re-exported here)."""
 
+from ..selectors.packages import packages_with_remaining
 from .attendance import attendance_mark_all_present, attendance_set_state, session_cancel
 from .enrolments import AgeOutsideRange, enrolment_create, enrolment_withdraw, places_taken
 from .families import (
@@ -15,10 +16,14 @@ from .families import (
     student_update,
 )
 from .makeups import makeup_set_attendance
+from .packages import COUNTED_STATES, package_sell
 
 __all__ = [
     "AgeOutsideRange",
     "makeup_set_attendance",
+    "COUNTED_STATES",
+    "package_sell",
+    "packages_with_remaining",
     "attendance_mark_all_present",
     "attendance_set_state",
     "check_date_of_birth",

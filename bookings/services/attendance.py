@@ -17,6 +17,7 @@ from ..models import (
     Enrolment,
 )
 from ..selectors.attendance import expected_enrolments
+from .packages import package_apply_attendance
 
 # A client cancellation stamped a little ahead of the server clock is still "now".
 CLOCK_SKEW = timedelta(minutes=2)
@@ -92,6 +93,7 @@ def attendance_set_state(
         source=source,
         note=note,
     )
+    package_apply_attendance(attendance=attendance, now=now)  # PKG-1
     hooks.attendance_changed(attendance=attendance, previous_state=previous, actor=actor, now=now)
     return attendance
 

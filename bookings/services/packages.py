@@ -1,0 +1,99 @@
+"""Packages of sessions (PKG-1, PKG-2)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from makeup.errors import DomainError
+
+from ..models import Attendance, AttendanceState, Family, Package, PackageUse
+from ..selectors.packages import packages_with_remaining
+
+# PKG-1: the states that count against a package (and the account, BAL-1).
+COUNTED_STATES = {AttendanceState.PRESENT, AttendanceState.NO_SHOW, AttendanceState.LATE_CANCELLED}
+
+
+@transaction.atomic
+def package_sell(
+    *,
+    family: Family,
+    programme,
+    sessions: int,
+    price: Decimal,
+    purchased_on: date,
+    valid_until: date | None = None,
+    note: str = "",
+    actor=None,
+) -> Package:
+    """Record a package of ``sessions`` sessions of ``programme`` bought by ``family``."""
+    if programme.company_id != family.company_id:
+        raise DomainError("That programme belongs to another company.")
+    if sessions < 1:
+        raise DomainError("A package has at least one session.")
+    if price < 0:
+        raise DomainError("The price can't be negative.")
+    if valid_until is not None and valid_until < purchased_on:
+        raise DomainError("A package can't end before it is bought.")
+    return Package.objects.create(
+        company_id=family.company_id,
+        family=family,
+        programme=programme,
+        sessions=sessions,
+        price=price,
+        purchased_on=purchased_on,
+        valid_until=valid_until,
+        note=note.strip()[:200],
+        created_by=actor,
+    )
+
+
+def package_apply_attendance(*, attendance: Attendance, now: datetime | None = None) -> None:
+    """PKG-1, inside attendance_set_state's transaction: a counted state (present, did not
+    attend, cancelled late) takes the class's "deduct per attendance" from the family's
+    active package of the programme — the one ending soonest that still covers the lesson's
+    day and has enough left; a state that doesn't count (on time or by us, expected) gives
+    back what this attendance took. Setting a counted state again takes nothing more."""
+    now = now or timezone.now()
+    live = (
+        PackageUse.objects.select_for_update()
+        .filter(attendance=attendance, reversed_at__isnull=True)
+        .first()
+    )
+    counts = attendance.state in COUNTED_STATES
+    if live is not None and not counts:
+        live.reversed_at = now
+        live.save(update_fields=["reversed_at"])
+        return
+    if live is not None or not counts:
+        return
+    session = attendance.session
+    klass = session.klass
+    deduct = klass.deduct_per_attendance
+    if deduct == 0:
+        return
+    family_id = attendance.enrolment.student.family_id
+    candidates = packages_with_remaining(
+        Package.objects.select_for_update()
+        .filter(
+            family_id=family_id,
+            programme_id=klass.programme_id,
+            purchased_on__lte=session.local_date,
+        )
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=session.local_date))
+    )
+    candidates.sort(
+        key=lambda p: (p.valid_until is None, p.valid_until or date.max, p.purchased_on, p.pk)
+    )
+    for package in candidates:
+        if package.remaining >= deduct:
+            PackageUse.objects.create(
+                company_id=attendance.company_id,
+                package=package,
+                attendance=attendance,
+                sessions=deduct,
+                created_at=now,
+            )
+            return
