@@ -1,6 +1,8 @@
 """Forms of the back office's family pages and the CSV import. They parse and check what a
 person typed; the services write (and check again)."""
 
+from decimal import Decimal
+
 from django import forms
 from django.core.validators import FileExtensionValidator
 from django.utils import timezone
@@ -9,7 +11,7 @@ from makeup.errors import DomainError
 from makeup.models import Company
 
 from .importing import MAX_FILE_BYTES, MAX_ROWS
-from .models import Family, Guardian, Student
+from .models import Family, Guardian, Payment, Student
 from .selectors.families import guardian_with_email
 from .services.families import check_date_of_birth
 
@@ -189,3 +191,14 @@ class PackageForm(forms.Form):
         if bought and until and until < bought:
             self.add_error("valid_until", "A package can't end before it is bought.")
         return cleaned
+
+
+class PaymentForm(forms.Form):
+    """BAL-1: a payment receipted to the family."""
+
+    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=10, decimal_places=2)
+    method = forms.ChoiceField(choices=Payment.Method.choices)
+    paid_on = forms.DateField(label="Paid on", widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(
+        required=False, max_length=100, help_text="Receipt number, bank reference…"
+    )

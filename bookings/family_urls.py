@@ -14,6 +14,7 @@ urlpatterns = [
     path("families/<int:family_pk>/children/new/", v.student_create_view, name="student_create"),
     path("families/<int:family_pk>/parents/new/", v.guardian_create_view, name="guardian_create"),
     path("families/<int:family_pk>/packages/new/", v.package_create_view, name="package_create"),
+    path("families/<int:family_pk>/payments/new/", v.payment_create_view, name="payment_create"),
     path("students/<int:student_pk>/edit/", v.student_edit, name="student_edit"),
     path("parents/<int:guardian_pk>/edit/", v.guardian_edit, name="guardian_edit"),
     path("parents/<int:guardian_pk>/invite/", v.guardian_invite_view, name="guardian_invite"),

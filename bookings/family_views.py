@@ -26,11 +26,14 @@ from .family_forms import (
     ImportUploadForm,
     OptionalStudentForm,
     PackageForm,
+    PaymentForm,
     StudentForm,
 )
 from .importing import SAMPLE_CSV, ImportFileError, family_import, read_csv
 from .models import Family, Guardian, Student
+from .selectors.account import family_statement
 from .selectors.families import family_list_page, family_page
+from .services.account import payment_record
 from .services.families import (
     family_create,
     family_update,
@@ -72,6 +75,7 @@ def family_detail(request: HttpRequest, family_pk: int) -> HttpResponse:
         "bookings/family_detail.html",
         {
             "page": family_page(family=family, today=_today(request)),
+            "statement": family_statement(family=family),
             "panels": hooks.family_panels(request=request, family=family),
         },
     )
@@ -163,6 +167,20 @@ def package_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
         title=f"Record a package for the {family.name} family",
         save=lambda data: package_sell(family=family, actor=request.user, **data),
         success=lambda package: f"Package of {package.sessions} sessions recorded.",
+    )
+
+
+@staff_required
+def payment_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
+    """BAL-1: receipt a payment to the family's account."""
+    family = access_object(Family.objects.all(), company=request.company, pk=family_pk)
+    return _family_form(
+        request,
+        form=PaymentForm(_data(request), initial={"paid_on": _today(request)}),
+        family=family,
+        title=f"Record a payment from the {family.name} family",
+        save=lambda data: payment_record(family=family, actor=request.user, **data),
+        success=lambda payment: f"Payment of {request.company.currency} {payment.amount} recorded.",
     )
 
 

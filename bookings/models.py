@@ -420,3 +420,76 @@ class PackageUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sessions} from package {self.package_id}"
+
+
+class Charge(models.Model):
+    """BAL-1: a counted regular attendance charged at the class's per-session price (or the
+    enrolment's agreed price), dated the session's day. A correction to a state that doesn't
+    count reverses it (``reversed_at``); rows are never deleted."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="charges")
+    attendance = models.ForeignKey(Attendance, on_delete=models.PROTECT, related_name="charges")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    charged_on = models.DateField()
+    description = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["charged_on", "pk"]
+        indexes = [models.Index(fields=["family", "charged_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendance"],
+                condition=models.Q(reversed_at__isnull=True),
+                name="charge_one_live_per_attendance",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0), name="charge_amount_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.charged_on}"
+
+
+class Payment(models.Model):
+    """BAL-1: a payment receipted to a family."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        CARD = "card", _("Card")
+        BANK = "bank", _("Bank transfer")
+        ONLINE = "online", _("Online (portal)")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="payments")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    paid_on = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["paid_on", "pk"]
+        indexes = [models.Index(fields=["family", "paid_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} paid {self.paid_on}"

@@ -42,6 +42,31 @@ def _lock_session(session_id: int) -> Session:
     return with_occupancy(Session.objects.filter(pk=session_id)).get()
 
 
+def _check_balance_gate(*, student: Student, company_id: int, now: datetime) -> None:
+    """BAL-2/BAL-3: with the company's gate active (switch and days), the portal refuses a
+    make-up while the family's charges of the last N days exceed its payments of those days.
+    Staff bookings skip it (BAL-4)."""
+    from bookings.selectors.account import balance_due
+    from makeup.models import Company
+
+    company = Company.objects.select_related("settings").get(pk=company_id)
+    settings = company.settings
+    if not settings.balance_gate_active:
+        return
+    due = balance_due(
+        family=student.family,
+        days=settings.balance_gate_days,
+        today=timezone.localdate(now, timezone=company.tzinfo),
+    )
+    if due > 0:
+        raise DomainError(
+            f"Your account has {company.currency} {due:.2f} due from the last "
+            f"{settings.balance_gate_days} days: please pay it before booking a make-up, "
+            "or ask us to book it for you.",
+            code="balance_due",
+        )
+
+
 @transaction.atomic
 def makeup_book(
     *,
@@ -75,6 +100,8 @@ def makeup_book(
     if failed:
         code = "full" if all(c.rule == "MKP-7" for c in failed) else "not_eligible"
         raise DomainError(" ".join(c.text for c in failed), code=code)
+    if source == MakeupBooking.Source.PORTAL:
+        _check_balance_gate(student=student, company_id=credit.company_id, now=now)
     overridden = [c for c in candidate.failed if c.rule in PORTAL_ONLY_RULES]
     booking = MakeupBooking.objects.create(
         company_id=locked.company_id,

@@ -17,6 +17,7 @@ from ..models import (
     Enrolment,
 )
 from ..selectors.attendance import expected_enrolments
+from .account import account_apply_attendance
 from .packages import package_apply_attendance
 
 # A client cancellation stamped a little ahead of the server clock is still "now".
@@ -94,6 +95,7 @@ def attendance_set_state(
         note=note,
     )
     package_apply_attendance(attendance=attendance, now=now)  # PKG-1
+    account_apply_attendance(attendance=attendance, now=now)  # BAL-1
     hooks.attendance_changed(attendance=attendance, previous_state=previous, actor=actor, now=now)
     return attendance
 

@@ -1,0 +1,58 @@
+"""Reads for the family account (BAL-1, BAL-3)."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from ..models import Charge, Family, Payment
+
+
+@dataclass
+class StatementRow:
+    day: date
+    description: str
+    charge: Decimal | None
+    payment: Decimal | None
+    balance: Decimal
+
+
+def family_statement(*, family: Family) -> list[StatementRow]:
+    """Charges and payments in date order with the running balance (positive: owed), in two
+    queries. Money is Decimal throughout."""
+    entries = [
+        (c.charged_on, 0, c.pk, c.description, c.amount, None)
+        for c in Charge.objects.filter(family=family, reversed_at__isnull=True)
+    ] + [
+        (
+            p.paid_on,
+            1,
+            p.pk,
+            f"Payment ({p.get_method_display()})" + (f" · {p.reference}" if p.reference else ""),
+            None,
+            p.amount,
+        )
+        for p in Payment.objects.filter(family=family)
+    ]
+    entries.sort()
+    balance = Decimal("0.00")
+    rows = []
+    for day, _, _, description, charge, payment in entries:
+        balance += (charge or 0) - (payment or 0)
+        rows.append(StatementRow(day, description, charge, payment, balance))
+    return rows
+
+
+def balance_due(*, family: Family, days: int, today: date) -> Decimal:
+    """BAL-3: the charges of the last ``days`` days minus the payments of the same days —
+    the window is (today − days, today], so a charge exactly ``days`` days old is outside.
+    Zero or negative means up to date."""
+    since = today - timedelta(days=days)
+    charged = Charge.objects.filter(
+        family=family, reversed_at__isnull=True, charged_on__gt=since, charged_on__lte=today
+    ).aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    paid = Payment.objects.filter(family=family, paid_on__gt=since, paid_on__lte=today).aggregate(
+        total=Sum("amount")
+    )["total"] or Decimal("0")
+    return charged - paid

@@ -1,0 +1,72 @@
+"""The family account: charges for counted attendance and payments (BAL-1)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from makeup.errors import DomainError
+
+from ..models import Attendance, Charge, Family, PackageUse, Payment
+from .packages import COUNTED_STATES
+
+
+def account_apply_attendance(*, attendance: Attendance, now: datetime | None = None) -> None:
+    """BAL-1, inside attendance_set_state's transaction, after the package rule: a counted
+    regular attendance (present, did not attend, cancelled late) not covered by a package is
+    charged at the enrolment's agreed price or the class's per-session price, dated the
+    session's day; a correction to a state that doesn't count reverses the charge; setting
+    a counted state again charges nothing more. A class sold only per course posts nothing."""
+    now = now or timezone.now()
+    live = (
+        Charge.objects.select_for_update()
+        .filter(attendance=attendance, reversed_at__isnull=True)
+        .first()
+    )
+    covered = PackageUse.objects.filter(attendance=attendance, reversed_at__isnull=True).exists()
+    should = attendance.state in COUNTED_STATES and not covered
+    if live is not None and not should:
+        live.reversed_at = now
+        live.save(update_fields=["reversed_at"])
+        return
+    if live is not None or not should:
+        return
+    enrolment, session = attendance.enrolment, attendance.session
+    price = (
+        enrolment.agreed_price
+        if enrolment.agreed_price is not None
+        else (session.klass.price_per_session)
+    )
+    if price is None:
+        return
+    Charge.objects.create(
+        company_id=attendance.company_id,
+        family_id=enrolment.student.family_id,
+        attendance=attendance,
+        amount=price,
+        charged_on=session.local_date,
+        created_at=now,
+        description=f"{session.klass.name}, {session.local_date:%-d %b} — "
+        f"{enrolment.student.first_name} ({attendance.get_state_display().lower()})",
+    )
+
+
+@transaction.atomic
+def payment_record(
+    *, family: Family, amount: Decimal, method: str, paid_on: date, reference: str = "", actor=None
+) -> Payment:
+    """Receipt a payment to the family's account."""
+    if amount <= 0:
+        raise DomainError("A payment is more than zero.")
+    if method not in Payment.Method.values:
+        raise DomainError("Unknown payment method.")
+    return Payment.objects.create(
+        company_id=family.company_id,
+        family=family,
+        amount=amount,
+        method=method,
+        paid_on=paid_on,
+        reference=reference.strip()[:100],
+        created_by=actor,
+    )
