@@ -2,11 +2,14 @@
 
 from django.urls import path
 
-from . import makeup_views, views
+from . import makeup_views, report_views, views
 
 urlpatterns = [
     path("programmes/<int:programme_pk>/policy/", views.policy_edit, name="policy_edit"),
     path("credits/", views.credit_list, name="credit_list"),
+    path("reports/", report_views.reports, name="reports"),
+    path("reports/instructor-pay/", report_views.pay_report, name="pay_report"),
+    path("reports/makeup-liability/", report_views.liability_report, name="liability_report"),
     path(
         "credits/decisions/<int:decision_pk>/reviewed/",
         views.decision_review,

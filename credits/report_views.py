@@ -1,0 +1,127 @@
+"""Back office: reports (admins), on screen and as CSV."""
+
+import csv
+from decimal import Decimal
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from makeup.tenancy import admin_required
+
+from .reports import instructor_pay, makeup_liability
+
+ZERO = Decimal("0.00")
+
+
+class PeriodForm(forms.Form):
+    first = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("first") and cleaned.get("last") and cleaned["last"] < cleaned["first"]:
+            self.add_error("last", "The period ends before it starts.")
+        return cleaned
+
+
+def _csv(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # spreadsheets then read UTF-8 names correctly
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+@require_GET
+@admin_required
+def reports(request: HttpRequest) -> HttpResponse:
+    return render(request, "credits/reports.html")
+
+
+@require_GET
+@admin_required
+def pay_report(request: HttpRequest) -> HttpResponse:
+    """PKG-3: paid attendances per instructor and period, make-ups apart."""
+    today = timezone.localdate()
+    form = PeriodForm(request.GET or {"first": today.replace(day=1), "last": today})
+    rows = []
+    if form.is_valid():
+        rows = instructor_pay(
+            company=request.company,
+            first=form.cleaned_data["first"],
+            last=form.cleaned_data["last"],
+        )
+        if request.GET.get("format") == "csv":
+            first, last = form.cleaned_data["first"], form.cleaned_data["last"]
+            return _csv(
+                f"instructor-pay-{first}-{last}.csv",
+                ["Instructor", "Paid attendances", "Make-up attendances (not paid)"],
+                [[r.instructor, r.paid, r.makeups] for r in rows]
+                + [["Total", sum(r.paid for r in rows), sum(r.makeups for r in rows)]],
+            )
+    return render(
+        request,
+        "credits/pay_report.html",
+        {
+            "form": form,
+            "rows": rows,
+            "total_paid": sum(r.paid for r in rows),
+            "total_makeups": sum(r.makeups for r in rows),
+        },
+    )
+
+
+@require_GET
+@admin_required
+def liability_report(request: HttpRequest) -> HttpResponse:
+    """BEY-5: unused credits valued at the per-session price, with expiries ahead."""
+    rows = makeup_liability(company=request.company, now=timezone.now())
+    totals = {
+        "credits": sum(r.credits for r in rows),
+        "value": sum(r.value for r in rows),
+        "expiring_7": sum(r.expiring_7 for r in rows),
+        "expiring_30": sum(r.expiring_30 for r in rows),
+        "expiring_90": sum(r.expiring_90 for r in rows),
+    }
+    if request.GET.get("format") == "csv":
+        return _csv(
+            f"makeup-liability-{timezone.localdate()}.csv",
+            [
+                "Programme",
+                "Location",
+                "Unused credits",
+                f"Value ({request.company.currency})",
+                "Expiring in 7 days",
+                "Expiring in 30 days",
+                "Expiring in 90 days",
+            ],
+            [
+                [
+                    r.programme,
+                    r.location,
+                    r.credits,
+                    r.value,
+                    r.expiring_7,
+                    r.expiring_30,
+                    r.expiring_90,
+                ]
+                for r in rows
+            ]
+            + [
+                [
+                    "Total",
+                    "",
+                    totals["credits"],
+                    totals["value"],
+                    totals["expiring_7"],
+                    totals["expiring_30"],
+                    totals["expiring_90"],
+                ]
+            ],
+        )
+    return render(request, "credits/liability_report.html", {"rows": rows, "totals": totals})
