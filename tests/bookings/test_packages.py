@@ -25,15 +25,25 @@ NOW = datetime(2026, 11, 21, tzinfo=UTC)
 
 @pytest.fixture
 def pk(world):
-    klass = f.ClassFactory(programme__company=world.company_a, deduct_per_attendance=1,
-                           min_age_months=None, max_age_months=None)
+    klass = f.ClassFactory(
+        programme__company=world.company_a,
+        deduct_per_attendance=1,
+        min_age_months=None,
+        max_age_months=None,
+    )
     enrolment = f.EnrolmentFactory(klass=klass)
-    sessions = [f.SessionFactory(klass=klass, local_date=date(2026, 10, 6) + timedelta(weeks=i))
-                for i in range(6)]
+    sessions = [
+        f.SessionFactory(klass=klass, local_date=date(2026, 10, 6) + timedelta(weeks=i))
+        for i in range(6)
+    ]
     with scope(company=world.company_a):
-        package = package_sell(family=enrolment.student.family, programme=klass.programme,
-                               sessions=5, price=Decimal("110.00"),
-                               purchased_on=date(2026, 10, 1))
+        package = package_sell(
+            family=enrolment.student.family,
+            programme=klass.programme,
+            sessions=5,
+            price=Decimal("110.00"),
+            purchased_on=date(2026, 10, 1),
+        )
         yield klass, enrolment, sessions, package
 
 
@@ -41,16 +51,28 @@ def remaining(package) -> int:
     return packages_with_remaining(Package.objects.filter(pk=package.pk))[0].remaining
 
 
-@pytest.mark.parametrize(("state", "deducts"), [
-    (S.PRESENT, 1), (S.NO_SHOW, 1), (S.LATE_CANCELLED, 1), (S.CANCELLED, 0),
-    (S.STAFF_CANCELLED, 0), (S.EXPECTED, 0),
-])
+@pytest.mark.parametrize(
+    ("state", "deducts"),
+    [
+        (S.PRESENT, 1),
+        (S.NO_SHOW, 1),
+        (S.LATE_CANCELLED, 1),
+        (S.CANCELLED, 0),
+        (S.STAFF_CANCELLED, 0),
+        (S.EXPECTED, 0),
+    ],
+)
 def test_pkg_1_which_states_deduct(pk, state, deducts):
     klass, enrolment, sessions, package = pk
     s = sessions[0]
     told = s.starts_at - (timedelta(hours=1) if state == S.LATE_CANCELLED else timedelta(days=3))
-    attendance_set_state(enrolment=enrolment, session=s, state=state, cancelled_at=told,
-                         now=s.starts_at + timedelta(hours=1))
+    attendance_set_state(
+        enrolment=enrolment,
+        session=s,
+        state=state,
+        cancelled_at=told,
+        now=s.starts_at + timedelta(hours=1),
+    )
     if state == S.EXPECTED:  # a change back to expected from present gives back
         attendance_set_state(enrolment=enrolment, session=s, state=S.PRESENT)
         attendance_set_state(enrolment=enrolment, session=s, state=S.EXPECTED)
@@ -74,9 +96,14 @@ def test_pkg_1_deducts_the_classes_count_and_corrections_never_take_twice(pk):
 
 def test_pkg_1_uses_the_package_ending_soonest_and_stops_when_it_runs_out(pk):
     klass, enrolment, sessions, package = pk
-    short = package_sell(family=enrolment.student.family, programme=klass.programme,
-                         sessions=1, price=Decimal("25"), purchased_on=date(2026, 10, 1),
-                         valid_until=date(2026, 10, 31))
+    short = package_sell(
+        family=enrolment.student.family,
+        programme=klass.programme,
+        sessions=1,
+        price=Decimal("25"),
+        purchased_on=date(2026, 10, 1),
+        valid_until=date(2026, 10, 31),
+    )
     for s in sessions:  # six lessons, 1 + 5 sessions bought
         attendance_set_state(enrolment=enrolment, session=s, state=S.PRESENT)
     assert remaining(short) == 0 and remaining(package) == 0
@@ -93,20 +120,30 @@ def test_pkg_1_an_expired_package_is_not_used(pk):
 def test_pkg_1_refuses_a_bad_package(pk, world):
     klass, enrolment, sessions, package = pk
     with pytest.raises(DomainError):
-        package_sell(family=enrolment.student.family, programme=klass.programme, sessions=0,
-                     price=Decimal("1"), purchased_on=date(2026, 10, 1))
+        package_sell(
+            family=enrolment.student.family,
+            programme=klass.programme,
+            sessions=0,
+            price=Decimal("1"),
+            purchased_on=date(2026, 10, 1),
+        )
     with pytest.raises(DomainError):
-        package_sell(family=enrolment.student.family, programme=klass.programme, sessions=5,
-                     price=Decimal("1"), purchased_on=date(2026, 10, 1),
-                     valid_until=date(2026, 9, 1))
+        package_sell(
+            family=enrolment.student.family,
+            programme=klass.programme,
+            sessions=5,
+            price=Decimal("1"),
+            purchased_on=date(2026, 10, 1),
+            valid_until=date(2026, 9, 1),
+        )
 
 
 def test_pkg_2_a_make_up_never_deducts_from_a_package(pk):
     klass, enrolment, sessions, package = pk
-    host = f.SessionFactory(klass=f.ClassFactory(programme=klass.programme,
-                                                 min_age_months=None, max_age_months=None))
-    credit = credit_add_manual(enrolment=enrolment, reason="t", actor=None, valid_days=30,
-                               now=NOW)
+    host = f.SessionFactory(
+        klass=f.ClassFactory(programme=klass.programme, min_age_months=None, max_age_months=None)
+    )
+    credit = credit_add_manual(enrolment=enrolment, reason="t", actor=None, valid_days=30, now=NOW)
     booking = makeup_book(credit=credit, session=host, now=NOW)
     makeup_set_attendance(booking=booking, state=S.PRESENT)
     makeup_set_attendance(booking=booking, state=S.NO_SHOW)
@@ -118,11 +155,27 @@ def test_pkg_1_packages_are_recorded_and_shown_on_the_family_page(world, login, 
     client = login(world.staff_a)
     family = enrolment.student.family
     url = f"/manage/families/{family.pk}/packages/new/"
-    bad = client.post(url, {"programme": klass.programme.pk, "sessions": "0", "price": "-1",
-                            "purchased_on": "2026-11-01", "valid_until": "2026-10-01"})
+    bad = client.post(
+        url,
+        {
+            "programme": klass.programme.pk,
+            "sessions": "0",
+            "price": "-1",
+            "purchased_on": "2026-11-01",
+            "valid_until": "2026-10-01",
+        },
+    )
     assert bad.content.decode().count("invalid-feedback") >= 3
-    ok = client.post(url, {"programme": klass.programme.pk, "sessions": "2", "price": "50",
-                           "purchased_on": "2026-11-01", "valid_until": ""})
+    ok = client.post(
+        url,
+        {
+            "programme": klass.programme.pk,
+            "sessions": "2",
+            "price": "50",
+            "purchased_on": "2026-11-01",
+            "valid_until": "",
+        },
+    )
     assert ok.status_code == 302
     for s in sessions[:5]:
         attendance_set_state(enrolment=enrolment, session=s, state=S.PRESENT)
