@@ -471,6 +471,12 @@ class Payment(models.Model):
     method = models.CharField(max_length=10, choices=Method.choices)
     paid_on = models.DateField()
     reference = models.CharField(max_length=100, blank=True)
+    provider_reference = models.CharField(
+        max_length=200,
+        null=True,
+        blank=True,
+        help_text=_("The payment provider's id: a payment is recorded once per id."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -486,6 +492,9 @@ class Payment(models.Model):
         ordering = ["paid_on", "pk"]
         indexes = [models.Index(fields=["family", "paid_on"])]
         constraints = [
+            models.UniqueConstraint(
+                fields=["provider_reference"], name="payment_provider_reference_once"
+            ),
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0), name="payment_amount_positive"
             ),

@@ -254,6 +254,16 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Payments in the portal (BAL-5) --------------------------------------------------------
+# "test" pays at once on a page of this site (demo, laptops); "stripe" uses Stripe Checkout.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="test")
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."
+    )
+
 # --- Security ----------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

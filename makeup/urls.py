@@ -46,4 +46,5 @@ urlpatterns = [
     path("portal/<slug:company_slug>/", include("portal.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", views.health, name="health"),
+    path("payments/stripe/webhook/", portal_views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -5,6 +5,8 @@ from . import views
 app_name = "portal"
 
 urlpatterns = [
+    path("pay/", views.pay, name="pay"),
+    path("pay/test/<str:token>/", views.pay_test, name="pay_test"),
     path("", views.home, name="home"),
     path("signup/", views.signup, name="signup"),
     path("join/", views.join, name="join"),

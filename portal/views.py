@@ -1,6 +1,8 @@
 """The parent portal: /portal/<company_slug>/… The middleware has found the company from
 the slug and entered its scope; a slug that names no company is a 404."""
 
+import hashlib
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -9,10 +11,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_scopes import scopes_disabled
 
-from bookings.models import Attendance, AttendanceState, Enrolment, Guardian, MakeupBooking
+from bookings.models import Attendance, AttendanceState, Enrolment, Family, Guardian, MakeupBooking
+from bookings.payments import PaymentRequest, TestProvider, get_provider, payment_record_online
 from bookings.selectors import guardian_for_user, portal_companies_for_user
+from bookings.selectors.account import balance_due, family_statement
 from bookings.services import parent_join, parent_signup
 from credits.eligibility import evaluate, with_occupancy
 from credits.makeups import (
@@ -373,6 +380,13 @@ def makeup_confirm(
             except DomainError as refused:
                 error, code = refused.message, refused.code
                 credit.refresh_from_db()
+                if code == "balance_due" and request.company.settings.portal_payments_enabled:
+                    messages.info(request, error)  # BAL-5: to the payment page, and back
+                    return redirect(
+                        reverse("portal:pay", kwargs={"company_slug": company_slug})
+                        + "?"
+                        + urlencode({"next": request.get_full_path()})
+                    )
             else:
                 return redirect(
                     "portal:makeup_booked", company_slug=company_slug, booking_pk=booking.pk
@@ -482,3 +496,100 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
         )
         return redirect("login")
     return render(request, "registration/resend_confirmation.html", {"form": form})
+
+
+# --- Payments (BAL-5) ----------------------------------------------------------------------
+
+
+def _amount_due(company, family) -> Decimal:
+    settings_row = company.settings
+    if settings_row.balance_gate_active:
+        return balance_due(
+            family=family, days=settings_row.balance_gate_days, today=timezone.localdate()
+        )
+    statement = family_statement(family=family)
+    return statement[-1].balance if statement else Decimal("0")
+
+
+@login_required
+def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
+    """The payment page: the amount due and "Pay now" through the configured provider. A
+    parent refused a make-up by the balance check is sent here, and back after paying."""
+    company = _company(request)
+    family = _guardian(request).family
+    if not company.settings.portal_payments_enabled:
+        raise Http404
+    due = _amount_due(company, family)
+    next_url = request.GET.get("next") or request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    back = next_url or reverse("portal:home", kwargs={"company_slug": company.slug})
+    if request.method == "POST" and due > 0:
+        provider = get_provider()
+        target = provider.start(
+            PaymentRequest(
+                family=family,
+                amount=due,
+                currency=company.currency,
+                success_url=request.build_absolute_uri(back),
+                cancel_url=request.build_absolute_uri(request.get_full_path()),
+            )
+        )
+        return redirect(target)
+    return render(request, "portal/pay.html", {"due": due, "next": next_url, "back": back})
+
+
+@login_required
+def pay_test(request: HttpRequest, company_slug: str, token: str) -> HttpResponse:
+    """The built-in test provider's page: "Pay" records the payment at once."""
+    company = _company(request)
+    family = _guardian(request).family
+    try:
+        data = TestProvider.read(token)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("portal:home", company_slug=company.slug)
+    if data["f"] != family.pk:
+        raise Http404
+    amount = Decimal(data["a"])
+    if request.method == "POST":
+        reference = "test-" + hashlib.sha256(token.encode()).hexdigest()[:24]
+        payment_record_online(
+            family=family, amount=amount, provider_reference=reference, paid_on=timezone.localdate()
+        )
+        messages.success(request, f"Thank you: {company.currency} {amount:.2f} paid.")
+        return redirect(data["n"])
+    return render(request, "portal/pay_test.html", {"amount": amount})
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe reports a completed Checkout session; the signature is checked and the payment
+    recorded once however often the event arrives."""
+    from django.conf import settings as django_settings
+
+    if django_settings.PAYMENT_PROVIDER != "stripe":
+        raise Http404
+    provider = get_provider()
+    try:
+        event = provider.verify(request.body, request.headers.get("Stripe-Signature", ""))
+    except DomainError:
+        return HttpResponse(status=400)
+    if event.get("type") != "checkout.session.completed":
+        return HttpResponse(status=204)
+    session = event["data"]["object"]
+    metadata = session.get("metadata") or {}
+    with scopes_disabled():  # the webhook has no company in its URL: the metadata names it
+        family = Family.objects.filter(
+            pk=metadata.get("family_id"), company_id=metadata.get("company_id")
+        ).first()
+        if family is None:
+            return HttpResponse(status=204)
+        payment_record_online(
+            family=family,
+            amount=Decimal(session["amount_total"]) / 100,
+            provider_reference=f"stripe-{session['id']}",
+            paid_on=timezone.localdate(),
+        )
+    return HttpResponse(status=200)

@@ -3,11 +3,13 @@ portal URL that takes one. The crawl walks the URL resolver, so a portal URL add
 covered too; a new kind of id needs a filler in ``FILLERS``."""
 
 from datetime import date, time
+from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_scopes import scope
 
+from bookings.payments import PaymentRequest, TestProvider
 from credits.makeups import makeup_book, watch_create
 from tests import factories as f
 
@@ -43,6 +45,15 @@ def stranger(pf):
         "credit_pk": add_credit(enrolment),
         "booking_pk": booking,
         "watch_pk": watch,
+        "token": TestProvider.token(
+            PaymentRequest(
+                family=guardian.family,
+                amount=Decimal("10.00"),
+                currency="AUD",
+                success_url="/",
+                cancel_url="/",
+            )
+        ),
     }
 
 
@@ -54,7 +65,8 @@ def test_ten_1_every_portal_url_with_an_id_is_404_for_another_family(pf, strange
             continue
         missing = [k for k in keys if k not in stranger]
         assert not missing, f"{name}: add a filler for {missing}"
-        url = reverse(name, kwargs={"company_slug": "alpha", **{k: stranger[k].pk for k in keys}})
+        values = {k: getattr(stranger[k], "pk", stranger[k]) for k in keys}
+        url = reverse(name, kwargs={"company_slug": "alpha", **values})
         answers = {client.get(url).status_code, client.post(url).status_code}
         assert answers <= {404, 405} and 404 in answers, f"{name}: {answers}"
         checked.append(name)

@@ -1,0 +1,164 @@
+"""BAL-5: a blocked parent is taken to the payment page, pays, and books at once; Stripe
+webhooks are verified with a real HMAC, recorded once, forged ones refused."""
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.test import override_settings
+from django.urls import reverse
+from django_scopes import scope, scopes_disabled
+
+from bookings.models import AttendanceState as S
+from bookings.models import MakeupBooking, Payment
+from bookings.payments import StripeProvider
+from bookings.services import attendance_set_state
+from makeup.errors import DomainError
+from tests import factories as f
+
+from .conftest import NOW, add_credit
+
+pytestmark = pytest.mark.django_db
+SECRET = "whsec_test_0123456789"
+
+
+def _blocked(pf):
+    """The gate on (30 days) with portal payments, and one unpaid lesson of last week."""
+    settings = pf.company.settings
+    settings.balance_gate_enabled, settings.balance_gate_days = True, 30
+    settings.portal_payments_enabled = True
+    settings.save()
+    with scope(company=pf.company):
+        past = f.SessionFactory(klass=pf.home, local_date=pf.lesson.local_date - timedelta(days=7))
+        attendance_set_state(enrolment=pf.ava, session=past, state=S.PRESENT)
+
+
+def test_bal_5_blocked_parent_pays_with_the_test_provider_and_books_at_once(pf, login):
+    _blocked(pf)
+    client = login(pf.user)
+    with scope(company=pf.company):
+        credit = add_credit(pf.ava)
+    confirm = reverse(
+        "portal:makeup_confirm",
+        kwargs={
+            "company_slug": pf.company.slug,
+            "credit_pk": credit.pk,
+            "session_pk": pf.session.pk,
+        },
+    )
+    with time_machine.travel(NOW, tick=False):
+        refused = client.post(confirm, {"note": "after paying"})
+        assert refused.status_code == 302 and "/pay/?next=" in refused["Location"]
+        page = client.get(refused["Location"])
+        assert "Amount due: <strong>AUD 25.00</strong>" in page.content.decode()
+        to_provider = client.post(refused["Location"])
+        test_page = client.get(to_provider["Location"])
+        assert b"no money moves" in test_page.content
+        paid = client.post(to_provider["Location"])
+        assert paid["Location"].endswith(confirm)
+        booked = client.post(confirm, {"note": "after paying"})
+    assert booked.status_code == 302 and "/makeups/" in booked["Location"]
+    with scope(company=pf.company):
+        assert Payment.objects.get().method == "online"
+        assert MakeupBooking.objects.filter(student=pf.ava.student).exists()
+    # The same test-payment link twice records one payment.
+    client.post(to_provider["Location"])
+    with scopes_disabled():
+        assert Payment.objects.count() == 1
+
+
+def _signed(payload: dict, *, secret=SECRET, stamp=None) -> tuple[bytes, str]:
+    body = json.dumps(payload).encode()
+    stamp = stamp or int(time.time())
+    digest = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return body, f"t={stamp},v1={digest}"
+
+
+def _event(pf, session_id="cs_test_1", amount=2500):
+    return {
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": session_id,
+                "amount_total": amount,
+                "metadata": {
+                    "family_id": str(pf.ava.student.family_id),
+                    "company_id": str(pf.company.pk),
+                },
+            }
+        },
+    }
+
+
+@override_settings(
+    PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET=SECRET
+)
+def test_bal_5_stripe_webhook_is_verified_and_recorded_once(pf, client):
+    body, header = _signed(_event(pf))
+    for _ in range(2):  # Stripe retries: one payment
+        response = client.post(
+            "/payments/stripe/webhook/",
+            body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        )
+        assert response.status_code == 200
+    with scopes_disabled():
+        (payment,) = Payment.objects.all()
+    assert payment.amount == Decimal("25.00") and payment.provider_reference == "stripe-cs_test_1"
+
+
+@override_settings(
+    PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY="sk_test_x", STRIPE_WEBHOOK_SECRET=SECRET
+)
+def test_bal_5_forged_or_stale_webhooks_are_refused(pf, client):
+    body, forged = _signed(_event(pf), secret="whsec_someone_else")
+    assert (
+        client.post(
+            "/payments/stripe/webhook/",
+            body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=forged,
+        ).status_code
+        == 400
+    )
+    body, stale = _signed(_event(pf), stamp=int(time.time()) - 3600)
+    assert (
+        client.post(
+            "/payments/stripe/webhook/",
+            body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=stale,
+        ).status_code
+        == 400
+    )
+    tampered, header = _signed(_event(pf))
+    tampered = tampered.replace(b"2500", b"9")
+    assert (
+        client.post(
+            "/payments/stripe/webhook/",
+            tampered,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=header,
+        ).status_code
+        == 400
+    )
+    with scopes_disabled():
+        assert not Payment.objects.exists()
+
+
+def test_bal_5_stripe_signature_check_at_the_tolerance_boundary():
+    provider = StripeProvider(secret_key="sk", webhook_secret=SECRET)
+    body, header = _signed({"type": "x"}, stamp=1_000_000)
+    assert provider.verify(body, header, now=1_000_000 + 300) == {"type": "x"}
+    with pytest.raises(DomainError):
+        provider.verify(body, header, now=1_000_000 + 301)
+
+
+def test_bal_5_no_payment_page_when_portal_payments_are_off(pf, login):
+    assert login(pf.user).get(f"/portal/{pf.company.slug}/pay/").status_code == 404
