@@ -6,6 +6,7 @@ watched full session (filled, if none is full, with other families' make-ups, wh
 as guests on the attendance view). All through the services, and safe to run again."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
@@ -28,6 +29,7 @@ def seed(ctx) -> None:
     credits_expire_due(now=timezone.now())
     riverside = ctx.companies["riverside"]
     with scope(company=riverside):
+        _money(riverside, ctx)
         parent = ctx.users["parent@riverside.example"]
         admin = ctx.users["admin@riverside.example"]
         mia = (
@@ -181,3 +183,94 @@ def _fill(candidate, *, family, staff, admin, now) -> bool:
             continue
         left -= 1
     return left == 0
+
+
+BLOCKED_PARENT = "blocked@riverside.example"
+
+
+def _money(riverside, ctx) -> None:
+    """BAL demo: Riverside checks balances (30 days) and takes payments in the portal. Every
+    family has paid what its lessons were charged except one, whose parent gets a login
+    (blocked@riverside.example) and has a credit with a bookable make-up, so the portal
+    sends them to pay first. Parker's family also holds a package."""
+    from bookings.models import Charge, Package, Payment
+    from bookings.services import package_sell
+    from bookings.services.account import payment_record
+    from makeup.services import company_settings_update
+
+    ctx.logins.append((BLOCKED_PARENT, "Parent with an unpaid balance, Riverside portal"))
+    company_settings_update(
+        company=riverside,
+        balance_gate_enabled=True,
+        balance_gate_days=30,
+        portal_payments_enabled=True,
+    )
+    if Payment.objects.filter(company=riverside).exists():
+        return
+    today = timezone.localdate(timezone=riverside.tzinfo)
+    blocked = _blocked_family(riverside)
+    totals: dict[int, Decimal] = {}
+    for charge in Charge.objects.filter(company=riverside, reversed_at__isnull=True):
+        totals[charge.family_id] = totals.get(charge.family_id, Decimal("0")) + charge.amount
+    for family_id, total in sorted(totals.items()):
+        if blocked is None or family_id != blocked.pk:
+            payment_record(
+                family=Family.objects.get(pk=family_id),
+                amount=total,
+                method="card",
+                paid_on=today,
+                reference="Term fees",
+            )
+    parker = Family.objects.filter(
+        company=riverside, guardians__user=ctx.users["parent@riverside.example"]
+    ).first()
+    enrolment = (
+        Enrolment.objects.filter(student__family=parker)
+        .select_related("klass__programme")
+        .order_by("pk")
+        .first()
+    )
+    if enrolment is not None and not Package.objects.filter(family=parker).exists():
+        package_sell(
+            family=parker,
+            programme=enrolment.klass.programme,
+            sessions=10,
+            price=Decimal("240.00"),
+            purchased_on=today,
+            valid_until=today + timedelta(days=120),
+            note="Summer block",
+        )
+
+
+def _blocked_family(riverside):
+    """A demo family without a login whose credit has a bookable make-up gets one."""
+    from bookings.models import Guardian
+    from makeup.demo import DEMO_PASSWORD
+    from makeup.models import User
+
+    now = timezone.now()
+    credits = (
+        MakeupCredit.objects.filter(
+            company=riverside, state=CreditState.AVAILABLE, expires_at__gt=now + timedelta(days=7)
+        )
+        .exclude(enrolment__student__family__guardians__user__isnull=False)
+        .select_related("enrolment__student__family", "enrolment__klass__programme")
+        .order_by("pk")
+    )
+    for credit in credits[:40]:
+        if not any(
+            c.bookable for c in makeup_candidates(credit=credit, now=now, offered_only=True)
+        ):
+            continue
+        family = credit.enrolment.student.family
+        guardian = Guardian.objects.filter(family=family).order_by("pk").first()
+        user = User.objects.create_user(
+            email=BLOCKED_PARENT,
+            password=DEMO_PASSWORD,
+            full_name=guardian.full_name,
+            email_confirmed_at=now,
+        )
+        guardian.user = user
+        guardian.save(update_fields=["user"])
+        return family
+    return None

@@ -75,15 +75,12 @@ def package_apply_attendance(*, attendance: Attendance, now: datetime | None = N
     if deduct == 0:
         return
     family_id = attendance.enrolment.student.family_id
-    candidates = packages_with_remaining(
-        Package.objects.select_for_update()
-        .filter(
-            family_id=family_id,
-            programme_id=klass.programme_id,
-            purchased_on__lte=session.local_date,
-        )
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=session.local_date))
-    )
+    eligible = Package.objects.filter(
+        family_id=family_id, programme_id=klass.programme_id, purchased_on__lte=session.local_date
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=session.local_date))
+    # Lock the rows first (PostgreSQL refuses FOR UPDATE with the GROUP BY of the sums).
+    locked = list(eligible.select_for_update().values_list("pk", flat=True))
+    candidates = packages_with_remaining(Package.objects.filter(pk__in=locked))
     candidates.sort(
         key=lambda p: (p.valid_until is None, p.valid_until or date.max, p.purchased_on, p.pk)
     )
