@@ -162,3 +162,42 @@ def test_bal_5_stripe_signature_check_at_the_tolerance_boundary():
 
 def test_bal_5_no_payment_page_when_portal_payments_are_off(pf, login):
     assert login(pf.user).get(f"/portal/{pf.company.slug}/pay/").status_code == 404
+
+
+def test_bal_5_stripe_checkout_is_started_with_the_amount_due(pf, monkeypatch):
+    """No test talks to the internet: the Stripe API call is replaced by a fake."""
+    from bookings.payments import PaymentRequest
+
+    seen = {}
+
+    class FakeResponse:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self):
+            return json.dumps({"id": "cs_1", "url": "https://checkout.stripe.test/cs_1"}).encode()
+
+    def fake_urlopen(request, timeout):
+        seen["url"], seen["body"] = request.full_url, request.data.decode()
+        seen["auth"] = request.get_header("Authorization")
+        return FakeResponse()
+
+    monkeypatch.setattr("urllib.request.urlopen", fake_urlopen)
+    provider = StripeProvider(secret_key="sk_test_x", webhook_secret=SECRET)
+    url = provider.start(
+        PaymentRequest(
+            family=pf.family,
+            amount=Decimal("25.50"),
+            currency="AUD",
+            success_url="https://x/ok",
+            cancel_url="https://x/no",
+        )
+    )
+    assert url == "https://checkout.stripe.test/cs_1"
+    assert seen["url"] == "https://api.stripe.com/v1/checkout/sessions"
+    assert seen["auth"] == "Bearer sk_test_x"
+    assert "unit_amount%5D=2550" in seen["body"] and "currency%5D=aud" in seen["body"]
+    assert f"family_id%5D={pf.family.pk}" in seen["body"]
