@@ -318,18 +318,11 @@ def watch_fill(*, session: Session, now: datetime | None = None) -> list[MakeupB
         fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
         student: Student = watch.credit.enrolment.student
         credits = _watch_credits(watch, now)
-        candidates = (
-            evaluate(student=student, credit=credits[0], sessions=[fresh], now=now)
-            if credits
-            else []
-        )
-        if not credits or any(
-            c.rule == "MKP-6" and "started" in c.text for c in candidates[0].failed
-        ):
+        if not credits or fresh.starts_at <= now:
             reason = (
-                "No make-up credit of this programme can be used any more (spent or expired)."
-                if not credits
-                else "The session has started."
+                "The session has started."
+                if credits
+                else "No make-up credit of this programme can be used any more (spent or expired)."
             )
             watch_end(watch=watch, reason=reason, now=now)
             continue

@@ -126,6 +126,37 @@ def _fmt(moment: datetime | None, tz) -> str:
     return moment.astimezone(tz).strftime("%-d %b %Y %H:%M") if moment else "open-ended"
 
 
+def _create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCredit:
+    """Issue a credit with its history row (CRD-2) and queue the "credit issued" e-mail
+    (CRD-5). A validity that had already run out (POL-4) expires it at once, unannounced."""
+    credit = MakeupCredit.objects.create(
+        expires_at=expires_at, issued_at=now, state_changed_at=now, created_by=actor, **fields
+    )
+    _event(
+        credit,
+        kind=CreditEvent.Kind.ISSUED,
+        from_state="",
+        to_state=CreditState.AVAILABLE,
+        at=now,
+        actor=actor,
+        note=note,
+    )
+    if expires_at is not None and expires_at <= now:
+        _transition(
+            credit,
+            to=CreditState.EXPIRED,
+            kind=CreditEvent.Kind.EXPIRED,
+            at=now,
+            actor=None,
+            note="Its validity had already run out when it was issued (POL-4).",
+        )
+    else:
+        from .tasks import send_credit_issued
+
+        enqueue_on_commit(send_credit_issued, credit.company_id, credit.pk)
+    return credit
+
+
 def _issue(
     attendance: Attendance, *, path: str, policy: CancellationPolicy, now, actor, figures: dict
 ) -> CreditDecision:
@@ -137,38 +168,17 @@ def _issue(
         cancelled_at=attendance.cancelled_at,
         issued_at=now,
     )
-    already_expired = expires_at is not None and expires_at <= now
-    credit = MakeupCredit.objects.create(
+    credit = _create_credit(
         company_id=attendance.company_id,
         enrolment_id=attendance.enrolment_id,
         path=path,
         attendance=attendance,
         cancelled_at=attendance.cancelled_at,
-        issued_at=now,
         expires_at=expires_at,
-        state_changed_at=now,
-        created_by=actor,
-        state=CreditState.EXPIRED if already_expired else CreditState.AVAILABLE,
-    )
-    _event(
-        credit,
-        kind=CreditEvent.Kind.ISSUED,
-        from_state="",
-        to_state=CreditState.AVAILABLE,
-        at=now,
+        now=now,
         actor=actor,
         note=f"{CreditPath(path).label}, lesson of {session.local_date:%-d %b %Y}",
     )
-    if already_expired:
-        _event(
-            credit,
-            kind=CreditEvent.Kind.EXPIRED,
-            from_state=CreditState.AVAILABLE,
-            to_state=CreditState.EXPIRED,
-            at=now,
-            actor=None,
-            note="Its validity had already run out when it was issued (POL-4).",
-        )
     tz = session.company.tzinfo
     figures = {**figures, "expires_at": expires_at.isoformat() if expires_at else None}
     decision = _decision(
@@ -182,10 +192,6 @@ def _issue(
         message=f"Credit issued ({CreditPath(path).label.lower()}), valid until "
         f"{_fmt(expires_at, tz)}.",
     )
-    if not already_expired:
-        from .tasks import send_credit_issued
-
-        enqueue_on_commit(send_credit_issued, credit.company_id, credit.pk)
     return decision
 
 
@@ -392,29 +398,16 @@ def credit_add_manual(
     expires_at = (
         (now.astimezone(tz) + timedelta(days=valid_days)).astimezone(UTC) if valid_days else None
     )
-    credit = MakeupCredit.objects.create(
+    return _create_credit(
         company_id=enrolment.company_id,
-        enrolment=enrolment,
+        enrolment_id=enrolment.pk,
         path=CreditPath.MANUAL,
         reason=reason[:200],
-        issued_at=now,
         expires_at=expires_at,
-        state_changed_at=now,
-        created_by=actor,
-    )
-    _event(
-        credit,
-        kind=CreditEvent.Kind.ISSUED,
-        from_state="",
-        to_state=CreditState.AVAILABLE,
-        at=now,
+        now=now,
         actor=actor,
         note=reason,
     )
-    from .tasks import send_credit_issued
-
-    enqueue_on_commit(send_credit_issued, credit.company_id, credit.pk)
-    return credit
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from .families import (
     guardian_with_email,
     portal_companies_for_user,
 )
+from .sessions import CalendarDay, class_page, session_calendar, sessions_with_counts
 
 __all__ = [
     "FamilyPage",
@@ -23,8 +24,8 @@ __all__ = [
     "portal_companies_for_user",
     "roster_counts",
     "session_roster",
+    "CalendarDay",
+    "class_page",
+    "session_calendar",
+    "sessions_with_counts",
 ]
-
-from .sessions import CalendarDay, class_page, session_calendar, sessions_with_counts  # noqa: E402
-
-__all__ += ["CalendarDay", "class_page", "session_calendar", "sessions_with_counts"]

@@ -8,23 +8,25 @@ from django.utils import timezone
 
 from makeup.errors import DomainError
 
-from ..models import Attendance, Charge, Family, PackageUse, Payment
+from ..models import Attendance, Charge, Family, Payment
 from .packages import COUNTED_STATES
 
 
-def account_apply_attendance(*, attendance: Attendance, now: datetime | None = None) -> None:
+def account_apply_attendance(
+    *, attendance: Attendance, covered: bool, now: datetime | None = None
+) -> None:
     """BAL-1, inside attendance_set_state's transaction, after the package rule: a counted
-    regular attendance (present, did not attend, cancelled late) not covered by a package is
-    charged at the enrolment's agreed price or the class's per-session price, dated the
-    session's day; a correction to a state that doesn't count reverses the charge; setting
-    a counted state again charges nothing more. A class sold only per course posts nothing."""
+    regular attendance (present, did not attend, cancelled late) not ``covered`` by a package
+    (as ``package_apply_attendance`` answered) is charged at the enrolment's agreed price or
+    the class's per-session price, dated the session's day; a correction to a state that
+    doesn't count reverses the charge; setting a counted state again charges nothing more.
+    A class sold only per course posts nothing."""
     now = now or timezone.now()
     live = (
         Charge.objects.select_for_update()
         .filter(attendance=attendance, reversed_at__isnull=True)
         .first()
     )
-    covered = PackageUse.objects.filter(attendance=attendance, reversed_at__isnull=True).exists()
     should = attendance.state in COUNTED_STATES and not covered
     if live is not None and not should:
         live.reversed_at = now

@@ -94,8 +94,8 @@ def attendance_set_state(
         source=source,
         note=note,
     )
-    package_apply_attendance(attendance=attendance, now=now)  # PKG-1
-    account_apply_attendance(attendance=attendance, now=now)  # BAL-1
+    covered = package_apply_attendance(attendance=attendance, now=now)  # PKG-1
+    account_apply_attendance(attendance=attendance, covered=covered, now=now)  # BAL-1
     hooks.attendance_changed(attendance=attendance, previous_state=previous, actor=actor, now=now)
     return attendance
 

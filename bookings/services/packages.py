@@ -50,12 +50,13 @@ def package_sell(
     )
 
 
-def package_apply_attendance(*, attendance: Attendance, now: datetime | None = None) -> None:
+def package_apply_attendance(*, attendance: Attendance, now: datetime | None = None) -> bool:
     """PKG-1, inside attendance_set_state's transaction: a counted state (present, did not
     attend, cancelled late) takes the class's "deduct per attendance" from the family's
     active package of the programme — the one ending soonest that still covers the lesson's
     day and has enough left; a state that doesn't count (on time or by us, expected) gives
-    back what this attendance took. Setting a counted state again takes nothing more."""
+    back what this attendance took. Setting a counted state again takes nothing more.
+    Returns whether a package covers the attendance now (then it is not charged, BAL-1)."""
     now = now or timezone.now()
     live = (
         PackageUse.objects.select_for_update()
@@ -66,14 +67,14 @@ def package_apply_attendance(*, attendance: Attendance, now: datetime | None = N
     if live is not None and not counts:
         live.reversed_at = now
         live.save(update_fields=["reversed_at"])
-        return
+        return False
     if live is not None or not counts:
-        return
+        return live is not None
     session = attendance.session
     klass = session.klass
     deduct = klass.deduct_per_attendance
     if deduct == 0:
-        return
+        return False
     family_id = attendance.enrolment.student.family_id
     eligible = Package.objects.filter(
         family_id=family_id, programme_id=klass.programme_id, purchased_on__lte=session.local_date
@@ -93,4 +94,5 @@ def package_apply_attendance(*, attendance: Attendance, now: datetime | None = N
                 sessions=deduct,
                 created_at=now,
             )
-            return
+            return True
+    return False
