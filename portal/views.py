@@ -9,9 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scopes_disabled
@@ -32,6 +35,7 @@ from credits.makeups import (
 )
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.selectors import absence_receipt
+from makeup.datacache import cached_fragment
 from makeup.errors import DomainError
 from makeup.models import User
 from makeup.services import user_request_confirmation
@@ -274,10 +278,32 @@ def _page_urls(request: HttpRequest, data, result) -> dict:
 def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
     """Pick the child and the credit (soonest-expiring first), filter, and see the sessions
     offered: bookable ones and full ones to watch (MKP-9, BEY-2). htmx swaps the results in
-    place when a filter changes; without JavaScript the form is a plain GET."""
+    place when a filter changes; without JavaScript the form is a plain GET.
+
+    The page body depends only on the family's and the company's data, the query and the
+    minute, so it is cached under those (makeup.datacache): any write to the company's data
+    retires it, and the booking re-checks every rule under the session lock anyway."""
     company = _company(request)
     family = _guardian(request).family
     now = timezone.now()
+    template = "portal/_makeup_results.html" if request.htmx else "portal/_makeup_search_body.html"
+    body = cached_fragment(
+        name="makeup-search",
+        company_ids=[company.pk],
+        parts=[family.pk, template, request.get_full_path(), get_language()],
+        render=lambda: render_to_string(
+            template, _makeup_search_context(request, company, family, now)
+        ),
+        now=now,
+    )
+    body = mark_safe(body)  # noqa: S308 - our own rendered template, cached as is
+    if request.htmx:
+        return HttpResponse(body)
+    return render(request, "portal/makeup_search.html", {"body": body})
+
+
+def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
+    """Everything the search body shows; 404 for another family's child or credit."""
     credits = family_credits(family=family, now=now)
     students = list(family.students.all())
     student = credit = None
@@ -319,16 +345,18 @@ def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
     )
     result = None
     if credit is not None and form.is_valid():
+        filters = form.cleaned_data
         result = makeup_search(
             credit=credit,
             now=now,
             tz=company.tzinfo,
-            date_from=form.cleaned_data["date_from"],
-            date_to=form.cleaned_data["date_to"],
-            weekday=form.cleaned_data["weekday"],
-            time_of_day=form.cleaned_data["time_of_day"],
+            date_from=filters["date_from"],
+            date_to=filters["date_to"],
+            weekday=filters["weekday"],
+            time_of_day=filters["time_of_day"],
         )
-    context = {
+    return {
+        "company": company,
         "form": form,
         "page_urls": _page_urls(request, data, result),
         "student": student,
@@ -336,10 +364,8 @@ def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
         "result": result,
         "notice": notice,
         "max_watches": MAX_WATCHES_PER_STUDENT,
+        "oob": bool(request.htmx),
     }
-    if request.htmx:
-        return render(request, "portal/_makeup_results.html", {**context, "oob": True})
-    return render(request, "portal/makeup_search.html", context)
 
 
 def _candidate(credit: MakeupCredit, session: Session, now):

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from makeup.datacache import data_changed
 from makeup.errors import DomainError
 
 from .models import Class, ClassSchedule, Session
@@ -108,6 +109,8 @@ def class_generate_sessions(*, klass: Class, now: datetime | None = None) -> Gen
     Session.objects.bulk_create(to_create)
     if to_update:
         Session.objects.bulk_update(to_update, ["ends_at", "schedule"])
+    if to_create or to_update:
+        data_changed(klass.company_id)  # bulk writes send no signals
     return GenerationResult(created=len(to_create), removed=len(removable), kept=len(protected))
 
 

@@ -6,6 +6,7 @@ on a laptop, and with ``CI=true`` any skipped test fails the run.
 """
 
 import os
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -77,6 +78,17 @@ def _celery_eager():
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_data_cache(settings, request):
+    """The page cache (makeup.datacache) retires entries when a transaction commits, and most
+    tests never commit: it is on only for tests marked ``datacache`` (which run with real
+    commits) and browser tests. Each test gets its own namespace: ids are reused between
+    tests on SQLite, and Redis outlives the run."""
+    settings.DATA_CACHE_PREFIX = f"t{uuid.uuid4().hex[:10]}"
+    keywords = request.keywords
+    settings.DATA_CACHE_ENABLED = "datacache" in keywords or "e2e" in keywords
 
 
 @pytest.fixture(autouse=True)

@@ -245,9 +245,12 @@ def test_mkp_7_full_session_offers_a_watch(pf, login):
     html = _search(client).content.decode()
     assert "Host Sharks" in html and "Full" in html
     assert "Watch for a free place" in html and "at most 2 per child" in html
-    assert _confirm_url(pf.credit, pf.session) not in html
+    assert ">Book</a>" not in html
+    # The watch button leads to the confirmation page, which offers the watch, not a booking.
+    assert f'href="{_confirm_url(pf.credit, pf.session)}">Watch for a free place' in html
     page = client.get(_confirm_url(pf.credit, pf.session)).content.decode()
     assert "This session is full now" in page and "Book using a make-up credit" not in page
+    assert 'action="/portal/alpha/watches/"' in page
 
 
 def test_mkp_8_a_session_that_filled_meanwhile_is_refused_clearly(pf, login):

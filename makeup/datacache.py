@@ -1,0 +1,148 @@
+"""Caching pages derived from a company's data, invalidated by a per-company data version.
+
+Every save or delete of a tenant row (programmes, bookings, credits, franchise, company
+settings) gives its company a new data version when its transaction commits (until then
+other readers still see the old rows, so what they cache is still right). A cached
+fragment is stored with the versions of every company it was computed from and the current
+minute, and served only while both still hold, so:
+
+* any write that could change what the page shows makes the old entry stale;
+* rules that depend on the clock alone (a session starting, a credit expiring, the 4-day
+  rule opening a class) are re-evaluated at least once a minute;
+* nothing relies on the cache to be right: bookings re-check every rule under the session
+  lock, so a stale list can at worst offer a place that the booking then refuses politely.
+
+With Redis (production) the versions are shared by every web process and worker; on a
+laptop the per-process memory cache still expires entries within the minute.
+
+Writes that bypass model signals (``QuerySet.update()``, ``bulk_create()``) call
+:func:`data_changed` themselves.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+TRACKED_APPS = {"programmes", "bookings", "credits", "franchise"}
+FRAGMENT_TTL = 120  # seconds; the minute in the key retires entries sooner anyway
+
+
+def _prefix() -> str:
+    return getattr(settings, "DATA_CACHE_PREFIX", "dc1")
+
+
+def _version_key(company_id: int) -> str:
+    return f"{_prefix()}:dv:{company_id}"
+
+
+def _bump(company_ids: Iterable[int]) -> None:
+    cache.set_many({_version_key(pk): uuid.uuid4().hex[:12] for pk in company_ids}, None)
+
+
+class _AfterCommit:
+    """The companies to bump when the current transaction commits."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    def __call__(self) -> None:
+        _bump(self.ids)
+
+
+def data_changed(*company_ids: int | None) -> None:
+    """Retire every cached fragment computed from these companies' data once the surrounding
+    transaction commits (at once outside a transaction). Until the commit, other readers
+    still see the old rows, so the old fragment is still right for them."""
+    ids = {pk for pk in company_ids if pk is not None}
+    if not ids:
+        return
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _bump(ids)
+        return
+    # One callback per transaction: Django keeps the transaction's callbacks (a savepoint
+    # rolled back drops its own), so look for ours among them.
+    pending = next((f for _, f, _ in connection.run_on_commit if isinstance(f, _AfterCommit)), None)
+    if pending is None:
+        pending = _AfterCommit()
+        transaction.on_commit(pending, robust=True)
+    pending.ids |= ids
+
+
+def _versions(ids: list[int], found: dict) -> str:
+    """The companies' versions from ``found`` (creating any that are missing)."""
+    keys = [_version_key(pk) for pk in ids]
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for key in missing:
+            # Another process may create it first: read back whatever won.
+            cache.add(key, uuid.uuid4().hex[:12], None)
+        found = {**found, **cache.get_many(missing)}
+    return ".".join(f"{pk}={found.get(key, '')}" for pk, key in zip(ids, keys, strict=True))
+
+
+def data_versions(company_ids: Iterable[int]) -> str:
+    """One string standing for the current data of all these companies (one cache call)."""
+    ids = sorted(set(company_ids))
+    return _versions(ids, cache.get_many([_version_key(pk) for pk in ids]))
+
+
+def cached_fragment(
+    *,
+    name: str,
+    company_ids: Iterable[int],
+    parts: Iterable[object],
+    render: Callable[[], str],
+    now: datetime | None = None,
+) -> str:
+    """``render()``'s result, cached under ``name`` and ``parts`` (everything the fragment
+    depends on besides the companies' data: ids, filters, language), valid while the
+    companies' data versions and the minute are those it was rendered with. One cache
+    round trip on a hit: the fragment and the versions are fetched together."""
+    if not getattr(settings, "DATA_CACHE_ENABLED", True):
+        return render()
+    now = now or timezone.now()
+    ids = sorted(set(company_ids))
+    raw = "|".join([name, *(str(p) for p in parts)])
+    key = f"{_prefix()}:frag:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
+    found = cache.get_many([key, *(_version_key(pk) for pk in ids)])
+    stamp = f"{_versions(ids, found)}@{now:%Y%m%d%H%M}"
+    entry = found.get(key)
+    if entry is not None and entry[0] == stamp:
+        return entry[1]
+    html = render()
+    cache.set(key, (stamp, html), FRAGMENT_TTL)
+    return html
+
+
+def _company_of(instance) -> int | None:
+    from .models import Company
+
+    if isinstance(instance, Company):
+        return instance.pk
+    return getattr(instance, "company_id", None)
+
+
+def _on_write(sender, instance, **kwargs) -> None:
+    # A make-up booking belongs to the host and to the guest's home company.
+    data_changed(_company_of(instance), getattr(instance, "home_company_id", None))
+
+
+def connect() -> None:
+    """Listen to saves and deletes of the tenant models only (a listener on every model would
+    stop Django's fast deletes everywhere)."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.app_label in TRACKED_APPS or meta.model_name in {"companysettings", "company"}:
+            uid = f"datacache-{meta.label_lower}"
+            post_save.connect(_on_write, sender=model, dispatch_uid=f"{uid}-save")
+            post_delete.connect(_on_write, sender=model, dispatch_uid=f"{uid}-delete")

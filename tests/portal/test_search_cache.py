@@ -1,0 +1,93 @@
+"""The make-up search results are cached per company data version and minute
+(makeup.datacache): any write that changes what a parent would be offered shows at once,
+and clock-only rules are re-evaluated within the minute."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django_scopes import scope
+
+from bookings.models import AttendanceState
+from bookings.services import attendance_set_state
+from credits.makeups import makeup_book
+from makeup.datacache import data_versions
+from programmes.sessions import class_generate_sessions
+from tests import factories as f
+
+from .conftest import NOW, add_credit
+
+# Real commits: the cache retires entries when a transaction commits.
+pytestmark = [pytest.mark.datacache, pytest.mark.django_db(transaction=True)]
+
+
+def _search(client):
+    return client.get("/portal/alpha/makeups/").content.decode()
+
+
+def test_mkp_7_a_booking_by_another_family_shows_in_the_cached_search_at_once(pf, login):
+    client = login(pf.user)
+    assert "2 places left" in _search(client)
+    with CaptureQueriesContext(connection) as cached:
+        assert "2 places left" in _search(client)  # from the cache
+    assert len(cached.captured_queries) <= 4  # session, company, user, parent
+    other = f.EnrolmentFactory(klass=pf.home, student__date_of_birth=date(2019, 1, 1))
+    credit = add_credit(other)
+    with scope(company=pf.company):
+        makeup_book(credit=credit, session=pf.session, now=NOW)
+    assert "1 place left" in _search(client)
+
+
+def test_mkp_7_a_regular_cancelling_frees_a_place_in_the_cached_search(pf, login):
+    regulars = f.EnrolmentFactory.create_batch(
+        2, klass=pf.host, student__date_of_birth=date(2019, 1, 1)
+    )
+    client = login(pf.user)
+    assert "Watch for a free place" in _search(client)
+    with scope(company=pf.company):
+        attendance_set_state(
+            enrolment=regulars[0],
+            session=pf.session,
+            state=AttendanceState.CANCELLED,
+            cancelled_at=NOW,
+            now=NOW,
+        )
+    assert "1 place left" in _search(client)
+
+
+def test_mkp_6_a_session_that_started_leaves_the_cached_search_within_the_minute(pf, login, frozen):
+    frozen.move_to(pf.session.starts_at - timedelta(seconds=30))
+    client = login(pf.user)
+    assert "Host Sharks" in _search(client)
+    frozen.move_to(pf.session.starts_at + timedelta(seconds=31))  # the next minute
+    assert "Host Sharks" not in _search(client)
+
+
+def test_session_generation_changes_the_company_data_version(pf):
+    before = data_versions([pf.company.pk])
+    klass = f.ClassFactory(programme=pf.programme, start_date=date(2026, 11, 1))
+    f.ClassScheduleFactory(klass=klass)
+    after_class = data_versions([pf.company.pk])
+    assert after_class != before
+    with scope(company=pf.company), transaction.atomic():
+        class_generate_sessions(klass=klass, now=NOW)
+    assert data_versions([pf.company.pk]) != after_class
+
+
+def test_a_write_in_one_company_leaves_the_others_cache_alone(pf, world):
+    mine, theirs = data_versions([pf.company.pk]), data_versions([world.company_b.pk])
+    f.ProgrammeFactory(company=world.company_b)
+    assert data_versions([pf.company.pk]) == mine
+    assert data_versions([world.company_b.pk]) != theirs
+
+
+def test_ten_1_the_cached_search_is_per_family(pf, login):
+    url = f"/portal/alpha/makeups/?credit={pf.credit.pk}"
+    assert "Ava" in login(pf.user).get(url).content.decode()
+    other = f.GuardianFactory(family__company=pf.company)
+    f.EnrolmentFactory(klass=pf.home, student__family=other.family, student__first_name="Zed")
+    theirs = login(other.user).get(url)
+    assert theirs.status_code == 404  # Ava's credit, already cached for her family
+    page = _search(login(other.user))
+    assert "Zed" in page and "Ava" not in page
