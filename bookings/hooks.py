@@ -80,3 +80,17 @@ def register_session_cancel_listener(fn: Callable) -> None:
 def session_cancelled(*, session, reason: str, actor, now) -> None:
     for fn in _session_cancel_listeners:
         fn(session=session, reason=reason, actor=actor, now=now)
+
+
+_guest_contacts: Callable | None = None
+
+
+def register_guest_contacts(fn: Callable) -> None:
+    """``fn(*, bookings) -> {student id: [Guardian, ...]}``: the parents of make-up guests
+    from partner companies, whose rows the host's scope can't read (franchise, FRN-7)."""
+    global _guest_contacts
+    _guest_contacts = fn
+
+
+def guest_contacts(*, bookings) -> dict:
+    return _guest_contacts(bookings=bookings) if _guest_contacts is not None else {}

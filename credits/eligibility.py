@@ -2,6 +2,7 @@
 the booking service all use. For a student's credit and candidate sessions it returns every
 check, passed or failed, with the figures behind it (MKP-12)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -162,16 +163,23 @@ def session_checks(
     settings = session.company.settings
     checks: list[Check] = []
     home_programme = credit.enrolment.klass.programme
-    same = programme.pk == home_programme.pk
-    checks.append(
-        Check(
-            "MKP-1",
-            same,
+    if session.company_id == credit.company_id:
+        same = programme.pk == home_programme.pk
+        text = (
             f"Same programme ({programme.name})."
             if same
-            else f"Another programme: the credit is for {home_programme.name}.",
+            else f"Another programme: the credit is for {home_programme.name}."
         )
-    )
+    else:  # a partner's class: the programmes match by their shared code (FRN-4)
+        same = bool(home_programme.code) and programme.code == home_programme.code
+        text = (
+            f"Linked programme: {programme.name} at {session.company.name} has the same code "
+            f"({programme.code})."
+            if same
+            else f"{programme.name} at {session.company.name} has code {programme.code}, "
+            f"the credit's programme {home_programme.code or '(no code)'}."
+        )
+    checks.append(Check("MKP-1", same, text))
     age = age_in_months(student.date_of_birth, session.local_date)
     lo, hi = klass.min_age_months, klass.max_age_months
     fits = (lo is None or age >= lo) and (hi is None or age <= hi)
@@ -278,12 +286,37 @@ def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
     return booked
 
 
+# The franchise app registers the rules for sessions of another company (FRN-1…FRN-3) when
+# Django starts: credits never imports franchise (dependencies point one way).
+_partner_rules: Callable[..., dict[int, list[Check]]] | None = None
+
+
+def register_partner_rules(fn: Callable[..., dict[int, list[Check]]]) -> None:
+    """``fn(*, credit, sessions, now) -> {session id: [Check, ...]}`` for sessions of companies
+    other than the credit's: the link, the host programme's switch, the host's restrictions."""
+    global _partner_rules
+    _partner_rules = fn
+
+
+def _partner_checks(credit, sessions, now) -> dict[int, list[Check]]:
+    others = [s for s in sessions if s.company_id != credit.company_id]
+    if not others:
+        return {}
+    if _partner_rules is None:
+        refused = Check("FRN-1", False, "The session belongs to another company.")
+        return {s.pk: [refused] for s in others}
+    return _partner_rules(credit=credit, sessions=others, now=now)
+
+
 def evaluate(
     *, student: Student, credit: MakeupCredit, sessions: list[Session], now: datetime | None = None
 ) -> list[Candidate]:
-    """Every check for each of ``sessions`` (annotated by :func:`with_occupancy`)."""
+    """Every check for each of ``sessions`` (annotated by :func:`with_occupancy`), with the
+    partner rules for another company's sessions (FRN-1…FRN-5: every MKP rule on the host's
+    class as well)."""
     now = now or timezone.now()
     busy = busy_sessions(student=student, sessions=sessions)
+    partner = _partner_checks(credit, sessions, now)
     candidates = []
     credit_part: dict[int, list[Check]] = {}  # the same for every session of a company
     for session in sessions:
@@ -296,6 +329,7 @@ def evaluate(
         more, left = session_checks(
             session=session, credit=credit, student=student, now=now, busy_session_ids=busy
         )
+        more += partner.get(session.pk, [])
         candidates.append(Candidate(session=session, checks=checks + more, places_left=left))
     return candidates
 
@@ -311,6 +345,8 @@ def makeup_candidates(
     weekday: int | None = None,
     local_hours: tuple[int, int] | None = None,
     limit: int | None = None,
+    host: Company | None = None,
+    programme_ids: list[int] | None = None,
 ) -> list[Candidate]:
     """The make-up search for one credit (the busiest query in the product): future sessions
     of the credit's programme up to its expiry (or ``days_ahead``), with every check. A fixed
@@ -321,17 +357,22 @@ def makeup_candidates(
     search's dates — so a big company's search doesn't load sessions it would only discard;
     the exact checks still run on what is left. Staff pages keep every session, with why.
     ``weekday`` (0 = Monday) and ``local_hours`` ([start, end) hours in the company's zone)
-    filter in SQL too; ``limit`` caps the sessions loaded, soonest first."""
+    filter in SQL too; ``limit`` caps the sessions loaded, soonest first.
+
+    ``host`` and ``programme_ids`` search a partner company's linked programmes instead of
+    the credit's own (the franchise app does, with scoping lifted, FRN-5)."""
     now = now or timezone.now()
     student = credit.enrolment.student
     # One company for every row: loaded once and attached, not joined per session.
-    company = Company.objects.select_related("settings").get(pk=credit.company_id)
+    company = host or Company.objects.select_related("settings").get(pk=credit.company_id)
+    if programme_ids is None:
+        programme_ids = [credit.enrolment.klass.programme_id]
     until = now + timedelta(days=days_ahead)
     if credit.expires_at is not None:
         until = min(until, credit.expires_at)
     sessions = Session.objects.filter(
-        company_id=credit.company_id,
-        klass__programme_id=credit.enrolment.klass.programme_id,
+        company_id=company.pk,
+        klass__programme_id__in=programme_ids,
         starts_at__gt=now,
         starts_at__lte=until,
         cancelled_at__isnull=True,
@@ -345,6 +386,8 @@ def makeup_candidates(
         tz = company.tzinfo
         youngest = age_in_months(student.date_of_birth, now.astimezone(tz).date())
         oldest = age_in_months(student.date_of_birth, until.astimezone(tz).date())
+        if host is not None:  # another zone may be a day off: the exact check runs below
+            youngest, oldest = youngest - 1, oldest + 1
         sessions = sessions.filter(
             klass__allow_makeups=True,
             klass__programme__makeups_enabled=True,

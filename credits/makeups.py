@@ -6,10 +6,12 @@ booking and one clear refusal. On PostgreSQL the wait is bounded by a lock timeo
 becomes "busy, please try again".
 """
 
+from contextlib import nullcontext
 from datetime import datetime
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking, Student
 from makeup.celery import enqueue_on_commit
@@ -40,6 +42,15 @@ def _lock_session(session_id: int) -> Session:
             ) from error
         raise
     return with_occupancy(Session.objects.filter(pk=session_id)).get()
+
+
+def _guest_side(booking: MakeupBooking):
+    """A guest from a partner branch spent a credit of their home company on this booking:
+    the host's cancellation gives back exactly that credit (found by the booking), so its
+    company's scope is lifted for it (FRN-5, CRD-3). Own-company guests stay in scope."""
+    if booking.home_company_id == booking.company_id:
+        return nullcontext()
+    return scopes_disabled()
 
 
 def _check_balance_gate(*, student: Student, company_id: int, now: datetime) -> None:
@@ -123,7 +134,7 @@ def makeup_book(
     MakeupCredit.objects.filter(pk=credit.pk).update(booking=booking)
     from .tasks import send_makeup_booked
 
-    enqueue_on_commit(send_makeup_booked, booking.company_id, booking.pk)
+    enqueue_on_commit(send_makeup_booked, booking.home_company_id, booking.pk)
     return booking
 
 
@@ -146,12 +157,13 @@ def makeup_cancel(
         raise DomainError("This make-up is already cancelled.")
     if locked.starts_at <= now:
         raise DomainError("This make-up has already started; staff record what happened.")
-    credit = MakeupCredit.objects.filter(booking=booking, state=CreditState.USED).first()
     returned = False
-    if credit is not None:
-        returned = credit_return(
-            credit=credit, session=locked, cancelled_at=cancelled_at, actor=actor, now=now
-        )
+    with _guest_side(booking):
+        credit = MakeupCredit.objects.filter(booking=booking, state=CreditState.USED).first()
+        if credit is not None:
+            returned = credit_return(
+                credit=credit, session=locked, cancelled_at=cancelled_at, actor=actor, now=now
+            )
     booking.state = MakeupBooking.State.CANCELLED
     booking.cancelled_at, booking.cancelled_by = cancelled_at, actor
     booking.cancelled_late = not returned
@@ -222,13 +234,14 @@ def makeups_cancel_for_cancelled_session(
             actor,
         )
         booking.save(update_fields=["state", "cancelled_at", "cancelled_by"])
-        for credit in MakeupCredit.objects.filter(booking=booking, state=CreditState.USED):
-            credit_reinstate(
-                credit=credit,
-                actor=actor,
-                now=now,
-                note=f"The school cancelled the make-up session: {reason}",
-            )
+        with _guest_side(booking):
+            for credit in MakeupCredit.objects.filter(booking=booking, state=CreditState.USED):
+                credit_reinstate(
+                    credit=credit,
+                    actor=actor,
+                    now=now,
+                    note=f"The school cancelled the make-up session: {reason}",
+                )
         count += 1
     for watch in SessionWatch.objects.filter(
         session_id=session.pk, state=SessionWatch.State.ACTIVE

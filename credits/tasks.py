@@ -3,6 +3,7 @@
 import math
 
 from celery import shared_task
+from django_scopes import scopes_disabled
 
 from bookings.models import Guardian
 from makeup.celery import CompanyTask
@@ -92,16 +93,21 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
 
 @shared_task(base=CompanyTask, bind=True)
 def send_makeup_booked(self, company, booking_id: int) -> int:
-    """The make-up confirmation with an .ics calendar attachment, to the student's parents."""
+    """The make-up confirmation with an .ics calendar attachment, to the student's parents.
+    Runs in the family's (home) company; a make-up at a partner branch is hosted by another
+    company, so the booking is read by id and home company with scoping lifted."""
     from bookings.models import MakeupBooking
 
     from .calendar import makeup_ics
 
-    booking = (
-        MakeupBooking.objects.filter(pk=booking_id, state=MakeupBooking.State.BOOKED)
-        .select_related("session__klass__programme", "session__company", "student__family")
-        .first()
-    )
+    with scopes_disabled():
+        booking = (
+            MakeupBooking.objects.filter(
+                pk=booking_id, home_company=company, state=MakeupBooking.State.BOOKED
+            )
+            .select_related("session__klass__programme", "session__company", "student__family")
+            .first()
+        )
     if booking is None:
         return 0
     return _email_family(

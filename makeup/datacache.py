@@ -130,9 +130,13 @@ def _company_of(instance) -> int | None:
     return getattr(instance, "company_id", None)
 
 
+# Rows that concern a second company too: a make-up booking (the guest's home company), a
+# franchise link (both sides), a partner's incoming restriction.
+OTHER_COMPANY_FIELDS = ("home_company_id", "inviter_id", "invitee_id", "partner_id")
+
+
 def _on_write(sender, instance, **kwargs) -> None:
-    # A make-up booking belongs to the host and to the guest's home company.
-    data_changed(_company_of(instance), getattr(instance, "home_company_id", None))
+    data_changed(_company_of(instance), *(getattr(instance, f, None) for f in OTHER_COMPANY_FIELDS))
 
 
 def connect() -> None:

@@ -32,6 +32,7 @@ from credits.models import (
 )
 from credits.policy import cutoff_instant
 from credits.selectors import Receipt, absence_receipt
+from franchise.partners import family_partner_makeups, partner_candidates
 from programmes.models import Session
 
 ABSENCE_STATES = [
@@ -169,6 +170,7 @@ def family_upcoming(
         .select_related("session__klass__programme", "session__company")
         .order_by("session__starts_at", "pk")
     )
+    makeups += family_partner_makeups(family=family, now=now)  # FRN-7: partner, date
     programme_ids = {s.klass.programme_id for s in sessions}
     programme_ids |= {b.session.klass.programme_id for b in makeups}
     policies = {
@@ -278,7 +280,8 @@ def makeup_search(
     time_of_day: str = "",
 ) -> SearchResult:
     """The sessions a parent is offered for ``credit`` (MKP-1…MKP-7 through the one
-    eligibility function): bookable ones, and full ones that can be watched (BEY-2); sessions
+    eligibility function), at the family's company and at approved partners (FRN-5, FRN-6):
+    bookable ones, and full ones that can be watched (BEY-2); sessions
     failing any other rule are left out. Filtered by day, weekday and time of day in the
     company's time zone, grouped by day. Without an end day, one page covers
     :data:`SEARCH_WINDOW_DAYS` days, with the start of the next page. A fixed number of
@@ -295,17 +298,22 @@ def makeup_search(
         hours = (begin.hour, finish.hour if finish is not None else 24)
     # Weekday and time of day are filtered in SQL, and no more sessions are loaded than a
     # page can show (plus one, to know whether the last day is complete).
-    candidates = makeup_candidates(
-        credit=credit,
-        now=now,
-        days_ahead=SEARCH_DAYS_AHEAD,
-        date_from=start,
-        date_to=end,
-        offered_only=True,
-        weekday=weekday,
-        local_hours=hours,
-        limit=SEARCH_MAX_SESSIONS + 1,
-    )
+    filters = {
+        "days_ahead": SEARCH_DAYS_AHEAD,
+        "date_from": start,
+        "date_to": end,
+        "offered_only": True,
+        "weekday": weekday,
+        "local_hours": hours,
+        "limit": SEARCH_MAX_SESSIONS + 1,
+    }
+    # The family's own company and every approved partner branch, in one list (FRN-6).
+    candidates = makeup_candidates(credit=credit, now=now, **filters)
+    partner = partner_candidates(credit=credit, now=now, **filters)
+    if partner:
+        candidates = sorted(
+            candidates + partner, key=lambda c: (c.session.starts_at, c.session.pk)
+        )[: SEARCH_MAX_SESSIONS + 1]
     cut_day = None
     if len(candidates) > SEARCH_MAX_SESSIONS:
         cut_day = candidates[-1].session.local_date

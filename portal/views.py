@@ -24,17 +24,15 @@ from bookings.payments import PaymentRequest, TestProvider, get_provider, paymen
 from bookings.selectors import guardian_for_user, portal_companies_for_user
 from bookings.selectors.account import balance_due, family_statement
 from bookings.services import parent_join, parent_signup
-from credits.eligibility import evaluate, with_occupancy
 from credits.makeups import (
     MAX_WATCHES_PER_STUDENT,
     lesson_cancel_by_parent,
-    makeup_book,
-    makeup_cancel,
     watch_create,
     watch_end,
 )
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.selectors import absence_receipt
+from franchise import partners
 from makeup.datacache import cached_fragment
 from makeup.errors import DomainError
 from makeup.models import User
@@ -178,23 +176,31 @@ def lesson_cancel(
     return _home(request)
 
 
+def _family_booking(family, pk) -> MakeupBooking:
+    """One of the family's make-ups, at home or at a partner branch (FRN-7), or 404."""
+    booking = (
+        MakeupBooking.objects.select_related("session__klass", "session__company", "student")
+        .filter(pk=pk, student__family=family)
+        .first()
+    ) or partners.family_partner_booking(family=family, booking_pk=pk)
+    if booking is None:
+        raise Http404
+    return booking
+
+
 @require_POST
 @login_required
 def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> HttpResponse:
     """Cancel a booked make-up: on time the credit comes back, late it stays used (CRD-3)."""
     family = _guardian(request).family
-    booking = get_object_or_404(
-        MakeupBooking.objects.select_related("session__klass", "student"),
-        pk=booking_pk,
-        student__family=family,
-    )
+    booking = _family_booking(family, booking_pk)
     credit = MakeupCredit.objects.filter(booking=booking).first()
     what = (
         f"{booking.student.first_name}'s make-up on {_local(booking.session.starts_at)} "
         "is cancelled."
     )
     try:
-        returned = makeup_cancel(booking=booking, actor=request.user)
+        returned = partners.makeup_cancel_at(booking=booking, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
         return _home(request)
@@ -289,7 +295,7 @@ def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
     template = "portal/_makeup_results.html" if request.htmx else "portal/_makeup_search_body.html"
     body = cached_fragment(
         name="makeup-search",
-        company_ids=[company.pk],
+        company_ids=[company.pk, *partners.approved_partner_ids(company.pk)],
         parts=[family.pk, template, request.get_full_path(), get_language()],
         render=lambda: render_to_string(
             template, _makeup_search_context(request, company, family, now)
@@ -368,13 +374,6 @@ def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
     }
 
 
-def _candidate(credit: MakeupCredit, session: Session, now):
-    """Every check for one session, fresh (the same function the search and the booking
-    service use)."""
-    fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
-    return evaluate(student=credit.enrolment.student, credit=credit, sessions=[fresh], now=now)[0]
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def makeup_confirm(
@@ -385,9 +384,10 @@ def makeup_confirm(
     _company(request)
     family = _guardian(request).family
     credit = _family_credit(family, credit_pk)
-    session = get_object_or_404(
-        Session.objects.select_related("klass__programme", "company"), pk=session_pk
-    )
+    # The family's company's session or an approved partner's (FRN-5), else 404.
+    session = partners.makeup_session(credit=credit, session_pk=session_pk)
+    if session is None:
+        raise Http404
     form = MakeupBookForm(request.POST or None)
     error = code = ""
     if request.method == "POST" and form.is_valid():
@@ -396,7 +396,7 @@ def makeup_confirm(
             code = "unconfirmed"
         else:
             try:
-                booking = makeup_book(
+                booking = partners.makeup_book_at(
                     credit=credit,
                     session=session,
                     actor=request.user,
@@ -417,7 +417,7 @@ def makeup_confirm(
                 return redirect(
                     "portal:makeup_booked", company_slug=company_slug, booking_pk=booking.pk
                 )
-    candidate = _candidate(credit, session, timezone.now())
+    candidate = partners.makeup_check(credit=credit, session=session, now=timezone.now())
     return render(
         request,
         "portal/makeup_confirm.html",
@@ -438,12 +438,9 @@ def makeup_confirm(
 @login_required
 def makeup_booked(request: HttpRequest, company_slug: str, booking_pk: int) -> HttpResponse:
     family = _guardian(request).family
-    booking = get_object_or_404(
-        MakeupBooking.objects.select_related("session__klass", "student"),
-        pk=booking_pk,
-        student__family=family,
+    return render(
+        request, "portal/makeup_booked.html", {"booking": _family_booking(family, booking_pk)}
     )
-    return render(request, "portal/makeup_booked.html", {"booking": booking})
 
 
 @require_POST

@@ -1,16 +1,19 @@
 """Reads for sessions' rosters and attendance."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
 
 from programmes.models import Session, age_in_months
 
+from .. import hooks
 from ..models import (
     Attendance,
     AttendanceChange,
     AttendanceState,
     Enrolment,
+    Guardian,
     MakeupAttendanceChange,
     MakeupBooking,
 )
@@ -93,8 +96,10 @@ def session_roster(session: Session) -> list[RosterRow]:
 
 def session_makeup_guests(session: Session) -> list[MakeupBooking]:
     """MKP-10: the session's make-up guests (its active make-up bookings), listed after the
-    regulars, with their family, home branch and booking details, in one query. Each gets
-    ``age_years`` on the session's day (FRN-7: the host sees the guest's age)."""
+    regulars, with their family, home branch and booking details. Each gets ``age_years``
+    on the session's day and ``contacts``, the parents' names, e-mails and phones (FRN-7:
+    for a guest from a partner branch, that is all the host sees of the family). Three
+    queries."""
     guests = list(
         MakeupBooking.objects.filter(session=session, state=MakeupBooking.State.BOOKED)
         .select_related("student__family", "home_company", "booked_by")
@@ -106,8 +111,20 @@ def session_makeup_guests(session: Session) -> list[MakeupBooking]:
         )
         .order_by("student__first_name", "student__last_name", "pk")
     )
+    own_families = {g.student.family_id for g in guests if g.home_company_id == g.company_id}
+    parents = defaultdict(list)
+    for guardian in Guardian.objects.filter(family_id__in=own_families).order_by("pk"):
+        parents[guardian.family_id].append(guardian)
+    partners = hooks.guest_contacts(
+        bookings=[g for g in guests if g.home_company_id != g.company_id]
+    )
     for guest in guests:
         guest.age_years = age_in_months(guest.student.date_of_birth, session.local_date) // 12
+        guest.contacts = (
+            parents.get(guest.student.family_id, [])
+            if guest.home_company_id == guest.company_id
+            else partners.get(guest.student_id, [])
+        )
     return guests
 
 

@@ -31,7 +31,7 @@ def test_mkp_7_a_booking_by_another_family_shows_in_the_cached_search_at_once(pf
     assert "2 places left" in _search(client)
     with CaptureQueriesContext(connection) as cached:
         assert "2 places left" in _search(client)  # from the cache
-    assert len(cached.captured_queries) <= 4  # session, company, user, parent
+    assert len(cached.captured_queries) <= 5  # session, company, user, parent, partners
     other = f.EnrolmentFactory(klass=pf.home, student__date_of_birth=date(2019, 1, 1))
     credit = add_credit(other)
     with scope(company=pf.company):

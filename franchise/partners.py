@@ -1,0 +1,246 @@
+"""Make-ups across companies (FRN-1…FRN-7): the named functions that read another company's
+data. This module is the only place scoping is lifted for franchise reads; each function
+filters by an approved link and by the ids it was given, and returns only what the asking
+side may see.
+"""
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+from django_scopes import scopes_disabled
+
+from bookings.models import Guardian, MakeupBooking
+from credits.eligibility import Candidate, Check, evaluate, makeup_candidates, with_occupancy
+from credits.makeups import makeup_book, makeup_cancel
+from credits.models import MakeupCredit
+from makeup.models import Company
+from programmes.models import Programme, Session
+
+from .models import CompanyLink, IncomingRestriction
+
+
+def approved_partner_ids(company_id: int) -> list[int]:
+    """Companies with an approved link to ``company_id`` (FRN-1), either side invited."""
+    pairs = CompanyLink.objects.filter(state=CompanyLink.State.APPROVED).filter(
+        Q(inviter_id=company_id) | Q(invitee_id=company_id)
+    )
+    ids = set()
+    for inviter, invitee in pairs.values_list("inviter_id", "invitee_id"):
+        ids.add(invitee if inviter == company_id else inviter)
+    ids.discard(None)
+    return sorted(ids)
+
+
+def _restrictions(host_ids, partner_id: int) -> dict[int, IncomingRestriction]:
+    with scopes_disabled():
+        rows = IncomingRestriction.objects.filter(
+            company_id__in=host_ids, partner_id=partner_id
+        ).prefetch_related("programmes")
+        return {r.company_id: r for r in rows}
+
+
+def partner_rules(*, credit: MakeupCredit, sessions: list[Session], now: datetime):
+    """FRN-1…FRN-3 for sessions of other companies than the credit's, registered with the
+    eligibility function (so the portal, the staff pages and the booking service all run
+    them). A fixed number of queries for any number of sessions."""
+    home = credit.company_id
+    partners = set(approved_partner_ids(home))
+    hosts = {s.company_id for s in sessions}
+    restrictions = _restrictions(hosts & partners, home)
+    with scopes_disabled():
+        guests = dict(
+            MakeupBooking.objects.filter(
+                session_id__in=[s.pk for s in sessions],
+                home_company_id=home,
+                state=MakeupBooking.State.BOOKED,
+            )
+            .values("session_id")
+            .annotate(n=Count("pk"))
+            .values_list("session_id", "n")
+        )
+    result: dict[int, list[Check]] = {}
+    for session in sessions:
+        host = session.company
+        programme = session.klass.programme
+        if session.company_id not in partners:
+            result[session.pk] = [
+                Check("FRN-1", False, f"{host.name} is not a linked partner company.")
+            ]
+            continue
+        checks = [Check("FRN-1", True, f"{host.name} is a linked partner.")]
+        takes = programme.accept_partner_makeups
+        checks.append(
+            Check(
+                "FRN-2",
+                takes,
+                f"{programme.name} at {host.name} takes make-ups from partner companies."
+                if takes
+                else f"{programme.name} at {host.name} takes no make-ups from other companies.",
+            )
+        )
+        terms = restrictions.get(session.company_id)
+        if terms is not None:
+            allowed = {p.pk for p in terms.programmes.all()}
+            if allowed and programme.pk not in allowed:
+                checks.append(
+                    Check(
+                        "FRN-3",
+                        False,
+                        f"{host.name} takes your families' make-ups only in other programmes.",
+                    )
+                )
+            if terms.max_guests_per_session is not None:
+                taken = guests.get(session.pk, 0)
+                cap = terms.max_guests_per_session
+                checks.append(
+                    Check(
+                        "FRN-3",
+                        taken < cap,
+                        f"{taken} of {cap} places for guests from partner branches taken.",
+                    )
+                )
+            if terms.max_days_ahead is not None:
+                horizon = now + timedelta(days=terms.max_days_ahead)
+                checks.append(
+                    Check(
+                        "FRN-3",
+                        session.starts_at <= horizon,
+                        f"{host.name} takes guests at most {terms.max_days_ahead} days ahead.",
+                    )
+                )
+        result[session.pk] = checks
+    return result
+
+
+def partner_candidates(*, credit: MakeupCredit, now: datetime, **filters) -> list[Candidate]:
+    """FRN-6: the credit's make-up options at every approved partner — sessions of their
+    programmes with the credit's programme code and the switch on (FRN-2, FRN-4), inside
+    the partner's incoming restrictions — with every check on the host's class (FRN-5).
+    ``filters`` are those of :func:`credits.eligibility.makeup_candidates`."""
+    code = credit.enrolment.klass.programme.code
+    partners = approved_partner_ids(credit.company_id)
+    if not code or not partners:
+        return []
+    restrictions = _restrictions(partners, credit.company_id)
+    found: list[Candidate] = []
+    with scopes_disabled():
+        programmes = defaultdict(list)
+        for programme in Programme.objects.filter(
+            company_id__in=partners,
+            code=code,
+            accept_partner_makeups=True,
+            archived_at__isnull=True,
+        ):
+            terms = restrictions.get(programme.company_id)
+            allowed = {p.pk for p in terms.programmes.all()} if terms else set()
+            if not allowed or programme.pk in allowed:
+                programmes[programme.company_id].append(programme.pk)
+        companies = Company.objects.select_related("settings").in_bulk(list(programmes))
+        days_ahead = filters.pop("days_ahead", 56)
+        for company_id, programme_ids in programmes.items():
+            days = days_ahead
+            terms = restrictions.get(company_id)
+            if terms is not None and terms.max_days_ahead is not None:
+                days = min(days, terms.max_days_ahead)
+            found += makeup_candidates(
+                credit=credit,
+                now=now,
+                host=companies[company_id],
+                programme_ids=programme_ids,
+                days_ahead=days,
+                **filters,
+            )
+    found.sort(key=lambda c: (c.session.starts_at, c.session.pk))
+    return found
+
+
+# --- one make-up at a partner: the session, its checks, booking and cancelling ----------
+
+
+def makeup_session(*, credit: MakeupCredit, session_pk: int) -> Session | None:
+    """The session ``session_pk`` if it is the credit's company's or an approved partner's
+    (else ``None``, answered 404 by the views)."""
+    companies = [credit.company_id, *approved_partner_ids(credit.company_id)]
+    with scopes_disabled():
+        return (
+            Session.objects.select_related("klass__programme", "company__settings")
+            .filter(pk=session_pk, company_id__in=companies)
+            .first()
+        )
+
+
+def makeup_check(*, credit: MakeupCredit, session: Session, now: datetime) -> Candidate:
+    """Every check for one session, fresh, at home or at a partner."""
+    with scopes_disabled():
+        fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
+        return evaluate(student=credit.enrolment.student, credit=credit, sessions=[fresh], now=now)[
+            0
+        ]
+
+
+def makeup_book_at(*, credit: MakeupCredit, session: Session, **kwargs) -> MakeupBooking:
+    """Book a make-up at home or at a partner (FRN-5): the same booking service, which takes
+    the host session's lock and re-runs every rule, including the partner rules."""
+    if session.company_id == credit.company_id:
+        return makeup_book(credit=credit, session=session, **kwargs)
+    with scopes_disabled():
+        return makeup_book(credit=credit, session=session, **kwargs)
+
+
+def makeup_cancel_at(*, booking: MakeupBooking, **kwargs) -> bool:
+    """Cancel a make-up at a partner from the home side (FRN-7): the host's policy decides
+    whether the credit comes back (CRD-3)."""
+    with scopes_disabled():
+        return makeup_cancel(booking=booking, **kwargs)
+
+
+def family_partner_makeups(*, family, now: datetime) -> list[MakeupBooking]:
+    """FRN-7, the home side: the family's upcoming make-ups booked at partners — the partner
+    and the session, nothing else of the host's."""
+    with scopes_disabled():
+        return list(
+            MakeupBooking.objects.filter(
+                home_company_id=family.company_id,
+                student__family=family,
+                state=MakeupBooking.State.BOOKED,
+                session__starts_at__gt=now,
+            )
+            .exclude(company_id=family.company_id)
+            .select_related("session__klass__programme", "session__company")
+            .order_by("session__starts_at", "pk")
+        )
+
+
+def family_partner_booking(*, family, booking_pk: int) -> MakeupBooking | None:
+    """One of the family's make-ups at a partner (to cancel it from the portal, FRN-7)."""
+    with scopes_disabled():
+        return (
+            MakeupBooking.objects.filter(
+                pk=booking_pk, home_company_id=family.company_id, student__family=family
+            )
+            .exclude(company_id=family.company_id)
+            .select_related("session__klass", "session__company", "student")
+            .first()
+        )
+
+
+def guest_contacts(*, bookings: list[MakeupBooking]) -> dict[int, list[Guardian]]:
+    """FRN-7, the host side: the parents' names, e-mails and phones of make-up guests from
+    partner branches, per student — only for the guests of the host's own sessions that it
+    was given (registered with the attendance view)."""
+    families = {
+        (b.home_company_id, b.student.family_id)
+        for b in bookings
+        if b.home_company_id != b.company_id
+    }
+    if not families:
+        return {}
+    with scopes_disabled():
+        rows = Guardian.objects.filter(
+            Q(*[Q(company_id=c, family_id=f) for c, f in families], _connector=Q.OR)
+        ).only("family_id", "full_name", "email", "phone")
+        by_family = defaultdict(list)
+        for guardian in rows:
+            by_family[guardian.family_id].append(guardian)
+    return {b.student_id: by_family.get(b.student.family_id, []) for b in bookings}
