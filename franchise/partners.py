@@ -1,7 +1,7 @@
 """Make-ups across companies (FRN-1…FRN-7): the named functions that read another company's
-data. This module is the only place scoping is lifted for franchise reads; each function
-filters by an approved link and by the ids it was given, and returns only what the asking
-side may see.
+data. With :func:`franchise.selectors.partner_report` (FRN-8), these are the only places
+scoping is lifted for franchise reads; each function filters by an approved link and by the
+ids it was given, and returns only what the asking side may see.
 """
 
 from collections import defaultdict

@@ -1,11 +1,12 @@
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
 from .celery import enqueue_on_commit
-from .models import Company, CompanySettings
+from .models import Company, CompanySettings, User
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -75,3 +76,65 @@ class CompanySettingsForm(forms.ModelForm):
             "portal_payments_enabled",
             "expiry_reminder_days",
         ]
+
+
+class CompanySignupForm(forms.ModelForm):
+    """A new company, created by the logged-in user who becomes its owner."""
+
+    class Meta:
+        model = Company
+        fields = ["name", "slug", "timezone", "currency"]
+        labels = {"name": _("Company name"), "slug": _("Portal address")}
+        error_messages = {
+            "slug": {"unique": _("This portal address is taken: choose another.")},
+        }
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].strip().lower()
+
+
+class CompanyOwnerSignupForm(CompanySignupForm):
+    """A new company and its owner's login, for someone without one."""
+
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(
+        label=_("Your e-mail"),
+        max_length=254,
+        help_text=_("You log in with it; we'll send a link to confirm it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(
+                _(
+                    "This address already has a login: log in first, then create your company "
+                    "from this page."
+                ),
+                code="exists",
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords don't match."))
+        elif password1:
+            try:
+                password_validation.validate_password(password1)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned

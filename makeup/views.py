@@ -6,18 +6,31 @@ from django.contrib.auth import views as auth_views
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_POST
 
 from .errors import DomainError
 from .forms import (
     CompanyDetailsForm,
+    CompanyOwnerSignupForm,
     CompanySettingsForm,
+    CompanySignupForm,
     EmailAuthenticationForm,
     QueuedPasswordResetForm,
 )
-from .services import company_settings_update, company_update, user_confirm_email
+from .services import (
+    company_create,
+    company_settings_update,
+    company_update,
+    user_confirm_email,
+    user_create,
+    user_request_confirmation,
+)
 from .tenancy import SESSION_COMPANY_KEY, access_company_for_user, admin_required, staff_required
+
+# Where to go once a new owner has confirmed their e-mail address (a company sign-up).
+AFTER_CONFIRMATION_KEY = "makeup_after_confirmation"
 
 
 class LoginView(auth_views.LoginView):
@@ -41,7 +54,76 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         return redirect("login")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, "Thank you: your e-mail address is confirmed.")
+    # A company sign-up continues where it started (e.g. the invitation it came from).
+    after = request.session.pop(AFTER_CONFIRMATION_KEY, None)
+    if after and url_has_allowed_host_and_scheme(after, allowed_hosts={request.get_host()}):
+        return redirect(after)
     return redirect("landing")
+
+
+def _invitation_next(request: HttpRequest) -> str | None:
+    """The franchise invitation page a company sign-up came from (``?invitation=<token>``):
+    the sign-up continues there once the company exists. The token is checked there."""
+    token = request.GET.get("invitation", "").strip()
+    if not token:
+        return None
+    try:
+        return reverse("manage:franchise_invitation", kwargs={"token": token})
+    except NoReverseMatch:
+        return None
+
+
+def company_signup(request: HttpRequest) -> HttpResponse:
+    """Create a company and become its owner. Logged in: the company's details only. Else
+    also a login, confirmed through the e-mailed link like a parent's; following it logs the
+    owner in and continues to the invitation the sign-up came from, if any."""
+    next_url = _invitation_next(request)
+    if request.user.is_authenticated:
+        form = CompanySignupForm(request.POST or None)
+    else:
+        form = CompanyOwnerSignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                if request.user.is_authenticated:
+                    owner = request.user
+                else:
+                    owner = user_create(
+                        email=data["email"], password=data["password1"], full_name=data["full_name"]
+                    )
+                company = company_create(
+                    name=data["name"],
+                    slug=data["slug"],
+                    timezone=data["timezone"],
+                    currency=data["currency"],
+                    owner=owner,
+                )
+                if not owner.email_confirmed:
+                    user_request_confirmation(user=owner, company=company)
+        except DomainError as error:
+            form.add_error("email" if error.code == "exists" else "slug", error.message)
+        else:
+            if request.user.is_authenticated:
+                request.session[SESSION_COMPANY_KEY] = company.pk
+                messages.success(request, f"{company.name} is created; you are its owner.")
+                return redirect(next_url or "manage:dashboard")
+            request.session[AFTER_CONFIRMATION_KEY] = next_url or reverse("manage:dashboard")
+            return render(
+                request,
+                "makeup/company_signup_done.html",
+                {"email": owner.email, "new_company": company, "invitation": bool(next_url)},
+            )
+    here = request.get_full_path()
+    return render(
+        request,
+        "makeup/company_signup.html",
+        {
+            "form": form,
+            "invitation": bool(next_url),
+            "login_url": f"{reverse('login')}?{urlencode({'next': here})}",
+        },
+    )
 
 
 # --- back office ------------------------------------------------------------------------

@@ -68,7 +68,35 @@ FILLERS: dict[str, Callable] = {
     "credit_pk": lambda company, filled: _credit(company),
     "booking_pk": lambda company, filled: _makeup_booking(company, filled),
     "watch_pk": lambda company, filled: _watch(company),
+    "link_pk": lambda company, filled: _franchise_link(company, state="pending"),
+    "partner_id": lambda company, filled: _franchise_link(company, state="approved").inviter,
+    "token": lambda company, filled: _invitation_token(company),
 }
+
+
+def _franchise_link(company, *, state):
+    """A link from a new company to ``company``."""
+    from django.utils import timezone
+
+    from franchise.models import CompanyLink
+
+    return CompanyLink.objects.create(
+        inviter=f.CompanyFactory(),
+        invitee=company,
+        invitee_email=company.contact_email,
+        state=state,
+        created_at=timezone.now(),
+    )
+
+
+def _invitation_token(company):
+    """The e-mailed token of a pending invitation to ``company`` (``pk`` is what the URL
+    takes)."""
+    from types import SimpleNamespace
+
+    from franchise.services import link_invitation_token
+
+    return SimpleNamespace(pk=link_invitation_token(_franchise_link(company, state="pending")))
 
 
 def _credit(company, enrolment=None):

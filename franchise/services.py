@@ -1,0 +1,350 @@
+"""Writes of the franchise: company links and their invitations (FRN-1), each company's terms
+for incoming make-ups from a partner (FRN-3).
+
+A :class:`~franchise.models.CompanyLink` is shared by two companies and not scoped: every
+function here says which company acts and checks it is one side of the link. Only owners
+manage links (TEN-2).
+"""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from makeup.celery import enqueue_on_commit
+from makeup.errors import DomainError
+from makeup.models import Company, Membership, Role, User
+from programmes.models import Programme
+
+from .models import CompanyLink, IncomingRestriction, new_nonce
+
+INVITE_SALT = "franchise-invite"
+LIVE_STATES = (CompanyLink.State.PENDING, CompanyLink.State.APPROVED)
+
+
+# --- the e-mailed link ----------------------------------------------------------------------
+
+
+def invite_max_age_days() -> int:
+    return int(getattr(settings, "FRANCHISE_INVITE_MAX_AGE_DAYS", 14))
+
+
+def link_invitation_token(link: CompanyLink) -> str:
+    """The signed token of the invitation e-mail: the link and its current nonce, so it works
+    until the link is answered (the nonce changes) or ``FRANCHISE_INVITE_MAX_AGE_DAYS``
+    pass."""
+    return signing.dumps({"l": link.pk, "n": link.nonce}, salt=INVITE_SALT, compress=True)
+
+
+def link_from_token(token: str) -> CompanyLink:
+    """The pending link of an invitation token, or a :class:`DomainError` that says why not:
+    ``invalid`` (tampered, unknown), ``expired`` or ``answered`` (used already, cancelled)."""
+    try:
+        data = signing.loads(token, salt=INVITE_SALT, max_age=invite_max_age_days() * 86400)
+    except signing.SignatureExpired:
+        link = _token_link(_unsigned(token))
+        who = f" from {link.inviter.name}" if link else ""
+        raise DomainError(
+            f"This invitation{who} has expired: invitation links work for "
+            f"{invite_max_age_days()} days. Ask them to send a new one.",
+            code="expired",
+        ) from None
+    except signing.BadSignature:
+        raise DomainError("This invitation link is not valid.", code="invalid") from None
+    link = _token_link(data)
+    if link is None:
+        raise DomainError("This invitation link is not valid.", code="invalid")
+    if link.nonce != data.get("n") or link.state != CompanyLink.State.PENDING:
+        raise DomainError(
+            f"This invitation from {link.inviter.name} has already been answered or cancelled: "
+            "the link no longer works.",
+            code="answered",
+        )
+    return link
+
+
+def _unsigned(token: str) -> dict | None:
+    try:
+        return signing.loads(token, salt=INVITE_SALT)
+    except signing.BadSignature:
+        return None
+
+
+def _token_link(data) -> CompanyLink | None:
+    try:
+        pk = int(data["l"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return CompanyLink.objects.select_related("inviter", "invitee").filter(pk=pk).first()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def is_owner(*, user: User | None, company: Company) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    return Membership.objects.filter(user=user, company=company, role=Role.OWNER).exists()
+
+
+def _require_owner(*, company: Company, actor: User) -> None:
+    if not is_owner(user=actor, company=company):
+        raise DomainError(
+            f"Only an owner of {company.name} can manage its partner links.", code="not_owner"
+        )
+
+
+def _lock_companies(*ids: int) -> None:
+    """Lock both companies of a pair in a fixed order, so two invitations between the same
+    companies (either direction) are checked one after the other."""
+    list(Company.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
+
+
+def _live_link_between(a: int, b: int, *, exclude: int | None = None) -> CompanyLink | None:
+    links = CompanyLink.objects.filter(state__in=LIVE_STATES).filter(
+        Q(inviter_id=a, invitee_id=b) | Q(inviter_id=b, invitee_id=a)
+    )
+    if exclude is not None:
+        links = links.exclude(pk=exclude)
+    return links.select_related("inviter", "invitee").first()
+
+
+def _refuse_live_link(company: Company, other: Company, *, exclude: int | None = None) -> None:
+    link = _live_link_between(company.pk, other.pk, exclude=exclude)
+    if link is None:
+        return
+    if link.state == CompanyLink.State.APPROVED:
+        raise DomainError(f"{company.name} and {other.name} are already linked.", code="linked")
+    if link.inviter_id == company.pk:
+        raise DomainError(
+            f"{company.name} already invited {other.name}: the invitation is waiting for their "
+            "answer. Cancel it first to send a new one.",
+            code="pending",
+        )
+    raise DomainError(
+        f"{other.name} already invited {company.name}: answer their invitation under Partner "
+        "companies instead.",
+        code="pending_incoming",
+    )
+
+
+def _companies_for_email(email: str) -> list[Company]:
+    """Companies an e-mail address stands for: their contact address, or an owner's login."""
+    owned = Membership.objects.filter(user__email__iexact=email, role=Role.OWNER).values(
+        "company_id"
+    )
+    return list(
+        Company.objects.filter(Q(contact_email__iexact=email) | Q(pk__in=owned)).order_by("pk")
+    )
+
+
+def _locked_link(link: CompanyLink) -> CompanyLink:
+    return (
+        CompanyLink.objects.select_for_update().select_related("inviter", "invitee").get(pk=link.pk)
+    )
+
+
+def _notify(recipient: Company | None, link: CompanyLink, event: str) -> None:
+    from .tasks import send_link_notice
+
+    if recipient is not None:
+        enqueue_on_commit(send_link_notice, recipient.pk, link.pk, event)
+
+
+# --- links -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_invite(
+    *,
+    company: Company,
+    email: str,
+    message: str = "",
+    actor: User,
+    now: datetime | None = None,
+) -> CompanyLink:
+    """FRN-1: ``company`` invites the company behind ``email`` to exchange make-ups.
+
+    The invited company is the one whose contact address is ``email`` or one of whose owners
+    logs in with it; when none (or several) match, the link waits for whoever follows the
+    e-mailed link to pick one of the companies they own, or to create one. Inviting yourself
+    and a second live link between the same two companies (either direction) are refused.
+    The invitation e-mail goes out after the transaction commits.
+    """
+    _require_owner(company=company, actor=actor)
+    email = email.strip().lower()
+    if not email:
+        raise DomainError("Enter the e-mail address of the company to invite.", code="email")
+    matches = _companies_for_email(email)
+    others = [c for c in matches if c.pk != company.pk]
+    if matches and not others:
+        raise DomainError(
+            f"{email} belongs to {company.name} itself: invite another company.", code="self"
+        )
+    invitee = others[0] if len(others) == 1 else None
+    if invitee is not None:
+        _lock_companies(company.pk, invitee.pk)
+        _refuse_live_link(company, invitee)
+    else:
+        _lock_companies(company.pk)
+        waiting = CompanyLink.objects.filter(
+            inviter=company,
+            invitee__isnull=True,
+            invitee_email__iexact=email,
+            state=CompanyLink.State.PENDING,
+        ).exists()
+        if waiting:
+            raise DomainError(
+                f"{company.name} already invited {email}: the invitation is waiting for an "
+                "answer. Cancel it first to send a new one.",
+                code="pending",
+            )
+    link = CompanyLink.objects.create(
+        inviter=company,
+        invitee=invitee,
+        invitee_email=email,
+        message=message.strip(),
+        created_at=now or timezone.now(),
+        created_by=actor,
+    )
+    from .tasks import send_link_invitation
+
+    enqueue_on_commit(send_link_invitation, company.pk, link.pk)
+    return link
+
+
+def _answer(
+    *, link: CompanyLink, company: Company, actor: User, state: str, now: datetime | None
+) -> CompanyLink:
+    link = _locked_link(link)
+    if link.state != CompanyLink.State.PENDING:
+        raise DomainError(
+            f"This invitation is no longer waiting for an answer ({link.get_state_display()}).",
+            code="not_pending",
+        )
+    if link.invitee_id is not None and link.invitee_id != company.pk:
+        raise DomainError(
+            f"This invitation is for {link.invitee.name}, not {company.name}.", code="not_invitee"
+        )
+    if company.pk == link.inviter_id:
+        raise DomainError(
+            f"{company.name} sent this invitation: it can cancel it, not answer it.",
+            code="self",
+        )
+    _require_owner(company=company, actor=actor)
+    if state == CompanyLink.State.APPROVED:
+        _lock_companies(link.inviter_id, company.pk)
+        _refuse_live_link(company, link.inviter, exclude=link.pk)
+    link.invitee = company
+    link.state = state
+    link.answered_at = now or timezone.now()
+    link.answered_by = actor
+    link.nonce = new_nonce()  # the e-mailed link works once
+    link.save(update_fields=["invitee", "state", "answered_at", "answered_by", "nonce"])
+    _notify(link.inviter, link, state)
+    return link
+
+
+@transaction.atomic
+def link_approve(
+    *, link: CompanyLink, company: Company, actor: User, now: datetime | None = None
+) -> CompanyLink:
+    """FRN-1: an owner of the invited ``company`` approves; from now on each side's families
+    may book make-ups at the other (within the host's FRN-2/FRN-3 terms). Only a pending
+    link; when the invitation named no company, ``company`` becomes the invitee."""
+    return _answer(
+        link=link, company=company, actor=actor, state=CompanyLink.State.APPROVED, now=now
+    )
+
+
+@transaction.atomic
+def link_decline(
+    *, link: CompanyLink, company: Company, actor: User, now: datetime | None = None
+) -> CompanyLink:
+    """FRN-1: an owner of the invited ``company`` declines a pending invitation."""
+    return _answer(
+        link=link, company=company, actor=actor, state=CompanyLink.State.DECLINED, now=now
+    )
+
+
+@transaction.atomic
+def link_end(
+    *, link: CompanyLink, company: Company, actor: User, now: datetime | None = None
+) -> CompanyLink:
+    """FRN-1: either side ends an approved link; the inviter may also cancel a pending
+    invitation (the e-mailed link stops working). Make-up bookings already made stay as they
+    are: only new bookings between the two companies stop."""
+    link = _locked_link(link)
+    if not link.involves(company.pk):
+        raise DomainError("This link is not one of your company's.", code="not_yours")
+    _require_owner(company=company, actor=actor)
+    if link.state == CompanyLink.State.PENDING:
+        if company.pk != link.inviter_id:
+            raise DomainError(
+                "This invitation is waiting for your answer: decline it instead.",
+                code="pending_incoming",
+            )
+    elif link.state != CompanyLink.State.APPROVED:
+        raise DomainError(f"This link is already {link.get_state_display().lower()}.")
+    was_pending = link.state == CompanyLink.State.PENDING
+    link.state = CompanyLink.State.ENDED
+    link.ended_at = now or timezone.now()
+    link.ended_by = actor
+    link.ended_by_company = company
+    link.nonce = new_nonce()
+    link.save(update_fields=["state", "ended_at", "ended_by", "ended_by_company", "nonce"])
+    if not was_pending:
+        _notify(link.other(company.pk), link, "ended")
+    return link
+
+
+# --- incoming restrictions -------------------------------------------------------------------
+
+
+@transaction.atomic
+def restriction_update(
+    *,
+    company: Company,
+    partner: Company,
+    programme_ids: list[int],
+    max_guests_per_session: int | None,
+    max_days_ahead: int | None,
+    actor: User,
+) -> IncomingRestriction:
+    """FRN-3: what ``company`` (the host) accepts from ``partner``'s guests: which of its own
+    programmes (none = every programme with FRN-2's switch on), at most how many of the
+    partner's guests per session, and how many days ahead they may book. Only with an
+    approved link; the programmes must be the company's own."""
+    _require_owner(company=company, actor=actor)
+    link = _live_link_between(company.pk, partner.pk)
+    if link is None or link.state != CompanyLink.State.APPROVED:
+        raise DomainError(
+            f"{company.name} and {partner.name} are not linked: approve a link first.",
+            code="not_linked",
+        )
+    wanted = {int(pk) for pk in programme_ids}
+    programmes = list(Programme.objects.filter(company=company, pk__in=wanted))
+    if len(programmes) != len(wanted):
+        raise DomainError("Choose among your own company's programmes.", code="programme")
+    restriction = (
+        IncomingRestriction.objects.select_for_update()
+        .filter(company=company, partner=partner)
+        .first()
+    ) or IncomingRestriction(company=company, partner=partner)
+    restriction.max_guests_per_session = max_guests_per_session
+    restriction.max_days_ahead = max_days_ahead
+    try:
+        restriction.full_clean(exclude=["company", "partner"], validate_unique=False)
+    except ValidationError as error:
+        text = "; ".join(
+            f"{IncomingRestriction._meta.get_field(field).verbose_name}: {' '.join(errs)}"
+            for field, errs in error.message_dict.items()
+        )
+        raise DomainError(text or "Invalid restriction.", code="invalid") from error
+    restriction.save()
+    restriction.programmes.set(programmes)
+    return restriction

@@ -1,0 +1,307 @@
+"""Back-office pages of the franchise (TEN-2: only owners manage links and their terms; the
+report is for admins too): partner companies (FRN-1), incoming restrictions (FRN-3), the
+answer page of an e-mailed invitation and the partner report (FRN-8)."""
+
+import csv
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from makeup.errors import DomainError
+from makeup.tenancy import SESSION_COMPANY_KEY, admin_required, owner_required
+
+from .forms import InviteForm, ReportYearForm, RestrictionForm
+from .models import CompanyLink
+from .selectors import (
+    access_link,
+    approved_partner,
+    companies_owned_by,
+    links_for,
+    partner_report,
+    restrictions_by_partner,
+)
+from .services import (
+    is_owner,
+    link_approve,
+    link_decline,
+    link_end,
+    link_from_token,
+    link_invite,
+    restriction_update,
+)
+
+NOTHING_SAVED = "Nothing was saved: please correct the fields marked below."
+
+
+# --- partner companies (FRN-1) ---------------------------------------------------------------
+
+
+@owner_required
+def partners(request: HttpRequest) -> HttpResponse:
+    """Invite a company by e-mail; the links on both sides, by state."""
+    company = request.company
+    form = InviteForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                link = link_invite(
+                    company=company,
+                    email=form.cleaned_data["email"],
+                    message=form.cleaned_data["message"],
+                    actor=request.user,
+                )
+            except DomainError as error:
+                form.add_error("email", error.message)
+            else:
+                who = link.invitee.name if link.invitee else link.invitee_email
+                messages.success(request, f"Invitation sent to {who} ({link.invitee_email}).")
+                return redirect("manage:franchise")
+        messages.error(request, "No invitation was sent: please correct the fields below.")
+    links = links_for(company)
+    restrictions = restrictions_by_partner(company)
+    for link in links:
+        link.restriction = restrictions.get(link.partner.pk) if link.partner else None
+    by_state = {state: [] for state in CompanyLink.State.values}
+    for link in links:
+        by_state[link.state].append(link)
+    pending = by_state[CompanyLink.State.PENDING]
+    return render(
+        request,
+        "franchise/partners.html",
+        {
+            "form": form,
+            "incoming": [link for link in pending if not link.outgoing],
+            "outgoing": [link for link in pending if link.outgoing],
+            "approved": by_state[CompanyLink.State.APPROVED],
+            "declined": by_state[CompanyLink.State.DECLINED],
+            "ended": by_state[CompanyLink.State.ENDED],
+        },
+    )
+
+
+def _link_action(request: HttpRequest, link_pk: int, service, done: str) -> HttpResponse:
+    link = access_link(company=request.company, link_pk=link_pk)
+    try:
+        link = service(link=link, company=request.company, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done.format(partner=link.other(request.company.pk) or link))
+    return redirect("manage:franchise")
+
+
+@require_POST
+@owner_required
+def link_approve_view(request: HttpRequest, link_pk: int) -> HttpResponse:
+    return _link_action(
+        request,
+        link_pk,
+        link_approve,
+        "You are now linked with {partner}: you take each "
+        "other's make-ups. Set your incoming restrictions below if you need any.",
+    )
+
+
+@require_POST
+@owner_required
+def link_decline_view(request: HttpRequest, link_pk: int) -> HttpResponse:
+    return _link_action(request, link_pk, link_decline, "Invitation from {partner} declined.")
+
+
+@require_POST
+@owner_required
+def link_end_view(request: HttpRequest, link_pk: int) -> HttpResponse:
+    link = access_link(company=request.company, link_pk=link_pk)
+    done = (
+        "Invitation cancelled."
+        if link.state == CompanyLink.State.PENDING
+        else "The link with {partner} has ended. Make-ups already booked stay as they are."
+    )
+    return _link_action(request, link_pk, link_end, done)
+
+
+# --- incoming restrictions (FRN-3) -----------------------------------------------------------
+
+
+@owner_required
+def restrictions(request: HttpRequest, partner_id: int) -> HttpResponse:
+    company = request.company
+    partner = approved_partner(company=company, partner_id=partner_id)
+    current = restrictions_by_partner(company).get(partner.pk)
+    chosen = [p.pk for p in current.programmes.all()] if current else []
+    initial = {
+        "programmes": chosen,
+        "max_guests_per_session": current.max_guests_per_session if current else None,
+        "max_days_ahead": current.max_days_ahead if current else None,
+    }
+    form = RestrictionForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        company=company,
+        chosen=chosen,
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                restriction_update(
+                    company=company,
+                    partner=partner,
+                    programme_ids=[p.pk for p in form.cleaned_data["programmes"]],
+                    max_guests_per_session=form.cleaned_data["max_guests_per_session"],
+                    max_days_ahead=form.cleaned_data["max_days_ahead"],
+                    actor=request.user,
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"Incoming restrictions for {partner.name} saved.")
+                return redirect("manage:franchise")
+        else:
+            messages.error(request, NOTHING_SAVED)
+    return render(request, "franchise/restrictions.html", {"form": form, "partner": partner})
+
+
+# --- the e-mailed invitation (FRN-1) ---------------------------------------------------------
+
+
+def _invitation_problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(request, "franchise/invitation_problem.html", {"problem": message}, status=status)
+
+
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The page of the link in the invitation e-mail. It works from whichever company the
+    user is working in now: the token says which link, and the answer is given for the
+    invited company (or, when the invitation named none, one the user owns). Links and
+    companies are not scoped, so no scope is needed to read them here.
+
+    Anonymous visitors are offered to log in or to create their company; a logged-in user who
+    does not own the invited company gets 404, with a page that says so.
+    """
+    try:
+        link = link_from_token(token)
+    except DomainError as error:
+        status = 404 if error.code == "invalid" else 410
+        return _invitation_problem(request, error.message, status)
+    here = request.get_full_path()
+    signup = f"{reverse('company_signup')}?{urlencode({'invitation': token})}"
+    context = {"link": link, "signup_url": signup}
+    if not request.user.is_authenticated:
+        context["login_url"] = f"{reverse('login')}?{urlencode({'next': here})}"
+        return render(request, "franchise/invitation_login.html", context)
+    if link.invitee is not None:
+        if not is_owner(user=request.user, company=link.invitee):
+            return _invitation_problem(
+                request,
+                f"This invitation is for {link.invitee.name}. Only an owner of "
+                f"{link.invitee.name} can answer it: log in with their account.",
+                404,
+            )
+        choices = [link.invitee]
+    else:
+        choices = companies_owned_by(request.user, exclude=link.inviter_id)
+    context["choices"] = choices
+    if not choices:
+        return render(request, "franchise/invitation.html", context)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        chosen = next((c for c in choices if str(c.pk) == request.POST.get("company")), None)
+        if len(choices) == 1:
+            chosen = choices[0]
+        if action not in ("approve", "decline") or chosen is None:
+            messages.error(request, "Choose your company and approve or decline.")
+        else:
+            service = link_approve if action == "approve" else link_decline
+            try:
+                service(link=link, company=chosen, actor=request.user)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                # Show the result in the company that answered.
+                request.session[SESSION_COMPANY_KEY] = chosen.pk
+                if action == "approve":
+                    messages.success(
+                        request,
+                        f"{chosen.name} and {link.inviter.name} are now linked: you take each "
+                        "other's make-ups.",
+                    )
+                else:
+                    messages.info(request, f"You declined the invitation of {link.inviter.name}.")
+                return redirect("manage:franchise")
+    return render(request, "franchise/invitation.html", context)
+
+
+# --- report (FRN-8, BEY-5) -------------------------------------------------------------------
+
+
+@require_GET
+@admin_required
+def report(request: HttpRequest) -> HttpResponse:
+    company = request.company
+    this_year = timezone.localdate().year
+    form = ReportYearForm(request.GET if "year" in request.GET else {"year": this_year})
+    year = form.cleaned_data["year"] if form.is_valid() else this_year
+    rows = partner_report(company, year)
+    totals = {
+        "incoming": sum(r.incoming for r in rows),
+        "incoming_value": sum(r.incoming_value for r in rows),
+        "outgoing": sum(r.outgoing for r in rows),
+    }
+    currencies = {r.partner.currency for r in rows if r.outgoing}
+    single = currencies <= {company.currency}
+    totals["outgoing_value"] = sum(r.outgoing_value for r in rows) if single else None
+    if request.GET.get("format") == "csv":
+        return _report_csv(company, year, rows, totals)
+    return render(
+        request,
+        "franchise/report.html",
+        {"form": form, "year": year, "rows": rows, "totals": totals},
+    )
+
+
+def _report_csv(company, year: int, rows, totals) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="partner-makeups-{year}.csv"'
+    response.write("\ufeff")  # spreadsheets then read UTF-8 names correctly
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "Partner",
+            "Month",
+            "Guests hosted",
+            f"Value hosted ({company.currency})",
+            "Students sent",
+            "Value sent",
+            "Currency of value sent",
+        ]
+    )
+    for row in rows:
+        for month in row.months:
+            writer.writerow(
+                [
+                    row.partner.name,
+                    f"{month.month:%Y-%m}",
+                    month.incoming,
+                    month.incoming_value,
+                    month.outgoing,
+                    month.outgoing_value,
+                    row.partner.currency,
+                ]
+            )
+    outgoing_value = totals["outgoing_value"]
+    writer.writerow(
+        [
+            "Total",
+            str(year),
+            totals["incoming"],
+            totals["incoming_value"],
+            totals["outgoing"],
+            "" if outgoing_value is None else outgoing_value,
+            "" if outgoing_value is None else company.currency,
+        ]
+    )
+    return response
