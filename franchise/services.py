@@ -144,7 +144,9 @@ def _companies_for_email(email: str) -> list[Company]:
 
 def _locked_link(link: CompanyLink) -> CompanyLink:
     return (
-        CompanyLink.objects.select_for_update().select_related("inviter", "invitee").get(pk=link.pk)
+        CompanyLink.objects.select_for_update(of=("self",))
+        .select_related("inviter", "invitee")
+        .get(pk=link.pk)
     )
 
 

@@ -134,6 +134,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Days a partner-company invitation link works (FRN-1).
+FRANCHISE_INVITE_MAX_AGE_DAYS = env.int("FRANCHISE_INVITE_MAX_AGE_DAYS", default=14)
+
 # --- Accounts -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "makeup.User"
 AUTHENTICATION_BACKENDS = [
