@@ -180,7 +180,22 @@ def test_ten_1_every_manage_url_with_an_id_has_a_filler():
 
 
 @pytest.mark.django_db
-def test_ten_1_other_companys_ids_answer_404_on_every_manage_url(world, login):
+@pytest.mark.parametrize("linked", [False, True], ids=["strangers", "approved-partners"])
+def test_ten_1_other_companys_ids_answer_404_on_every_manage_url(world, login, linked):
+    """Also between linked partner companies (FRN-7): a link shares make-up places, not
+    families, credits or enrolments."""
+    if linked:
+        from django.utils import timezone
+
+        from franchise.models import CompanyLink
+
+        CompanyLink.objects.create(
+            inviter=world.company_b,
+            invitee=world.company_a,
+            invitee_email="owner@alpha.example",
+            state=CompanyLink.State.APPROVED,
+            created_at=timezone.now(),
+        )
     client = login(world.owner_b)  # the highest role, so only tenancy can refuse
     routes = [r for r in manage_routes() if r.kwargs]
     assert routes, "no back-office URL with an id found"
