@@ -93,16 +93,9 @@ class CompanySignupForm(forms.ModelForm):
         return self.cleaned_data["slug"].strip().lower()
 
 
-class CompanyOwnerSignupForm(CompanySignupForm):
-    """A new company and its owner's login, for someone without one."""
+class NewPasswordFields(forms.Form):
+    """A new password, typed twice and checked by the password validators (sign-ups)."""
 
-    full_name = forms.CharField(label=_("Your name"), max_length=150)
-    email = forms.EmailField(
-        label=_("Your e-mail"),
-        max_length=254,
-        help_text=_("You log in with it; we'll send a link to confirm it."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
     password1 = forms.CharField(
         label=_("Password"),
         strip=False,
@@ -113,6 +106,32 @@ class CompanyOwnerSignupForm(CompanySignupForm):
         label=_("Password again"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords don't match."))
+        elif password1:
+            try:
+                password_validation.validate_password(password1)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class CompanyOwnerSignupForm(NewPasswordFields, CompanySignupForm):
+    """A new company and its owner's login, for someone without one."""
+
+    field_order = [*CompanySignupForm.Meta.fields, "full_name", "email", "password1", "password2"]
+
+    full_name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(
+        label=_("Your e-mail"),
+        max_length=254,
+        help_text=_("You log in with it; we'll send a link to confirm it."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
     def clean_email(self) -> str:
@@ -126,15 +145,3 @@ class CompanyOwnerSignupForm(CompanySignupForm):
                 code="exists",
             )
         return email
-
-    def clean(self):
-        cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", _("The two passwords don't match."))
-        elif password1:
-            try:
-                password_validation.validate_password(password1)
-            except ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
