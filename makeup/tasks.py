@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from .celery import CompanyTask
 from .emails import send_templated_email
-from .models import User
+from .models import Membership, Role, User
 from .tokens import email_confirmation_token
 
 
@@ -17,11 +17,13 @@ def send_email_confirmation(self, company, user_id: int) -> int:
     if user is None or user.email_confirmed_at is not None:
         return 0
     link = reverse("confirm_email", kwargs={"token": email_confirmation_token(user)})
+    # A new company's owner (company sign-up) or a parent signing up to the portal.
+    owner = Membership.objects.filter(user=user, company=company, role=Role.OWNER).exists()
     return send_templated_email(
         template="confirm_email",
         to=[user.email],
         language=user.language or company.language,
-        context={"user": user, "company": company, "link": link},
+        context={"user": user, "company": company, "link": link, "owner": owner},
     )
 
 

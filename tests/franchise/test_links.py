@@ -372,6 +372,7 @@ def test_frn_1_unknown_address_signs_up_creates_its_company_and_approves(
 
     confirmation = mail.outbox[-1]
     assert confirmation.to == ["hello@delta.example"]
+    assert "Thank you for creating Delta Swim." in confirmation.body
     response = client.get(_path(confirmation, "/accounts/confirm/"))
     assert response.status_code == 302 and response["Location"] == answer
 
