@@ -3,6 +3,7 @@
 import math
 
 from celery import shared_task
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from bookings.models import Guardian
@@ -10,6 +11,7 @@ from makeup.celery import CompanyTask
 from makeup.emails import send_templated_email
 
 from .models import CreditState, MakeupCredit
+from .slots import bookable_slots, slot_token
 
 
 def _email_family(
@@ -82,12 +84,30 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
     )
     if credit is None:
         return 0
-    days_left = math.ceil((credit.expires_at - timezone.now()).total_seconds() / 86400)
+    now = timezone.now()
+    days_left = math.ceil((credit.expires_at - now).total_seconds() / 86400)
+    # BEY-3: up to three bookable sessions, each a single-use link to the confirmation.
+    slots = [
+        {
+            "session": c.session,
+            "places_left": c.places_left,
+            "url": reverse(
+                "portal:slot_link",
+                kwargs={"company_slug": company.slug, "token": slot_token(credit, c.session.pk)},
+            ),
+        }
+        for c in bookable_slots(credit, now)
+    ]
     return _email_family(
         company,
         family_id=credit.enrolment.student.family_id,
         template="credit_expiring",
-        context={"credit": credit, "student": credit.enrolment.student, "days_left": days_left},
+        context={
+            "credit": credit,
+            "student": credit.enrolment.student,
+            "days_left": days_left,
+            "slots": slots,
+        },
     )
 
 

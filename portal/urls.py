@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import slot_views, views
 
 app_name = "portal"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("makeups/<int:booking_pk>/", views.makeup_booked, name="makeup_booked"),
     path("makeups/<int:booking_pk>/cancel/", views.booking_cancel, name="makeup_cancel"),
+    path("makeups/slot/<str:token>/", slot_views.slot_link, name="slot_link"),
     path("watches/", views.watch_start, name="watch_create"),
     path("watches/<int:watch_pk>/stop/", views.watch_stop, name="watch_stop"),
 ]
