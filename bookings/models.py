@@ -502,3 +502,99 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} paid {self.paid_on}"
+
+
+class FeedTokenManager(models.Manager):
+    """Unscoped on purpose, for one use only: the public feed view finds a feed by its token
+    before it knows the company (a calendar app sends no login and no company slug); it then
+    enters ``scope(company=feed.company)`` for everything else. Anything else uses the scoped
+    ``CalendarFeed.objects``."""
+
+
+class CalendarFeed(models.Model):
+    """A private iCalendar address: a family's lessons and make-ups, or an instructor's
+    classes, in one company. Calendar apps fetch it without a login, so the secret
+    ``token`` is the only key; resetting it replaces the address (the old one answers 404).
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    family = models.ForeignKey(
+        Family, null=True, blank=True, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="calendar_feeds",
+        help_text=_("The instructor whose classes the feed lists."),
+    )
+    # ``unique`` gives the index the lookup by token uses.
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reset_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(company="company")  # the default manager: first declared
+    tokens = FeedTokenManager()  # the lookup by token only (see FeedTokenManager)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(family__isnull=False, user__isnull=True)
+                | models.Q(family__isnull=True, user__isnull=False),
+                name="calendarfeed_family_or_user",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "family"],
+                condition=models.Q(family__isnull=False),
+                name="calendarfeed_one_per_family",
+            ),
+            models.UniqueConstraint(
+                fields=["company", "user"],
+                condition=models.Q(user__isnull=False),
+                name="calendarfeed_one_per_instructor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar of {self.family or self.user}"
+
+
+class LessonReminder(models.Model):
+    """A "see you tomorrow" e-mail sent for one student's lesson (a make-up, or a regular
+    lesson when the company turns those on). The unique row is the claim: whichever sweep
+    inserts it sends the e-mail, so each lesson is reminded exactly once."""
+
+    class Kind(models.TextChoices):
+        MAKEUP = "makeup", _("Make-up")
+        REGULAR = "regular", _("Regular lesson")
+
+    company = models.ForeignKey(
+        Company,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("The family's company (it sends the e-mail)."),
+    )
+    session = models.ForeignKey(
+        "programmes.Session", on_delete=models.CASCADE, related_name="reminders"
+    )
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    enrolment = models.ForeignKey(
+        Enrolment, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    booking = models.ForeignKey(
+        MakeupBooking, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    claimed_at = models.DateTimeField()
+    run = models.CharField(max_length=32, help_text=_("The sweep run that claimed it."))
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "student"], name="reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder: {self.student_id} @ {self.session_id}"

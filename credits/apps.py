@@ -7,7 +7,7 @@ class CreditsConfig(AppConfig):
     def ready(self) -> None:
         from bookings import hooks
 
-        from . import receivers
+        from . import receivers, reminders  # noqa: F401 - reminders registers its tasks
 
         hooks.register_cancellation_classifier(receivers.classify_client_cancellation)
         hooks.register_attendance_listener(receivers.decide_credit)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import makeup_views, report_views, views
+from . import claim_views, makeup_views, report_views, views
 
 urlpatterns = [
     path("programmes/<int:programme_pk>/policy/", views.policy_edit, name="policy_edit"),
@@ -26,4 +26,7 @@ urlpatterns = [
     path("makeups/why-not/", makeup_views.makeup_explain, name="makeup_explain"),
     path("makeups/<int:booking_pk>/cancel/", makeup_views.makeup_cancel_view, name="makeup_cancel"),
     path("watches/<int:watch_pk>/stop/", makeup_views.watch_stop, name="watch_stop"),
+    # "I cancelled in time" claims (BEY-6)
+    path("claims/", claim_views.claim_list, name="claim_list"),
+    path("claims/<int:claim_pk>/", claim_views.claim_detail, name="claim_detail"),
 ]

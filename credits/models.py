@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from bookings.models import AttendanceState
 from makeup.models import Company
 from programmes.models import WEEKDAYS, Programme
 
@@ -363,3 +364,64 @@ class SessionWatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} watches session {self.session_id}"
+
+
+class AbsenceClaim(models.Model):
+    """BEY-6: a parent's "I cancelled in time" about a late cancellation or a no-show.
+
+    The attendance's state, its recorded cancellation time and the cut-off instant are
+    copied when the claim is made, so staff judge it on the timestamps as they were; the
+    decision (who, when, approved or declined with the reason, the state it led to) stays on
+    the row. At most one open claim per attendance."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Waiting for the school")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    attendance = models.ForeignKey(
+        "bookings.Attendance", on_delete=models.CASCADE, related_name="absence_claims"
+    )
+    claimed_by = models.ForeignKey(
+        "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    claimed_at = models.DateTimeField()
+    message = models.TextField(max_length=1000, blank=True)
+    recorded_state = models.CharField(max_length=20, choices=AttendanceState.choices)
+    recorded_cancelled_at = models.DateTimeField(null=True, blank=True)
+    cutoff_at = models.DateTimeField(help_text=_("The cut-off instant when the claim was made."))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    decided_by = models.ForeignKey(
+        "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(max_length=1000, blank=True)
+    resulting_state = models.CharField(max_length=20, choices=AttendanceState.choices, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["-claimed_at", "-pk"]
+        indexes = [models.Index(fields=["company", "state", "claimed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendance"],
+                condition=Q(state="open"),
+                name="claim_one_open_per_attendance",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "approved", "declined"]), name="claim_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="open") | Q(decided_at__isnull=False),
+                name="claim_decided_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="declined") | ~Q(decline_reason=""),
+                name="claim_declined_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim #{self.pk} ({self.get_state_display()})"

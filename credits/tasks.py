@@ -137,3 +137,38 @@ def send_makeup_booked(self, company, booking_id: int) -> int:
         context={"booking": booking, "session": booking.session, "student": booking.student},
         attachments=[("make-up.ics", makeup_ics(booking), "text/calendar")],
     )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_claim_answered(self, company, claim_id: int) -> int:
+    """BEY-6: tell the family the school's answer to their "I cancelled in time" claim —
+    approved with the credit receipt (BEY-1), or declined with the reason."""
+    from .models import AbsenceClaim
+    from .selectors import absence_receipt
+
+    claim = (
+        AbsenceClaim.objects.filter(pk=claim_id)
+        .exclude(state=AbsenceClaim.State.OPEN)
+        .select_related(
+            "attendance__session__klass__programme",
+            "attendance__session__company",
+            "attendance__enrolment__student",
+        )
+        .first()
+    )
+    if claim is None:
+        return 0
+    attendance = claim.attendance
+    approved = claim.state == AbsenceClaim.State.APPROVED
+    return _email_family(
+        company,
+        family_id=attendance.enrolment.student.family_id,
+        template="claim_answered",
+        context={
+            "claim": claim,
+            "approved": approved,
+            "session": attendance.session,
+            "student": attendance.enrolment.student,
+            "receipt": absence_receipt(attendance) if approved else None,
+        },
+    )

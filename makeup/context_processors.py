@@ -8,6 +8,8 @@ MANAGE_NAVIGATION = [
     ("Sessions", "manage:session_calendar", "staff"),
     ("Families", "manage:family_list", "staff"),
     ("Credits", "manage:credit_list", "staff"),
+    ("Claims", "manage:claim_list", "staff"),
+    ("My calendar", "manage:my_calendar", "staff"),
     ("Reports", "manage:reports", "admin"),
     ("Franchise", "manage:franchise", "owner"),
     ("Settings", "manage:settings", "admin"),

@@ -75,6 +75,7 @@ class CompanySettingsForm(forms.ModelForm):
             "balance_gate_days",
             "portal_payments_enabled",
             "expiry_reminder_days",
+            "regular_lesson_reminders",
         ]
 
 

@@ -11,7 +11,7 @@ urlpatterns = [
 ]
 
 # Apps that add back-office pages, in navigation order; each has a ``manage_urls`` module.
-MANAGE_APPS = ["programmes", "bookings", "credits", "franchise"]
+MANAGE_APPS = ["programmes", "bookings", "credits", "franchise", "portal"]
 for _app in MANAGE_APPS:
     try:
         module = __import__(f"{_app}.manage_urls", fromlist=["urlpatterns"])

@@ -237,6 +237,15 @@ class CompanySettings(models.Model):
         help_text=_("Parents are e-mailed this many days before an unused credit expires (CRD-5)."),
     )
 
+    regular_lesson_reminders = models.BooleanField(
+        _("remind families of regular lessons"),
+        default=False,
+        help_text=_(
+            "E-mail families the day before each regular lesson, with a one-click "
+            '"can\'t come" link. Make-ups are always reminded.'
+        ),
+    )
+
     objects = ScopedManager(company="company")
 
     class Meta:

@@ -106,6 +106,7 @@ _SETTINGS_FIELDS = {
     "balance_gate_days",
     "portal_payments_enabled",
     "expiry_reminder_days",
+    "regular_lesson_reminders",
 }
 
 

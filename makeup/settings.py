@@ -254,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credits.tasks.send_expiry_reminders",
         "schedule": crontab(minute=5),
     },
+    "lesson-reminders": {
+        "task": "credits.reminders.send_lesson_reminders",
+        "schedule": crontab(minute=20),
+    },
     "housekeeping-nightly": {
         "task": "makeup.tasks.housekeeping",
         "schedule": crontab(hour=3, minute=17),

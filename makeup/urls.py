@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from bookings.family_views import InviteAcceptView
+from portal import feed_views
 from portal import views as portal_views
 
 from . import manage_urls, views
@@ -47,5 +48,6 @@ urlpatterns = [
     path("portal/<slug:company_slug>/", include("portal.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", views.health, name="health"),
+    path("calendar/<str:token>.ics", feed_views.calendar_feed, name="calendar_feed"),
     path("payments/stripe/webhook/", portal_views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -22,8 +22,10 @@ from bookings.models import (
     Student,
 )
 from bookings.selectors.packages import packages_with_remaining
+from credits.claims import claim_refusal
 from credits.eligibility import Candidate, makeup_candidates
 from credits.models import (
+    AbsenceClaim,
     CancellationPolicy,
     CreditDecision,
     CreditState,
@@ -48,15 +50,25 @@ UPCOMING_WEEKS = 4
 class Absence:
     attendance: Attendance
     receipt: Receipt | None
+    claim: AbsenceClaim | None = None  # the latest "I cancelled in time" claim (BEY-6)
+
+    @property
+    def claimable(self) -> bool:
+        return (
+            claim_refusal(attendance=self.attendance, latest_claim=self.claim, now=timezone.now())
+            is None
+        )
 
 
 def family_absences(*, family: Family, limit: int = 12) -> list[Absence]:
-    """The family's recent absences, each with its receipt (BEY-1), in two queries."""
+    """The family's recent absences, each with its receipt (BEY-1) and latest claim (BEY-6),
+    in three queries."""
     attendances = list(
         Attendance.objects.filter(enrolment__student__family=family, state__in=ABSENCE_STATES)
         .select_related("session__klass", "session__company", "enrolment__student")
         .prefetch_related(
-            Prefetch("credit_decisions", queryset=CreditDecision.objects.select_related("credit"))
+            Prefetch("credit_decisions", queryset=CreditDecision.objects.select_related("credit")),
+            Prefetch("absence_claims", queryset=AbsenceClaim.objects.order_by("-pk")),
         )
         .order_by("-session__starts_at", "-pk")[:limit]
     )
@@ -64,7 +76,10 @@ def family_absences(*, family: Family, limit: int = 12) -> list[Absence]:
     for attendance in attendances:
         decisions = list(attendance.credit_decisions.all())
         receipt = absence_receipt(attendance, decisions[-1]) if decisions else None
-        absences.append(Absence(attendance=attendance, receipt=receipt))
+        claims = list(attendance.absence_claims.all())
+        absences.append(
+            Absence(attendance=attendance, receipt=receipt, claim=claims[0] if claims else None)
+        )
     return absences
 
 

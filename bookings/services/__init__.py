@@ -15,6 +15,7 @@ from .families import (
     student_create,
     student_update,
 )
+from .feeds import feed_for_family, feed_for_instructor, feed_reset
 from .makeups import makeup_set_attendance
 from .packages import COUNTED_STATES, package_sell
 
@@ -31,6 +32,9 @@ __all__ = [
     "enrolment_withdraw",
     "family_create",
     "family_update",
+    "feed_for_family",
+    "feed_for_instructor",
+    "feed_reset",
     "guardian_create",
     "guardian_invite",
     "guardian_update",

@@ -71,6 +71,7 @@ FILLERS: dict[str, Callable] = {
     "link_pk": lambda company, filled: _franchise_link(company, state="pending"),
     "partner_id": lambda company, filled: _franchise_link(company, state="approved").inviter,
     "token": lambda company, filled: _invitation_token(company),
+    "claim_pk": lambda company, filled: _absence_claim(company),
 }
 
 
@@ -159,6 +160,19 @@ def _decision(company):
         message="No credit",
         decided_at=attendance.session.starts_at,
         needs_attention=True,
+    )
+
+
+def _absence_claim(company):
+    from credits.models import AbsenceClaim
+
+    attendance = f.AttendanceFactory(enrolment__klass__programme__company=company)
+    return AbsenceClaim.objects.create(
+        company=company,
+        attendance=attendance,
+        claimed_at=attendance.session.starts_at,
+        recorded_state="no_show",
+        cutoff_at=attendance.session.starts_at,
     )
 
 

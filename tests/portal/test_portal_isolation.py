@@ -45,6 +45,7 @@ def stranger(pf):
         "credit_pk": add_credit(enrolment),
         "booking_pk": booking,
         "watch_pk": watch,
+        "attendance_pk": f.AttendanceFactory(enrolment=enrolment, session=pf.lesson),
         "token": TestProvider.token(
             PaymentRequest(
                 family=guardian.family,

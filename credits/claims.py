@@ -1,0 +1,207 @@
+"""BEY-6 "I cancelled in time": a parent disputes a late cancellation or a no-show, staff
+approve (the attendance is corrected and the credit decision re-runs) or decline with a
+reason. The claim row keeps the timestamps as they were and the decision; the attendance's
+own history (ATT-6) keeps the correction."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from bookings.models import Attendance, AttendanceChange, AttendanceState, Guardian
+from bookings.services import attendance_set_state
+from makeup.celery import enqueue_on_commit
+from makeup.errors import DomainError
+
+from .models import AbsenceClaim
+from .policy import cutoff_instant
+from .receivers import policy_for
+
+CLAIMABLE_STATES = (AttendanceState.LATE_CANCELLED, AttendanceState.NO_SHOW)
+MESSAGE_MAX = 1000
+REASON_MAX = 1000
+
+
+def claim_refusal(
+    *, attendance: Attendance, latest_claim: AbsenceClaim | None, now: datetime
+) -> str | None:
+    """Why this absence can't be disputed now, or ``None`` when it can (BEY-6).
+
+    Only a late cancellation or a no-show, of a lesson on or before today (in the company's
+    zone), with no claim waiting. A declined claim is the school's answer for that state: a
+    new claim is possible only once the attendance has changed since (e.g. a later correction
+    put it back to late)."""
+    if attendance.state not in CLAIMABLE_STATES:
+        return "Only a late cancellation or a missed lesson can be disputed."
+    session = attendance.session
+    if session.local_date > now.astimezone(session.company.tzinfo).date():
+        return "A lesson can be disputed from its day on."
+    if latest_claim is not None:
+        if latest_claim.state == AbsenceClaim.State.OPEN:
+            return "Your claim for this lesson is already waiting for the school."
+        if (
+            latest_claim.state == AbsenceClaim.State.DECLINED
+            and latest_claim.recorded_state == attendance.state
+            and latest_claim.recorded_cancelled_at == attendance.cancelled_at
+        ):
+            return "The school has already answered a claim for this lesson."
+    return None
+
+
+def _attendance_locked(pk: int) -> Attendance:
+    return (
+        Attendance.objects.select_for_update()
+        .select_related("session__klass__programme", "session__company", "enrolment__student")
+        .get(pk=pk)
+    )
+
+
+@transaction.atomic
+def claim_submit(
+    *, attendance: Attendance, guardian_user, message: str = "", now: datetime | None = None
+) -> AbsenceClaim:
+    """BEY-6: a parent says they cancelled in time. Only for their own family's lesson
+    (TEN-1), for the states and days :func:`claim_refusal` allows. The attendance's state,
+    its recorded cancellation time (ATT-3) and the policy's cut-off instant (POL-1) are
+    copied onto the claim, so staff see them as they were when the parent asked."""
+    now = now or timezone.now()
+    message = (message or "").strip()
+    if len(message) > MESSAGE_MAX:
+        raise DomainError(f"Keep the message under {MESSAGE_MAX} characters.")
+    attendance = _attendance_locked(attendance.pk)
+    is_parent = Guardian.objects.filter(
+        company_id=attendance.company_id,
+        user=guardian_user,
+        family_id=attendance.enrolment.student.family_id,
+    ).exists()
+    if guardian_user is None or not is_parent:
+        raise DomainError("That lesson is not one of your family's.", code="not_family")
+    latest = AbsenceClaim.objects.filter(attendance=attendance).order_by("-pk").first()
+    refusal = claim_refusal(attendance=attendance, latest_claim=latest, now=now)
+    if refusal is not None:
+        raise DomainError(refusal)
+    session = attendance.session
+    try:
+        with transaction.atomic():
+            return AbsenceClaim.objects.create(
+                company_id=attendance.company_id,
+                attendance=attendance,
+                claimed_by=guardian_user,
+                claimed_at=now,
+                message=message,
+                recorded_state=attendance.state,
+                recorded_cancelled_at=attendance.cancelled_at,
+                cutoff_at=cutoff_instant(policy_for(session.klass.programme), session),
+            )
+    except IntegrityError as exc:  # a second submit raced this one past the lock (SQLite)
+        raise DomainError("Your claim for this lesson is already waiting for the school.") from exc
+
+
+def _open_claim_locked(claim: AbsenceClaim) -> AbsenceClaim:
+    claim = AbsenceClaim.objects.select_for_update().get(pk=claim.pk)
+    if claim.state != AbsenceClaim.State.OPEN:
+        raise DomainError(f"This claim was already answered ({claim.get_state_display()}).")
+    return claim
+
+
+def _local(moment: datetime, tz) -> str:
+    return moment.astimezone(tz).strftime("%a %-d %b %Y, %H:%M")
+
+
+@transaction.atomic
+def claim_approve(*, claim: AbsenceClaim, actor, now: datetime | None = None) -> AbsenceClaim:
+    """BEY-6, ATT-4, ATT-5: staff accept that the client cancelled in time.
+
+    The state is corrected through :func:`attendance_set_state` as a client cancellation, so
+    the policy — not this function — says it is on time, the change is in the history
+    (ATT-6) and the credit decision re-runs (POL-9, POL-10). The cancellation time given is
+    the recorded one when the policy finds it on time today (e.g. the policy changed), else
+    the cut-off instant itself: cancelling exactly at the cut-off counts as on time
+    (:func:`credits.policy.is_on_time`), and it is the latest time that is. A no-show has
+    no recorded time, so it gets the cut-off too. (Never later than now: a lesson still
+    ahead today whose cut-off is not past yet is on time now.) The family is e-mailed."""
+    now = now or timezone.now()
+    attendance = _attendance_locked(claim.attendance_id)  # attendance first, as claim_submit
+    claim = _open_claim_locked(claim)
+    session = attendance.session
+    cutoff = cutoff_instant(policy_for(session.klass.programme), session)
+    told = attendance.cancelled_at
+    cancelled_at = told if told is not None and told <= cutoff else min(cutoff, now)
+    tz = session.company.tzinfo
+    attendance = attendance_set_state(
+        enrolment=attendance.enrolment,
+        session=session,
+        state=AttendanceState.CANCELLED,
+        cancelled_at=cancelled_at,
+        actor=actor,
+        source=AttendanceChange.Source.STAFF,
+        note=f"Claim approved: cancelled in time, counted as told on {_local(cancelled_at, tz)}.",
+        now=now,
+    )
+    if attendance.state != AttendanceState.CANCELLED:  # the classifier disagreed: roll back
+        raise DomainError("The policy still counts this as late: nothing was changed.")
+    claim.state = AbsenceClaim.State.APPROVED
+    claim.decided_by = actor
+    claim.decided_at = now
+    claim.resulting_state = attendance.state
+    claim.save(update_fields=["state", "decided_by", "decided_at", "resulting_state"])
+    _notify(claim)
+    return claim
+
+
+@transaction.atomic
+def claim_decline(
+    *, claim: AbsenceClaim, actor, reason: str, now: datetime | None = None
+) -> AbsenceClaim:
+    """BEY-6: staff decline a claim with a reason the family reads; the attendance keeps its
+    state. The family is e-mailed."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the claim is declined (the family reads it).")
+    if len(reason) > REASON_MAX:
+        raise DomainError(f"Keep the reason under {REASON_MAX} characters.")
+    claim = _open_claim_locked(claim)
+    state = Attendance.objects.filter(pk=claim.attendance_id).values_list("state", flat=True)
+    claim.state = AbsenceClaim.State.DECLINED
+    claim.decided_by = actor
+    claim.decided_at = now
+    claim.decline_reason = reason
+    claim.resulting_state = state.get()
+    claim.save(
+        update_fields=["state", "decided_by", "decided_at", "decline_reason", "resulting_state"]
+    )
+    _notify(claim)
+    return claim
+
+
+def _notify(claim: AbsenceClaim) -> None:
+    from .tasks import send_claim_answered
+
+    enqueue_on_commit(send_claim_answered, claim.company_id, claim.pk)
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+def claims_for_company(*, company) -> QuerySet[AbsenceClaim]:
+    """The back-office list: open claims first (oldest first: first come, first answered),
+    then the decided ones, latest decision first. One query per page."""
+    return (
+        AbsenceClaim.objects.filter(company=company)
+        .select_related(
+            "attendance__session__klass",
+            "attendance__enrolment__student",
+            "claimed_by",
+            "decided_by",
+        )
+        .annotate(
+            is_open=Case(
+                When(state=AbsenceClaim.State.OPEN, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("is_open", F("decided_at").desc(nulls_last=True), "claimed_at", "pk")
+    )

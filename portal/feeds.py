@@ -1,0 +1,247 @@
+"""The content of the private calendar feeds (RFC 5545, written by hand like
+:mod:`credits.calendar`, whose escaping and line folding it reuses).
+
+A family's feed lists its children's regular lessons and their booked make-ups, at home and
+at partner branches (FRN-7); an instructor's feed lists the sessions of the classes they
+teach. Lessons cancelled by the child or by the school stay in the feed as cancelled, so a
+calendar app that had them shows them struck out instead of silently dropping them. Each
+feed costs a fixed number of queries, whatever the number of children and lessons.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+
+from bookings.models import (
+    CLIENT_CANCELLED_STATES,
+    Attendance,
+    AttendanceState,
+    CalendarFeed,
+    Enrolment,
+    MakeupBooking,
+    Student,
+)
+from credits.calendar import _escape, _fold
+from franchise.partners import family_partner_makeups
+from programmes.models import Session
+
+DAYS_BEHIND = 30
+DAYS_AHEAD = 120
+STAMP = "%Y%m%dT%H%M%SZ"
+CANCELLED_STATES = {*CLIENT_CANCELLED_STATES, AttendanceState.STAFF_CANCELLED}
+
+
+@dataclass
+class Event:
+    uid: str
+    session: Session
+    summary: str
+    description: str
+    cancelled: bool = False
+
+
+def _host() -> str:
+    return settings.SITE_URL.split("//")[-1].split("/")[0] or "makeup"
+
+
+def _text(value: str) -> str:
+    """One TEXT value: any line ending becomes an escaped newline (no bare CR reaches the
+    feed, whose lines end in CRLF)."""
+    return _escape("\n".join(value.splitlines()))
+
+
+def _location(session: Session) -> str:
+    company = session.company
+    parts = [session.klass.location, company.name, *company.address.splitlines()]
+    return ", ".join(part.strip() for part in parts if part.strip())
+
+
+def _vevent(event: Event, stamp: str) -> list[str]:
+    session = event.session
+    summary = f"Cancelled: {event.summary}" if event.cancelled else event.summary
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{event.uid}",
+        f"DTSTAMP:{stamp}",
+        f"DTSTART:{session.starts_at.astimezone(UTC).strftime(STAMP)}",
+        f"DTEND:{session.ends_at.astimezone(UTC).strftime(STAMP)}",
+        f"SUMMARY:{_text(summary)}",
+        f"LOCATION:{_text(_location(session))}",
+        f"DESCRIPTION:{_text(event.description)}",
+        f"STATUS:{'CANCELLED' if event.cancelled else 'CONFIRMED'}",
+        "END:VEVENT",
+    ]
+    return lines
+
+
+def render_calendar(*, name: str, timezone: str, events: list[Event], now: datetime) -> str:
+    """A whole VCALENDAR: CRLF line endings, lines folded at 75 octets (RFC 5545 3.1)."""
+    stamp = now.astimezone(UTC).strftime(STAMP)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Make-up sessions//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_text(name)}",
+        f"X-WR-TIMEZONE:{timezone}",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+    ]
+    for event in sorted(events, key=lambda e: (e.session.starts_at, e.uid)):
+        lines += _vevent(event, stamp)
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+def _window(now: datetime) -> tuple[datetime, datetime]:
+    return now - timedelta(days=DAYS_BEHIND), now + timedelta(days=DAYS_AHEAD)
+
+
+# --- a family's lessons and make-ups -------------------------------------------------------
+
+
+def _lesson_description(session: Session, state: str | None, student: Student) -> str:
+    text = f"{session.klass.programme.name} at {session.company.name}."
+    if session.cancelled_at is not None or state == AttendanceState.STAFF_CANCELLED:
+        reason = f": {session.cancel_reason}" if session.cancel_reason else "."
+        return f"{text}\nCancelled by {session.company.name}{reason}"
+    if state in CLIENT_CANCELLED_STATES:
+        return f"{text}\n{student.first_name} is not coming (cancelled in advance)."
+    return text
+
+
+def _makeup_description(booking: MakeupBooking, home_company_id: int) -> str:
+    session = booking.session
+    where = session.company.name
+    if session.company_id != home_company_id:
+        where = f"{where} (a partner branch)"
+    text = f"Make-up lesson: {session.klass.programme.name} at {where}."
+    if booking.note:
+        text = f"{text}\n{booking.note}"
+    if session.cancelled_at is not None:
+        text = f"{text}\nCancelled by {session.company.name}."
+    return text
+
+
+def family_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
+    """The family's regular lessons (sessions of their enrolments while active) and booked
+    make-ups, from 30 days ago to 120 days ahead. Seven queries at most, run inside the
+    scope of the feed's company."""
+    family, company = feed.family, feed.company
+    start, end = _window(now)
+    host = _host()
+    students = {s.pk: s for s in Student.objects.filter(company=company, family=family)}
+    enrolments = list(
+        Enrolment.objects.filter(company=company, student__family=family).filter(
+            Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=start.date())
+        )
+    )
+    sessions = list(
+        Session.objects.filter(
+            company=company,
+            klass_id__in={e.klass_id for e in enrolments},
+            starts_at__gte=start,
+            starts_at__lt=end,
+        ).select_related("klass__programme", "company")
+    )
+    states = dict(
+        ((enrolment_id, session_id), state)
+        for enrolment_id, session_id, state in Attendance.objects.filter(
+            company=company,
+            enrolment_id__in=[e.pk for e in enrolments],
+            session_id__in=[s.pk for s in sessions],
+        ).values_list("enrolment_id", "session_id", "state")
+    )
+    events = []
+    for session in sessions:
+        for enrolment in enrolments:
+            if enrolment.klass_id != session.klass_id or not enrolment.is_active_on(
+                session.local_date
+            ):
+                continue
+            student = students[enrolment.student_id]
+            state = states.get((enrolment.pk, session.pk))
+            events.append(
+                Event(
+                    uid=f"session-{session.pk}-student-{student.pk}@{host}",
+                    session=session,
+                    summary=f"{student.first_name}: {session.klass.name}",
+                    description=_lesson_description(session, state, student),
+                    cancelled=session.cancelled_at is not None or state in CANCELLED_STATES,
+                )
+            )
+    makeups = list(
+        MakeupBooking.objects.filter(
+            company=company,
+            student__family=family,
+            state=MakeupBooking.State.BOOKED,
+            session__starts_at__gte=start,
+            session__starts_at__lt=end,
+        ).select_related("session__klass__programme", "session__company")
+    )
+    # FRN-7: the family's make-ups hosted by partner branches, read by the one named
+    # function that may cross companies.
+    makeups += [
+        b for b in family_partner_makeups(family=family, now=start) if b.session.starts_at < end
+    ]
+    for booking in makeups:
+        session, student = booking.session, students.get(booking.student_id)
+        if student is None:
+            continue
+        events.append(
+            Event(
+                uid=f"session-{session.pk}-student-{student.pk}@{host}",
+                session=session,
+                summary=f"{student.first_name}: make-up — {session.klass.name}",
+                description=_makeup_description(booking, company.pk),
+                cancelled=session.cancelled_at is not None,
+            )
+        )
+    return events
+
+
+# --- an instructor's classes ---------------------------------------------------------------
+
+
+def instructor_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
+    """The sessions of the classes ``feed.user`` teaches in the feed's company, from 30 days
+    ago to 120 days ahead, in one query."""
+    start, end = _window(now)
+    host = _host()
+    sessions = Session.objects.filter(
+        company=feed.company,
+        klass__instructor=feed.user,
+        starts_at__gte=start,
+        starts_at__lt=end,
+    ).select_related("klass__programme", "company")
+    events = []
+    for session in sessions:
+        description = f"{session.klass.programme.name}."
+        if session.cancelled_at is not None:
+            reason = f": {session.cancel_reason}" if session.cancel_reason else "."
+            description = f"{description}\nCancelled{reason}"
+        events.append(
+            Event(
+                uid=f"session-{session.pk}@{host}",
+                session=session,
+                summary=session.klass.name,
+                description=description,
+                cancelled=session.cancelled_at is not None,
+            )
+        )
+    return events
+
+
+def feed_calendar(*, feed: CalendarFeed, now: datetime) -> str:
+    """The whole .ics text of a feed. Call inside ``scope(company=feed.company)``."""
+    company = feed.company
+    if feed.family_id is not None:
+        name = f"{feed.family.name} family · {company.name}"
+        events = family_events(feed=feed, now=now)
+    else:
+        name = f"My classes · {company.name}"
+        events = instructor_events(feed=feed, now=now)
+    return render_calendar(name=name, timezone=company.timezone, events=events, now=now)

@@ -1,0 +1,11 @@
+"""Back-office pages of the portal app (mounted under /manage/): the staff member's own
+calendar feed."""
+
+from django.urls import path
+
+from . import feed_views
+
+urlpatterns = [
+    path("my-calendar/", feed_views.my_calendar, name="my_calendar"),
+    path("my-calendar/reset/", feed_views.my_calendar_reset, name="my_calendar_reset"),
+]

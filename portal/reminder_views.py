@@ -1,0 +1,90 @@
+"""The one-click "can't come" link of the lesson reminder e-mail. The signed link is the
+authority (like an unsubscribe link: no login needed); the page shows the lesson and one
+button, because mail scanners open links — a GET never cancels anything. The button runs
+the normal client cancellation: for a regular lesson the parent's cancellation (ATT-3, the
+policy decides about a credit), for a make-up the make-up cancellation (CRD-3)."""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+from django_scopes import scopes_disabled
+
+from bookings.models import Attendance, LessonReminder, MakeupBooking
+from credits.makeups import lesson_cancel_by_parent
+from credits.reminders import cant_come_read
+from franchise import partners
+from makeup.errors import DomainError
+from programmes.models import Session
+
+from .views import _company, _lesson_cancelled_message
+
+
+@require_http_methods(["GET", "POST"])
+def cant_come(request: HttpRequest, company_slug: str, token: str) -> HttpResponse:
+    company = _company(request)
+    reminder_id = cant_come_read(token)
+    reminder = (
+        LessonReminder.objects.filter(pk=reminder_id, company=company)
+        .select_related("student", "enrolment", "booking")
+        .first()
+        if reminder_id is not None
+        else None
+    )
+    if reminder is None:
+        raise Http404
+    with scopes_disabled():  # a make-up may be hosted by a partner company (FRN-5)
+        session = Session.objects.select_related("klass", "company").get(pk=reminder.session_id)
+    actor = request.user if request.user.is_authenticated else None
+    now = timezone.now()
+    done = error = ""
+    if reminder.booking is not None:
+        booking = (
+            partners.family_partner_booking(
+                family=reminder.student.family, booking_pk=reminder.booking_id
+            )
+            or MakeupBooking.objects.filter(pk=reminder.booking_id).first()
+        )
+        if booking is None or booking.state != MakeupBooking.State.BOOKED:
+            done = "This make-up is already cancelled."
+    else:
+        attendance = Attendance.objects.filter(
+            enrolment=reminder.enrolment, session_id=session.pk
+        ).first()
+        if attendance is not None and attendance.state != "expected":
+            done = f"This lesson is already marked “{attendance.get_state_display()}”."
+    if not done and session.starts_at <= now:
+        done = "This lesson has already started."
+    if request.method == "POST" and not done:
+        try:
+            if reminder.booking is not None:
+                returned = partners.makeup_cancel_at(booking=booking, actor=actor, now=now)
+                message = (
+                    "The make-up is cancelled and your credit is back."
+                    if returned
+                    else "The make-up is cancelled. It was late, so the credit stays used."
+                )
+            else:
+                attendance = lesson_cancel_by_parent(
+                    enrolment=reminder.enrolment, session=session, actor=actor, now=now
+                )
+                message = _lesson_cancelled_message(attendance, reminder.student)
+        except DomainError as refused:
+            error = refused.message
+        else:
+            messages.success(request, message)
+            if actor is not None:
+                return redirect("portal:home", company_slug=company.slug)
+            done = message
+    return render(
+        request,
+        "portal/cant_come.html",
+        {
+            "reminder": reminder,
+            "session": session,
+            "student": reminder.student,
+            "done": done,
+            "error": error,
+        },
+    )
