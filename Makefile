@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format migrate seed worker clean lock
+.PHONY: install run test lint format migrate seed worker clean lock messages
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python 3.12 or newer is needed, found " + sys.version.split()[0] + ": run make PYTHON=python3.12 ...")'
@@ -19,7 +19,11 @@ $(STAMP): requirements.lock
 
 install: $(STAMP)
 
-migrate: install
+# The translations' .mo files are generated (pure Python, no GNU gettext needed).
+messages: install
+	$(BIN)/python manage.py translations compile
+
+migrate: messages
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
@@ -37,10 +41,10 @@ run: seed
 		--schedule=var/celerybeat-schedule & worker=$$!; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-worker: install
+worker: messages
 	$(BIN)/celery -A makeup worker --beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
-test: install
+test: messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -1,8 +1,9 @@
 """Enter the company scope for each request (django-scopes)."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_scopes import scope
 
 from .models import Company
@@ -17,7 +18,9 @@ class TenancyMiddleware:
     - ``/portal/<company_slug>/…`` (namespace ``portal``): the company of the slug.
     - anything else: no scope; a tenant query there raises ``ScopeError``.
 
-    Also activates the company's time zone for the request (TEN-3).
+    Also activates the company's time zone for the request (TEN-3) and the language: the
+    user's own choice, else the language cookie of the chooser, else the company's, else
+    the browser's (Django's LocaleMiddleware has read the cookie and the browser's).
 
     Sets ``request.company``, ``request.membership`` (staff only) and
     ``request.memberships`` (for the switcher). Template rendering happens inside the
@@ -46,6 +49,7 @@ class TenancyMiddleware:
                 request.company = (
                     Company.objects.filter(slug=slug).select_related("settings").first()
                 )
+        _activate_language(request)
         if request.company is None:
             # Never scope(company=None): django-scopes would read that as "all companies".
             return self.get_response(request)
@@ -56,3 +60,17 @@ class TenancyMiddleware:
                 return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def _activate_language(request: HttpRequest) -> None:
+    languages = {code for code, _name in settings.LANGUAGES}
+    user = getattr(request, "user", None)
+    chosen = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+    if chosen not in languages:
+        chosen = ""
+    if not chosen and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        company_language = getattr(request.company, "language", "")
+        chosen = company_language if company_language in languages else ""
+    if chosen:
+        translation.activate(chosen)
+        request.LANGUAGE_CODE = chosen

@@ -1,5 +1,6 @@
 """Writes for users, companies, memberships and company settings."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -139,3 +140,12 @@ def company_update(*, company: Company, **values) -> Company:
     company.full_clean()
     company.save()
     return company
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    """The user's language for pages and e-mails (English or Czech)."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise DomainError("Choose English or Czech.", code="language")
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    return user

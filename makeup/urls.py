@@ -14,6 +14,7 @@ account_patterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("landing/", portal_views.landing, name="landing"),
     path("company-signup/", views.company_signup, name="company_signup"),
+    path("language/", views.language_set, name="language_set"),
     path("confirm/resend/", portal_views.resend_confirmation, name="resend_confirmation"),
     path("confirm/<str:token>/", views.confirm_email, name="confirm_email"),
     path("password_reset/", views.PasswordResetView.as_view(), name="password_reset"),

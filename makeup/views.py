@@ -1,5 +1,6 @@
 """Accounts (login, e-mail confirmation, password reset) and the back office's core pages."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -26,6 +27,7 @@ from .services import (
     user_confirm_email,
     user_create,
     user_request_confirmation,
+    user_set_language,
 )
 from .tenancy import SESSION_COMPANY_KEY, access_company_for_user, admin_required, staff_required
 
@@ -172,6 +174,32 @@ def company_settings(request: HttpRequest) -> HttpResponse:
         "makeup/settings.html",
         {"details_form": details_form, "settings_form": settings_form},
     )
+
+
+@require_POST
+def language_set(request: HttpRequest) -> HttpResponse:
+    """The language chooser in the footer: kept with the login (so e-mails follow it) and in
+    a cookie (for visitors), then back to the page."""
+    language = request.POST.get("language", "")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return response
+    if request.user.is_authenticated:
+        user_set_language(user=request.user, language=language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 86400,
+        samesite="Lax",
+        secure=request.is_secure(),
+        httponly=True,
+    )
+    return response
 
 
 def health(request: HttpRequest) -> HttpResponse:
