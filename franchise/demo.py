@@ -100,6 +100,7 @@ def _guest_at_lakeside(riverside, lakeside, ctx, now) -> None:
                 reason="Riverside's pool was closed for maintenance",
                 actor=admin,
                 valid_days=30,
+                now=now,
             )
             offered = partner_candidates(credit=credit, now=now, offered_only=True, limit=10)
             bookable = [c for c in offered if c.bookable]

@@ -1,0 +1,117 @@
+"""The data invariants, checked over every company (after a load test, a restore, or any time):
+
+1. No session over capacity because of make-ups (MKP-7, MKP-8): where a session has active
+   make-up bookings, regulars expected + make-ups never exceed capacity + extra places.
+2. No credit spent twice (CRD-3): every used credit points at one active or finished
+   make-up booking, no booking carries two credits, and every active booking has its credit.
+3. Every credit's history replays to its state (CRD-2): its events chain from "issued"
+   (from_state blank) through each to_state, each starting where the last ended, and the last
+   one is the credit's state.
+
+    manage.py check_invariants        # exit 1 listing the first problems, else "all hold"
+"""
+
+from collections import defaultdict
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
+from django_scopes import scopes_disabled
+
+from bookings.models import MakeupBooking
+from credits.eligibility import with_occupancy
+from credits.models import CreditEvent, CreditState, MakeupCredit
+from programmes.models import Session
+
+
+class Command(BaseCommand):
+    help = "Check the data invariants (capacity, credits spent once, credit histories)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--show", type=int, default=20, help="How many problems to list.")
+
+    def handle(self, *args, show, **options):
+        with scopes_disabled():
+            problems = [*self._capacity(), *self._spent_once(), *self._histories()]
+        if problems:
+            raise CommandError(
+                f"{len(problems)} invariant violation(s):\n" + "\n".join(problems[:show])
+            )
+        self.stdout.write(self.style.SUCCESS("All invariants hold."))
+
+    def _capacity(self) -> list[str]:
+        with_guests = (
+            MakeupBooking.objects.filter(state=MakeupBooking.State.BOOKED)
+            .values_list("session_id", flat=True)
+            .distinct()
+        )
+        sessions = with_occupancy(Session.objects.filter(pk__in=with_guests)).select_related(
+            "klass"
+        )
+        problems = []
+        for session in sessions.iterator(chunk_size=2000):
+            extra = session.klass.extra_capacity(session.company.settings.makeup_extra_capacity)
+            limit = session.klass.capacity + extra
+            taken = session.regulars - session.freed + session.makeups
+            if taken > limit and session.makeups:
+                problems.append(
+                    f"session {session.pk}: {taken} taken of {limit} ({session.makeups} make-ups)"
+                )
+        self.stdout.write(f"capacity: {len(problems)} problem(s)")
+        return problems
+
+    def _spent_once(self) -> list[str]:
+        problems = []
+        doubled = (
+            MakeupCredit.objects.filter(booking__isnull=False)
+            .values("booking_id")
+            .annotate(n=Count("pk"))
+            .filter(n__gt=1)
+        )
+        problems += [f"booking {row['booking_id']}: {row['n']} credits" for row in doubled]
+        used_without = MakeupCredit.objects.filter(state=CreditState.USED, booking__isnull=True)
+        problems += [
+            f"credit {pk}: used without a booking"
+            for pk in used_without.values_list("pk", flat=True)
+        ]
+        with_credit = set(
+            MakeupCredit.objects.filter(state=CreditState.USED, booking__isnull=False).values_list(
+                "booking_id", flat=True
+            )
+        )
+        active = MakeupBooking.objects.filter(state=MakeupBooking.State.BOOKED)
+        problems += [
+            f"booking {pk}: active but no used credit"
+            for pk in active.values_list("pk", flat=True)
+            if pk not in with_credit
+        ]
+        self.stdout.write(f"credits spent once: {len(problems)} problem(s)")
+        return problems
+
+    def _histories(self) -> list[str]:
+        states = dict(MakeupCredit.objects.values_list("pk", "state"))
+        events = defaultdict(list)
+        for credit_id, from_state, to_state in (
+            CreditEvent.objects.order_by("credit_id", "at", "pk")
+            .values_list("credit_id", "from_state", "to_state")
+            .iterator(chunk_size=5000)
+        ):
+            events[credit_id].append((from_state, to_state))
+        problems = []
+        for credit_id, state in states.items():
+            chain = events.get(credit_id, [])
+            if not chain or chain[0][0] != "":
+                problems.append(f"credit {credit_id}: history does not start with its issue")
+                continue
+            current = ""
+            for from_state, to_state in chain:
+                if from_state != current and from_state != "":
+                    problems.append(
+                        f"credit {credit_id}: an event from {from_state} after {current}"
+                    )
+                    break
+                current = to_state
+            else:
+                if current != state:
+                    problems.append(f"credit {credit_id}: history ends {current}, state {state}")
+        self.stdout.write(f"credit histories: {len(problems)} problem(s)")
+        return problems
