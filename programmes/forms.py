@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
 from makeup.models import Company, User
@@ -21,6 +23,7 @@ class ProgrammeForm(forms.ModelForm):
         model = Programme
         fields = ["name", "code", "description", "makeups_enabled", "accept_partner_makeups"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"name": _("Name"), "code": _("Code"), "description": _("Description")}
 
     def __init__(self, *args, company: Company, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -30,7 +33,9 @@ class ProgrammeForm(forms.ModelForm):
         code = normalise_programme_code(self.cleaned_data["code"])
         if programme_code_taken(company=self.company, code=code, exclude_pk=self.instance.pk):
             raise forms.ValidationError(
-                f"Another programme of yours already uses the code {code}; choose another.",
+                gettext(
+                    "Another programme of yours already uses the code {code}; choose another."
+                ).format(code=code),
                 code="code_taken",
             )
         return code
@@ -60,22 +65,24 @@ def _months(years: int | None, months: int | None) -> int | None:
 class ClassForm(forms.ModelForm):
     """A class's details. Ages are entered as years and months and stored in months."""
 
-    programme = SafeModelChoiceField(queryset=Programme.objects.none())
+    programme = SafeModelChoiceField(queryset=Programme.objects.none(), label=_("Programme"))
     instructor = UserChoiceField(
         queryset=User.objects.none(),
         required=False,
-        empty_label="No instructor yet",
-        help_text="A member of your company.",
+        label=_("Instructor"),
+        empty_label=_("No instructor yet"),
+        help_text=_("A member of your company."),
     )
-    min_years = _age_field("Youngest age: years", months=False)
-    min_months = _age_field("and months", months=True)
-    max_years = _age_field("Oldest age: years", months=False)
-    max_months = _age_field("and months", months=True)
+    min_years = _age_field(_("Youngest age: years"), months=False)
+    min_months = _age_field(_("and months"), months=True)
+    max_years = _age_field(_("Oldest age: years"), months=False)
+    max_months = _age_field(_("and months"), months=True)
     capacity = forms.IntegerField(
         min_value=1,
         max_value=500,
-        help_text="Regular students per session.",
-        error_messages={"min_value": "A class needs at least one place."},
+        label=_("Capacity"),
+        help_text=_("Regular students per session."),
+        error_messages={"min_value": _("A class needs at least one place.")},
     )
 
     class Meta:
@@ -96,7 +103,14 @@ class ClassForm(forms.ModelForm):
             "deduct_per_attendance",
         ]
         widgets = {"start_date": DATE_WIDGET, "end_date": DATE_WIDGET}
-        labels = {"start_date": "Start date", "end_date": "End date"}
+        labels = {
+            "name": _("Name"),
+            "location": _("Location"),
+            "start_date": _("Start date"),
+            "end_date": _("End date"),
+            "extra_capacity_mode": _("Extra capacity mode"),
+            "deduct_per_attendance": _("Deduct per attendance"),
+        }
 
     AGE_FIELDS = ("min_years", "min_months", "max_years", "max_months")
 
@@ -117,20 +131,26 @@ class ClassForm(forms.ModelForm):
                         months, 12
                     )
         currency = company.currency
-        self.fields["price_per_session"].label = f"Price for one session ({currency})"
-        self.fields["course_price"].label = f"Price for the whole course ({currency})"
-        course_help = "Give a price for one session, for the whole course, or both."
+        self.fields["price_per_session"].label = gettext(
+            "Price for one session ({currency})"
+        ).format(currency=currency)
+        self.fields["course_price"].label = gettext(
+            "Price for the whole course ({currency})"
+        ).format(currency=currency)
+        course_help = gettext("Give a price for one session, for the whole course, or both.")
         self.fields["course_price"].help_text = course_help
         extra = company.settings.makeup_extra_capacity
-        self.fields["extra_makeup_capacity"].help_text = (
-            f"{self.fields['extra_makeup_capacity'].help_text} Your company's extra capacity "
-            f"(Settings) is {extra}."
+        extra_help = gettext("Your company's extra capacity (Settings) is {extra}.").format(
+            extra=extra
         )
+        self.fields[
+            "extra_makeup_capacity"
+        ].help_text = f"{self.fields['extra_makeup_capacity'].help_text} {extra_help}"
 
     def _clean_price(self, field: str) -> Decimal | None:
         price = self.cleaned_data.get(field)
         if price is not None and price < 0:
-            raise forms.ValidationError("A price can't be negative.", code="negative")
+            raise forms.ValidationError(gettext("A price can't be negative."), code="negative")
         return price
 
     def clean_price_per_session(self) -> Decimal | None:
@@ -146,12 +166,14 @@ class ClassForm(forms.ModelForm):
         data = super().clean()
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
-            self.add_error("end_date", "The end date must not be before the start date.")
+            self.add_error("end_date", gettext("The end date must not be before the start date."))
         if not any(f in self.errors for f in self.AGE_FIELDS):
             youngest = _months(data.get("min_years"), data.get("min_months"))
             oldest = _months(data.get("max_years"), data.get("max_months"))
             if youngest is not None and oldest is not None and youngest > oldest:
-                self.add_error("max_years", "The oldest age must not be below the youngest age.")
+                self.add_error(
+                    "max_years", gettext("The oldest age must not be below the youngest age.")
+                )
             else:
                 data["min_age_months"], data["max_age_months"] = youngest, oldest
         prices_valid = not any(f in self.errors for f in ("price_per_session", "course_price"))
@@ -162,8 +184,10 @@ class ClassForm(forms.ModelForm):
         ):
             self.add_error(
                 "price_per_session",
-                "Give a price for one session, a price for the whole course, or both. "
-                "Only classes with a price for one session take make-ups.",
+                gettext(
+                    "Give a price for one session, a price for the whole course, or both. "
+                    "Only classes with a price for one session take make-ups."
+                ),
             )
         return data
 
@@ -178,7 +202,9 @@ class ClassForm(forms.ModelForm):
 
 
 class SlotForm(forms.ModelForm):
-    duration_minutes = forms.IntegerField(label="Minutes", min_value=5, max_value=600, initial=30)
+    duration_minutes = forms.IntegerField(
+        label=_("Minutes"), min_value=5, max_value=600, initial=30
+    )
 
     class Meta:
         model = ClassSchedule
@@ -186,12 +212,12 @@ class SlotForm(forms.ModelForm):
         widgets = {
             "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
-        labels = {"start_time": "Start time"}
+        labels = {"weekday": _("Weekday"), "start_time": _("Start time")}
         help_texts = {"start_time": ""}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["weekday"].choices = [("", "Choose a day"), *WEEKDAYS]
+        self.fields["weekday"].choices = [("", gettext("Choose a day")), *WEEKDAYS]
 
     # Clashes between slots (same start or overlapping windows) are checked across the
     # formset, where a slot being removed in the same request is known.
@@ -216,7 +242,7 @@ class BaseScheduleFormSet(BaseInlineFormSet):
     def add_fields(self, form, index) -> None:
         super().add_fields(form, index)
         if "DELETE" in form.fields:
-            form.fields["DELETE"].label = "Remove this slot"
+            form.fields["DELETE"].label = gettext("Remove this slot")
 
     def validate_unique(self) -> None:
         pass  # an exact duplicate is an overlap, reported by clean() next to the slot
@@ -238,7 +264,7 @@ class BaseScheduleFormSet(BaseInlineFormSet):
         kept = self.kept_forms()
         if not kept:
             raise forms.ValidationError(
-                "Add at least one weekly slot: a day, a start time and a length.",
+                gettext("Add at least one weekly slot: a day, a start time and a length."),
                 code="no_slots",
             )
         slots = [form.slot() for form in kept]
@@ -246,7 +272,10 @@ class BaseScheduleFormSet(BaseInlineFormSet):
             if "start_time" in kept[second].errors:
                 continue
             kept[second].add_error(
-                "start_time", f"This slot overlaps {slots[first].label()} of this class."
+                "start_time",
+                gettext("This slot overlaps {slot} of this class.").format(
+                    slot=slots[first].label()
+                ),
             )
 
     def slots(self) -> list[Slot]:
@@ -264,21 +293,31 @@ def schedule_formset_class(*, extra: int):
     )
 
 
-WEEKDAY_FILTER_CHOICES = [("", "Any day"), *WEEKDAYS]
-STATUS_CHOICES = [("active", "Active"), ("archived", "Archived"), ("all", "All")]
+WEEKDAY_FILTER_CHOICES = [("", _("Any day")), *WEEKDAYS]
+STATUS_CHOICES = [("active", _("Active")), ("archived", _("Archived")), ("all", _("All"))]
 
 
 class ClassFilterForm(forms.Form):
     programme = SafeModelChoiceField(
-        queryset=Programme.objects.none(), required=False, empty_label="All programmes"
+        queryset=Programme.objects.none(),
+        required=False,
+        label=_("Programme"),
+        empty_label=_("All programmes"),
     )
     instructor = UserChoiceField(
-        queryset=User.objects.none(), required=False, empty_label="All instructors"
+        queryset=User.objects.none(),
+        required=False,
+        label=_("Instructor"),
+        empty_label=_("All instructors"),
     )
     weekday = forms.TypedChoiceField(
-        choices=WEEKDAY_FILTER_CHOICES, required=False, coerce=int, empty_value=None
+        choices=WEEKDAY_FILTER_CHOICES,
+        required=False,
+        coerce=int,
+        empty_value=None,
+        label=_("Weekday"),
     )
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, label=_("Status"))
 
     def __init__(self, *args, company: Company, **kwargs) -> None:
         super().__init__(*args, **kwargs)

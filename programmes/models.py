@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -154,7 +156,7 @@ class Class(models.Model):
     objects = ScopedManager(company="company")
 
     class Meta:
-        verbose_name_plural = "classes"
+        verbose_name_plural = _("classes")
         ordering = ["programme__name", "name", "pk"]
         indexes = [models.Index(fields=["company", "programme"])]
         constraints = [
@@ -194,14 +196,16 @@ class Class(models.Model):
     def age_range_label(self) -> str:
         def fmt(months: int) -> str:
             years, rest = divmod(months, 12)
-            return f"{years}y {rest}m" if rest else f"{years}y"
+            if rest:
+                return gettext("{years}y {months}m").format(years=years, months=rest)
+            return gettext("{years}y").format(years=years)
 
         if self.min_age_months is None and self.max_age_months is None:
-            return "any age"
+            return gettext("any age")
         if self.max_age_months is None:
             return f"{fmt(self.min_age_months)}+"
         if self.min_age_months is None:
-            return f"up to {fmt(self.max_age_months)}"
+            return gettext("up to {age}").format(age=fmt(self.max_age_months))
         return f"{fmt(self.min_age_months)}–{fmt(self.max_age_months)}"
 
 
@@ -240,6 +244,11 @@ class ClassSchedule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start_time:%H:%M} ({self.duration_minutes} min)"
+
+    @property
+    def weekday_abbr(self) -> str:
+        """The weekday's short name ("Mon"), in the active language."""
+        return str(WEEKDAYS_ABBR[self.weekday])
 
 
 class Session(models.Model):

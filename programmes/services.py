@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from makeup.errors import DomainError
 from makeup.models import Company, Membership
@@ -46,7 +48,9 @@ def programme_code_taken(*, company: Company, code: str, exclude_pk: int | None 
 
 def _programme_code_taken_error(code: str) -> DomainError:
     return DomainError(
-        f"Another programme of yours already uses the code {code}; choose another.",
+        _("Another programme of yours already uses the code {code}; choose another.").format(
+            code=code
+        ),
         code="code_taken",
     )
 
@@ -123,7 +127,11 @@ def programme_set_archived(
         active = Class.objects.filter(programme=programme, archived_at__isnull=True).count()
         if active:
             raise DomainError(
-                f"{programme.name} still has {active} active class(es); archive them first.",
+                ngettext(
+                    "{name} still has {count} active class(es); archive them first.",
+                    "{name} still has {count} active class(es); archive them first.",
+                    active,
+                ).format(name=programme.name, count=active),
                 code="has_active_classes",
             )
         programme.archived_at = now or timezone.now()
@@ -191,7 +199,7 @@ def _check_class(klass: Class, slots: Sequence[Slot], *, check_instructor: bool 
     field, so a refusal here means a caller skipped the form. An instructor who has left the
     company may stay on a class they already teach, but is not newly assigned."""
     if klass.programme.company_id != klass.company_id:
-        raise DomainError("That programme belongs to another company.")
+        raise DomainError(_("That programme belongs to another company."))
     if (
         check_instructor
         and klass.instructor_id is not None
@@ -199,34 +207,38 @@ def _check_class(klass: Class, slots: Sequence[Slot], *, check_instructor: bool 
             company_id=klass.company_id, user_id=klass.instructor_id
         ).exists()
     ):
-        raise DomainError("The instructor must be a member of your company.")
+        raise DomainError(_("The instructor must be a member of your company."))
     if not klass.name.strip():
-        raise DomainError("A class needs a name.")
+        raise DomainError(_("A class needs a name."))
     if klass.capacity is None or klass.capacity < 1:
-        raise DomainError("A class needs at least one place (capacity 1 or more).")
+        raise DomainError(_("A class needs at least one place (capacity 1 or more)."))
     if klass.end_date < klass.start_date:
-        raise DomainError("The end date must not be before the start date.")
+        raise DomainError(_("The end date must not be before the start date."))
     low, high = klass.min_age_months, klass.max_age_months
     if low is not None and high is not None and low > high:
-        raise DomainError("The youngest age must not be above the oldest age.")
+        raise DomainError(_("The youngest age must not be above the oldest age."))
     prices = (klass.price_per_session, klass.course_price)
     if all(price is None for price in prices):
-        raise DomainError("Give a price for one session, a price for the whole course, or both.")
+        raise DomainError(_("Give a price for one session, a price for the whole course, or both."))
     if any(price is not None and price < 0 for price in prices):
-        raise DomainError("Prices can't be negative.")
+        raise DomainError(_("Prices can't be negative."))
     if klass.extra_capacity_mode not in ExtraCapacityMode.values:
-        raise DomainError("Unknown extra capacity mode.")
+        raise DomainError(_("Unknown extra capacity mode."))
     if not slots:
-        raise DomainError("A class needs at least one weekly slot (a day and a time).")
+        raise DomainError(_("A class needs at least one weekly slot (a day and a time)."))
     for slot in slots:
         if slot.weekday not in WEEKDAY_NAMES:
-            raise DomainError("A weekly slot needs a weekday from Monday to Sunday.")
+            raise DomainError(_("A weekly slot needs a weekday from Monday to Sunday."))
         if not 5 <= slot.duration_minutes <= 600:
-            raise DomainError("A lesson lasts between 5 and 600 minutes.")
+            raise DomainError(_("A lesson lasts between 5 and 600 minutes."))
     conflicts = schedule_conflicts(slots)
     if conflicts:
         first, second = conflicts[0]
-        raise DomainError(f"{slots[second].label()} overlaps {slots[first].label()}.")
+        raise DomainError(
+            _("{slot} overlaps {other}.").format(
+                slot=slots[second].label(), other=slots[first].label()
+            )
+        )
     _full_clean(klass, exclude=["company", "programme", "instructor"])
 
 
@@ -287,7 +299,9 @@ def class_create(
     """
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     if programme.archived_at is not None:
-        raise DomainError(f"{programme.name} is archived; unarchive it to add classes.")
+        raise DomainError(
+            _("{name} is archived; unarchive it to add classes.").format(name=programme.name)
+        )
     klass = Class(
         company=company,
         programme=programme,
@@ -332,16 +346,22 @@ def class_update(
     """
     unknown = set(changes) - CLASS_FIELDS
     if unknown:
-        raise DomainError(f"Unknown class fields: {', '.join(sorted(unknown))}.")
+        raise DomainError(
+            _("Unknown class fields: {fields}.").format(fields=", ".join(sorted(unknown)))
+        )
     klass = Class.objects.select_for_update().select_related("programme").get(pk=klass.pk)
     new_programme = changes.get("programme")
     if new_programme is not None and new_programme.pk != klass.programme_id:
         if new_programme.archived_at is not None:
-            raise DomainError(f"{new_programme.name} is archived; choose an active programme.")
+            raise DomainError(
+                _("{name} is archived; choose an active programme.").format(name=new_programme.name)
+            )
         if klass.enrolments.exists():
             raise DomainError(
-                f"{klass.name} has enrolments, whose credits belong to {klass.programme.name}; "
-                "it can't move to another programme. Create a new class instead."
+                _(
+                    "{name} has enrolments, whose credits belong to {programme}; "
+                    "it can't move to another programme. Create a new class instead."
+                ).format(name=klass.name, programme=klass.programme.name)
             )
     old_instructor_id = klass.instructor_id
     for field, value in changes.items():
@@ -376,7 +396,11 @@ def class_set_archived(
             klass.archived_at = now
     else:
         if klass.programme.archived_at is not None:
-            raise DomainError(f"{klass.programme.name} is archived; unarchive the programme first.")
+            raise DomainError(
+                _("{name} is archived; unarchive the programme first.").format(
+                    name=klass.programme.name
+                )
+            )
         klass.archived_at = None
     klass.save(update_fields=["archived_at"])
     result = class_generate_sessions(klass=klass, now=now)

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from makeup.datacache import data_changed
 from makeup.errors import DomainError
@@ -30,11 +32,21 @@ class GenerationResult:
 
     @property
     def message(self) -> str:
-        parts = [f"{self.created} session(s) added", f"{self.removed} removed"]
+        parts = [
+            ngettext("{count} session(s) added", "{count} session(s) added", self.created).format(
+                count=self.created
+            ),
+            ngettext("{count} removed", "{count} removed", self.removed).format(count=self.removed),
+        ]
         if self.kept:
             parts.append(
-                f"{self.kept} kept although no longer in the schedule, because they already "
-                "have attendance or bookings"
+                ngettext(
+                    "{count} kept although no longer in the schedule, because they already "
+                    "have attendance or bookings",
+                    "{count} kept although no longer in the schedule, because they already "
+                    "have attendance or bookings",
+                    self.kept,
+                ).format(count=self.kept)
             )
         return "; ".join(parts) + "."
 
@@ -127,13 +139,13 @@ def session_create_one_off(
     Schedule regeneration never removes it."""
     now = now or timezone.now()
     if klass.archived_at is not None:
-        raise DomainError(f"{klass.name} is archived.")
+        raise DomainError(_("{name} is archived.").format(name=klass.name))
     tz = klass.company.tzinfo
     starts_at = datetime.combine(local_date, start_time, tzinfo=tz).astimezone(UTC)
     if starts_at <= now:
-        raise DomainError("A one-off session must start in the future.")
+        raise DomainError(_("A one-off session must start in the future."))
     if Session.objects.filter(klass=klass, starts_at=starts_at).exists():
-        raise DomainError(f"{klass.name} already has a session at that time.")
+        raise DomainError(_("{name} already has a session at that time.").format(name=klass.name))
     return Session.objects.create(
         company_id=klass.company_id,
         klass=klass,

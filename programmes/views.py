@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from makeup.errors import DomainError
@@ -23,8 +25,8 @@ from .services import (
     programme_update,
 )
 
-NOTHING_SAVED = "Nothing was saved: please correct the fields marked below."
-REGENERATION_NOTE = (
+NOTHING_SAVED = gettext_lazy("Nothing was saved: please correct the fields marked below.")
+REGENERATION_NOTE = gettext_lazy(
     "Changing the schedule or the dates regenerates future sessions. Sessions that already "
     "took place, one-off sessions, and sessions that already have attendance or bookings are "
     "kept."
@@ -49,7 +51,7 @@ def programme_list(request: HttpRequest) -> HttpResponse:
 def _programme_form_page(request: HttpRequest, programme: Programme | None) -> HttpResponse:
     company = request.company
     form = ProgrammeForm(request.POST or None, instance=programme, company=company)
-    title = programme.name if programme else "New programme"
+    title = programme.name if programme else _("New programme")
     if request.method == "POST":
         if form.is_valid():
             values = {field: form.cleaned_data[field] for field in form.Meta.fields}
@@ -61,8 +63,11 @@ def _programme_form_page(request: HttpRequest, programme: Programme | None) -> H
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                verb = "created" if programme is None else "saved"
-                messages.success(request, f"Programme {saved.name} {verb}.")
+                if programme is None:
+                    text = _("Programme {name} created.")
+                else:
+                    text = _("Programme {name} saved.")
+                messages.success(request, text.format(name=saved.name))
                 return redirect("manage:programme_list")
         else:
             messages.error(request, NOTHING_SAVED)
@@ -95,8 +100,9 @@ def programme_archive(request: HttpRequest, programme_pk: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        verb = "archived" if archive else "brought back"
-        messages.success(request, f"Programme {programme.name} {verb}.")
+        archived, back = _("Programme {name} archived."), _("Programme {name} brought back.")
+        text = archived if archive else back
+        messages.success(request, text.format(name=programme.name))
     return redirect("manage:programme_list")
 
 
@@ -140,7 +146,7 @@ def _class_form_page(request: HttpRequest, klass: Class | None) -> HttpResponse:
     formset = schedule_formset_class(extra=1 if klass else 3)(
         data, instance=instance, prefix="schedule"
     )
-    title = klass.name if klass else "New class"
+    title = klass.name if klass else _("New class")
     if request.method == "POST":
         form_ok = form.is_valid()
         formset_ok = formset.is_valid()  # both run, so every error shows at once
@@ -154,8 +160,11 @@ def _class_form_page(request: HttpRequest, klass: Class | None) -> HttpResponse:
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                verb = "created" if klass is None else "saved"
-                messages.success(request, f"Class {saved.name} {verb}: {result.message}")
+                if klass is None:
+                    text = _("Class {name} created: {result}")
+                else:
+                    text = _("Class {name} saved: {result}")
+                messages.success(request, text.format(name=saved.name, result=result.message))
                 return redirect("manage:class_list")
         else:
             messages.error(request, NOTHING_SAVED)
@@ -197,6 +206,9 @@ def class_archive(request: HttpRequest, class_pk: int) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        verb = "archived" if archive else "brought back"
-        messages.success(request, f"Class {klass.name} {verb}: {result.message}")
+        if archive:
+            text = _("Class {name} archived: {result}")
+        else:
+            text = _("Class {name} brought back: {result}")
+        messages.success(request, text.format(name=klass.name, result=result.message))
     return redirect("manage:class_list")
