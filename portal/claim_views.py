@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from bookings.models import Attendance
@@ -18,11 +20,14 @@ from makeup.errors import DomainError
 
 class ClaimForm(forms.Form):
     message = forms.CharField(
-        label="Anything the school should know? (optional)",
+        label=gettext_lazy("Anything the school should know? (optional)"),
         required=False,
         max_length=MESSAGE_MAX,
         widget=forms.Textarea(
-            attrs={"rows": 4, "placeholder": "E.g. I phoned the front desk on Monday morning."}
+            attrs={
+                "rows": 4,
+                "placeholder": gettext_lazy("E.g. I phoned the front desk on Monday morning."),
+            }
         ),
     )
 
@@ -60,7 +65,7 @@ def claim_create(request: HttpRequest, company_slug: str, attendance_pk: int) ->
         else:
             messages.success(
                 request,
-                "Claim sent: the school will look at the times and e-mail you the answer.",
+                _("Claim sent: the school will look at the times and e-mail you the answer."),
             )
             return redirect("portal:home", company_slug=request.company.slug)
         return redirect(request.path)

@@ -2,12 +2,14 @@
 parent's "reset the link" in the portal and the instructor's "my calendar" in the back
 office."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from django_scopes import scope
 
@@ -57,7 +59,10 @@ def _feed_by_token(token: str) -> CalendarFeed:
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """/calendar/<token>.ics, fetched by calendar apps without a login."""
     feed = _feed_by_token(token)
-    with scope(company=feed.company):
+    # Calendar apps fetch without a login or cookies: the feed speaks its owner's language
+    # (the instructor's own choice, else the company's).
+    language = (feed.user.language if feed.user_id is not None else "") or feed.company.language
+    with scope(company=feed.company), translation.override(language or settings.LANGUAGE_CODE):
         body = feed_calendar(feed=feed, now=timezone.now())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, max-age=300"
@@ -83,13 +88,15 @@ def calendar_reset(request: HttpRequest, company_slug: str) -> HttpResponse:
     feed = CalendarFeed.objects.filter(company=request.company, family=guardian.family).first()
     if feed is None:
         feed_for_family(family=guardian.family)
-        messages.success(request, "Your calendar link is ready: add it to your calendar app.")
+        messages.success(request, _("Your calendar link is ready: add it to your calendar app."))
     else:
         feed_reset(feed=feed)
         messages.success(
             request,
-            "Your calendar link is new. The old link no longer works: add the new one to "
-            "your calendar app (and remove the old calendar there).",
+            _(
+                "Your calendar link is new. The old link no longer works: add the new one to "
+                "your calendar app (and remove the old calendar there)."
+            ),
         )
     return redirect(reverse("portal:home", args=[request.company.slug]) + "#calendar")
 
@@ -124,10 +131,12 @@ def my_calendar_reset(request: HttpRequest) -> HttpResponse:
     try:
         if feed is None:
             feed_for_instructor(company=request.company, user=request.user)
-            messages.success(request, "Your calendar link is ready: add it to your calendar app.")
+            messages.success(
+                request, _("Your calendar link is ready: add it to your calendar app.")
+            )
         else:
             feed_reset(feed=feed)
-            messages.success(request, "Your calendar link is new. The old link no longer works.")
+            messages.success(request, _("Your calendar link is new. The old link no longer works."))
     except DomainError as error:
         messages.error(request, error.message)
     return redirect("manage:my_calendar")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from bookings.models import (
     CLIENT_CANCELLED_STATES,
@@ -60,7 +61,11 @@ def _location(session: Session) -> str:
 
 def _vevent(event: Event, stamp: str) -> list[str]:
     session = event.session
-    summary = f"Cancelled: {event.summary}" if event.cancelled else event.summary
+    summary = (
+        _("Cancelled: {summary}").format(summary=event.summary)
+        if event.cancelled
+        else event.summary
+    )
     lines = [
         "BEGIN:VEVENT",
         f"UID:{event.uid}",
@@ -104,12 +109,24 @@ def _window(now: datetime) -> tuple[datetime, datetime]:
 
 
 def _lesson_description(session: Session, state: str | None, student: Student) -> str:
-    text = f"{session.klass.programme.name} at {session.company.name}."
+    company = session.company.name
+    text = _("{programme} at {company}.").format(
+        programme=session.klass.programme.name, company=company
+    )
     if session.cancelled_at is not None or state == AttendanceState.STAFF_CANCELLED:
-        reason = f": {session.cancel_reason}" if session.cancel_reason else "."
-        return f"{text}\nCancelled by {session.company.name}{reason}"
+        cancelled = (
+            _("Cancelled by {company}: {reason}").format(
+                company=company, reason=session.cancel_reason
+            )
+            if session.cancel_reason
+            else _("Cancelled by {company}.").format(company=company)
+        )
+        return f"{text}\n{cancelled}"
     if state in CLIENT_CANCELLED_STATES:
-        return f"{text}\n{student.first_name} is not coming (cancelled in advance)."
+        not_coming = _("{name} is not coming (cancelled in advance).").format(
+            name=student.first_name
+        )
+        return f"{text}\n{not_coming}"
     return text
 
 
@@ -117,12 +134,15 @@ def _makeup_description(booking: MakeupBooking, home_company_id: int) -> str:
     session = booking.session
     where = session.company.name
     if session.company_id != home_company_id:
-        where = f"{where} (a partner branch)"
-    text = f"Make-up lesson: {session.klass.programme.name} at {where}."
+        where = _("{company} (a partner branch)").format(company=where)
+    text = _("Make-up lesson: {programme} at {where}.").format(
+        programme=session.klass.programme.name, where=where
+    )
     if booking.note:
         text = f"{text}\n{booking.note}"
     if session.cancelled_at is not None:
-        text = f"{text}\nCancelled by {session.company.name}."
+        cancelled = _("Cancelled by {company}.").format(company=session.company.name)
+        text = f"{text}\n{cancelled}"
     return text
 
 
@@ -195,7 +215,9 @@ def family_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
             Event(
                 uid=f"session-{session.pk}-student-{student.pk}@{host}",
                 session=session,
-                summary=f"{student.first_name}: make-up — {session.klass.name}",
+                summary=_("{name}: make-up — {klass}").format(
+                    name=student.first_name, klass=session.klass.name
+                ),
                 description=_makeup_description(booking, company.pk),
                 cancelled=session.cancelled_at is not None,
             )
@@ -221,8 +243,12 @@ def instructor_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
     for session in sessions:
         description = f"{session.klass.programme.name}."
         if session.cancelled_at is not None:
-            reason = f": {session.cancel_reason}" if session.cancel_reason else "."
-            description = f"{description}\nCancelled{reason}"
+            cancelled = (
+                _("Cancelled: {reason}").format(reason=session.cancel_reason)
+                if session.cancel_reason
+                else _("Cancelled.")
+            )
+            description = f"{description}\n{cancelled}"
         events.append(
             Event(
                 uid=f"session-{session.pk}@{host}",
@@ -239,9 +265,11 @@ def feed_calendar(*, feed: CalendarFeed, now: datetime) -> str:
     """The whole .ics text of a feed. Call inside ``scope(company=feed.company)``."""
     company = feed.company
     if feed.family_id is not None:
-        name = f"{feed.family.name} family · {company.name}"
+        name = _("{family} family · {company}").format(
+            family=feed.family.name, company=company.name
+        )
         events = family_events(feed=feed, now=now)
     else:
-        name = f"My classes · {company.name}"
+        name = _("My classes · {company}").format(company=company.name)
         events = instructor_events(feed=feed, now=now)
     return render_calendar(name=name, timezone=company.timezone, events=events, now=now)

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from makeup.forms import NewPasswordFields
@@ -45,9 +46,9 @@ def credit_label(credit) -> str:
     """How a parent recognises a credit: its programme and when it must be used by."""
     programme = credit.enrolment.klass.programme.name
     if credit.expires_at is None:
-        return f"{programme} · no expiry"
+        return gettext("{programme} · no expiry").format(programme=programme)
     until = formats.date_format(timezone.localtime(credit.expires_at), "D j M")
-    return f"{programme} · use by {until}"
+    return gettext("{programme} · use by {until}").format(programme=programme, until=until)
 
 
 class MakeupSearchForm(forms.Form):

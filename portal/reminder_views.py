@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_scopes import scopes_disabled
 
@@ -47,23 +48,25 @@ def cant_come(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
             or MakeupBooking.objects.filter(pk=reminder.booking_id).first()
         )
         if booking is None or booking.state != MakeupBooking.State.BOOKED:
-            done = "This make-up is already cancelled."
+            done = _("This make-up is already cancelled.")
     else:
         attendance = Attendance.objects.filter(
             enrolment=reminder.enrolment, session_id=session.pk
         ).first()
         if attendance is not None and attendance.state != "expected":
-            done = f"This lesson is already marked “{attendance.get_state_display()}”."
+            done = _("This lesson is already marked “{state}”.").format(
+                state=attendance.get_state_display()
+            )
     if not done and session.starts_at <= now:
-        done = "This lesson has already started."
+        done = _("This lesson has already started.")
     if request.method == "POST" and not done:
         try:
             if reminder.booking is not None:
                 returned = partners.makeup_cancel_at(booking=booking, actor=actor, now=now)
                 message = (
-                    "The make-up is cancelled and your credit is back."
+                    _("The make-up is cancelled and your credit is back.")
                     if returned
-                    else "The make-up is cancelled. It was late, so the credit stays used."
+                    else _("The make-up is cancelled. It was late, so the credit stays used.")
                 )
             else:
                 attendance = lesson_cancel_by_parent(

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bookings.models import (
     Attendance,
@@ -126,7 +127,7 @@ class Lesson:
     @property
     def state_label(self) -> str:
         if self.state == AttendanceState.STAFF_CANCELLED:
-            return "Cancelled by the school"
+            return _("Cancelled by the school")
         return AttendanceState(self.state).label
 
     @property

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from credits.models import CreditState, MakeupCredit
@@ -46,9 +47,11 @@ def slot_link(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
                 session_pk=session.pk,
             )
         problem = (
-            "Sorry — this session filled up after we sent the e-mail."
+            _("Sorry — this session filled up after we sent the e-mail.")
             if candidate.only_full
-            else "Sorry — this session can't be booked any more: " + " ".join(candidate.reasons)
+            else _("Sorry — this session can't be booked any more: {reasons}").format(
+                reasons=" ".join(str(reason) for reason in candidate.reasons)
+            )
         )
     usable = credit.state == CreditState.AVAILABLE and (
         credit.expires_at is None or credit.expires_at > now

@@ -15,6 +15,7 @@ from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scopes_disabled
@@ -117,21 +118,22 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
 def _lesson_cancelled_message(attendance: Attendance, student) -> str:
     """What the parent learns at once (BEY-1): the credit and its expiry, or why none."""
     late = attendance.state == AttendanceState.LATE_CANCELLED
+    what = {"name": student.first_name, "when": _local(attendance.session.starts_at)}
     text = (
-        f"{student.first_name}'s lesson on {_local(attendance.session.starts_at)} is cancelled"
-        + (" (after the cut-off). " if late else ". ")
-    )
+        _("{name}'s lesson on {when} is cancelled (after the cut-off).").format(**what)
+        if late
+        else _("{name}'s lesson on {when} is cancelled.").format(**what)
+    ) + " "
     receipt = absence_receipt(attendance)
     if receipt is None:
         return text.strip()
     if receipt.credit is not None:
         if receipt.credit.expires_at is None:
-            return text + "You'll get a make-up credit with no expiry."
-        return (
-            text + f"You'll get a make-up credit valid until "
-            f"{_local(receipt.credit.expires_at, 'j F Y, H:i')}."
+            return text + _("You'll get a make-up credit with no expiry.")
+        return text + _("You'll get a make-up credit valid until {until}.").format(
+            until=_local(receipt.credit.expires_at, "j F Y, H:i")
         )
-    return text + receipt.headline
+    return text + str(receipt.headline)
 
 
 @require_POST
@@ -160,8 +162,11 @@ def lesson_cancel(
     if done is not None:
         messages.info(
             request,
-            f"{enrolment.student.first_name}'s lesson on {_local(session.starts_at)} is "
-            f"already marked “{done.get_state_display()}”.",
+            _("{name}'s lesson on {when} is already marked “{state}”.").format(
+                name=enrolment.student.first_name,
+                when=_local(session.starts_at),
+                state=done.get_state_display(),
+            ),
         )
         return _home(request)
     try:
@@ -195,9 +200,8 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
     family = _guardian(request).family
     booking = _family_booking(family, booking_pk)
     credit = MakeupCredit.objects.filter(booking=booking).first()
-    what = (
-        f"{booking.student.first_name}'s make-up on {_local(booking.session.starts_at)} "
-        "is cancelled."
+    what = _("{name}'s make-up on {when} is cancelled.").format(
+        name=booking.student.first_name, when=_local(booking.session.starts_at)
     )
     try:
         returned = partners.makeup_cancel_at(booking=booking, actor=request.user)
@@ -205,17 +209,23 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
         messages.error(request, error.message)
         return _home(request)
     if not returned or credit is None:
-        messages.warning(request, f"{what} Cancelled late: the credit stays used.")
+        messages.warning(request, what + " " + _("Cancelled late: the credit stays used."))
         return _home(request)
     credit.refresh_from_db()
     if credit.state == CreditState.EXPIRED:
-        messages.info(request, f"{what} Your credit came back, but it has expired meanwhile.")
+        messages.info(
+            request, what + " " + _("Your credit came back, but it has expired meanwhile.")
+        )
     elif credit.expires_at is None:
-        messages.success(request, f"{what} Your credit is back, with no expiry.")
+        messages.success(request, what + " " + _("Your credit is back, with no expiry."))
     else:
         messages.success(
             request,
-            f"{what} Your credit is back, valid until {_local(credit.expires_at, 'j F Y, H:i')}.",
+            what
+            + " "
+            + _("Your credit is back, valid until {until}.").format(
+                until=_local(credit.expires_at, "j F Y, H:i")
+            ),
         )
     return _home(request)
 
@@ -229,11 +239,14 @@ def watch_stop(request: HttpRequest, company_slug: str, watch_pk: int) -> HttpRe
         pk=watch_pk,
         student__family=family,
     )
-    watch_end(watch=watch, reason="Stopped by the parent")
+    watch_end(watch=watch, reason=_("Stopped by the parent"))
     messages.info(
         request,
-        f"You're no longer watching {watch.session.klass.name} on "
-        f"{_local(watch.session.starts_at)} for {watch.student.first_name}.",
+        _("You're no longer watching {klass} on {when} for {name}.").format(
+            klass=watch.session.klass.name,
+            when=_local(watch.session.starts_at),
+            name=watch.student.first_name,
+        ),
     )
     return _home(request)
 
@@ -323,7 +336,7 @@ def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
         credit = next((c for c in credits if c.pk == credit_pk), None)
         if credit is None:
             stale = _family_credit(family, credit_pk)  # 404 unless it is this family's
-            notice = "That credit can't be used any more: it is spent or has expired."
+            notice = _("That credit can't be used any more: it is spent or has expired.")
             if student is None:
                 student = next(s for s in students if s.pk == stale.enrolment.student_id)
         elif student is None:
@@ -344,7 +357,12 @@ def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
     form = MakeupSearchForm(
         data,
         students=[
-            (s.pk, s.first_name if s.pk in with_credits else f"{s.first_name} (no credits)")
+            (
+                s.pk,
+                s.first_name
+                if s.pk in with_credits
+                else _("{name} (no credits)").format(name=s.first_name),
+            )
             for s in students
         ],
         credits=own,
@@ -392,7 +410,7 @@ def makeup_confirm(
     error = code = ""
     if request.method == "POST" and form.is_valid():
         if not request.user.email_confirmed:
-            error = "Please confirm your e-mail address before booking a make-up."
+            error = _("Please confirm your e-mail address before booking a make-up.")
             code = "unconfirmed"
         else:
             try:
@@ -463,9 +481,12 @@ def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            f"You're watching {session.klass.name} on {_local(session.starts_at)} for "
-            f"{student.first_name}. If a place frees up, we'll book it with this credit "
-            "automatically and e-mail you.",
+            _(
+                "You're watching {klass} on {when} for {name}. If a place frees up, we'll "
+                "book it with this credit automatically and e-mail you."
+            ).format(
+                klass=session.klass.name, when=_local(session.starts_at), name=student.first_name
+            ),
         )
     return redirect(_search_url(request, credit))
 
@@ -496,7 +517,7 @@ def join(request: HttpRequest, company_slug: str) -> HttpResponse:
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Welcome to {company.name}'s portal.")
+        messages.success(request, _("Welcome to {company}'s portal.").format(company=company.name))
     return redirect("portal:home", company_slug=company.slug)
 
 
@@ -515,7 +536,7 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
                 user_request_confirmation(user=user, company=companies[0])
         messages.info(
             request,
-            "If that address has an account waiting for confirmation, a new link is on its way.",
+            _("If that address has an account waiting for confirmation, a new link is on its way."),
         )
         return redirect("login")
     return render(request, "registration/resend_confirmation.html", {"form": form})
@@ -580,7 +601,12 @@ def pay_test(request: HttpRequest, company_slug: str, token: str) -> HttpRespons
         payment_record_online(
             family=family, amount=amount, provider_reference=reference, paid_on=timezone.localdate()
         )
-        messages.success(request, f"Thank you: {company.currency} {amount:.2f} paid.")
+        messages.success(
+            request,
+            _("Thank you: {currency} {amount} paid.").format(
+                currency=company.currency, amount=f"{amount:.2f}"
+            ),
+        )
         return redirect(data["n"])
     return render(request, "portal/pay_test.html", {"amount": amount})
 
