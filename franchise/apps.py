@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class FranchiseConfig(AppConfig):
     name = "franchise"
-    verbose_name = "Franchise: make-ups across companies"
+    verbose_name = _("Franchise: make-ups across companies")
 
     def ready(self) -> None:
         from bookings import hooks

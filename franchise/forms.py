@@ -4,6 +4,9 @@ the same again."""
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from makeup.models import Company
 from programmes.models import Programme
@@ -13,26 +16,30 @@ from .models import IncomingRestriction
 
 class InviteForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail of the company to invite",
+        label=_("E-mail of the company to invite"),
         max_length=254,
-        help_text=(
+        help_text=_(
             "Their contact e-mail or an owner's login. If they are not using the system yet, "
             "the e-mail tells them how to create their company first."
         ),
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
     message = forms.CharField(
-        label="Message (optional)",
+        label=_("Message (optional)"),
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Shown in the invitation e-mail.",
+        help_text=_("Shown in the invitation e-mail."),
     )
 
 
 class ProgrammeChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Programme) -> str:
-        switch = "takes partner make-ups" if obj.accept_partner_makeups else "partner make-ups off"
+        switch = (
+            gettext("takes partner make-ups")
+            if obj.accept_partner_makeups
+            else gettext("partner make-ups off")
+        )
         return f"{obj.name} ({obj.code}) — {switch}"
 
 
@@ -43,7 +50,7 @@ def _model_field(name: str):
 def _limit_field(name: str, maximum: int) -> forms.IntegerField:
     model_field = _model_field(name)
     return forms.IntegerField(
-        label=model_field.verbose_name.capitalize(),
+        label=capfirst(model_field.verbose_name),
         help_text=model_field.help_text,
         required=False,
         min_value=1,
@@ -57,6 +64,7 @@ class RestrictionForm(forms.Form):
     choices, so another company's programme id is refused as an invalid choice."""
 
     programmes = ProgrammeChoiceField(
+        label=_("Programmes"),
         queryset=Programme.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -75,7 +83,7 @@ class RestrictionForm(forms.Form):
 
 class ReportYearForm(forms.Form):
     year = forms.TypedChoiceField(
-        label="Year", coerce=int, widget=forms.Select(attrs={"class": "form-select"})
+        label=_("Year"), coerce=int, widget=forms.Select(attrs={"class": "form-select"})
     )
 
     def __init__(self, *args, **kwargs):

@@ -8,6 +8,8 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from bookings.models import Guardian, MakeupBooking
@@ -65,18 +67,25 @@ def partner_rules(*, credit: MakeupCredit, sessions: list[Session], now: datetim
         programme = session.klass.programme
         if session.company_id not in partners:
             result[session.pk] = [
-                Check("FRN-1", False, f"{host.name} is not a linked partner company.")
+                Check(
+                    "FRN-1",
+                    False,
+                    _("%(host)s is not a linked partner company.") % {"host": host.name},
+                )
             ]
             continue
-        checks = [Check("FRN-1", True, f"{host.name} is a linked partner.")]
+        checks = [Check("FRN-1", True, _("%(host)s is a linked partner.") % {"host": host.name})]
         takes = programme.accept_partner_makeups
         checks.append(
             Check(
                 "FRN-2",
                 takes,
-                f"{programme.name} at {host.name} takes make-ups from partner companies."
-                if takes
-                else f"{programme.name} at {host.name} takes no make-ups from other companies.",
+                (
+                    _("%(programme)s at %(host)s takes make-ups from partner companies.")
+                    if takes
+                    else _("%(programme)s at %(host)s takes no make-ups from other companies.")
+                )
+                % {"programme": programme.name, "host": host.name},
             )
         )
         terms = restrictions.get(session.company_id)
@@ -87,7 +96,8 @@ def partner_rules(*, credit: MakeupCredit, sessions: list[Session], now: datetim
                     Check(
                         "FRN-3",
                         False,
-                        f"{host.name} takes your families' make-ups only in other programmes.",
+                        _("%(host)s takes your families' make-ups only in other programmes.")
+                        % {"host": host.name},
                     )
                 )
             if terms.max_guests_per_session is not None:
@@ -97,7 +107,13 @@ def partner_rules(*, credit: MakeupCredit, sessions: list[Session], now: datetim
                     Check(
                         "FRN-3",
                         taken < cap,
-                        f"{taken} of {cap} places for guests from partner branches taken.",
+                        # English says "places" for any number; Czech needs its plural forms.
+                        ngettext(
+                            "%(taken)s of %(cap)s places for guests from partner branches taken.",
+                            "%(taken)s of %(cap)s places for guests from partner branches taken.",
+                            cap,
+                        )
+                        % {"taken": taken, "cap": cap},
                     )
                 )
             if terms.max_days_ahead is not None:
@@ -106,7 +122,12 @@ def partner_rules(*, credit: MakeupCredit, sessions: list[Session], now: datetim
                     Check(
                         "FRN-3",
                         session.starts_at <= horizon,
-                        f"{host.name} takes guests at most {terms.max_days_ahead} days ahead.",
+                        ngettext(
+                            "%(host)s takes guests at most %(days)s days ahead.",
+                            "%(host)s takes guests at most %(days)s days ahead.",
+                            terms.max_days_ahead,
+                        )
+                        % {"host": host.name, "days": terms.max_days_ahead},
                     )
                 )
         result[session.pk] = checks

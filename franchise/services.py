@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from makeup.celery import enqueue_on_commit
 from makeup.errors import DomainError
@@ -47,21 +49,37 @@ def link_from_token(token: str) -> CompanyLink:
         data = signing.loads(token, salt=INVITE_SALT, max_age=invite_max_age_days() * 86400)
     except signing.SignatureExpired:
         link = _token_link(_unsigned(token))
-        who = f" from {link.inviter.name}" if link else ""
-        raise DomainError(
-            f"This invitation{who} has expired: invitation links work for "
-            f"{invite_max_age_days()} days. Ask them to send a new one.",
-            code="expired",
-        ) from None
+        days = invite_max_age_days()
+        if link:
+            # The English text says "days" for any number; Czech needs its plural forms.
+            text = ngettext(
+                "This invitation from %(company)s has expired: invitation links work for "
+                "%(days)s days. Ask them to send a new one.",
+                "This invitation from %(company)s has expired: invitation links work for "
+                "%(days)s days. Ask them to send a new one.",
+                days,
+            ) % {"company": link.inviter.name, "days": days}
+        else:
+            text = ngettext(
+                "This invitation has expired: invitation links work for %(days)s days. Ask "
+                "them to send a new one.",
+                "This invitation has expired: invitation links work for %(days)s days. Ask "
+                "them to send a new one.",
+                days,
+            ) % {"days": days}
+        raise DomainError(text, code="expired") from None
     except signing.BadSignature:
-        raise DomainError("This invitation link is not valid.", code="invalid") from None
+        raise DomainError(_("This invitation link is not valid."), code="invalid") from None
     link = _token_link(data)
     if link is None:
-        raise DomainError("This invitation link is not valid.", code="invalid")
+        raise DomainError(_("This invitation link is not valid."), code="invalid")
     if link.nonce != data.get("n") or link.state != CompanyLink.State.PENDING:
         raise DomainError(
-            f"This invitation from {link.inviter.name} has already been answered or cancelled: "
-            "the link no longer works.",
+            _(
+                "This invitation from %(company)s has already been answered or cancelled: "
+                "the link no longer works."
+            )
+            % {"company": link.inviter.name},
             code="answered",
         )
     return link
@@ -94,7 +112,9 @@ def is_owner(*, user: User | None, company: Company) -> bool:
 def _require_owner(*, company: Company, actor: User) -> None:
     if not is_owner(user=actor, company=company):
         raise DomainError(
-            f"Only an owner of {company.name} can manage its partner links.", code="not_owner"
+            _("Only an owner of %(company)s can manage its partner links.")
+            % {"company": company.name},
+            code="not_owner",
         )
 
 
@@ -118,16 +138,26 @@ def _refuse_live_link(company: Company, other: Company, *, exclude: int | None =
     if link is None:
         return
     if link.state == CompanyLink.State.APPROVED:
-        raise DomainError(f"{company.name} and {other.name} are already linked.", code="linked")
+        raise DomainError(
+            _("%(company)s and %(other)s are already linked.")
+            % {"company": company.name, "other": other.name},
+            code="linked",
+        )
     if link.inviter_id == company.pk:
         raise DomainError(
-            f"{company.name} already invited {other.name}: the invitation is waiting for their "
-            "answer. Cancel it first to send a new one.",
+            _(
+                "%(company)s already invited %(other)s: the invitation is waiting for their "
+                "answer. Cancel it first to send a new one."
+            )
+            % {"company": company.name, "other": other.name},
             code="pending",
         )
     raise DomainError(
-        f"{other.name} already invited {company.name}: answer their invitation under Partner "
-        "companies instead.",
+        _(
+            "%(other)s already invited %(company)s: answer their invitation under Partner "
+            "companies instead."
+        )
+        % {"company": company.name, "other": other.name},
         code="pending_incoming",
     )
 
@@ -180,12 +210,14 @@ def link_invite(
     _require_owner(company=company, actor=actor)
     email = email.strip().lower()
     if not email:
-        raise DomainError("Enter the e-mail address of the company to invite.", code="email")
+        raise DomainError(_("Enter the e-mail address of the company to invite."), code="email")
     matches = _companies_for_email(email)
     others = [c for c in matches if c.pk != company.pk]
     if matches and not others:
         raise DomainError(
-            f"{email} belongs to {company.name} itself: invite another company.", code="self"
+            _("%(email)s belongs to %(company)s itself: invite another company.")
+            % {"email": email, "company": company.name},
+            code="self",
         )
     invitee = others[0] if len(others) == 1 else None
     if invitee is not None:
@@ -201,8 +233,11 @@ def link_invite(
         ).exists()
         if waiting:
             raise DomainError(
-                f"{company.name} already invited {email}: the invitation is waiting for an "
-                "answer. Cancel it first to send a new one.",
+                _(
+                    "%(company)s already invited %(email)s: the invitation is waiting for an "
+                    "answer. Cancel it first to send a new one."
+                )
+                % {"company": company.name, "email": email},
                 code="pending",
             )
     link = CompanyLink.objects.create(
@@ -225,16 +260,20 @@ def _answer(
     link = _locked_link(link)
     if link.state != CompanyLink.State.PENDING:
         raise DomainError(
-            f"This invitation is no longer waiting for an answer ({link.get_state_display()}).",
+            _("This invitation is no longer waiting for an answer (%(state)s).")
+            % {"state": link.get_state_display()},
             code="not_pending",
         )
     if link.invitee_id is not None and link.invitee_id != company.pk:
         raise DomainError(
-            f"This invitation is for {link.invitee.name}, not {company.name}.", code="not_invitee"
+            _("This invitation is for %(invitee)s, not %(company)s.")
+            % {"invitee": link.invitee.name, "company": company.name},
+            code="not_invitee",
         )
     if company.pk == link.inviter_id:
         raise DomainError(
-            f"{company.name} sent this invitation: it can cancel it, not answer it.",
+            _("%(company)s sent this invitation: it can cancel it, not answer it.")
+            % {"company": company.name},
             code="self",
         )
     _require_owner(company=company, actor=actor)
@@ -282,16 +321,18 @@ def link_end(
     are: only new bookings between the two companies stop."""
     link = _locked_link(link)
     if not link.involves(company.pk):
-        raise DomainError("This link is not one of your company's.", code="not_yours")
+        raise DomainError(_("This link is not one of your company's."), code="not_yours")
     _require_owner(company=company, actor=actor)
     if link.state == CompanyLink.State.PENDING:
         if company.pk != link.inviter_id:
             raise DomainError(
-                "This invitation is waiting for your answer: decline it instead.",
+                _("This invitation is waiting for your answer: decline it instead."),
                 code="pending_incoming",
             )
+    elif link.state == CompanyLink.State.DECLINED:
+        raise DomainError(_("This link is already declined."))
     elif link.state != CompanyLink.State.APPROVED:
-        raise DomainError(f"This link is already {link.get_state_display().lower()}.")
+        raise DomainError(_("This link is already ended."))
     was_pending = link.state == CompanyLink.State.PENDING
     link.state = CompanyLink.State.ENDED
     link.ended_at = now or timezone.now()
@@ -325,13 +366,14 @@ def restriction_update(
     link = _live_link_between(company.pk, partner.pk)
     if link is None or link.state != CompanyLink.State.APPROVED:
         raise DomainError(
-            f"{company.name} and {partner.name} are not linked: approve a link first.",
+            _("%(company)s and %(partner)s are not linked: approve a link first.")
+            % {"company": company.name, "partner": partner.name},
             code="not_linked",
         )
     wanted = {int(pk) for pk in programme_ids}
     programmes = list(Programme.objects.filter(company=company, pk__in=wanted))
     if len(programmes) != len(wanted):
-        raise DomainError("Choose among your own company's programmes.", code="programme")
+        raise DomainError(_("Choose among your own company's programmes."), code="programme")
     restriction = (
         IncomingRestriction.objects.select_for_update()
         .filter(company=company, partner=partner)
@@ -346,7 +388,7 @@ def restriction_update(
             f"{IncomingRestriction._meta.get_field(field).verbose_name}: {' '.join(errs)}"
             for field, errs in error.message_dict.items()
         )
-        raise DomainError(text or "Invalid restriction.", code="invalid") from error
+        raise DomainError(text or _("Invalid restriction."), code="invalid") from error
     restriction.save()
     restriction.programmes.set(programmes)
     return restriction

@@ -10,6 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from makeup.errors import DomainError
@@ -35,7 +37,7 @@ from .services import (
     restriction_update,
 )
 
-NOTHING_SAVED = "Nothing was saved: please correct the fields marked below."
+NOTHING_SAVED = gettext_lazy("Nothing was saved: please correct the fields marked below.")
 
 
 # --- partner companies (FRN-1) ---------------------------------------------------------------
@@ -59,9 +61,13 @@ def partners(request: HttpRequest) -> HttpResponse:
                 form.add_error("email", error.message)
             else:
                 who = link.invitee.name if link.invitee else link.invitee_email
-                messages.success(request, f"Invitation sent to {who} ({link.invitee_email}).")
+                messages.success(
+                    request,
+                    _("Invitation sent to %(who)s (%(email)s).")
+                    % {"who": who, "email": link.invitee_email},
+                )
                 return redirect("manage:franchise")
-        messages.error(request, "No invitation was sent: please correct the fields below.")
+        messages.error(request, _("No invitation was sent: please correct the fields below."))
     links = links_for(company)
     restrictions = restrictions_by_partner(company)
     for link in links:
@@ -91,7 +97,7 @@ def _link_action(request: HttpRequest, link_pk: int, service, done: str) -> Http
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, done.format(partner=link.other(request.company.pk) or link))
+        messages.success(request, done % {"partner": link.other(request.company.pk) or link})
     return redirect("manage:franchise")
 
 
@@ -102,15 +108,17 @@ def link_approve_view(request: HttpRequest, link_pk: int) -> HttpResponse:
         request,
         link_pk,
         link_approve,
-        "You are now linked with {partner}: you take each "
-        "other's make-ups. Set your incoming restrictions below if you need any.",
+        _(
+            "You are now linked with %(partner)s: you take each "
+            "other's make-ups. Set your incoming restrictions below if you need any."
+        ),
     )
 
 
 @require_POST
 @owner_required
 def link_decline_view(request: HttpRequest, link_pk: int) -> HttpResponse:
-    return _link_action(request, link_pk, link_decline, "Invitation from {partner} declined.")
+    return _link_action(request, link_pk, link_decline, _("Invitation from %(partner)s declined."))
 
 
 @require_POST
@@ -118,9 +126,9 @@ def link_decline_view(request: HttpRequest, link_pk: int) -> HttpResponse:
 def link_end_view(request: HttpRequest, link_pk: int) -> HttpResponse:
     link = access_link(company=request.company, link_pk=link_pk)
     done = (
-        "Invitation cancelled."
+        _("Invitation cancelled.")
         if link.state == CompanyLink.State.PENDING
-        else "The link with {partner} has ended. Make-ups already booked stay as they are."
+        else _("The link with %(partner)s has ended. Make-ups already booked stay as they are.")
     )
     return _link_action(request, link_pk, link_end, done)
 
@@ -159,7 +167,10 @@ def restrictions(request: HttpRequest, partner_id: int) -> HttpResponse:
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, f"Incoming restrictions for {partner.name} saved.")
+                messages.success(
+                    request,
+                    _("Incoming restrictions for %(partner)s saved.") % {"partner": partner.name},
+                )
                 return redirect("manage:franchise")
         else:
             messages.error(request, NOTHING_SAVED)
@@ -197,8 +208,11 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         if not is_owner(user=request.user, company=link.invitee):
             return _invitation_problem(
                 request,
-                f"This invitation is for {link.invitee.name}. Only an owner of "
-                f"{link.invitee.name} can answer it: log in with their account.",
+                _(
+                    "This invitation is for %(company)s. Only an owner of "
+                    "%(company)s can answer it: log in with their account."
+                )
+                % {"company": link.invitee.name},
                 404,
             )
         choices = [link.invitee]
@@ -213,7 +227,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         if len(choices) == 1:
             chosen = choices[0]
         if action not in ("approve", "decline") or chosen is None:
-            messages.error(request, "Choose your company and approve or decline.")
+            messages.error(request, _("Choose your company and approve or decline."))
         else:
             service = link_approve if action == "approve" else link_decline
             try:
@@ -226,11 +240,18 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                 if action == "approve":
                     messages.success(
                         request,
-                        f"{chosen.name} and {link.inviter.name} are now linked: you take each "
-                        "other's make-ups.",
+                        _(
+                            "%(company)s and %(partner)s are now linked: you take each "
+                            "other's make-ups."
+                        )
+                        % {"company": chosen.name, "partner": link.inviter.name},
                     )
                 else:
-                    messages.info(request, f"You declined the invitation of {link.inviter.name}.")
+                    messages.info(
+                        request,
+                        _("You declined the invitation of %(partner)s.")
+                        % {"partner": link.inviter.name},
+                    )
                 return redirect("manage:franchise")
     return render(request, "franchise/invitation.html", context)
 
@@ -270,13 +291,13 @@ def _report_csv(company, year: int, rows, totals) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(
         [
-            "Partner",
-            "Month",
-            "Guests hosted",
-            f"Value hosted ({company.currency})",
-            "Students sent",
-            "Value sent",
-            "Currency of value sent",
+            _("Partner"),
+            _("Month"),
+            _("Guests hosted"),
+            _("Value hosted (%(currency)s)") % {"currency": company.currency},
+            _("Students sent"),
+            _("Value sent"),
+            _("Currency of value sent"),
         ]
     )
     for row in rows:
@@ -295,7 +316,7 @@ def _report_csv(company, year: int, rows, totals) -> HttpResponse:
     outgoing_value = totals["outgoing_value"]
     writer.writerow(
         [
-            "Total",
+            _("Total"),
             str(year),
             totals["incoming"],
             totals["incoming_value"],

@@ -1,18 +1,19 @@
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import pgettext_lazy
 
 # The back-office navigation, in order. An entry shows once its app provides the URL.
 MANAGE_NAVIGATION = [
-    ("Programmes", "manage:programme_list", "admin"),
-    ("Classes", "manage:class_list", "staff"),
-    ("Sessions", "manage:session_calendar", "staff"),
-    ("Families", "manage:family_list", "staff"),
-    ("Credits", "manage:credit_list", "staff"),
-    ("Claims", "manage:claim_list", "staff"),
-    ("My calendar", "manage:my_calendar", "staff"),
-    ("Reports", "manage:reports", "admin"),
-    ("Franchise", "manage:franchise", "owner"),
-    ("Settings", "manage:settings", "admin"),
+    (pgettext_lazy("navigation", "Programmes"), "manage:programme_list", "admin"),
+    (pgettext_lazy("navigation", "Classes"), "manage:class_list", "staff"),
+    (pgettext_lazy("navigation", "Sessions"), "manage:session_calendar", "staff"),
+    (pgettext_lazy("navigation", "Families"), "manage:family_list", "staff"),
+    (pgettext_lazy("navigation", "Credits"), "manage:credit_list", "staff"),
+    (pgettext_lazy("navigation", "Claims"), "manage:claim_list", "staff"),
+    (pgettext_lazy("navigation", "My calendar"), "manage:my_calendar", "staff"),
+    (pgettext_lazy("navigation", "Reports"), "manage:reports", "admin"),
+    (pgettext_lazy("navigation", "Franchise"), "manage:franchise", "owner"),
+    (pgettext_lazy("navigation", "Settings"), "manage:settings", "admin"),
 ]
 
 
@@ -29,7 +30,7 @@ def _navigation(request: HttpRequest) -> list[dict]:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": current.startswith(url)})
+        items.append({"label": str(label), "url": url, "active": current.startswith(url)})
     return items
 
 

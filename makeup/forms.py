@@ -62,6 +62,14 @@ class CompanyDetailsForm(forms.ModelForm):
     class Meta:
         model = Company
         fields = ["name", "timezone", "currency", "language", "address", "contact_email"]
+        labels = {
+            "name": _("Name"),
+            "timezone": _("Timezone"),
+            "currency": _("Currency"),
+            "language": _("Language"),
+            "address": _("Address"),
+            "contact_email": _("Contact email"),
+        }
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
 
@@ -85,7 +93,12 @@ class CompanySignupForm(forms.ModelForm):
     class Meta:
         model = Company
         fields = ["name", "slug", "timezone", "currency"]
-        labels = {"name": _("Company name"), "slug": _("Portal address")}
+        labels = {
+            "name": _("Company name"),
+            "slug": _("Portal address"),
+            "timezone": _("Timezone"),
+            "currency": _("Currency"),
+        }
         error_messages = {
             "slug": {"unique": _("This portal address is taken: choose another.")},
         }

@@ -13,16 +13,16 @@ from django_scopes import ScopedManager
 
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 CURRENCY_CHOICES = [
-    ("AUD", "AUD — Australian dollar"),
-    ("CAD", "CAD — Canadian dollar"),
-    ("CHF", "CHF — Swiss franc"),
-    ("CZK", "CZK — Czech koruna"),
-    ("EUR", "EUR — Euro"),
-    ("GBP", "GBP — Pound sterling"),
-    ("HUF", "HUF — Hungarian forint"),
-    ("NZD", "NZD — New Zealand dollar"),
-    ("PLN", "PLN — Polish złoty"),
-    ("USD", "USD — US dollar"),
+    ("AUD", _("AUD — Australian dollar")),
+    ("CAD", _("CAD — Canadian dollar")),
+    ("CHF", _("CHF — Swiss franc")),
+    ("CZK", _("CZK — Czech koruna")),
+    ("EUR", _("EUR — Euro")),
+    ("GBP", _("GBP — Pound sterling")),
+    ("HUF", _("HUF — Hungarian forint")),
+    ("NZD", _("NZD — New Zealand dollar")),
+    ("PLN", _("PLN — Polish złoty")),
+    ("USD", _("USD — US dollar")),
 ]
 
 
@@ -124,7 +124,7 @@ class Company(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "companies"
+        verbose_name_plural = _("companies")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -249,7 +249,7 @@ class CompanySettings(models.Model):
     objects = ScopedManager(company="company")
 
     class Meta:
-        verbose_name_plural = "company settings"
+        verbose_name_plural = _("company settings")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(balance_gate_days__isnull=True)

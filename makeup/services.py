@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .celery import enqueue_on_commit
 from .errors import DomainError
@@ -17,7 +18,7 @@ def user_create(
     demo data); parents who sign up confirm through the e-mailed link."""
     email = User.objects.normalize_email(email).strip().lower()
     if User.objects.filter(email__iexact=email).exists():
-        raise DomainError("An account with this e-mail address already exists.", code="exists")
+        raise DomainError(_("An account with this e-mail address already exists."), code="exists")
     return User.objects.create_user(
         email=email,
         password=password,
@@ -31,15 +32,17 @@ def user_confirm_email(*, token: str) -> User:
     so a forwarded old link never logs anybody in."""
     parsed = read_email_confirmation_token(token)
     if parsed is None:
-        raise DomainError("This confirmation link is invalid or has expired.", code="invalid")
+        raise DomainError(_("This confirmation link is invalid or has expired."), code="invalid")
     user_id, email = parsed
     with transaction.atomic():
         user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
         if user is None or user.email != email:
-            raise DomainError("This confirmation link is invalid or has expired.", code="invalid")
+            raise DomainError(
+                _("This confirmation link is invalid or has expired."), code="invalid"
+            )
         if user.email_confirmed_at is not None:
             raise DomainError(
-                "This e-mail address is already confirmed: please log in.", code="already"
+                _("This e-mail address is already confirmed: please log in."), code="already"
             )
         user.email_confirmed_at = timezone.now()
         user.save(update_fields=["email_confirmed_at"])
@@ -67,7 +70,9 @@ def company_create(
 ) -> Company:
     """A new tenant with its settings row and, if given, its owner."""
     if Company.objects.filter(slug=slug).exists():
-        raise DomainError(f"The address /portal/{slug}/ is taken.", code="slug_taken")
+        raise DomainError(
+            _("The address /portal/%(slug)s/ is taken.") % {"slug": slug}, code="slug_taken"
+        )
     company = Company.objects.create(
         name=name,
         slug=slug,
@@ -87,14 +92,14 @@ def membership_set(*, company: Company, user: User, role: str) -> Membership:
     """Give ``user`` the ``role`` in ``company`` (create or change). TEN-2: a company keeps
     at least one owner."""
     if role not in Role.values:
-        raise DomainError("Unknown role.")
+        raise DomainError(_("Unknown role."))
     membership = Membership.objects.select_for_update().filter(company=company, user=user).first()
     if membership is None:
         return Membership.objects.create(company=company, user=user, role=role)
     if membership.role == Role.OWNER and role != Role.OWNER:
         owners = Membership.objects.filter(company=company, role=Role.OWNER).count()
         if owners <= 1:
-            raise DomainError("A company needs at least one owner.", code="last_owner")
+            raise DomainError(_("A company needs at least one owner."), code="last_owner")
     membership.role = role
     membership.save(update_fields=["role"])
     return membership
@@ -116,7 +121,9 @@ def company_settings_update(*, company: Company, **values) -> CompanySettings:
     """Change company settings; unknown fields are refused rather than ignored."""
     unknown = set(values) - _SETTINGS_FIELDS
     if unknown:
-        raise DomainError(f"Unknown settings: {', '.join(sorted(unknown))}.")
+        raise DomainError(
+            _("Unknown settings: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     settings_row = CompanySettings.objects.select_for_update().get(company=company)
     for field, value in values.items():
         setattr(settings_row, field, value)
@@ -133,7 +140,9 @@ def company_update(*, company: Company, **values) -> Company:
     """Change a company's details (not its slug: portal links and e-mails use it)."""
     unknown = set(values) - _COMPANY_FIELDS
     if unknown:
-        raise DomainError(f"Unknown company fields: {', '.join(sorted(unknown))}.")
+        raise DomainError(
+            _("Unknown company fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     company = Company.objects.select_for_update().get(pk=company.pk)
     for field, value in values.items():
         setattr(company, field, value)
@@ -145,7 +154,7 @@ def company_update(*, company: Company, **values) -> Company:
 def user_set_language(*, user: User, language: str) -> User:
     """The user's language for pages and e-mails (English or Czech)."""
     if language not in {code for code, _name in settings.LANGUAGES}:
-        raise DomainError("Choose English or Czech.", code="language")
+        raise DomainError(_("Choose English or Czech."), code="language")
     User.objects.filter(pk=user.pk).update(language=language)
     user.language = language
     return user

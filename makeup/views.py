@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .errors import DomainError
@@ -55,7 +56,7 @@ def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("login")
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-    messages.success(request, "Thank you: your e-mail address is confirmed.")
+    messages.success(request, _("Thank you: your e-mail address is confirmed."))
     # A company sign-up continues where it started (e.g. the invitation it came from).
     after = request.session.pop(AFTER_CONFIRMATION_KEY, None)
     if after and url_has_allowed_host_and_scheme(after, allowed_hosts={request.get_host()}):
@@ -108,7 +109,10 @@ def company_signup(request: HttpRequest) -> HttpResponse:
         else:
             if request.user.is_authenticated:
                 request.session[SESSION_COMPANY_KEY] = company.pk
-                messages.success(request, f"{company.name} is created; you are its owner.")
+                messages.success(
+                    request,
+                    _("%(company)s is created; you are its owner.") % {"company": company.name},
+                )
                 return redirect(next_url or "manage:dashboard")
             request.session[AFTER_CONFIRMATION_KEY] = next_url or reverse("manage:dashboard")
             return render(
@@ -142,7 +146,10 @@ def switch_company(request: HttpRequest, company_id: int) -> HttpResponse:
     """Change the company the back office works in, among the user's own (404 otherwise)."""
     membership = access_company_for_user(request.user, company_id)
     request.session[SESSION_COMPANY_KEY] = membership.company_id
-    messages.info(request, f"You are now working in {membership.company.name}.")
+    messages.info(
+        request,
+        _("You are now working in %(company)s.") % {"company": membership.company.name},
+    )
     return redirect("manage:dashboard")
 
 
@@ -165,10 +172,10 @@ def company_settings(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, "Settings saved.")
+                messages.success(request, _("Settings saved."))
                 return redirect("manage:settings")
         else:
-            messages.error(request, "Nothing was saved: please correct the fields marked below.")
+            messages.error(request, _("Nothing was saved: please correct the fields marked below."))
     return render(
         request,
         "makeup/settings.html",
