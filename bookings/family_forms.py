@@ -6,6 +6,9 @@ from decimal import Decimal
 from django import forms
 from django.core.validators import FileExtensionValidator
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from makeup.errors import DomainError
 from makeup.models import Company
@@ -18,14 +21,14 @@ from .services.families import check_date_of_birth
 
 class FamilySearchForm(forms.Form):
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=100,
         widget=forms.TextInput(
             attrs={
                 "type": "search",
                 "class": "form-control",
-                "placeholder": "Family, parent, e-mail, phone or child",
+                "placeholder": _("Family, parent, e-mail, phone or child"),
             }
         ),
     )
@@ -33,12 +36,15 @@ class FamilySearchForm(forms.Form):
 
 class FamilyForm(forms.Form):
     name = forms.CharField(
-        label="Family name",
+        label=_("Family name"),
         max_length=Family._meta.get_field("name").max_length,
-        help_text="Usually the family's surname.",
+        help_text=_("Usually the family's surname."),
     )
     notes = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Seen by staff only."
+        label=_("Notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Seen by staff only."),
     )
 
 
@@ -47,14 +53,18 @@ class GuardianForm(forms.Form):
     a portal login keeps the login's e-mail (shown, not editable)."""
 
     full_name = forms.CharField(
-        label="Parent's name", max_length=Guardian._meta.get_field("full_name").max_length
+        label=_("Parent's name"), max_length=Guardian._meta.get_field("full_name").max_length
     )
     email = forms.EmailField(
-        label="E-mail",
+        label=_("E-mail"),
         required=False,
-        help_text="Needed to invite the parent to the portal.",
+        help_text=_("Needed to invite the parent to the portal."),
     )
-    phone = forms.CharField(required=False, max_length=Guardian._meta.get_field("phone").max_length)
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=Guardian._meta.get_field("phone").max_length,
+    )
 
     def __init__(self, *args, company: Company, guardian: Guardian | None = None, **kwargs):
         self.company = company
@@ -67,9 +77,7 @@ class GuardianForm(forms.Form):
         super().__init__(*args, **kwargs)
         if guardian is not None and guardian.user_id is not None:
             self.fields["email"].disabled = True
-            self.fields[
-                "email"
-            ].help_text = (
+            self.fields["email"].help_text = _(
                 "The parent logs in to the portal with this address; it can't be changed here."
             )
 
@@ -79,16 +87,24 @@ class GuardianForm(forms.Form):
         other = guardian_with_email(company=self.company, email=email, exclude_pk=exclude_pk)
         if other is not None:
             raise forms.ValidationError(
-                f"This e-mail is already {other.full_name}'s ({other.family.name} family); "
-                "each parent needs their own."
+                gettext(
+                    "This e-mail is already {name}'s ({family} family); each parent needs their "
+                    "own."
+                ).format(name=other.full_name, family=other.family.name)
             )
         return email
 
 
 class StudentForm(forms.Form):
-    first_name = forms.CharField(max_length=Student._meta.get_field("first_name").max_length)
-    last_name = forms.CharField(max_length=Student._meta.get_field("last_name").max_length)
-    date_of_birth = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    first_name = forms.CharField(
+        label=_("First name"), max_length=Student._meta.get_field("first_name").max_length
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=Student._meta.get_field("last_name").max_length
+    )
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, company: Company, student: Student | None = None, **kwargs):
         self.company = company
@@ -129,13 +145,16 @@ class OptionalStudentForm(StudentForm):
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
+        label=_("CSV file"),
         validators=[
-            FileExtensionValidator(["csv"], "Upload a .csv file (in Excel: Save As → CSV UTF-8).")
+            FileExtensionValidator(
+                ["csv"], _("Upload a .csv file (in Excel: Save As → CSV UTF-8).")
+            )
         ],
-        help_text=(
-            f"UTF-8 CSV with a header row, at most {MAX_FILE_BYTES // (1024 * 1024)} MB and "
-            f"{MAX_ROWS:,} rows."
+        help_text=format_lazy(
+            _("UTF-8 CSV with a header row, at most {megabytes} MB and {rows} rows."),
+            megabytes=MAX_FILE_BYTES // (1024 * 1024),
+            rows=f"{MAX_ROWS:,}",
         ),
     )
 
@@ -143,8 +162,11 @@ class ImportUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_FILE_BYTES:
             raise forms.ValidationError(
-                f"The file is {upload.size / (1024 * 1024):.1f} MB; the limit is "
-                f"{MAX_FILE_BYTES // (1024 * 1024)} MB. Split it into several files."
+                gettext(
+                    "The file is {size} MB; the limit is {limit} MB. Split it into several files."
+                ).format(
+                    size=f"{upload.size / (1024 * 1024):.1f}", limit=MAX_FILE_BYTES // (1024 * 1024)
+                )
             )
         return upload
 
@@ -158,24 +180,24 @@ class ImportConfirmForm(forms.Form):
 class PackageForm(forms.Form):
     """PKG-1: a package of sessions sold to (or recorded for) a family."""
 
-    programme = forms.ModelChoiceField(queryset=None, label="Programme")
+    programme = forms.ModelChoiceField(queryset=None, label=_("Programme"))
     sessions = forms.IntegerField(
         min_value=1,
         max_value=500,
-        label="Sessions",
-        help_text="How many sessions the family bought.",
+        label=_("Sessions"),
+        help_text=_("How many sessions the family bought."),
     )
-    price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2, label="Price paid")
+    price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2, label=_("Price paid"))
     purchased_on = forms.DateField(
-        label="Bought on", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Bought on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     valid_until = forms.DateField(
         required=False,
-        label="Valid until",
+        label=_("Valid until"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Lessons after this day don't use it. Empty: no end.",
+        help_text=_("Lessons after this day don't use it. Empty: no end."),
     )
-    note = forms.CharField(required=False, max_length=200)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
 
     def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)
@@ -189,16 +211,21 @@ class PackageForm(forms.Form):
         cleaned = super().clean()
         bought, until = cleaned.get("purchased_on"), cleaned.get("valid_until")
         if bought and until and until < bought:
-            self.add_error("valid_until", "A package can't end before it is bought.")
+            self.add_error("valid_until", gettext("A package can't end before it is bought."))
         return cleaned
 
 
 class PaymentForm(forms.Form):
     """BAL-1: a payment receipted to the family."""
 
-    amount = forms.DecimalField(min_value=Decimal("0.01"), max_digits=10, decimal_places=2)
-    method = forms.ChoiceField(choices=Payment.Method.choices)
-    paid_on = forms.DateField(label="Paid on", widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(
+        label=_("Amount"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
+    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(
-        required=False, max_length=100, help_text="Receipt number, bank reference…"
+        label=_("Reference"),
+        required=False,
+        max_length=100,
+        help_text=_("Receipt number, bank reference…"),
     )

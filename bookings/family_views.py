@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from makeup.errors import DomainError
@@ -45,7 +47,7 @@ from .services.families import (
 )
 from .services.packages import package_sell
 
-NOTHING_SAVED = "Nothing was saved: please correct the fields marked below."
+NOTHING_SAVED = gettext_lazy("Nothing was saved: please correct the fields marked below.")
 
 
 def _today(request: HttpRequest) -> date:
@@ -100,9 +102,11 @@ def family_create_view(request: HttpRequest) -> HttpResponse:
                     if child_form.is_filled:
                         student_create(family=family, actor=request.user, **child_form.cleaned_data)
             except DomainError as error:
-                messages.error(request, f"Nothing was saved: {error.message}")
+                messages.error(request, _("Nothing was saved: {error}").format(error=error.message))
             else:
-                messages.success(request, f"The {family.name} family is added.")
+                messages.success(
+                    request, _("The {family} family is added.").format(family=family.name)
+                )
                 return redirect("manage:family_detail", family_pk=family.pk)
         else:
             messages.error(request, NOTHING_SAVED)
@@ -124,14 +128,18 @@ def family_edit(request: HttpRequest, family_pk: int) -> HttpResponse:
             except DomainError as error:
                 messages.error(request, error.message)
             else:
-                messages.success(request, "Family saved.")
+                messages.success(request, _("Family saved."))
                 return redirect("manage:family_detail", family_pk=family.pk)
         else:
             messages.error(request, NOTHING_SAVED)
     return render(
         request,
         "bookings/family_form.html",
-        {"form": form, "family": family, "title": f"Edit the {family.name} family"},
+        {
+            "form": form,
+            "family": family,
+            "title": _("Edit the {family} family").format(family=family.name),
+        },
     )
 
 
@@ -164,9 +172,13 @@ def package_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
             _data(request), company=request.company, initial={"purchased_on": _today(request)}
         ),
         family=family,
-        title=f"Record a package for the {family.name} family",
+        title=_("Record a package for the {family} family").format(family=family.name),
         save=lambda data: package_sell(family=family, actor=request.user, **data),
-        success=lambda package: f"Package of {package.sessions} sessions recorded.",
+        success=lambda package: ngettext(
+            "Package of {count} sessions recorded.",
+            "Package of {count} sessions recorded.",
+            package.sessions,
+        ).format(count=package.sessions),
     )
 
 
@@ -178,9 +190,11 @@ def payment_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
         request,
         form=PaymentForm(_data(request), initial={"paid_on": _today(request)}),
         family=family,
-        title=f"Record a payment from the {family.name} family",
+        title=_("Record a payment from the {family} family").format(family=family.name),
         save=lambda data: payment_record(family=family, actor=request.user, **data),
-        success=lambda payment: f"Payment of {request.company.currency} {payment.amount} recorded.",
+        success=lambda payment: _("Payment of {currency} {amount} recorded.").format(
+            currency=request.company.currency, amount=payment.amount
+        ),
     )
 
 
@@ -191,9 +205,9 @@ def guardian_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
         request,
         form=GuardianForm(_data(request), company=request.company),
         family=family,
-        title=f"Add a parent to the {family.name} family",
+        title=_("Add a parent to the {family} family").format(family=family.name),
         save=lambda data: guardian_create(family=family, actor=request.user, **data),
-        success=lambda guardian: f"{guardian.full_name} is added.",
+        success=lambda guardian: _("{name} is added.").format(name=guardian.full_name),
     )
 
 
@@ -206,9 +220,9 @@ def guardian_edit(request: HttpRequest, guardian_pk: int) -> HttpResponse:
         request,
         form=GuardianForm(_data(request), company=request.company, guardian=guardian),
         family=guardian.family,
-        title=f"Edit {guardian.full_name}",
+        title=_("Edit {name}").format(name=guardian.full_name),
         save=lambda data: guardian_update(guardian=guardian, actor=request.user, **data),
-        success=lambda _: "Parent saved.",
+        success=lambda saved: _("Parent saved."),
     )
 
 
@@ -223,7 +237,10 @@ def guardian_invite_view(request: HttpRequest, guardian_pk: int) -> HttpResponse
         messages.error(request, error.message)
     else:
         messages.success(
-            request, f"Invitation e-mailed to {guardian.full_name} ({guardian.email})."
+            request,
+            _("Invitation e-mailed to {name} ({email}).").format(
+                name=guardian.full_name, email=guardian.email
+            ),
         )
     return redirect("manage:family_detail", family_pk=guardian.family_id)
 
@@ -237,9 +254,9 @@ def student_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
             _data(request), company=request.company, initial={"last_name": family.name}
         ),
         family=family,
-        title=f"Add a child to the {family.name} family",
+        title=_("Add a child to the {family} family").format(family=family.name),
         save=lambda data: student_create(family=family, actor=request.user, **data),
-        success=lambda student: f"{student} is added.",
+        success=lambda student: _("{name} is added.").format(name=student),
     )
 
 
@@ -252,9 +269,9 @@ def student_edit(request: HttpRequest, student_pk: int) -> HttpResponse:
         request,
         form=StudentForm(_data(request), company=request.company, student=student),
         family=student.family,
-        title=f"Edit {student}",
+        title=_("Edit {name}").format(name=student),
         save=lambda data: student_update(student=student, actor=request.user, **data),
-        success=lambda _: "Child saved.",
+        success=lambda saved: _("Child saved."),
     )
 
 
@@ -274,16 +291,28 @@ def _unsign_import(company, payload: str) -> str:
     try:
         data = signing.loads(payload, salt=_IMPORT_SALT, max_age=IMPORT_CONFIRM_MAX_AGE)
     except signing.SignatureExpired as error:
-        raise ImportFileError("The preview is too old: upload the file again.") from error
+        raise ImportFileError(_("The preview is too old: upload the file again.")) from error
     except signing.BadSignature as error:
-        raise ImportFileError("The preview could not be read: upload the file again.") from error
+        raise ImportFileError(_("The preview could not be read: upload the file again.")) from error
     if not isinstance(data, dict) or data.get("c") != company.pk:
-        raise ImportFileError("The preview could not be read: upload the file again.")
+        raise ImportFileError(_("The preview could not be read: upload the file again."))
     return str(data.get("csv", ""))
 
 
-def _count(n: int, singular: str, plural: str) -> str:
-    return f"{n} {singular if n == 1 else plural}"
+def _imported_counts(counts: dict[str, int]) -> str:
+    """ "2 new families, 2 new parents, …" for the message after an import."""
+    families, parents = counts["families"], counts["parents"]
+    children, enrolments = counts["children"], counts["enrolments"]
+    return ", ".join(
+        [
+            ngettext("{count} new family", "{count} new families", families).format(count=families),
+            ngettext("{count} new parent", "{count} new parents", parents).format(count=parents),
+            ngettext("{count} new child", "{count} new children", children).format(count=children),
+            ngettext("{count} new enrolment", "{count} new enrolments", enrolments).format(
+                count=enrolments
+            ),
+        ]
+    )
 
 
 def _render_preview(request, report, *, upload_form, payload: str = "") -> HttpResponse:
@@ -312,7 +341,7 @@ def family_import_view(request: HttpRequest) -> HttpResponse:
         form = ImportConfirmForm(request.POST)
         try:
             if not form.is_valid():
-                raise ImportFileError("The preview could not be read: upload the file again.")
+                raise ImportFileError(_("The preview could not be read: upload the file again."))
             text = _unsign_import(company, form.cleaned_data["payload"])
             report = family_import(
                 company=company,
@@ -321,25 +350,13 @@ def family_import_view(request: HttpRequest) -> HttpResponse:
                 dry_run=False,
             )
         except ImportFileError as error:
-            messages.error(request, f"Nothing was saved: {error.message}")
+            messages.error(request, _("Nothing was saved: {error}").format(error=error.message))
             return render(request, "bookings/import_upload.html", {"form": ImportUploadForm()})
         if not report.ok:  # something changed since the preview (a class filled up…)
-            messages.error(request, "Nothing was saved: some rows can't be imported any more.")
+            messages.error(request, _("Nothing was saved: some rows can't be imported any more."))
             return _render_preview(request, report, upload_form=ImportUploadForm())
-        counts = report.counts
         messages.success(
-            request,
-            "Imported: "
-            + ", ".join(
-                _count(counts[key], *words)
-                for key, words in [
-                    ("families", ("new family", "new families")),
-                    ("parents", ("new parent", "new parents")),
-                    ("children", ("new child", "new children")),
-                    ("enrolments", ("new enrolment", "new enrolments")),
-                ]
-            )
-            + ".",
+            request, _("Imported: {counts}.").format(counts=_imported_counts(report.counts))
         )
         return redirect("manage:family_list")
 
@@ -361,13 +378,16 @@ def family_import_view(request: HttpRequest) -> HttpResponse:
                     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
                     if limit is not None and len(payload) > limit - 64 * 1024:
                         form.add_error(
-                            "file", "This file is too large to import in one go: split it."
+                            "file", _("This file is too large to import in one go: split it.")
                         )
                 if not form.errors:
                     if not report.ok:
                         messages.error(
                             request,
-                            "Nothing was saved: correct the rows below and upload the file again.",
+                            _(
+                                "Nothing was saved: correct the rows below and upload the file "
+                                "again."
+                            ),
                         )
                     return _render_preview(
                         request, report, upload_form=ImportUploadForm(), payload=payload
@@ -400,5 +420,5 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
         user = form.user
         if user.email_confirmed_at is None:
             user.email_confirmed_at = timezone.now()  # saved with the password by the form
-        messages.success(self.request, "Welcome! Your password is set.")
+        messages.success(self.request, _("Welcome! Your password is set."))
         return super().form_valid(form)

@@ -33,6 +33,8 @@ from django.core.validators import validate_email
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 
@@ -113,37 +115,47 @@ def read_csv(data: bytes) -> ParsedFile:
     the person who uploaded it."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportFileError(
-            f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: split it."
+            _("The file is larger than {megabytes} MB: split it.").format(
+                megabytes=MAX_FILE_BYTES // (1024 * 1024)
+            )
         )
     if b"\x00" in data:
         raise ImportFileError(
-            "This is not a CSV text file. In Excel or Numbers, export it as CSV (UTF-8)."
+            _("This is not a CSV text file. In Excel or Numbers, export it as CSV (UTF-8).")
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ImportFileError(
-            "The file is not UTF-8 text. In Excel choose Save As → 'CSV UTF-8 (comma "
-            "delimited)'; in Google Sheets, File → Download → CSV."
+            _(
+                "The file is not UTF-8 text. In Excel choose Save As → 'CSV UTF-8 (comma "
+                "delimited)'; in Google Sheets, File → Download → CSV."
+            )
         ) from error
     if not text.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.splitlines()[0]))
     try:
         records = list(reader)
     except csv.Error as error:
         raise ImportFileError(
-            f"The file is not valid CSV near line {reader.line_num}: {error}."
+            _("The file is not valid CSV near line {line}: {error}.").format(
+                line=reader.line_num, error=error
+            )
         ) from error
     header = [_normalise_header(h) for h in records[0]]
     duplicates = sorted({h for h in header if h and header.count(h) > 1})
     if duplicates:
-        raise ImportFileError(f"These columns appear twice: {', '.join(duplicates)}.")
+        raise ImportFileError(
+            _("These columns appear twice: {columns}.").format(columns=", ".join(duplicates))
+        )
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ImportFileError(
-            f"Columns missing: {', '.join(missing)}. The first row must name the columns: "
-            f"{', '.join(COLUMNS)} (the last three may be left out)."
+            _(
+                "Columns missing: {missing}. The first row must name the columns: {columns} "
+                "(the last three may be left out)."
+            ).format(missing=", ".join(missing), columns=", ".join(COLUMNS))
         )
     index = {name: i for i, name in enumerate(header) if name in COLUMNS}
     dataset = tablib.Dataset(headers=[*COLUMNS, _EXTRA])
@@ -153,7 +165,9 @@ def read_csv(data: bytes) -> ParsedFile:
             continue  # a blank line
         if len(lines) == MAX_ROWS:
             raise ImportFileError(
-                f"The file has more than {MAX_ROWS:,} rows: split it into several files."
+                _("The file has more than {rows} rows: split it into several files.").format(
+                    rows=f"{MAX_ROWS:,}"
+                )
             )
         extra = sum(1 for cell in record[len(header) :] if cell.strip())
         values = [
@@ -162,7 +176,7 @@ def read_csv(data: bytes) -> ParsedFile:
         dataset.append([*values, extra])
         lines.append(line)
     if not lines:
-        raise ImportFileError("The file has a header row but no families in it.")
+        raise ImportFileError(_("The file has a header row but no families in it."))
     ignored = [h for h in header if h and h not in COLUMNS]
     return ParsedFile(dataset=dataset, lines=lines, ignored_columns=ignored)
 
@@ -190,7 +204,9 @@ class FlexibleDateWidget(widgets.Widget):
                 return datetime.strptime(value, fmt).date()
             except ValueError:
                 continue
-        raise ValueError(f"'{value}' is not a date: write it as YYYY-MM-DD or DD/MM/YYYY.")
+        raise ValueError(
+            _("'{value}' is not a date: write it as YYYY-MM-DD or DD/MM/YYYY.").format(value=value)
+        )
 
 
 class ParsedRow:
@@ -303,12 +319,21 @@ class FamilyRowResource(resources.Resource):
         candidates = self.classes.get(name, [])
         current = [c for c in candidates if c.archived_at is None]
         if len(current) > 1:
-            raise DomainError(f"Several classes are called '{name}': rename one of them first.")
+            raise DomainError(
+                _("Several classes are called '{name}': rename one of them first.").format(
+                    name=name
+                )
+            )
         if current or candidates:
             return (current or candidates)[0]
         close = sorted(n for n in self.classes if n.casefold() == name.casefold())
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise DomainError(f"No class is called '{name}'.{hint}")
+        if close:
+            raise DomainError(
+                _("No class is called '{name}'. Did you mean '{close}'?").format(
+                    name=name, close=close[0]
+                )
+            )
+        raise DomainError(_("No class is called '{name}'.").format(name=name))
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         """Row checks before anything is written; errors are per column."""
@@ -322,16 +347,23 @@ class FamilyRowResource(resources.Resource):
 
         for column in REQUIRED_COLUMNS:
             if column not in errors and not value(column):
-                add(column, "Required.")
+                add(column, _("Required."))
         for column, limit in _MAX_LENGTHS.items():
             if len(value(column) or "") > limit:
-                add(column, f"Too long: at most {limit} characters.")
+                add(
+                    column,
+                    ngettext(
+                        "Too long: at most {limit} characters.",
+                        "Too long: at most {limit} characters.",
+                        limit,
+                    ).format(limit=limit),
+                )
         email = value("parent_email")
         if email and "parent_email" not in errors:
             try:
                 validate_email(email)
             except ValidationError:
-                add("parent_email", f"'{email}' is not an e-mail address.")
+                add("parent_email", _("'{email}' is not an e-mail address.").format(email=email))
         born = value("child_date_of_birth")
         if born and "child_date_of_birth" not in errors:
             try:
@@ -344,9 +376,9 @@ class FamilyRowResource(resources.Resource):
             except DomainError as error:
                 add("class_name", error.message)
         elif value("enrolment_start"):
-            add("enrolment_start", "An enrolment start needs a class_name.")
+            add("enrolment_start", _("An enrolment start needs a class_name."))
         if getattr(instance, "_extra", 0):
-            add(NON_FIELD_ERRORS, "This row has more values than the header has columns.")
+            add(NON_FIELD_ERRORS, _("This row has more values than the header has columns."))
         if errors:
             raise ValidationError(errors)
 
@@ -393,7 +425,11 @@ class FamilyRowResource(resources.Resource):
         else:
             family, first_row = found
             if family.name.casefold() != r.family_name.casefold():
-                notes.append(f"{email} is a parent of the {family.name} family already.")
+                notes.append(
+                    _("{email} is a parent of the {family} family already.").format(
+                        email=email, family=family.name
+                    )
+                )
         key = self._student_key(
             family.pk, r.child_first_name, r.child_last_name, r.child_date_of_birth
         )
@@ -502,12 +538,12 @@ def family_import(*, company: Company, actor, parsed: ParsedFile, dry_run: bool)
         for error in error_row.errors:
             logger.error("CSV import: row %s failed: %s", error_row.number, error.traceback)
             errors.setdefault(error_row.number, []).append(
-                ("", "Unexpected error on this row: nothing was saved.")
+                ("", _("Unexpected error on this row: nothing was saved."))
             )
     base_errors = [str(e.error) for e in result.base_errors]
     if base_errors:
         logger.error("CSV import failed: %s", base_errors)
-        raise ImportFileError("The import failed unexpectedly: nothing was saved.")
+        raise ImportFileError(_("The import failed unexpectedly: nothing was saved."))
     rows = [
         ReportRow(
             line=parsed.lines[number - 1],

@@ -23,7 +23,7 @@ class Family(models.Model):
     objects = ScopedManager(company="company")
 
     class Meta:
-        verbose_name_plural = "families"
+        verbose_name_plural = _("families")
         ordering = ["name", "pk"]
         indexes = [models.Index(fields=["company", "name"])]
 

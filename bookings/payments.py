@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
 
@@ -47,7 +48,7 @@ def payment_record_online(
     if existing is not None:
         return existing, False
     if amount <= 0:
-        raise DomainError("A payment is more than zero.")
+        raise DomainError(_("A payment is more than zero."))
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
@@ -87,7 +88,7 @@ class TestProvider:
         try:
             return signing.loads(token, salt=_TEST_SALT, max_age=60 * 60)
         except signing.BadSignature as error:
-            raise DomainError("This payment link is invalid or has expired.") from error
+            raise DomainError(_("This payment link is invalid or has expired.")) from error
 
 
 class StripeProvider:
@@ -115,7 +116,7 @@ class StripeProvider:
                 "line_items[0][quantity]": "1",
                 "line_items[0][price_data][currency]": request.currency.lower(),
                 "line_items[0][price_data][unit_amount]": str(int(request.amount * 100)),
-                "line_items[0][price_data][product_data][name]": "Account balance",
+                "line_items[0][price_data][product_data][name]": _("Account balance"),
             }
         ).encode()
         http = urllib.request.Request(  # noqa: S310 - a fixed https URL

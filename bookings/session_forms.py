@@ -3,6 +3,8 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from programmes.models import Class
@@ -92,8 +94,13 @@ class EnrolForm(forms.Form):
                 .select_related("family")
                 .order_by("first_name", "last_name")
             )
-            self.fields["student"].label_from_instance = lambda s: (
-                f"{s.first_name} {s.last_name} ({s.family.name}, born {s.date_of_birth:%-d %b %Y})"
+            self.fields["student"].label_from_instance = lambda s: gettext(
+                "{first_name} {last_name} ({family}, born {born})"
+            ).format(
+                first_name=s.first_name,
+                last_name=s.last_name,
+                family=s.family.name,
+                born=date_format(s.date_of_birth, "j M Y"),
             )
         if student is not None:
             del self.fields["student"]

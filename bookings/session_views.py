@@ -8,6 +8,9 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from makeup.errors import DomainError
@@ -199,7 +202,12 @@ def session_all_present(request: HttpRequest, session_pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{count} student(s) marked present.")
+        messages.success(
+            request,
+            ngettext(
+                "{count} student(s) marked present.", "{count} student(s) marked present.", count
+            ).format(count=count),
+        )
     return redirect("manage:session_detail", session_pk=session.pk)
 
 
@@ -209,7 +217,7 @@ def session_cancel_view(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = _session(request, session_pk)
     form = SessionCancelForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why the session is cancelled (parents see it).")
+        messages.error(request, _("Say why the session is cancelled (parents see it)."))
         return redirect("manage:session_detail", session_pk=session.pk)
     try:
         count = session_cancel(
@@ -219,7 +227,12 @@ def session_cancel_view(request: HttpRequest, session_pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, f"Session cancelled; {count} student(s) marked “cancelled by us”."
+            request,
+            ngettext(
+                "Session cancelled; {count} student(s) marked “cancelled by us”.",
+                "Session cancelled; {count} student(s) marked “cancelled by us”.",
+                count,
+            ).format(count=count),
         )
     return redirect("manage:session_detail", session_pk=session.pk)
 
@@ -260,7 +273,7 @@ def session_create_one_off_view(request: HttpRequest, class_pk: int) -> HttpResp
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "One-off session added.")
+            messages.success(request, _("One-off session added."))
             return redirect("manage:session_detail", session_pk=session.pk)
     return render(request, "bookings/one_off_form.html", {"klass": klass, "form": form})
 
@@ -287,8 +300,11 @@ def _enrol(request: HttpRequest, *, klass: Class | None, student: Student | None
         else:
             messages.success(
                 request,
-                f"{enrolment.student} is enrolled in {enrolment.klass.name} from "
-                f"{enrolment.start_date:%-d %b %Y}.",
+                _("{student} is enrolled in {klass} from {day}.").format(
+                    student=enrolment.student,
+                    klass=enrolment.klass.name,
+                    day=date_format(enrolment.start_date, "j M Y"),
+                ),
             )
             return None
     return render(
@@ -337,6 +353,11 @@ def enrolment_withdraw_view(request: HttpRequest, enrolment_pk: int) -> HttpResp
         except DomainError as exc:
             form.add_error("withdrawn_from", exc.message)
         else:
-            messages.success(request, f"{enrolment.student} withdrawn from {enrolment.klass.name}.")
+            messages.success(
+                request,
+                _("{student} withdrawn from {klass}.").format(
+                    student=enrolment.student, klass=enrolment.klass.name
+                ),
+            )
             return redirect("manage:class_detail", class_pk=enrolment.klass_id)
     return render(request, "bookings/withdraw_form.html", {"form": form, "enrolment": enrolment})

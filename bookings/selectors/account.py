@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from ..models import Charge, Family, Payment
 
@@ -29,7 +30,8 @@ def family_statement(*, family: Family) -> list[StatementRow]:
             p.paid_on,
             1,
             p.pk,
-            f"Payment ({p.get_method_display()})" + (f" · {p.reference}" if p.reference else ""),
+            _("Payment ({method})").format(method=p.get_method_display())
+            + (f" · {p.reference}" if p.reference else ""),
             None,
             p.amount,
         )
@@ -38,7 +40,7 @@ def family_statement(*, family: Family) -> list[StatementRow]:
     entries.sort()
     balance = Decimal("0.00")
     rows = []
-    for day, _, _, description, charge, payment in entries:
+    for day, _kind, _pk, description, charge, payment in entries:
         balance += (charge or 0) - (payment or 0)
         rows.append(StatementRow(day, description, charge, payment, balance))
     return rows

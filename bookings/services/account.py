@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
 
@@ -60,9 +61,9 @@ def payment_record(
 ) -> Payment:
     """Receipt a payment to the family's account."""
     if amount <= 0:
-        raise DomainError("A payment is more than zero.")
+        raise DomainError(_("A payment is more than zero."))
     if method not in Payment.Method.values:
-        raise DomainError("Unknown payment method.")
+        raise DomainError(_("Unknown payment method."))
     return Payment.objects.create(
         company_id=family.company_id,
         family=family,

@@ -4,6 +4,8 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
 from programmes.models import Session
@@ -62,16 +64,20 @@ def attendance_set_state(
     """
     now = now or timezone.now()
     if state not in AttendanceState.values:
-        raise DomainError(f"Unknown attendance state {state!r}.")
+        raise DomainError(_("Unknown attendance state {state}.").format(state=repr(state)))
     if enrolment.company_id != session.company_id or enrolment.klass_id != session.klass_id:
-        raise DomainError("That student is not in this class.")
+        raise DomainError(_("That student is not in this class."))
     if not enrolment.is_active_on(session.local_date):
-        raise DomainError(f"{enrolment.student} is not enrolled on {session.local_date:%-d %b %Y}.")
+        raise DomainError(
+            _("{student} is not enrolled on {day}.").format(
+                student=enrolment.student, day=date_format(session.local_date, "j M Y")
+            )
+        )
 
     if state in CLIENT_CANCELLED_STATES:
         cancelled_at = cancelled_at or now
         if cancelled_at > now + CLOCK_SKEW:
-            raise DomainError("The cancellation time can't be in the future.")
+            raise DomainError(_("The cancellation time can't be in the future."))
         on_time = hooks.classify_client_cancellation(session=session, cancelled_at=cancelled_at)
         state = AttendanceState.CANCELLED if on_time else AttendanceState.LATE_CANCELLED
     else:
@@ -114,7 +120,7 @@ def attendance_mark_all_present(*, session: Session, actor=None) -> int:
     """ "All present": every student still expected becomes present; others keep their state."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.cancelled_at is not None:
-        raise DomainError("This session is cancelled.")
+        raise DomainError(_("This session is cancelled."))
     enrolments = _expected_now(session)
     for enrolment in enrolments:
         attendance_set_state(
@@ -134,10 +140,10 @@ def session_cancel(
     now = now or timezone.now()
     reason = reason.strip()
     if not reason:
-        raise DomainError("Say why the session is cancelled (parents see it).")
+        raise DomainError(_("Say why the session is cancelled (parents see it)."))
     session = Session.objects.select_for_update().select_related("klass").get(pk=session.pk)
     if session.cancelled_at is not None:
-        raise DomainError("This session is already cancelled.")
+        raise DomainError(_("This session is already cancelled."))
     session.cancelled_at, session.cancel_reason, session.cancelled_by = now, reason[:200], actor
     session.save(update_fields=["cancelled_at", "cancel_reason", "cancelled_by"])
     enrolments = _expected_now(session)

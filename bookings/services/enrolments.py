@@ -6,6 +6,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from makeup.errors import DomainError
 from programmes.models import Class, age_in_months
@@ -23,7 +26,10 @@ class AgeOutsideRange(DomainError):
 
 def _age_label(months: int) -> str:
     years, rest = divmod(months, 12)
-    return f"{years} years {rest} months" if rest else f"{years} years"
+    label = ngettext("{count} years", "{count} years", years).format(count=years)
+    if rest:
+        label += " " + ngettext("{count} months", "{count} months", rest).format(count=rest)
+    return label
 
 
 def places_taken(*, klass: Class, on_or_after: date) -> int:
@@ -52,25 +58,36 @@ def enrolment_create(
     outside the class's range raises :class:`AgeOutsideRange` unless ``confirm_age``.
     """
     if klass.company_id != student.company_id:
-        raise DomainError("The student and the class belong to different companies.")
+        raise DomainError(_("The student and the class belong to different companies."))
     klass = Class.objects.select_for_update().get(pk=klass.pk)
     if klass.archived_at is not None:
-        raise DomainError(f"{klass.name} is archived and takes no enrolments.")
+        raise DomainError(
+            _("{klass} is archived and takes no enrolments.").format(klass=klass.name)
+        )
     if start_date > klass.end_date:
         raise DomainError(
-            f"{klass.name} ends on {klass.end_date:%-d %b %Y}; choose an earlier start date."
+            _("{klass} ends on {day}; choose an earlier start date.").format(
+                klass=klass.name, day=date_format(klass.end_date, "j M Y")
+            )
         )
     start_date = max(start_date, klass.start_date)
     already = Enrolment.objects.filter(klass=klass, student=student).filter(
         Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=start_date)
     )
     if already.exists():
-        raise DomainError(f"{student} is already enrolled in {klass.name}.", code="duplicate")
+        raise DomainError(
+            _("{student} is already enrolled in {klass}.").format(
+                student=student, klass=klass.name
+            ),
+            code="duplicate",
+        )
     taken = places_taken(klass=klass, on_or_after=start_date)
     if taken >= klass.capacity:
         raise DomainError(
-            f"{klass.name} is full: {taken} of {klass.capacity} places are taken. Withdraw "
-            "someone or raise the capacity first.",
+            _(
+                "{klass} is full: {taken} of {capacity} places are taken. Withdraw someone or "
+                "raise the capacity first."
+            ).format(klass=klass.name, taken=taken, capacity=klass.capacity),
             code="full",
         )
     if not confirm_age:
@@ -79,8 +96,15 @@ def enrolment_create(
         too_old = klass.max_age_months is not None and age > klass.max_age_months
         if too_young or too_old:
             raise AgeOutsideRange(
-                f"{student.first_name} is {_age_label(age)} old on {start_date:%-d %b %Y}; "
-                f"{klass.name} is for ages {klass.age_range_label()}. Enrol anyway?"
+                _(
+                    "{student} is {age} old on {day}; {klass} is for ages {ages}. Enrol anyway?"
+                ).format(
+                    student=student.first_name,
+                    age=_age_label(age),
+                    day=date_format(start_date, "j M Y"),
+                    klass=klass.name,
+                    ages=klass.age_range_label(),
+                )
             )
     return Enrolment.objects.create(
         company_id=klass.company_id,
@@ -99,8 +123,9 @@ def enrolment_withdraw(*, enrolment: Enrolment, withdrawn_from: date, actor=None
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
     if withdrawn_from < enrolment.start_date:
         raise DomainError(
-            f"The enrolment starts on {enrolment.start_date:%-d %b %Y}; withdraw from that day "
-            "or later."
+            _("The enrolment starts on {day}; withdraw from that day or later.").format(
+                day=date_format(enrolment.start_date, "j M Y")
+            )
         )
     enrolment.withdrawn_from = withdrawn_from
     enrolment.save(update_fields=["withdrawn_from"])

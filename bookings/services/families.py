@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from makeup.celery import enqueue_on_commit
 from makeup.errors import DomainError
@@ -71,7 +73,7 @@ def parent_join(*, company: Company, user: User) -> Guardian:
     if existing is not None:
         return existing
     if not user.email_confirmed:
-        raise DomainError("Please confirm your e-mail address first.", code="unconfirmed")
+        raise DomainError(_("Please confirm your e-mail address first."), code="unconfirmed")
     full_name = user.full_name or user.email
     family = Family.objects.create(company=company, name=_family_name_for(full_name, user.email))
     return Guardian.objects.create(
@@ -85,9 +87,15 @@ def parent_join(*, company: Company, user: User) -> Guardian:
 def _text(value: str, *, label: str, max_length: int, required: bool = True) -> str:
     value = " ".join((value or "").split())
     if required and not value:
-        raise DomainError(f"Enter the {label}.")
+        raise DomainError(_("Enter the {label}.").format(label=label))
     if len(value) > max_length:
-        raise DomainError(f"The {label} is too long (at most {max_length} characters).")
+        raise DomainError(
+            ngettext(
+                "The {label} is too long (at most {max_length} characters).",
+                "The {label} is too long (at most {max_length} characters).",
+                max_length,
+            ).format(label=label, max_length=max_length)
+        )
     return value
 
 
@@ -98,21 +106,27 @@ def _email(value: str) -> str:
     try:
         validate_email(value)
     except ValidationError as error:
-        raise DomainError(f"{value} is not a valid e-mail address.") from error
+        raise DomainError(
+            _("{email} is not a valid e-mail address.").format(email=value)
+        ) from error
     return value
 
 
 def check_date_of_birth(*, date_of_birth: date, today: date) -> None:
     """A date of birth is not in the future and not more than 100 years ago."""
     if date_of_birth > today:
-        raise DomainError("The date of birth can't be in the future.")
+        raise DomainError(_("The date of birth can't be in the future."))
     try:
         oldest = today.replace(year=today.year - OLDEST_AGE_YEARS)
     except ValueError:  # 29 February
         oldest = today.replace(year=today.year - OLDEST_AGE_YEARS, day=28)
     if date_of_birth < oldest:
         raise DomainError(
-            f"The date of birth can't be more than {OLDEST_AGE_YEARS} years ago: check the year."
+            ngettext(
+                "The date of birth can't be more than {count} years ago: check the year.",
+                "The date of birth can't be more than {count} years ago: check the year.",
+                OLDEST_AGE_YEARS,
+            ).format(count=OLDEST_AGE_YEARS)
         )
 
 
@@ -122,7 +136,9 @@ def _check_email_free(*, company: Company, email: str, exclude_pk: int | None = 
     other = guardian_with_email(company=company, email=email, exclude_pk=exclude_pk)
     if other is not None:
         raise DomainError(
-            f"{email} is already the e-mail of {other.full_name} ({other.family.name} family)."
+            _("{email} is already the e-mail of {name} ({family} family).").format(
+                email=email, name=other.full_name, family=other.family.name
+            )
         )
 
 
@@ -132,7 +148,7 @@ def family_create(*, company: Company, name: str, notes: str = "", actor=None) -
     :func:`guardian_create` and :func:`student_create`)."""
     return Family.objects.create(
         company=company,
-        name=_text(name, label="family name", max_length=150),
+        name=_text(name, label=_("family name"), max_length=150),
         notes=(notes or "").strip(),
     )
 
@@ -140,7 +156,7 @@ def family_create(*, company: Company, name: str, notes: str = "", actor=None) -
 @transaction.atomic
 def family_update(*, family: Family, name: str, notes: str = "", actor=None) -> Family:
     family = Family.objects.select_for_update(of=("self",)).get(pk=family.pk)
-    family.name = _text(name, label="family name", max_length=150)
+    family.name = _text(name, label=_("family name"), max_length=150)
     family.notes = (notes or "").strip()
     family.save(update_fields=["name", "notes"])
     return family
@@ -166,9 +182,9 @@ def guardian_create(
     return Guardian.objects.create(
         company_id=family.company_id,
         family=family,
-        full_name=_text(full_name, label="parent's name", max_length=150),
+        full_name=_text(full_name, label=_("parent's name"), max_length=150),
         email=email,
-        phone=_text(phone, label="phone number", max_length=40, required=False),
+        phone=_text(phone, label=_("phone number"), max_length=40, required=False),
     )
 
 
@@ -186,14 +202,15 @@ def guardian_update(
     email = _email(email)
     if guardian.user_id is not None and email != guardian.email:
         raise DomainError(
-            f"{guardian.full_name} logs in to the portal as {guardian.email}: that e-mail "
-            "can't be changed here."
+            _("{name} logs in to the portal as {email}: that e-mail can't be changed here.").format(
+                name=guardian.full_name, email=guardian.email
+            )
         )
     if email:
         _check_email_free(company=guardian.company, email=email, exclude_pk=guardian.pk)
-    guardian.full_name = _text(full_name, label="parent's name", max_length=150)
+    guardian.full_name = _text(full_name, label=_("parent's name"), max_length=150)
     guardian.email = email
-    guardian.phone = _text(phone, label="phone number", max_length=40, required=False)
+    guardian.phone = _text(phone, label=_("phone number"), max_length=40, required=False)
     guardian.save(update_fields=["full_name", "email", "phone"])
     return guardian
 
@@ -210,8 +227,8 @@ def student_create(
     return Student.objects.create(
         company_id=family.company_id,
         family=family,
-        first_name=_text(first_name, label="first name", max_length=100),
-        last_name=_text(last_name, label="last name", max_length=100),
+        first_name=_text(first_name, label=_("first name"), max_length=100),
+        last_name=_text(last_name, label=_("last name"), max_length=100),
         date_of_birth=date_of_birth,
     )
 
@@ -226,8 +243,8 @@ def student_update(
     check_date_of_birth(
         date_of_birth=date_of_birth, today=timezone.localdate(timezone=student.company.tzinfo)
     )
-    student.first_name = _text(first_name, label="first name", max_length=100)
-    student.last_name = _text(last_name, label="last name", max_length=100)
+    student.first_name = _text(first_name, label=_("first name"), max_length=100)
+    student.last_name = _text(last_name, label=_("last name"), max_length=100)
     student.date_of_birth = date_of_birth
     student.save(update_fields=["first_name", "last_name", "date_of_birth"])
     return student
@@ -254,14 +271,18 @@ def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
         .get(pk=guardian.pk)
     )
     if not guardian.email:
-        raise DomainError(f"Add an e-mail address for {guardian.full_name} first.")
+        raise DomainError(
+            _("Add an e-mail address for {name} first.").format(name=guardian.full_name)
+        )
     user = guardian.user
     if user is not None and user.email_confirmed_at is not None:
-        raise DomainError(f"{guardian.full_name} already has a portal login.")
+        raise DomainError(_("{name} already has a portal login.").format(name=guardian.full_name))
     if user is None:
         user = User.objects.filter(email__iexact=guardian.email).first()
         if user is not None and not user.is_active:
-            raise DomainError(f"The login {user.email} is deactivated: it can't be invited.")
+            raise DomainError(
+                _("The login {email} is deactivated: it can't be invited.").format(email=user.email)
+            )
         if user is None:
             user = user_create(email=guardian.email, password=None, full_name=guardian.full_name)
         other = (
@@ -272,8 +293,10 @@ def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
         )
         if other is not None:
             raise DomainError(
-                f"The login {user.email} is already a parent of the {other.family.name} family "
-                "here; one login can be a parent of one family per company."
+                _(
+                    "The login {email} is already a parent of the {family} family here; one "
+                    "login can be a parent of one family per company."
+                ).format(email=user.email, family=other.family.name)
             )
         guardian.user = user
         try:
@@ -281,7 +304,9 @@ def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
                 guardian.save(update_fields=["user"])
         except IntegrityError as error:  # linked to another family meanwhile
             raise DomainError(
-                f"The login {user.email} was just linked to another family; reload the page."
+                _("The login {email} was just linked to another family; reload the page.").format(
+                    email=user.email
+                )
             ) from error
     guardian.invited_at = timezone.now()
     guardian.save(update_fields=["invited_at"])

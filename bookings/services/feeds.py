@@ -8,6 +8,7 @@ import secrets
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
 from makeup.models import Company, Membership, User
@@ -40,7 +41,9 @@ def feed_for_instructor(*, company: Company, user: User) -> CalendarFeed:
     """A staff member's calendar feed of the classes they teach in ``company``, created on
     first use. Only a member of the company has one (TEN-2)."""
     if not Membership.objects.filter(company=company, user=user).exists():
-        raise DomainError(f"{user} works at {company.name} no longer.")
+        raise DomainError(
+            _("{user} works at {company} no longer.").format(user=user, company=company.name)
+        )
     return _get_or_create(company=company, user=user)
 
 

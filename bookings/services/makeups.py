@@ -1,6 +1,7 @@
 """The host side of a make-up booking: its attendance (MKP-10)."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
 
@@ -20,10 +21,10 @@ def makeup_set_attendance(*, booking: MakeupBooking, state: str, actor=None) -> 
     used whatever happens (a no-show keeps it used, CRD-3), and a make-up never deducts from
     a package (PKG-2)."""
     if state not in MAKEUP_ATTENDANCE_STATES:
-        raise DomainError("A make-up guest is present, did not attend, or still expected.")
+        raise DomainError(_("A make-up guest is present, did not attend, or still expected."))
     booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
     if booking.state != MakeupBooking.State.BOOKED:
-        raise DomainError("This make-up was cancelled.")
+        raise DomainError(_("This make-up was cancelled."))
     if booking.attendance_state == state:
         return booking
     MakeupAttendanceChange.objects.create(

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
 
@@ -30,13 +31,13 @@ def package_sell(
 ) -> Package:
     """Record a package of ``sessions`` sessions of ``programme`` bought by ``family``."""
     if programme.company_id != family.company_id:
-        raise DomainError("That programme belongs to another company.")
+        raise DomainError(_("That programme belongs to another company."))
     if sessions < 1:
-        raise DomainError("A package has at least one session.")
+        raise DomainError(_("A package has at least one session."))
     if price < 0:
-        raise DomainError("The price can't be negative.")
+        raise DomainError(_("The price can't be negative."))
     if valid_until is not None and valid_until < purchased_on:
-        raise DomainError("A package can't end before it is bought.")
+        raise DomainError(_("A package can't end before it is bought."))
     return Package.objects.create(
         company_id=family.company_id,
         family=family,
