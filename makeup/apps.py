@@ -1,5 +1,10 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+# Django 6.1's label of an empty choice, which Django's own Czech catalog leaves untranslated:
+# our catalog (read before Django's) carries it.
+gettext_noop("- Select an option -")
 
 
 class MakeupConfig(AppConfig):
