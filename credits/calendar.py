@@ -3,6 +3,7 @@
 from datetime import UTC
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 def _escape(text: str) -> str:
@@ -30,6 +31,9 @@ def makeup_ics(booking) -> str:
     location = klass.location or session.company.name
     if session.company.address:
         location = f"{location}, {session.company.address.replace(chr(10), ', ')}"
+    summary = _("Make-up: {klass} ({name})").format(
+        klass=klass.name, name=booking.student.first_name
+    )
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -40,7 +44,7 @@ def makeup_ics(booking) -> str:
         f"DTSTAMP:{booking.booked_at.astimezone(UTC).strftime(stamp)}",
         f"DTSTART:{session.starts_at.astimezone(UTC).strftime(stamp)}",
         f"DTEND:{session.ends_at.astimezone(UTC).strftime(stamp)}",
-        f"SUMMARY:{_escape(f'Make-up: {klass.name} ({booking.student.first_name})')}",
+        f"SUMMARY:{_escape(summary)}",
         f"LOCATION:{_escape(location)}",
         f"DESCRIPTION:{_escape(booking.note or klass.programme.name)}",
         "END:VEVENT",

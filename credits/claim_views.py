@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings.models import AttendanceChange
@@ -19,10 +21,10 @@ from .selectors import absence_receipt
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(
-        label="Why is it declined?",
+        label=gettext_lazy("Why is it declined?"),
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The family reads this in the e-mail and in the portal.",
+        help_text=gettext_lazy("The family reads this in the e-mail and in the portal."),
     )
 
 
@@ -56,8 +58,10 @@ def claim_detail(request: HttpRequest, claim_pk: int) -> HttpResponse:
                 claim_approve(claim=claim, actor=request.user)
                 messages.success(
                     request,
-                    "Claim approved: the lesson now counts as cancelled on time and the "
-                    "family is e-mailed.",
+                    _(
+                        "Claim approved: the lesson now counts as cancelled on time and the "
+                        "family is e-mailed."
+                    ),
                 )
                 return redirect("manage:claim_detail", claim_pk=claim.pk)
             if action == "decline":
@@ -66,10 +70,10 @@ def claim_detail(request: HttpRequest, claim_pk: int) -> HttpResponse:
                     claim_decline(
                         claim=claim, actor=request.user, reason=form.cleaned_data["reason"]
                     )
-                    messages.success(request, "Claim declined: the family is e-mailed.")
+                    messages.success(request, _("Claim declined: the family is e-mailed."))
                     return redirect("manage:claim_detail", claim_pk=claim.pk)
             else:
-                messages.error(request, "Choose Approve or Decline.")
+                messages.error(request, _("Choose Approve or Decline."))
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("manage:claim_detail", claim_pk=claim.pk)

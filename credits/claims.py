@@ -8,6 +8,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, AttendanceChange, AttendanceState, Guardian
 from bookings.services import attendance_set_state
@@ -33,19 +35,19 @@ def claim_refusal(
     new claim is possible only once the attendance has changed since (e.g. a later correction
     put it back to late)."""
     if attendance.state not in CLAIMABLE_STATES:
-        return "Only a late cancellation or a missed lesson can be disputed."
+        return _("Only a late cancellation or a missed lesson can be disputed.")
     session = attendance.session
     if session.local_date > now.astimezone(session.company.tzinfo).date():
-        return "A lesson can be disputed from its day on."
+        return _("A lesson can be disputed from its day on.")
     if latest_claim is not None:
         if latest_claim.state == AbsenceClaim.State.OPEN:
-            return "Your claim for this lesson is already waiting for the school."
+            return _("Your claim for this lesson is already waiting for the school.")
         if (
             latest_claim.state == AbsenceClaim.State.DECLINED
             and latest_claim.recorded_state == attendance.state
             and latest_claim.recorded_cancelled_at == attendance.cancelled_at
         ):
-            return "The school has already answered a claim for this lesson."
+            return _("The school has already answered a claim for this lesson.")
     return None
 
 
@@ -68,7 +70,7 @@ def claim_submit(
     now = now or timezone.now()
     message = (message or "").strip()
     if len(message) > MESSAGE_MAX:
-        raise DomainError(f"Keep the message under {MESSAGE_MAX} characters.")
+        raise DomainError(_("Keep the message under {count} characters.").format(count=MESSAGE_MAX))
     attendance = _attendance_locked(attendance.pk)
     is_parent = Guardian.objects.filter(
         company_id=attendance.company_id,
@@ -76,7 +78,7 @@ def claim_submit(
         family_id=attendance.enrolment.student.family_id,
     ).exists()
     if guardian_user is None or not is_parent:
-        raise DomainError("That lesson is not one of your family's.", code="not_family")
+        raise DomainError(_("That lesson is not one of your family's."), code="not_family")
     latest = AbsenceClaim.objects.filter(attendance=attendance).order_by("-pk").first()
     refusal = claim_refusal(attendance=attendance, latest_claim=latest, now=now)
     if refusal is not None:
@@ -95,18 +97,22 @@ def claim_submit(
                 cutoff_at=cutoff_instant(policy_for(session.klass.programme), session),
             )
     except IntegrityError as exc:  # a second submit raced this one past the lock (SQLite)
-        raise DomainError("Your claim for this lesson is already waiting for the school.") from exc
+        raise DomainError(
+            _("Your claim for this lesson is already waiting for the school.")
+        ) from exc
 
 
 def _open_claim_locked(claim: AbsenceClaim) -> AbsenceClaim:
     claim = AbsenceClaim.objects.select_for_update().get(pk=claim.pk)
     if claim.state != AbsenceClaim.State.OPEN:
-        raise DomainError(f"This claim was already answered ({claim.get_state_display()}).")
+        raise DomainError(
+            _("This claim was already answered ({state}).").format(state=claim.get_state_display())
+        )
     return claim
 
 
 def _local(moment: datetime, tz) -> str:
-    return moment.astimezone(tz).strftime("%a %-d %b %Y, %H:%M")
+    return date_format(timezone.localtime(moment, tz), "D j M Y, H:i")
 
 
 @transaction.atomic
@@ -136,11 +142,13 @@ def claim_approve(*, claim: AbsenceClaim, actor, now: datetime | None = None) ->
         cancelled_at=cancelled_at,
         actor=actor,
         source=AttendanceChange.Source.STAFF,
-        note=f"Claim approved: cancelled in time, counted as told on {_local(cancelled_at, tz)}.",
+        note=_("Claim approved: cancelled in time, counted as told on {date}.").format(
+            date=_local(cancelled_at, tz)
+        ),
         now=now,
     )
     if attendance.state != AttendanceState.CANCELLED:  # the classifier disagreed: roll back
-        raise DomainError("The policy still counts this as late: nothing was changed.")
+        raise DomainError(_("The policy still counts this as late: nothing was changed."))
     claim.state = AbsenceClaim.State.APPROVED
     claim.decided_by = actor
     claim.decided_at = now
@@ -159,9 +167,9 @@ def claim_decline(
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why the claim is declined (the family reads it).")
+        raise DomainError(_("Say why the claim is declined (the family reads it)."))
     if len(reason) > REASON_MAX:
-        raise DomainError(f"Keep the reason under {REASON_MAX} characters.")
+        raise DomainError(_("Keep the reason under {count} characters.").format(count=REASON_MAX))
     claim = _open_claim_locked(claim)
     state = Attendance.objects.filter(pk=claim.attendance_id).values_list("state", flat=True)
     claim.state = AbsenceClaim.State.DECLINED

@@ -9,6 +9,8 @@ from datetime import datetime, time, timedelta
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractHour
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from bookings.models import (
     CLIENT_CANCELLED_STATES,
@@ -116,12 +118,14 @@ def with_occupancy(sessions: QuerySet[Session], *, with_company: bool = True) ->
 
 
 def _fmt(moment: datetime, tz) -> str:
-    return moment.astimezone(tz).strftime("%a %-d %b %Y, %H:%M")
+    return date_format(timezone.localtime(moment, tz), "D j M Y, H:i")
 
 
 def _months(months: int) -> str:
     years, rest = divmod(months, 12)
-    return f"{years} y {rest} m" if rest else f"{years} y"
+    if rest:
+        return _("{years} y {months} m").format(years=years, months=rest)
+    return _("{years} y").format(years=years)
 
 
 def credit_checks(*, credit: MakeupCredit, student: Student, now: datetime, tz) -> list[Check]:
@@ -131,18 +135,20 @@ def credit_checks(*, credit: MakeupCredit, student: Student, now: datetime, tz) 
         credit.expires_at is None or credit.expires_at > now
     )
     if credit.state != CreditState.AVAILABLE:
-        text = f"The credit is {credit.get_state_display().lower()}."
+        text = _("The credit is {state}.").format(state=credit.get_state_display().lower())
     elif not usable:
-        text = f"The credit expired on {_fmt(credit.expires_at, tz)}."
+        text = _("The credit expired on {date}.").format(date=_fmt(credit.expires_at, tz))
+    elif credit.expires_at:
+        text = _("The credit is available until {date}.").format(date=_fmt(credit.expires_at, tz))
     else:
-        text = "The credit is available" + (
-            f" until {_fmt(credit.expires_at, tz)}." if credit.expires_at else " with no expiry."
-        )
+        text = _("The credit is available with no expiry.")
     return [
         Check(
             "CRD-1",
             own,
-            "The credit is this student's." if own else "The credit belongs to another student.",
+            _("The credit is this student's.")
+            if own
+            else _("The credit belongs to another student."),
         ),
         Check("CRD-4", usable, text),
     ]
@@ -166,18 +172,27 @@ def session_checks(
     if session.company_id == credit.company_id:
         same = programme.pk == home_programme.pk
         text = (
-            f"Same programme ({programme.name})."
+            _("Same programme ({programme}).").format(programme=programme.name)
             if same
-            else f"Another programme: the credit is for {home_programme.name}."
+            else _("Another programme: the credit is for {programme}.").format(
+                programme=home_programme.name
+            )
         )
     else:  # a partner's class: the programmes match by their shared code (FRN-4)
         same = bool(home_programme.code) and programme.code == home_programme.code
         text = (
-            f"Linked programme: {programme.name} at {session.company.name} has the same code "
-            f"({programme.code})."
+            _("Linked programme: {programme} at {company} has the same code ({code}).").format(
+                programme=programme.name, company=session.company.name, code=programme.code
+            )
             if same
-            else f"{programme.name} at {session.company.name} has code {programme.code}, "
-            f"the credit's programme {home_programme.code or '(no code)'}."
+            else _(
+                "{programme} at {company} has code {code}, the credit's programme {home_code}."
+            ).format(
+                programme=programme.name,
+                company=session.company.name,
+                code=programme.code,
+                home_code=home_programme.code or _("(no code)"),
+            )
         )
     checks.append(Check("MKP-1", same, text))
     age = age_in_months(student.date_of_birth, session.local_date)
@@ -187,8 +202,12 @@ def session_checks(
         Check(
             "MKP-2",
             fits,
-            f"{student.first_name} will be {_months(age)} on "
-            f"{session.local_date:%-d %b}; the class is for {klass.age_range_label()}.",
+            _("{name} will be {age} on {date}; the class is for {ages}.").format(
+                name=student.first_name,
+                age=_months(age),
+                date=date_format(session.local_date, "j M"),
+                ages=klass.age_range_label(),
+            ),
         )
     )
     allowed = klass.allow_makeups and programme.makeups_enabled
@@ -196,12 +215,12 @@ def session_checks(
         Check(
             "MKP-3",
             allowed,
-            "The class takes make-ups."
+            _("The class takes make-ups.")
             if allowed
             else (
-                "The class takes no make-up bookings."
+                _("The class takes no make-up bookings.")
                 if not klass.allow_makeups
-                else f"Make-ups are off for {programme.name}."
+                else _("Make-ups are off for {programme}.").format(programme=programme.name)
             ),
         )
     )
@@ -210,9 +229,9 @@ def session_checks(
         Check(
             "MKP-4",
             priced,
-            "The class has a price for one session."
+            _("The class has a price for one session.")
             if priced
-            else "The class is sold only as a whole course.",
+            else _("The class is sold only as a whole course."),
         )
     )
     lead = settings.makeup_lead_days
@@ -222,28 +241,44 @@ def session_checks(
         Check(
             "MKP-5",
             open_now,
-            f"Offered for make-ups from {_fmt(opens, tz)} ({lead} days before the "
-            f"class starts on {klass.start_date:%-d %b %Y}).",
+            _(
+                "Offered for make-ups from {opens} ({days} days before the class starts on "
+                "{start})."
+            ).format(
+                opens=_fmt(opens, tz), days=lead, start=date_format(klass.start_date, "j M Y")
+            ),
         )
     )
     if session.starts_at <= now:
-        checks.append(Check("MKP-6", False, "The session has already started."))
+        checks.append(Check("MKP-6", False, _("The session has already started.")))
     elif session.cancelled_at is not None:
-        checks.append(Check("MKP-6", False, "The session is cancelled."))
+        checks.append(Check("MKP-6", False, _("The session is cancelled.")))
     elif credit.expires_at is not None and session.starts_at > credit.expires_at:
         checks.append(
             Check(
                 "MKP-6",
                 False,
-                f"It starts after the credit expires ({_fmt(credit.expires_at, tz)}).",
+                _("It starts after the credit expires ({date}).").format(
+                    date=_fmt(credit.expires_at, tz)
+                ),
             )
         )
     elif session.pk in busy_session_ids:
-        checks.append(Check("MKP-6", False, f"{student.first_name} is already in this session."))
+        checks.append(
+            Check(
+                "MKP-6",
+                False,
+                _("{name} is already in this session.").format(name=student.first_name),
+            )
+        )
     else:
         checks.append(
             Check(
-                "MKP-6", True, f"Starts {_fmt(session.starts_at, tz)}, before the credit expires."
+                "MKP-6",
+                True,
+                _("Starts {date}, before the credit expires.").format(
+                    date=_fmt(session.starts_at, tz)
+                ),
             )
         )
     extra = klass.extra_capacity(settings.makeup_extra_capacity)
@@ -254,7 +289,9 @@ def session_checks(
         Check(
             "MKP-7",
             left > 0,
-            f"{taken} of {limit} places taken ({klass.capacity} + {extra} for make-ups).",
+            _("{taken} of {limit} places taken ({capacity} + {extra} for make-ups).").format(
+                taken=taken, limit=limit, capacity=klass.capacity, extra=extra
+            ),
         )
     )
     return checks, left
@@ -303,7 +340,7 @@ def _partner_checks(credit, sessions, now) -> dict[int, list[Check]]:
     if not others:
         return {}
     if _partner_rules is None:
-        refused = Check("FRN-1", False, "The session belongs to another company.")
+        refused = Check("FRN-1", False, _("The session belongs to another company."))
         return {s.pk: [refused] for s in others}
     return _partner_rules(credit=credit, sessions=others, now=now)
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from programmes.models import WEEKDAYS
@@ -34,6 +35,8 @@ class PolicyForm(forms.ModelForm):
             "late_cancellation_instructions",
         ]
         labels = {
+            "mode": _("Mode"),
+            "hours_before": _("Hours before"),
             "on_time_validity": _("On-time credits are valid"),
             "on_time_validity_days": _("days"),
             "on_time_validity_start": _("counted"),
@@ -46,6 +49,8 @@ class PolicyForm(forms.ModelForm):
             "late_outstanding_cap": _("At most this many unused late credits"),
             "window_credits": _("At most this many client credits…"),
             "window_days": _("…in this many days"),
+            "portal_late_cancellation": _("Portal late cancellation"),
+            "late_cancellation_instructions": _("Late cancellation instructions"),
         }
         help_texts = {
             "on_time_outstanding_cap": _(
@@ -124,12 +129,12 @@ class CutoffForm(forms.Form):
         super().__init__(*args, **kwargs)
         lesson_day = dict(WEEKDAYS).get(self.initial.get("lesson_weekday"))
         if lesson_day:
-            self.fields["cutoff_weekday"].widget.attrs["aria-label"] = (
-                f"{lesson_day} lessons: late after (day)"
-            )
-            self.fields["cutoff_time"].widget.attrs["aria-label"] = (
-                f"{lesson_day} lessons: late after (time)"
-            )
+            self.fields["cutoff_weekday"].widget.attrs["aria-label"] = gettext(
+                "{day} lessons: late after (day)"
+            ).format(day=lesson_day)
+            self.fields["cutoff_time"].widget.attrs["aria-label"] = gettext(
+                "{day} lessons: late after (time)"
+            ).format(day=lesson_day)
 
     def clean(self):
         cleaned = super().clean()

@@ -9,7 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -101,7 +103,7 @@ def makeup_book_view(request: HttpRequest, credit_pk: int) -> HttpResponse:
             if error is None:
                 return redirect(_next_url(request, family_url))
         else:
-            error = "Choose a session, and keep the note and reason short."
+            error = gettext("Choose a session, and keep the note and reason short.")
     now = timezone.now()
     usable = credit.state == CreditState.AVAILABLE and (
         credit.expires_at is None or credit.expires_at > now
@@ -131,8 +133,8 @@ def _book(
     option = staff_makeup_candidates(credit=credit, now=timezone.now(), session=session)[0]
     reason = data["override_reason"].strip()
     if option.overridden and not option.blocking and not reason:
-        return "Give a reason to book past the portal's rule: " + " ".join(
-            c.text for c in option.overridden
+        return gettext("Give a reason to book past the portal's rule: {checks}").format(
+            checks=" ".join(c.text for c in option.overridden)
         )
     try:
         booking = makeup_book(
@@ -146,11 +148,20 @@ def _book(
     except DomainError as exc:
         return exc.message
     local = timezone.localtime(session.starts_at)
+    text = (
+        gettext(
+            "{name} is booked into {klass} on {date} with a make-up credit (override recorded)."
+        )
+        if booking.override_reason
+        else gettext("{name} is booked into {klass} on {date} with a make-up credit.")
+    )
     messages.success(
         request,
-        f"{booking.student.first_name} is booked into {session.klass.name} on "
-        f"{local:%a %-d %b, %H:%M} with a make-up credit"
-        + (" (override recorded)." if booking.override_reason else "."),
+        text.format(
+            name=booking.student.first_name,
+            klass=session.klass.name,
+            date=date_format(local, "D j M, H:i"),
+        ),
     )
     return None
 
@@ -224,7 +235,7 @@ def makeup_cancel_view(request: HttpRequest, booking_pk: int) -> HttpResponse:
     now = timezone.now()
     told = form.cleaned_data.get("cancelled_at") if form.is_valid() else None
     if not form.is_valid() or (told is not None and told > now):
-        messages.error(request, "Give the time the family told us: not in the future.")
+        messages.error(request, gettext("Give the time the family told us: not in the future."))
         return redirect(back)
     try:
         returned = makeup_cancel(booking=booking, actor=request.user, now=now, cancelled_at=told)
@@ -232,12 +243,21 @@ def makeup_cancel_view(request: HttpRequest, booking_pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(back)
     local = timezone.localtime(booking.session.starts_at)
-    what = f"{booking.student.first_name}'s make-up on {local:%a %-d %b, %H:%M} is cancelled"
+    values = {"name": booking.student.first_name, "date": date_format(local, "D j M, H:i")}
     if returned:
-        messages.success(request, f"{what}. On time: the credit is available again.")
+        messages.success(
+            request,
+            gettext(
+                "{name}'s make-up on {date} is cancelled. On time: the credit is available again."
+            ).format(**values),
+        )
     else:
         messages.warning(
-            request, f"{what}. Cancelled late: the credit stays used (cancellation policy)."
+            request,
+            gettext(
+                "{name}'s make-up on {date} is cancelled. Cancelled late: the credit stays used "
+                "(cancellation policy)."
+            ).format(**values),
         )
     return redirect(back)
 
@@ -250,8 +270,11 @@ def watch_stop(request: HttpRequest, watch_pk: int) -> HttpResponse:
         SessionWatch.objects.select_related("student"), company=request.company, pk=watch_pk
     )
     who = request.user.get_full_name() or request.user.email
-    watch = watch_end(watch=watch, reason=f"Stopped by {who} (staff)")
-    messages.success(request, f"{watch.student.first_name} no longer watches that session.")
+    watch = watch_end(watch=watch, reason=gettext("Stopped by {who} (staff)").format(who=who))
+    messages.success(
+        request,
+        gettext("{name} no longer watches that session.").format(name=watch.student.first_name),
+    )
     return redirect(
         _next_url(request, reverse("manage:family_detail", args=[watch.student.family_id]))
     )

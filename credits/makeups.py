@@ -11,6 +11,8 @@ from datetime import datetime
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking, Student
@@ -38,7 +40,7 @@ def _lock_session(session_id: int) -> Session:
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
             raise DomainError(
-                "This session is busy right now: please try again in a moment.", code="busy"
+                _("This session is busy right now: please try again in a moment."), code="busy"
             ) from error
         raise
     return with_occupancy(Session.objects.filter(pk=session_id)).get()
@@ -71,9 +73,12 @@ def _check_balance_gate(*, student: Student, company_id: int, now: datetime) -> 
     )
     if due > 0:
         raise DomainError(
-            f"Your account has {company.currency} {due:.2f} due from the last "
-            f"{settings.balance_gate_days} days: please pay it before booking a make-up, "
-            "or ask us to book it for you.",
+            _(
+                "Your account has {currency} {amount} due from the last {days} days: please pay "
+                "it before booking a make-up, or ask us to book it for you."
+            ).format(
+                currency=company.currency, amount=f"{due:.2f}", days=settings.balance_gate_days
+            ),
             code="balance_due",
         )
 
@@ -123,7 +128,9 @@ def makeup_book(
         note=note.strip()[:200],
         source=source,
         override_reason=(
-            f"{override_reason} (overrode: {'; '.join(c.text for c in overridden)})"[:200]
+            _("{reason} (overrode: {checks})").format(
+                reason=override_reason, checks="; ".join(c.text for c in overridden)
+            )[:200]
             if overridden
             else ""
         ),
@@ -154,9 +161,9 @@ def makeup_cancel(
     locked = _lock_session(booking.session_id)
     booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
     if booking.state != MakeupBooking.State.BOOKED:
-        raise DomainError("This make-up is already cancelled.")
+        raise DomainError(_("This make-up is already cancelled."))
     if locked.starts_at <= now:
-        raise DomainError("This make-up has already started; staff record what happened.")
+        raise DomainError(_("This make-up has already started; staff record what happened."))
     returned = False
     with _guest_side(booking):
         credit = MakeupCredit.objects.filter(booking=booking, state=CreditState.USED).first()
@@ -190,18 +197,19 @@ def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime
     current = Attendance.objects.filter(enrolment=enrolment, session=session).first()
     if current is not None and current.state != AttendanceState.EXPECTED:
         raise DomainError(
-            f"This lesson is already marked “{current.get_state_display()}”.", code="already"
+            _("This lesson is already marked “{state}”.").format(state=current.get_state_display()),
+            code="already",
         )
     session = Session.objects.select_related("klass__programme", "company").get(pk=session.pk)
     if session.starts_at <= now:
-        raise DomainError("This lesson has already started.")
+        raise DomainError(_("This lesson has already started."))
     if session.cancelled_at is not None:
-        raise DomainError("This lesson is cancelled by the school.")
+        raise DomainError(_("This lesson is cancelled by the school."))
     policy = policy_for(session.klass.programme)
     if now > cutoff_instant(policy, session) and policy.portal_late_cancellation == "refuse":
         raise DomainError(
             policy.late_cancellation_instructions.strip()
-            or "It's too late to cancel this lesson online: please contact us.",
+            or _("It's too late to cancel this lesson online: please contact us."),
             code="late_refused",
         )
     return attendance_set_state(
@@ -240,13 +248,15 @@ def makeups_cancel_for_cancelled_session(
                     credit=credit,
                     actor=actor,
                     now=now,
-                    note=f"The school cancelled the make-up session: {reason}",
+                    note=_("The school cancelled the make-up session: {reason}").format(
+                        reason=reason
+                    ),
                 )
         count += 1
     for watch in SessionWatch.objects.filter(
         session_id=session.pk, state=SessionWatch.State.ACTIVE
     ):
-        watch_end(watch=watch, reason="The school cancelled the session.", now=now)
+        watch_end(watch=watch, reason=_("The school cancelled the session."), now=now)
     return count
 
 
@@ -267,16 +277,21 @@ def watch_create(
     student = credit.enrolment.student
     candidate = evaluate(student=student, credit=credit, sessions=[locked], now=now)[0]
     if candidate.bookable:
-        raise DomainError("There is a free place: book it instead of watching.")
+        raise DomainError(_("There is a free place: book it instead of watching."))
     if not candidate.only_full:
         raise DomainError(" ".join(candidate.reasons))
     active = SessionWatch.objects.filter(student=student, state=SessionWatch.State.ACTIVE)
     if active.filter(session=locked).exists():
-        raise DomainError(f"{student.first_name} is already watching this session.")
+        raise DomainError(
+            _("{name} is already watching this session.").format(name=student.first_name)
+        )
     if active.count() >= MAX_WATCHES_PER_STUDENT:
         raise DomainError(
-            f"{student.first_name} already watches {MAX_WATCHES_PER_STUDENT} "
-            "sessions: stop one first."
+            ngettext(
+                "{name} already watches {count} session: stop one first.",
+                "{name} already watches {count} sessions: stop one first.",
+                MAX_WATCHES_PER_STUDENT,
+            ).format(name=student.first_name, count=MAX_WATCHES_PER_STUDENT)
         )
     return SessionWatch.objects.create(
         company_id=locked.company_id,
@@ -333,9 +348,11 @@ def watch_fill(*, session: Session, now: datetime | None = None) -> list[MakeupB
         credits = _watch_credits(watch, now)
         if not credits or fresh.starts_at <= now:
             reason = (
-                "The session has started."
+                _("The session has started.")
                 if credits
-                else "No make-up credit of this programme can be used any more (spent or expired)."
+                else _(
+                    "No make-up credit of this programme can be used any more (spent or expired)."
+                )
             )
             watch_end(watch=watch, reason=reason, now=now)
             continue
@@ -358,7 +375,7 @@ def watch_fill(*, session: Session, now: datetime | None = None) -> list[MakeupB
             session=fresh,
             actor=None,
             source=MakeupBooking.Source.WATCH,
-            note="Booked automatically from the watch list",
+            note=_("Booked automatically from the watch list"),
             now=now,
         )
         SessionWatch.objects.filter(pk=watch.pk).update(

@@ -3,6 +3,7 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
@@ -101,7 +102,7 @@ class CancellationPolicy(models.Model):
     objects = ScopedManager(company="company")
 
     class Meta:
-        verbose_name_plural = "cancellation policies"
+        verbose_name_plural = _("cancellation policies")
         constraints = [
             models.CheckConstraint(
                 condition=(Q(window_credits__isnull=True) & Q(window_days__isnull=True))
@@ -111,7 +112,7 @@ class CancellationPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Cancellation policy of {self.programme}"
+        return gettext("Cancellation policy of {programme}").format(programme=self.programme)
 
 
 class WeeklyCutoff(models.Model):
@@ -137,9 +138,10 @@ class WeeklyCutoff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.get_lesson_weekday_display()} lessons: late after "
-            f"{self.get_cutoff_weekday_display()} {self.cutoff_time:%H:%M}"
+        return gettext("{lesson_day} lessons: late after {cutoff_day} {time}").format(
+            lesson_day=self.get_lesson_weekday_display(),
+            cutoff_day=self.get_cutoff_weekday_display(),
+            time=f"{self.cutoff_time:%H:%M}",
         )
 
     def days_before(self) -> int:
@@ -240,7 +242,9 @@ class MakeupCredit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Credit #{self.pk} ({self.get_path_display()}, {self.get_state_display()})"
+        return gettext("Credit #{pk} ({path}, {state})").format(
+            pk=self.pk, path=self.get_path_display(), state=self.get_state_display()
+        )
 
 
 class CreditEvent(models.Model):
@@ -271,7 +275,9 @@ class CreditEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+        return gettext("{kind} at {at}").format(
+            kind=self.get_kind_display(), at=f"{self.at:%Y-%m-%d %H:%M}"
+        )
 
 
 class DecisionReason(models.TextChoices):
@@ -363,7 +369,9 @@ class SessionWatch(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.student} watches session {self.session_id}"
+        return gettext("{student} watches session {session}").format(
+            student=self.student, session=self.session_id
+        )
 
 
 class AbsenceClaim(models.Model):
@@ -424,4 +432,4 @@ class AbsenceClaim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Claim #{self.pk} ({self.get_state_display()})"
+        return gettext("Claim #{pk} ({state})").format(pk=self.pk, state=self.get_state_display())

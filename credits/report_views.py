@@ -7,6 +7,8 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from makeup.tenancy import admin_required
@@ -17,13 +19,15 @@ ZERO = Decimal("0.00")
 
 
 class PeriodForm(forms.Form):
-    first = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    last = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    first = forms.DateField(
+        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    last = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("first") and cleaned.get("last") and cleaned["last"] < cleaned["first"]:
-            self.add_error("last", "The period ends before it starts.")
+            self.add_error("last", _("The period ends before it starts."))
         return cleaned
 
 
@@ -60,9 +64,9 @@ def pay_report(request: HttpRequest) -> HttpResponse:
             first, last = form.cleaned_data["first"], form.cleaned_data["last"]
             return _csv(
                 f"instructor-pay-{first}-{last}.csv",
-                ["Instructor", "Paid attendances", "Make-up attendances (not paid)"],
+                [_("Instructor"), _("Paid attendances"), _("Make-up attendances (not paid)")],
                 [[r.instructor, r.paid, r.makeups] for r in rows]
-                + [["Total", sum(r.paid for r in rows), sum(r.makeups for r in rows)]],
+                + [[_("Total"), sum(r.paid for r in rows), sum(r.makeups for r in rows)]],
             )
     return render(
         request,
@@ -92,13 +96,13 @@ def liability_report(request: HttpRequest) -> HttpResponse:
         return _csv(
             f"makeup-liability-{timezone.localdate()}.csv",
             [
-                "Programme",
-                "Location",
-                "Unused credits",
-                f"Value ({request.company.currency})",
-                "Expiring in 7 days",
-                "Expiring in 30 days",
-                "Expiring in 90 days",
+                _("Programme"),
+                _("Location"),
+                _("Unused credits"),
+                _("Value ({currency})").format(currency=request.company.currency),
+                _("Expiring in 7 days"),
+                _("Expiring in 30 days"),
+                _("Expiring in 90 days"),
             ],
             [
                 [
@@ -114,7 +118,7 @@ def liability_report(request: HttpRequest) -> HttpResponse:
             ]
             + [
                 [
-                    "Total",
+                    _("Total"),
                     "",
                     totals["credits"],
                     totals["value"],

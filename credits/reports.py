@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, MakeupBooking
 from bookings.services.packages import COUNTED_STATES
@@ -56,7 +57,7 @@ def instructor_pay(*, company: Company, first: date, last: date) -> list[PayRow]
         return (
             row["session__klass__instructor__full_name"]
             or row["session__klass__instructor__email"]
-            or "No instructor"
+            or _("No instructor")
         )
 
     for row in paid:

@@ -5,10 +5,13 @@ from datetime import datetime, timedelta
 
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bookings.models import Enrolment, MakeupBooking
 from makeup.models import Company
-from programmes.models import Session
+from programmes.models import WEEKDAYS, Session
 
 from .eligibility import (
     Candidate,
@@ -62,25 +65,24 @@ def credits_for_company(
 
 def policy_example(policy, cutoffs: list | None = None) -> str:
     """The sentence on the policy page: what it means for a Tuesday 17:00 lesson."""
-    days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    days = [str(name) for _day, name in WEEKDAYS]
     if policy.mode == PolicyMode.WEEKLY_CUTOFF:
         rules = cutoffs if cutoffs is not None else list(policy.weekly_cutoffs.all())
         for rule in rules:
             if rule.lesson_weekday == 1:
-                before = "the same day" if rule.cutoff_weekday == 1 else days[rule.cutoff_weekday]
-                return (
-                    f"A Tuesday 17:00 lesson cancelled after {before} "
-                    f"{rule.cutoff_time:%H:%M} is late."
+                before = (
+                    _("the same day") if rule.cutoff_weekday == 1 else days[rule.cutoff_weekday]
                 )
-        return (
-            "Tuesday lessons have no cut-off in the table: they use "
-            f"{policy.hours_before} hours before."
-        )
+                return _("A Tuesday 17:00 lesson cancelled after {before} {time} is late.").format(
+                    before=before, time=f"{rule.cutoff_time:%H:%M}"
+                )
+        return _(
+            "Tuesday lessons have no cut-off in the table: they use {hours} hours before."
+        ).format(hours=policy.hours_before)
     when = datetime(2026, 1, 6, 17, 0) - timedelta(hours=policy.hours_before)
-    return (
-        f"A Tuesday 17:00 lesson cancelled after {days[when.weekday()]} "
-        f"{when:%H:%M} ({policy.hours_before} hours before) is late."
-    )
+    return _(
+        "A Tuesday 17:00 lesson cancelled after {day} {time} ({hours} hours before) is late."
+    ).format(day=days[when.weekday()], time=f"{when:%H:%M}", hours=policy.hours_before)
 
 
 FAMILY_PAST_MAKEUPS = 20
@@ -147,15 +149,15 @@ def family_credits_panel(*, request, family) -> dict:
 
 
 RULE_TITLES = {
-    "CRD-1": "The student's own credit",
-    "CRD-4": "Credit usable",
-    "MKP-1": "Programme",
-    "MKP-2": "Age on the day",
-    "MKP-3": "Class takes make-ups",
-    "MKP-4": "Price for one session",
-    "MKP-5": "Lead time before the class starts",
-    "MKP-6": "Date, expiry, not already in",
-    "MKP-7": "Places",
+    "CRD-1": gettext_lazy("The student's own credit"),
+    "CRD-4": gettext_lazy("Credit usable"),
+    "MKP-1": gettext_lazy("Programme"),
+    "MKP-2": gettext_lazy("Age on the day"),
+    "MKP-3": gettext_lazy("Class takes make-ups"),
+    "MKP-4": gettext_lazy("Price for one session"),
+    "MKP-5": gettext_lazy("Lead time before the class starts"),
+    "MKP-6": gettext_lazy("Date, expiry, not already in"),
+    "MKP-7": gettext_lazy("Places"),
 }
 
 
@@ -348,35 +350,43 @@ def absence_receipt(attendance, decision: CreditDecision | None = None) -> Recei
     figures = decision.figures or {}
     lines: list[str] = []
     if decision.cancelled_at:
-        line = f"You told us on {_local(decision.cancelled_at, tz)}"
+        told = _local(decision.cancelled_at, tz)
         if "cutoff" in figures:
             cutoff = datetime.fromisoformat(figures["cutoff"])
-            timing = "on time" if decision.cancelled_at <= cutoff else "late"
-            line += f": {timing} (the cut-off was {_local(cutoff, tz)})"
-        lines.append(line + ".")
+            if decision.cancelled_at <= cutoff:
+                line = _("You told us on {date}: on time (the cut-off was {cutoff}).")
+            else:
+                line = _("You told us on {date}: late (the cut-off was {cutoff}).")
+            lines.append(line.format(date=told, cutoff=_local(cutoff, tz)))
+        else:
+            lines.append(_("You told us on {date}.").format(date=told))
     if decision.path:
-        lines.append(f"Counted as: {CreditPath(decision.path).label.lower()}.")
+        lines.append(_("Counted as: {path}.").format(path=CreditPath(decision.path).label.lower()))
     if "cap" in figures:
         lines.append(
-            f"Unused credits of this kind before it: {figures['outstanding']} of at "
-            f"most {figures['cap']}."
+            _("Unused credits of this kind before it: {outstanding} of at most {cap}.").format(
+                outstanding=figures["outstanding"], cap=figures["cap"]
+            )
         )
     if "limit" in figures:
         lines.append(
-            f"Credits in the {figures['days']} days before: {figures['count']} of at "
-            f"most {figures['limit']}."
+            _("Credits in the {days} days before: {count} of at most {limit}.").format(
+                days=figures["days"], count=figures["count"], limit=figures["limit"]
+            )
         )
     credit = decision.credit if decision.reason == "issued" else None
     if credit is not None:
         if credit.expires_at:
-            lines.append(f"Make-up credit valid until {_local(credit.expires_at, tz)}.")
+            lines.append(
+                _("Make-up credit valid until {date}.").format(date=_local(credit.expires_at, tz))
+            )
         else:
-            lines.append("Make-up credit with no expiry.")
-        headline = "Make-up credit issued"
+            lines.append(_("Make-up credit with no expiry."))
+        headline = _("Make-up credit issued")
     else:
         headline = decision.message
     return Receipt(headline=headline, lines=lines, credit=credit)
 
 
 def _local(moment: datetime, tz) -> str:
-    return moment.astimezone(tz).strftime("%a %-d %b %Y, %H:%M")
+    return date_format(timezone.localtime(moment, tz), "D j M Y, H:i")

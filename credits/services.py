@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, AttendanceState, Enrolment
 from makeup.celery import enqueue_on_commit
@@ -123,7 +125,9 @@ def _decision(
 
 
 def _fmt(moment: datetime | None, tz) -> str:
-    return moment.astimezone(tz).strftime("%-d %b %Y %H:%M") if moment else "open-ended"
+    if not moment:
+        return _("open-ended")
+    return date_format(timezone.localtime(moment, tz), "j M Y H:i")
 
 
 def _create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCredit:
@@ -148,7 +152,7 @@ def _create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCred
             kind=CreditEvent.Kind.EXPIRED,
             at=now,
             actor=None,
-            note="Its validity had already run out when it was issued (POL-4).",
+            note=_("Its validity had already run out when it was issued (POL-4)."),
         )
     else:
         from .tasks import send_credit_issued
@@ -177,7 +181,9 @@ def _issue(
         expires_at=expires_at,
         now=now,
         actor=actor,
-        note=f"{CreditPath(path).label}, lesson of {session.local_date:%-d %b %Y}",
+        note=_("{path}, lesson of {date}").format(
+            path=CreditPath(path).label, date=date_format(session.local_date, "j M Y")
+        ),
     )
     tz = session.company.tzinfo
     figures = {**figures, "expires_at": expires_at.isoformat() if expires_at else None}
@@ -189,8 +195,9 @@ def _issue(
         actor=actor,
         figures=figures,
         credit=credit,
-        message=f"Credit issued ({CreditPath(path).label.lower()}), valid until "
-        f"{_fmt(expires_at, tz)}.",
+        message=_("Credit issued ({path}), valid until {date}.").format(
+            path=CreditPath(path).label.lower(), date=_fmt(expires_at, tz)
+        ),
     )
     return decision
 
@@ -198,7 +205,7 @@ def _issue(
 def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> CreditDecision:
     """ATT-5: the state no longer earns ``live``. Revoke it while unused; a spent credit is
     never taken back silently — the decision is flagged for an admin instead."""
-    new_state = AttendanceState(attendance.state).label
+    new_state = str(AttendanceState(attendance.state).label)
     if live.state == CreditState.USED:
         return _decision(
             attendance,
@@ -208,8 +215,10 @@ def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> 
             actor=actor,
             credit=live,
             needs_attention=True,
-            message=f"Corrected to “{new_state}”, but credit #{live.pk} was already used for "
-            "a make-up: it stays used. Review with the family.",
+            message=_(
+                "Corrected to “{state}”, but credit #{pk} was already used for a make-up: it "
+                "stays used. Review with the family."
+            ).format(state=new_state, pk=live.pk),
         )
     _transition(
         live,
@@ -217,7 +226,7 @@ def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> 
         kind=CreditEvent.Kind.REVOKED,
         at=now,
         actor=actor,
-        note=f"Attendance corrected to “{new_state}”.",
+        note=_("Attendance corrected to “{state}”.").format(state=new_state),
     )
     return _decision(
         attendance,
@@ -226,7 +235,9 @@ def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> 
         now=now,
         actor=actor,
         credit=live,
-        message=f"Credit #{live.pk} revoked: the attendance was corrected to “{new_state}”.",
+        message=_("Credit #{pk} revoked: the attendance was corrected to “{state}”.").format(
+            pk=live.pk, state=new_state
+        ),
     )
 
 
@@ -244,7 +255,9 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
             reason=DecisionReason.MAKEUPS_DISABLED,
             now=now,
             actor=actor,
-            message=f"No credit: make-up sessions are off for {programme.name}.",
+            message=_("No credit: make-up sessions are off for {programme}.").format(
+                programme=programme.name
+            ),
         )
     issues = {
         CreditPath.ON_TIME: policy.issue_on_time,
@@ -261,7 +274,9 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
                 now=now,
                 actor=actor,
                 figures=figures,
-                message=f"No credit: cancelled after the cut-off ({_fmt(cutoff, tz)}).",
+                message=_("No credit: cancelled after the cut-off ({date}).").format(
+                    date=_fmt(cutoff, tz)
+                ),
             )
         return _decision(
             attendance,
@@ -269,7 +284,9 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
             reason=DecisionReason.PATH_FORFEITED,
             now=now,
             actor=actor,
-            message=f"No credit: the policy issues none when {CreditPath(path).label.lower()}.",
+            message=_("No credit: the policy issues none when {path}.").format(
+                path=CreditPath(path).label.lower()
+            ),
         )
     if path not in CLIENT_PATHS:
         return None
@@ -290,9 +307,11 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
                 now=now,
                 actor=actor,
                 figures=figures,
-                message=f"No credit: {outstanding} of {cap} unused "
-                f"{'on-time' if path == CreditPath.ON_TIME else 'late'} credits "
-                "already.",
+                message=(
+                    _("No credit: {outstanding} of {cap} unused on-time credits already.")
+                    if path == CreditPath.ON_TIME
+                    else _("No credit: {outstanding} of {cap} unused late credits already.")
+                ).format(outstanding=outstanding, cap=cap),
             )
     if policy.window_credits is not None and policy.window_days:
         since = attendance.cancelled_at - timedelta(days=policy.window_days)
@@ -311,8 +330,9 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
                 now=now,
                 actor=actor,
                 figures=figures,
-                message=f"No credit: {in_window} of {policy.window_credits} credits in the "
-                f"last {policy.window_days} days.",
+                message=_("No credit: {count} of {limit} credits in the last {days} days.").format(
+                    count=in_window, limit=policy.window_credits, days=policy.window_days
+                ),
             )
     return None
 
@@ -364,8 +384,9 @@ def credit_decide(
             reason=DecisionReason.NO_SHOW,
             now=now,
             actor=actor,
-            message="No credit: did not attend without telling us "
-            "(a no-show never earns a credit).",
+            message=_(
+                "No credit: did not attend without telling us (a no-show never earns a credit)."
+            ),
         )
     if path is None:
         return None
@@ -391,9 +412,9 @@ def credit_add_manual(
     now = now or timezone.now()
     reason = reason.strip()
     if not reason:
-        raise DomainError("Say why the credit is added (the family and your team see it).")
+        raise DomainError(_("Say why the credit is added (the family and your team see it)."))
     if valid_days is not None and valid_days < 1:
-        raise DomainError("Validity must be at least one day, or empty for open-ended.")
+        raise DomainError(_("Validity must be at least one day, or empty for open-ended."))
     tz = enrolment.company.tzinfo
     expires_at = (
         (now.astimezone(tz) + timedelta(days=valid_days)).astimezone(UTC) if valid_days else None
@@ -421,7 +442,7 @@ def policy_update(
     policy = CancellationPolicy.objects.select_for_update().get(pk=policy.pk)
     rows = [c for c in cutoffs if c.get("cutoff_weekday") is not None and c.get("cutoff_time")]
     if values.get("mode") == PolicyMode.WEEKLY_CUTOFF and not rows:
-        raise DomainError("A weekly cut-off policy needs a cut-off for at least one weekday.")
+        raise DomainError(_("A weekly cut-off policy needs a cut-off for at least one weekday."))
     for field, value in values.items():
         setattr(policy, field, value)
     policy.full_clean()
@@ -456,17 +477,21 @@ def credit_spend(
     tz = session.company.tzinfo
     if credit.state != CreditState.AVAILABLE:
         raise DomainError(
-            f"This credit is {credit.get_state_display().lower()}: it can't be used.",
+            _("This credit is {state}: it can't be used.").format(
+                state=credit.get_state_display().lower()
+            ),
             code="credit_unavailable",
         )
     if credit.expires_at is not None and credit.expires_at <= now:
         raise DomainError(
-            f"This credit expired on {_fmt(credit.expires_at, tz)}.", code="credit_expired"
+            _("This credit expired on {date}.").format(date=_fmt(credit.expires_at, tz)),
+            code="credit_expired",
         )
     if credit.expires_at is not None and session.starts_at > credit.expires_at:
         raise DomainError(
-            f"This credit is valid for lessons starting by {_fmt(credit.expires_at, tz)}; "
-            f"this one starts {_fmt(session.starts_at, tz)}.",
+            _(
+                "This credit is valid for lessons starting by {expiry}; this one starts {start}."
+            ).format(expiry=_fmt(credit.expires_at, tz), start=_fmt(session.starts_at, tz)),
             code="after_expiry",
         )
     _transition(
@@ -475,7 +500,9 @@ def credit_spend(
         kind=CreditEvent.Kind.USED,
         at=now,
         actor=actor,
-        note=f"Make-up: {session.klass.name}, {_fmt(session.starts_at, tz)}",
+        note=_("Make-up: {klass}, {date}").format(
+            klass=session.klass.name, date=_fmt(session.starts_at, tz)
+        ),
     )
     return credit
 
@@ -498,12 +525,15 @@ def credit_return(
     now = now or timezone.now()
     credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
     if credit.state != CreditState.USED:
-        raise DomainError("Only a used credit can be returned.")
+        raise DomainError(_("Only a used credit can be returned."))
     host_policy = policy_for(session.klass.programme)
     if not is_on_time(policy=host_policy, session=session, cancelled_at=cancelled_at):
         return False
     _give_back(
-        credit, actor=actor, now=now, note=f"Make-up cancelled on time: {session.klass.name}"
+        credit,
+        actor=actor,
+        now=now,
+        note=_("Make-up cancelled on time: {klass}").format(klass=session.klass.name),
     )
     return True
 
@@ -527,7 +557,7 @@ def _give_back(credit: MakeupCredit, *, actor, now: datetime, note: str) -> None
             kind=CreditEvent.Kind.EXPIRED,
             at=now,
             actor=None,
-            note="Returned after its expiry.",
+            note=_("Returned after its expiry."),
         )
 
 
@@ -546,7 +576,7 @@ def decision_mark_reviewed(*, decision: CreditDecision, actor) -> CreditDecision
                 to_state=decision.credit.state,
                 at=timezone.now(),
                 actor=actor,
-                note="Conflict with an attendance correction reviewed; the credit stays used.",
+                note=_("Conflict with an attendance correction reviewed; the credit stays used."),
             )
     return decision
 

@@ -12,6 +12,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext_lazy as _
+
 from bookings.models import Attendance, AttendanceState
 from programmes.models import Programme
 
@@ -27,12 +29,12 @@ from .policy import cutoff_instant
 from .services import credit_expiry
 
 OUTCOMES = [
-    (DecisionReason.ISSUED, "Credits issued"),
-    (DecisionReason.LATE_FORFEITED, "Forfeited: cancelled late"),
-    (DecisionReason.PATH_FORFEITED, "Forfeited: path issues no credit"),
-    (DecisionReason.OUTSTANDING_CAP, "Capped: too many unused credits"),
-    (DecisionReason.ROLLING_WINDOW_CAP, "Capped: too many in the period"),
-    (DecisionReason.MAKEUPS_DISABLED, "Make-ups off"),
+    (DecisionReason.ISSUED, _("Credits issued")),
+    (DecisionReason.LATE_FORFEITED, _("Forfeited: cancelled late")),
+    (DecisionReason.PATH_FORFEITED, _("Forfeited: path issues no credit")),
+    (DecisionReason.OUTSTANDING_CAP, _("Capped: too many unused credits")),
+    (DecisionReason.ROLLING_WINDOW_CAP, _("Capped: too many in the period")),
+    (DecisionReason.MAKEUPS_DISABLED, _("Make-ups off")),
 ]
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from django.core import signing
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from .eligibility import Candidate, makeup_candidates
 from .models import CreditState, MakeupCredit
@@ -49,10 +51,12 @@ def slot_link_problem(link: SlotLink, credit: MakeupCredit, now: datetime) -> st
     if credit.state == CreditState.EXPIRED or (
         credit.expires_at is not None and credit.expires_at <= now
     ):
-        when = timezone.localtime(credit.expires_at).strftime("%-d %B %Y, %H:%M")
-        return f"This make-up credit expired on {when}, so the link no longer works."
+        when = date_format(timezone.localtime(credit.expires_at), "j E Y, H:i")
+        return _("This make-up credit expired on {date}, so the link no longer works.").format(
+            date=when
+        )
     if link.stamp != _stamp(credit) or credit.state != CreditState.AVAILABLE:
-        return (
+        return _(
             "This link has already been used: the credit was spent or changed since the "
             "e-mail was sent."
         )

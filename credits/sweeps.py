@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from makeup.models import Company
@@ -24,7 +25,7 @@ def credits_expire_due(*, now: datetime | None = None) -> int:
     under the row locks). Returns how many credits expired."""
     now = now or timezone.now()
     moment = connection.ops.adapt_datetimefield_value(now)
-    note = "Expired unused."
+    note = _("Expired unused.")
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import Enrolment
@@ -31,7 +32,7 @@ def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
             "cutoff_weekday": existing[day].cutoff_weekday if day in existing else None,
             "cutoff_time": existing[day].cutoff_time if day in existing else None,
         }
-        for day, _ in WEEKDAYS
+        for day, _name in WEEKDAYS
     ]
     form = PolicyForm(request.POST or None, instance=policy)
     cutoffs = CutoffFormSet(request.POST or None, initial=initial, prefix="cutoff")
@@ -62,10 +63,13 @@ def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"Cancellation policy of {programme.name} saved.")
+                messages.success(
+                    request,
+                    _("Cancellation policy of {programme} saved.").format(programme=programme.name),
+                )
                 return redirect("manage:policy_edit", programme_pk=programme.pk)
         else:
-            messages.error(request, "Nothing was saved: please correct the fields marked below.")
+            messages.error(request, _("Nothing was saved: please correct the fields marked below."))
     day_names = dict(WEEKDAYS)
     rows = [(day_names[f.initial["lesson_weekday"]] if f.initial else "", f) for f in cutoffs.forms]
     return render(
@@ -133,7 +137,9 @@ def credit_add(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"Credit added for {enrolment.student}.")
+            messages.success(
+                request, _("Credit added for {student}.").format(student=enrolment.student)
+            )
             return redirect("manage:family_detail", family_pk=enrolment.student.family_id)
     return render(request, "credits/credit_add.html", {"form": form, "enrolment": enrolment})
 
@@ -146,5 +152,5 @@ def decision_review(request: HttpRequest, decision_pk: int) -> HttpResponse:
         CreditDecision.objects.select_related("credit"), company=request.company, pk=decision_pk
     )
     decision_mark_reviewed(decision=decision, actor=request.user)
-    messages.success(request, "Marked as reviewed.")
+    messages.success(request, _("Marked as reviewed."))
     return redirect("manage:credit_list")
