@@ -1,10 +1,18 @@
-// Keeps the example sentence on the cancellation policy page in step with the form.
+// Keeps the example sentence on the cancellation policy page in step with the form. The
+// sentences and day names come translated from the page (data-* attributes of the example).
 (function () {
   "use strict";
   var form = document.getElementById("policy-form");
   var out = document.getElementById("policy-example");
   if (!form || !out) return;
-  var days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+  var text = out.dataset;
+  var days = (text.days || "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday").split(",");
+
+  function fill(pattern, values) {
+    return pattern.replace(/\{(\w+)\}/g, function (whole, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : whole;
+    });
+  }
 
   function value(name) {
     var el = form.elements[name];
@@ -25,19 +33,22 @@
         var day = rows[i].querySelector("select");
         var time = rows[i].querySelector("input[type=time]");
         if (day && day.value !== "" && time && time.value) {
-          var before = day.value === "1" ? "the same day" : days[parseInt(day.value, 10)];
-          return "A Tuesday 17:00 lesson cancelled after " + before + " " + time.value + " is late.";
+          var before = day.value === "1" ? text.sameDay : days[parseInt(day.value, 10)];
+          return fill(text.weekly, { before: before, time: time.value });
         }
       }
-      if (isNaN(hours)) return "Set a cut-off for Tuesday lessons to see an example.";
-      return "Tuesday lessons have no cut-off in the table: they use " + hours + " hours before.";
+      if (isNaN(hours)) return text.noWeekly;
+      return fill(text.fallback, { hours: hours });
     }
-    if (isNaN(hours) || hours < 0) return "Enter the hours to see an example.";
+    if (isNaN(hours) || hours < 0) return text.noHours;
     var lesson = new Date(Date.UTC(2026, 0, 6, 17, 0));
     var cutoff = new Date(lesson.getTime() - hours * 3600 * 1000);
     var weekday = days[(cutoff.getUTCDay() + 6) % 7];
-    return "A Tuesday 17:00 lesson cancelled after " + weekday + " " + pad(cutoff.getUTCHours()) +
-      ":" + pad(cutoff.getUTCMinutes()) + " (" + hours + " hours before) is late.";
+    return fill(text.hours, {
+      day: weekday,
+      time: pad(cutoff.getUTCHours()) + ":" + pad(cutoff.getUTCMinutes()),
+      hours: hours,
+    });
   }
 
   function update() { out.textContent = sentence(); }
