@@ -9,8 +9,10 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, AttendanceState, Enrolment
+from makeup.audit import audit_record
 from makeup.celery import enqueue_on_commit
 from makeup.errors import DomainError
+from makeup.models import AuditEntry
 from programmes.models import Session
 
 from .models import (
@@ -433,7 +435,7 @@ def credit_add_manual(
 
 @transaction.atomic
 def policy_update(
-    *, policy: CancellationPolicy, values: dict, cutoffs: list[dict]
+    *, policy: CancellationPolicy, values: dict, cutoffs: list[dict], actor=None
 ) -> CancellationPolicy:
     """Save a programme's cancellation policy and its weekly cut-off table. A weekly-cut-off
     policy needs at least one row; lesson weekdays without a row fall back to hours-before."""
@@ -459,6 +461,17 @@ def policy_update(
             )
             for row in rows
         ]
+    )
+    audit_record(
+        company_id=policy.company_id,
+        actor=actor,
+        area=AuditEntry.Area.POLICY,
+        summary=_("Policy of %(programme)s saved: %(mode)s, %(hours)s hours before.")
+        % {
+            "programme": policy.programme.name,
+            "mode": policy.get_mode_display(),
+            "hours": policy.hours_before,
+        },
     )
     return policy
 

@@ -58,7 +58,10 @@ def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
             values = {name: form.cleaned_data[name] for name in form.Meta.fields}
             try:
                 policy_update(
-                    policy=policy, values=values, cutoffs=[c.cleaned_data for c in cutoffs.forms]
+                    policy=policy,
+                    values=values,
+                    cutoffs=[c.cleaned_data for c in cutoffs.forms],
+                    actor=request.user,
                 )
             except DomainError as exc:
                 messages.error(request, exc.message)

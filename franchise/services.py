@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from makeup.audit import audit_record
 from makeup.celery import enqueue_on_commit
 from makeup.errors import DomainError
-from makeup.models import Company, Membership, Role, User
+from makeup.models import AuditEntry, Company, Membership, Role, User
 from programmes.models import Programme
 
 from .models import CompanyLink, IncomingRestriction, new_nonce
@@ -391,4 +392,19 @@ def restriction_update(
         raise DomainError(text or _("Invalid restriction."), code="invalid") from error
     restriction.save()
     restriction.programmes.set(programmes)
+    audit_record(
+        company_id=company.pk,
+        actor=actor,
+        area=AuditEntry.Area.LINK,
+        summary=_(
+            "Incoming restrictions for %(partner)s: %(programmes)s; at most %(guests)s guests "
+            "per session; %(days)s days ahead."
+        )
+        % {
+            "partner": partner.name,
+            "programmes": ", ".join(p.code for p in programmes) or _("every programme"),
+            "guests": max_guests_per_session or "—",
+            "days": max_days_ahead or "—",
+        },
+    )
     return restriction

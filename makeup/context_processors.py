@@ -13,6 +13,7 @@ MANAGE_NAVIGATION = [
     (pgettext_lazy("navigation", "My calendar"), "manage:my_calendar", "staff"),
     (pgettext_lazy("navigation", "Reports"), "manage:reports", "admin"),
     (pgettext_lazy("navigation", "Franchise"), "manage:franchise", "owner"),
+    (pgettext_lazy("navigation", "Audit log"), "manage:audit_log", "owner"),
     (pgettext_lazy("navigation", "Settings"), "manage:settings", "admin"),
 ]
 

@@ -268,3 +268,30 @@ class CompanySettings(models.Model):
     def balance_gate_active(self) -> bool:
         """BAL-2: the switch and the days together, never either alone."""
         return bool(self.balance_gate_enabled and self.balance_gate_days)
+
+
+class AuditEntry(models.Model):
+    """Who changed a company's configuration, and when: policies, settings, partner links and
+    restrictions (attendance and credits keep their own histories; the owners' audit log
+    shows all of them together)."""
+
+    class Area(models.TextChoices):
+        POLICY = "policy", _("Cancellation policy")
+        SETTINGS = "settings", _("Settings")
+        LINK = "link", _("Partner link")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    area = models.CharField(max_length=20, choices=Area.choices)
+    summary = models.CharField(max_length=300)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.area}: {self.summary}"

@@ -5,9 +5,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .audit import audit_record
 from .celery import enqueue_on_commit
 from .errors import DomainError
-from .models import Company, CompanySettings, Membership, Role, User
+from .models import AuditEntry, Company, CompanySettings, Membership, Role, User
 from .tokens import read_email_confirmation_token
 
 
@@ -117,7 +118,7 @@ _SETTINGS_FIELDS = {
 
 
 @transaction.atomic
-def company_settings_update(*, company: Company, **values) -> CompanySettings:
+def company_settings_update(*, company: Company, actor=None, **values) -> CompanySettings:
     """Change company settings; unknown fields are refused rather than ignored."""
     unknown = set(values) - _SETTINGS_FIELDS
     if unknown:
@@ -125,18 +126,35 @@ def company_settings_update(*, company: Company, **values) -> CompanySettings:
             _("Unknown settings: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
     settings_row = CompanySettings.objects.select_for_update().get(company=company)
+    changed = _changed(settings_row, values)
     for field, value in values.items():
         setattr(settings_row, field, value)
     settings_row.full_clean()
     settings_row.save()
+    if changed:
+        audit_record(
+            company_id=company.pk,
+            actor=actor,
+            area=AuditEntry.Area.SETTINGS,
+            summary=_("Settings changed: %(fields)s.") % {"fields": changed},
+        )
     return settings_row
+
+
+def _changed(instance, values: dict) -> str:
+    """The names of the fields whose value changes, for the audit log."""
+    return ", ".join(
+        str(instance._meta.get_field(field).verbose_name)
+        for field, value in values.items()
+        if getattr(instance, field) != value
+    )
 
 
 _COMPANY_FIELDS = {"name", "timezone", "currency", "language", "address", "contact_email"}
 
 
 @transaction.atomic
-def company_update(*, company: Company, **values) -> Company:
+def company_update(*, company: Company, actor=None, **values) -> Company:
     """Change a company's details (not its slug: portal links and e-mails use it)."""
     unknown = set(values) - _COMPANY_FIELDS
     if unknown:
@@ -144,10 +162,18 @@ def company_update(*, company: Company, **values) -> Company:
             _("Unknown company fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
     company = Company.objects.select_for_update().get(pk=company.pk)
+    changed = _changed(company, values)
     for field, value in values.items():
         setattr(company, field, value)
     company.full_clean()
     company.save()
+    if changed:
+        audit_record(
+            company_id=company.pk,
+            actor=actor,
+            area=AuditEntry.Area.SETTINGS,
+            summary=_("Company details changed: %(fields)s.") % {"fields": changed},
+        )
     return company
 
 

@@ -167,8 +167,10 @@ def company_settings(request: HttpRequest) -> HttpResponse:
         if details_form.is_valid() and settings_form.is_valid():
             try:
                 with transaction.atomic():
-                    company_update(company=company, **details_form.cleaned_data)
-                    company_settings_update(company=company, **settings_form.cleaned_data)
+                    company_update(company=company, actor=request.user, **details_form.cleaned_data)
+                    company_settings_update(
+                        company=company, actor=request.user, **settings_form.cleaned_data
+                    )
             except DomainError as error:
                 messages.error(request, error.message)
             else:

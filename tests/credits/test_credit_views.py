@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from credits.models import CancellationPolicy, MakeupCredit, WeeklyCutoff
+from makeup.models import AuditEntry
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +74,10 @@ def test_pol_1_policy_page_saves_a_weekly_cut_off_table(world, login, programme)
         ) == [(1, 0, time(20, 0))]
     page = client.get(url).content.decode()
     assert "A Tuesday 17:00 lesson cancelled after Monday 20:00 is late." in page
+    # The owners' audit log names who saved it.
+    with scope(company=world.company_a):
+        entry = AuditEntry.objects.get(area=AuditEntry.Area.POLICY)
+    assert entry.actor == world.admin_a and programme.name in entry.summary
 
 
 @pytest.mark.parametrize(
