@@ -1,0 +1,138 @@
+"""Load test: parents (log in, portal home, make-up search with filters, book and cancel a
+make-up) and staff (log in, open a session's attendance view, mark attendance), against the
+data of ``manage.py generate_load_data``. See loadtest/README.md for the commands.
+
+Environment: LOAD_SCALE (the --scale the data was built with, default 0.1), LOAD_PREFIX
+(default "load"), LOAD_PASSWORD (default the generator's).
+"""
+
+import os
+import random
+import re
+
+from locust import HttpUser, between, task
+from requests.cookies import RequestsCookieJar
+
+SCALE = float(os.environ.get("LOAD_SCALE", "0.1"))
+PREFIX = os.environ.get("LOAD_PREFIX", "load")
+PASSWORD = os.environ.get("LOAD_PASSWORD", "load-test-password")
+COMPANIES = max(1, round(20 * SCALE))
+FAMILIES = max(1, round(15_000 * SCALE))
+LOGIN_EVERY = 5
+
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+BOOK = re.compile(r"/portal/[\w-]+/makeups/book/(\d+)/(\d+)/")
+SESSION = re.compile(r'href="/manage/sessions/(\d+)/"')
+MARK = re.compile(r'action="(/manage/sessions/\d+/attendance/\d+/)"')
+
+
+class _PlainHttpCookies(RequestsCookieJar):
+    """Production settings mark the session and CSRF cookies Secure; the test server speaks
+    plain HTTP on 127.0.0.1, so keep them sendable (as behind a TLS-terminating proxy)."""
+
+    def set_cookie(self, cookie, *args, **kwargs):
+        cookie.secure = False
+        return super().set_cookie(cookie, *args, **kwargs)
+
+
+def _csrf(response) -> str:
+    found = CSRF.search(response.text)
+    return found.group(1) if found else ""
+
+
+class _LoggedIn(HttpUser):
+    abstract = True
+    email = ""
+
+    def log_in(self) -> None:
+        self.client.cookies = _PlainHttpCookies()
+        page = self.client.get("/accounts/login/", name="login page")
+        self.client.post(
+            "/accounts/login/",
+            {"csrfmiddlewaretoken": _csrf(page), "username": self.email, "password": PASSWORD},
+            name="log in",
+        )
+
+
+class Parent(_LoggedIn):
+    weight = 4
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        family = random.randrange(0, FAMILIES, LOGIN_EVERY)
+        self.email = f"{PREFIX}-parent-{family}@example.com"
+        # Families are dealt to the companies in turn (generate_load_data).
+        self.base = f"/portal/{PREFIX}-{family % COMPANIES + 1:02d}"
+        self.log_in()
+
+    @task(3)
+    def home(self) -> None:
+        self.client.get(f"{self.base}/", name="portal home")
+
+    @task(4)
+    def search(self) -> None:
+        filters = random.choice(
+            [
+                "",
+                f"?weekday={random.randrange(6)}",
+                "?time_of_day=afternoon",
+                f"?weekday={random.randrange(6)}&time_of_day=afternoon",
+            ]
+        )
+        self.client.get(f"{self.base}/makeups/{filters}", name="make-up search (filters)")
+
+    @task(1)
+    def book_and_cancel(self) -> None:
+        results = self.client.get(f"{self.base}/makeups/", name="make-up search (filters)")
+        offers = BOOK.findall(results.text)
+        if not offers:
+            return  # no available credit, or nothing bookable: a normal outcome
+        credit, session = random.choice(offers)
+        url = f"{self.base}/makeups/book/{credit}/{session}/"
+        confirm = self.client.get(url, name="make-up confirm page")
+        with self.client.post(
+            url,
+            {"csrfmiddlewaretoken": _csrf(confirm), "note": "load test"},
+            name="make-up book",
+            catch_response=True,
+        ) as booked:
+            found = re.search(rf"{self.base}/makeups/(\d+)/$", booked.url or "")
+            if booked.status_code != 200:
+                booked.failure(f"status {booked.status_code}")
+                return
+            if not found:
+                booked.success()  # refused by a rule (taken meanwhile, watch instead): shown
+                return
+        booking = found.group(1)
+        self.client.post(
+            f"{self.base}/makeups/{booking}/cancel/",
+            {"csrfmiddlewaretoken": _csrf(booked)},
+            name="make-up cancel",
+        )
+
+
+class Staff(_LoggedIn):
+    weight = 1
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        self.email = f"{PREFIX}-staff-{random.randrange(COMPANIES) + 1}@example.com"
+        self.log_in()
+        calendar = self.client.get("/manage/sessions/", name="staff session calendar")
+        self.sessions = SESSION.findall(calendar.text)
+
+    @task
+    def mark_attendance(self) -> None:
+        if not self.sessions:
+            return
+        session = random.choice(self.sessions)
+        page = self.client.get(f"/manage/sessions/{session}/", name="staff attendance view")
+        marks = MARK.findall(page.text)
+        if not marks:
+            return
+        self.client.post(
+            random.choice(marks),
+            {"csrfmiddlewaretoken": _csrf(page), "state": random.choice(["present", "no_show"])},
+            headers={"HX-Request": "true"},
+            name="staff mark attendance",
+        )
