@@ -7,5 +7,7 @@ class BookingsConfig(AppConfig):
     def ready(self) -> None:
         from programmes.sessions import register_protecting_relation
 
-        # A session with attendance rows is never removed by schedule regeneration.
+        # A session with attendance rows or make-up bookings (both PROTECT it) is never
+        # removed by schedule regeneration.
         register_protecting_relation("attendances")
+        register_protecting_relation("makeup_bookings")

@@ -144,7 +144,10 @@ class CutoffForm(forms.Form):
         return cleaned
 
 
-CutoffFormSet = forms.formset_factory(CutoffForm, extra=0, min_num=7, max_num=7, validate_max=True)
+# One row per weekday; a forged TOTAL_FORMS can't make the page build thousands of forms.
+CutoffFormSet = forms.formset_factory(
+    CutoffForm, extra=0, min_num=7, max_num=7, absolute_max=7, validate_max=True
+)
 
 
 class ManualCreditForm(forms.Form):

@@ -73,6 +73,10 @@ def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
                 return redirect("manage:policy_edit", programme_pk=programme.pk)
         else:
             messages.error(request, _("Nothing was saved: please correct the fields marked below."))
+    if form.is_bound and not form.is_valid():
+        # The example describes the saved policy: the form's instance holds rejected values
+        # (an out-of-range ``hours_before`` overflowed the date arithmetic: a 500).
+        policy.refresh_from_db()
     day_names = dict(WEEKDAYS)
     rows = [(day_names[f.initial["lesson_weekday"]] if f.initial else "", f) for f in cutoffs.forms]
     return render(

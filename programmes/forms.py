@@ -15,6 +15,7 @@ from .models import WEEKDAYS, Class, ClassSchedule, Programme
 from .selectors import instructor_choices, programme_choices
 from .services import Slot, normalise_programme_code, programme_code_taken, schedule_conflicts
 
+MAX_SCHEDULE_SLOTS = 21  # three a day
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -290,6 +291,11 @@ def schedule_formset_class(*, extra: int):
         formset=BaseScheduleFormSet,
         extra=extra,
         can_delete=True,
+        # A class meets a few times a week: a forged TOTAL_FORMS can't make the page build
+        # thousands of forms (Django's default ceiling is max_num + 1000).
+        max_num=MAX_SCHEDULE_SLOTS,
+        absolute_max=MAX_SCHEDULE_SLOTS,
+        validate_max=True,
     )
 
 
