@@ -23,14 +23,14 @@ from bookings.models import (
     Attendance,
     AttendanceState,
     Enrolment,
-    Guardian,
     LessonReminder,
     MakeupBooking,
 )
 from makeup.celery import CompanyTask
-from makeup.emails import send_templated_email
 from makeup.models import Company
 from programmes.models import Session
+
+from .tasks import _email_family
 
 SALT = "credits.cant-come"
 SEND_FROM = time(9)  # local time on the day before
@@ -171,21 +171,15 @@ def send_lesson_reminder(self, company, reminder_id: int) -> int:
         "portal:cant_come",
         kwargs={"company_slug": company.slug, "token": cant_come_token(reminder)},
     )
-    sent = 0
-    guardians = Guardian.objects.filter(family_id=reminder.student.family_id).exclude(email="")
-    for guardian in guardians.select_related("user"):
-        sent += send_templated_email(
-            template="lesson_reminder",
-            to=[guardian.email],
-            language=(guardian.user.language if guardian.user else "") or company.language,
-            context={
-                "company": company,
-                "guardian": guardian,
-                "tz": session.company.timezone,
-                "reminder": reminder,
-                "session": session,
-                "student": reminder.student,
-                "link": link,
-            },
-        )
-    return sent
+    return _email_family(
+        company,
+        family_id=reminder.student.family_id,
+        template="lesson_reminder",
+        context={
+            "tz": session.company.timezone,  # the lesson's place, maybe a partner's
+            "reminder": reminder,
+            "session": session,
+            "student": reminder.student,
+            "link": link,
+        },
+    )

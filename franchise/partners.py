@@ -34,6 +34,16 @@ def approved_partner_ids(company_id: int) -> list[int]:
     return sorted(ids)
 
 
+def _credit_partner_ids(credit: MakeupCredit) -> list[int]:
+    """The credit's company's approved partners, read once per credit instance: the search
+    evaluates every partner's sessions with the same credit (a booking reloads the credit
+    under its lock, so it reads the links afresh)."""
+    cached = getattr(credit, "_approved_partner_ids", None)
+    if cached is None:
+        cached = credit._approved_partner_ids = approved_partner_ids(credit.company_id)
+    return cached
+
+
 def _restrictions(host_ids, partner_id: int) -> dict[int, IncomingRestriction]:
     with scopes_disabled():
         rows = IncomingRestriction.objects.filter(
@@ -47,7 +57,7 @@ def partner_rules(*, credit: MakeupCredit, sessions: list[Session], now: datetim
     eligibility function (so the portal, the staff pages and the booking service all run
     them). A fixed number of queries for any number of sessions."""
     home = credit.company_id
-    partners = set(approved_partner_ids(home))
+    partners = set(_credit_partner_ids(credit))
     hosts = {s.company_id for s in sessions}
     restrictions = _restrictions(hosts & partners, home)
     with scopes_disabled():
@@ -140,7 +150,7 @@ def partner_candidates(*, credit: MakeupCredit, now: datetime, **filters) -> lis
     the partner's incoming restrictions — with every check on the host's class (FRN-5).
     ``filters`` are those of :func:`credits.eligibility.makeup_candidates`."""
     code = credit.enrolment.klass.programme.code
-    partners = approved_partner_ids(credit.company_id)
+    partners = _credit_partner_ids(credit)
     if not code or not partners:
         return []
     restrictions = _restrictions(partners, credit.company_id)
@@ -182,7 +192,7 @@ def partner_candidates(*, credit: MakeupCredit, now: datetime, **filters) -> lis
 def makeup_session(*, credit: MakeupCredit, session_pk: int) -> Session | None:
     """The session ``session_pk`` if it is the credit's company's or an approved partner's
     (else ``None``, answered 404 by the views)."""
-    companies = [credit.company_id, *approved_partner_ids(credit.company_id)]
+    companies = [credit.company_id, *_credit_partner_ids(credit)]
     with scopes_disabled():
         return (
             Session.objects.select_related("klass__programme", "company__settings")

@@ -18,6 +18,8 @@ from franchise.models import CompanyLink
 from makeup.models import AuditEntry
 from makeup.tenancy import owner_required
 
+from .views import _local
+
 PER_SOURCE = 200
 AREAS = {
     "attendance": gettext_lazy("Attendance"),
@@ -155,12 +157,6 @@ def _link_lines(company) -> list[Line]:
                 )
             )
     return lines
-
-
-def _local(moment: datetime) -> str:
-    from django.utils import formats, timezone
-
-    return formats.date_format(timezone.localtime(moment), "D j M, H:i")
 
 
 @owner_required

@@ -19,7 +19,7 @@ from franchise import partners
 from makeup.errors import DomainError
 from programmes.models import Session
 
-from .views import _company, _lesson_cancelled_message
+from .views import _company, _family_booking, _lesson_cancelled_message
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,13 +41,8 @@ def cant_come(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
     now = timezone.now()
     done = error = ""
     if reminder.booking is not None:
-        booking = (
-            partners.family_partner_booking(
-                family=reminder.student.family, booking_pk=reminder.booking_id
-            )
-            or MakeupBooking.objects.filter(pk=reminder.booking_id).first()
-        )
-        if booking is None or booking.state != MakeupBooking.State.BOOKED:
+        booking = _family_booking(reminder.student.family, reminder.booking_id)
+        if booking.state != MakeupBooking.State.BOOKED:
             done = _("This make-up is already cancelled.")
     else:
         attendance = Attendance.objects.filter(
