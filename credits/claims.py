@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, AttendanceChange, AttendanceState, Guardian
 from bookings.services import attendance_set_state
-from makeup.celery import enqueue_on_commit
+from makeup import outbox
 from makeup.errors import DomainError
 
 from .models import AbsenceClaim
@@ -187,7 +187,9 @@ def claim_decline(
 def _notify(claim: AbsenceClaim) -> None:
     from .tasks import send_claim_answered
 
-    enqueue_on_commit(send_claim_answered, claim.company_id, claim.pk)
+    outbox.enqueue(
+        send_claim_answered, claim.company_id, claim.pk, key=f"claim-answered:{claim.pk}"
+    )
 
 
 # --- reads ----------------------------------------------------------------------------------

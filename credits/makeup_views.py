@@ -3,8 +3,11 @@ family â€” past portal-only rules with a recorded reason, never past capacity â€
 session is not offered, cancel make-ups and stop watches. Thin: parse, call the eligibility
 function or a service, render."""
 
+import logging
+
 from django import forms
 from django.contrib import messages
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,13 +19,15 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import MakeupBooking
-from makeup.errors import DomainError
+from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import access_object, staff_required
 from programmes.models import Session
 
 from .makeups import makeup_book, makeup_cancel, watch_end
 from .models import CreditState, MakeupCredit, SessionWatch
 from .selectors import explain_credit_choices, makeup_guest_options, staff_makeup_candidates
+
+logger = logging.getLogger(__name__)
 
 
 class StaffBookingForm(forms.Form):
@@ -145,6 +150,9 @@ def _book(
             source=MakeupBooking.Source.STAFF,
             override_reason=reason,
         )
+    except DatabaseError:
+        logger.exception("Make-up booking failed in the database")
+        return str(BOOKING_FAILED)  # one transaction: nothing of it was saved
     except DomainError as exc:
         return exc.message
     local = timezone.localtime(session.starts_at)

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking, Student
-from makeup.celery import enqueue_on_commit
+from makeup import outbox
 from makeup.errors import DomainError
 from programmes.models import Session
 
@@ -141,7 +141,12 @@ def makeup_book(
     MakeupCredit.objects.filter(pk=credit.pk).update(booking=booking)
     from .tasks import send_makeup_booked
 
-    enqueue_on_commit(send_makeup_booked, booking.home_company_id, booking.pk)
+    outbox.enqueue(
+        send_makeup_booked,
+        booking.home_company_id,
+        booking.pk,
+        key=f"makeup-booked:{booking.pk}",
+    )
     return booking
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 
 from celery import shared_task
 from django.core import signing
+from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +27,7 @@ from bookings.models import (
     LessonReminder,
     MakeupBooking,
 )
+from makeup import outbox
 from makeup.celery import CompanyTask
 from makeup.models import Company
 from programmes.models import Session
@@ -94,11 +96,20 @@ def lessons_claim_reminders(*, now: datetime | None = None) -> list[tuple[int, i
             if not company.settings.regular_lesson_reminders:
                 continue
             rows += _regular_rows(company, list(sessions), now, run)
-        if rows:
-            LessonReminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-        return list(
-            LessonReminder.objects.filter(run=run).values_list("company_id", "pk").order_by("pk")
-        )
+        with transaction.atomic():
+            if rows:
+                LessonReminder.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+            claimed = list(
+                LessonReminder.objects.filter(run=run)
+                .values_list("company_id", "pk")
+                .order_by("pk")
+            )
+            # The e-mails, in the claim's transaction (makeup.outbox): claimed means sent.
+            outbox.enqueue_many(
+                send_lesson_reminder,
+                [(f"lesson-reminder:{pk}", (company_id, pk)) for company_id, pk in claimed],
+            )
+        return claimed
 
 
 def _regular_rows(company, sessions: list[Session], now, run) -> list[LessonReminder]:
@@ -140,11 +151,8 @@ def _regular_rows(company, sessions: list[Session], now, run) -> list[LessonRemi
 
 @shared_task(acks_late=True)
 def send_lesson_reminders() -> int:
-    """Beat: claim due lesson reminders, then queue one e-mail task each."""
-    claimed = lessons_claim_reminders()
-    for company_id, reminder_id in claimed:
-        send_lesson_reminder.delay(company_id, reminder_id)
-    return len(claimed)
+    """Beat: claim due lesson reminders; each claim writes its e-mail to the outbox."""
+    return len(lessons_claim_reminders())
 
 
 @shared_task(base=CompanyTask, bind=True)

@@ -9,8 +9,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, AttendanceState, Enrolment
+from makeup import outbox
 from makeup.audit import audit_record
-from makeup.celery import enqueue_on_commit
 from makeup.errors import DomainError
 from makeup.models import AuditEntry
 from programmes.models import Session
@@ -159,7 +159,9 @@ def _create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCred
     else:
         from .tasks import send_credit_issued
 
-        enqueue_on_commit(send_credit_issued, credit.company_id, credit.pk)
+        outbox.enqueue(
+            send_credit_issued, credit.company_id, credit.pk, key=f"credit-issued:{credit.pk}"
+        )
     return credit
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from makeup import outbox
 from makeup.models import Company
 
 from .models import CreditEvent, CreditState, MakeupCredit
@@ -80,8 +81,11 @@ def credits_expire_due(*, now: datetime | None = None) -> int:
 def credits_claim_reminders(*, now: datetime | None = None) -> list[tuple[int, int]]:
     """CRD-5: claim the credits due an "expiring soon" e-mail — available, unreminded, and
     expiring within each company's reminder days — by a conditional UPDATE, so each credit
-    is claimed (and e-mailed) exactly once however many runs overlap. Returns
-    ``(company_id, credit_id)`` pairs for the caller to e-mail after commit."""
+    is claimed (and e-mailed) exactly once however many runs overlap; each claim writes its
+    e-mail to the outbox in the same transaction. Returns the ``(company_id, credit_id)``
+    pairs claimed."""
+    from .tasks import send_expiry_reminder
+
     now = now or timezone.now()
     claimed: list[tuple[int, int]] = []
     with scopes_disabled():
@@ -106,6 +110,11 @@ def credits_claim_reminders(*, now: datetime | None = None) -> list[tuple[int, i
                 )
                 MakeupCredit.objects.filter(pk__in=won, reminder_sent_at__isnull=True).update(
                     reminder_sent_at=now
+                )
+                # The e-mails, in the claim's transaction (makeup.outbox): claimed means sent.
+                outbox.enqueue_many(
+                    send_expiry_reminder,
+                    [(f"credit-expiring:{pk}", (company.pk, pk)) for pk in won],
                 )
             claimed.extend((company.pk, pk) for pk in won)
     return claimed

@@ -61,13 +61,10 @@ def expire_credits() -> int:
 
 @shared_task(acks_late=True)
 def send_expiry_reminders() -> int:
-    """Beat: claim due reminders, then queue one e-mail task per credit (CRD-5)."""
+    """Beat: claim due reminders; each claim writes its e-mail to the outbox (CRD-5)."""
     from .sweeps import credits_claim_reminders
 
-    claimed = credits_claim_reminders()
-    for company_id, credit_id in claimed:
-        send_expiry_reminder.delay(company_id, credit_id)
-    return len(claimed)
+    return len(credits_claim_reminders())
 
 
 @shared_task(base=CompanyTask, bind=True)

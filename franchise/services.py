@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from makeup import outbox
 from makeup.audit import audit_record
-from makeup.celery import enqueue_on_commit
 from makeup.errors import DomainError
 from makeup.models import AuditEntry, Company, Membership, Role, User
 from programmes.models import Programme
@@ -185,7 +185,7 @@ def _notify(recipient: Company | None, link: CompanyLink, event: str) -> None:
     from .tasks import send_link_notice
 
     if recipient is not None:
-        enqueue_on_commit(send_link_notice, recipient.pk, link.pk, event)
+        outbox.enqueue(send_link_notice, recipient.pk, link.pk, event)
 
 
 # --- links -----------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def link_invite(
     )
     from .tasks import send_link_invitation
 
-    enqueue_on_commit(send_link_invitation, company.pk, link.pk)
+    outbox.enqueue(send_link_invitation, company.pk, link.pk)
     return link
 
 

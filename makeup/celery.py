@@ -1,8 +1,9 @@
 """The Celery app. Tasks are found in each app's ``tasks.py``.
 
 Tasks take ids, never model instances, and re-enter the company scope themselves
-(:class:`CompanyTask`). Services send them with ``transaction.on_commit`` so a task never
-sees data that was rolled back.
+(:class:`CompanyTask`). Services never send them directly: they write them to the
+transactional outbox (:mod:`makeup.outbox`), so a task never sees data that was rolled back
+and a broker that is down loses nothing.
 """
 
 import logging
@@ -47,22 +48,3 @@ class CompanyTask(Task):
             return None
         with scope(company=company):
             return super().__call__(company, *args, **kwargs)
-
-
-def enqueue_on_commit(task, *args, **kwargs) -> None:
-    """Send ``task`` once the current transaction commits (at once outside one).
-
-    The write that asked for it has already succeeded by then, so a broker that is down must
-    not turn it into an error page: the failure is logged and the request goes on. (A
-    transactional outbox that re-sends such tasks later is planned work.)
-    """
-    from django.db import transaction
-    from kombu.exceptions import OperationalError
-
-    def send() -> None:
-        try:
-            task.apply_async(args=args, kwargs=kwargs, retry=False)
-        except (OperationalError, OSError):
-            logger.exception("Could not queue %s%r: is the broker up?", task.name, args)
-
-    transaction.on_commit(send)

@@ -5,6 +5,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from . import outbox
+
 
 def send_templated_email(
     *,
@@ -22,7 +24,9 @@ def send_templated_email(
         subject = " ".join(subject.split())
         text = render_to_string(f"emails/{template}_body.txt", context)
         html = render_to_string(f"emails/{template}_body.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=to)
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, to=to, headers=outbox.mail_headers()
+    )
     message.attach_alternative(html, "text/html")
     for name, content, mimetype in attachments or []:
         message.attach(name, content, mimetype)

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.template import loader
 from django.utils.translation import gettext_lazy as _
 
-from .celery import enqueue_on_commit
+from . import outbox
 from .models import Company, CompanySettings, User
 
 
@@ -55,7 +55,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
             if html_email_template_name
             else None
         )
-        enqueue_on_commit(send_rendered_email, subject, body, html, [to_email])
+        outbox.enqueue(send_rendered_email, subject, body, html, [to_email])
 
 
 class CompanyDetailsForm(forms.ModelForm):

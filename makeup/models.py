@@ -295,3 +295,40 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.area}: {self.summary}"
+
+
+class OutboxMessage(models.Model):
+    """A task (nearly always an e-mail) that a service asked for, written in the same
+    transaction as the change that wants it: if the change commits, the message exists; if it
+    rolls back, so does the message. A relay hands pending rows to Celery, so a broker that is
+    down delays the e-mail but never loses it, and the ``key`` makes delivery happen once:
+    the worker claims the row before running the task and skips a row already done.
+
+    Not scoped to a company: the relay and the workers read it across companies; ``company``
+    is kept for operators only."""
+
+    key = models.CharField(max_length=200, unique=True, help_text="Idempotency key.")
+    task = models.CharField(max_length=200)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    company = models.ForeignKey(
+        Company, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(
+        default=timezone.now, help_text="When the relay should (re)send it to the broker."
+    )
+    relayed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0, help_text="Failed deliveries so far.")
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=models.Q(done_at__isnull=True), name="outbox_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} ({self.key})"

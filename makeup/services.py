@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import outbox
 from .audit import audit_record
-from .celery import enqueue_on_commit
 from .errors import DomainError
 from .models import AuditEntry, Company, CompanySettings, Membership, Role, User
 from .tokens import read_email_confirmation_token
@@ -55,7 +55,7 @@ def user_request_confirmation(*, user: User, company: Company) -> None:
     from .tasks import send_email_confirmation
 
     if user.email_confirmed_at is None:
-        enqueue_on_commit(send_email_confirmation, company.pk, user.pk)
+        outbox.enqueue(send_email_confirmation, company.pk, user.pk)
 
 
 @transaction.atomic

@@ -127,7 +127,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            # Redis being down is a cache miss, not an error page (makeup/cache.py).
+            "BACKEND": "makeup.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
     # Sessions are read from Redis and written through to the database: one database query
     # less on every logged-in page, and nobody is logged out if Redis restarts.
@@ -249,7 +254,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request never waits long on a broker that is down (the write has committed already).
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TIMEZONE = "UTC"
+# An outbox message handed to the broker but not done after this many seconds is handed
+# over again (a restarted Redis keeps no queue); delivery stays once per message.
+OUTBOX_REDELIVER_AFTER = env.int("OUTBOX_REDELIVER_AFTER", default=600)
 CELERY_BEAT_SCHEDULE = {
+    # The outbox relay (makeup.outbox): e-mails that could not be queued at once, e.g.
+    # while Redis was down, go out within half a minute of its return.
+    "outbox-relay": {"task": "makeup.outbox.relay_outbox", "schedule": 30.0},
     "credits-expire": {"task": "credits.tasks.expire_credits", "schedule": crontab(minute="*/15")},
     "credits-expiry-reminders": {
         "task": "credits.tasks.send_expiry_reminders",

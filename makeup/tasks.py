@@ -47,7 +47,9 @@ def send_rendered_email(subject: str, body: str, html: str | None, to: list[str]
     """Send an e-mail rendered by the web process (Django's password-reset form)."""
     from django.core.mail import EmailMultiAlternatives
 
-    message = EmailMultiAlternatives(subject=subject, body=body, to=to)
+    from .outbox import mail_headers
+
+    message = EmailMultiAlternatives(subject=subject, body=body, to=to, headers=mail_headers())
     if html:
         message.attach_alternative(html, "text/html")
     return message.send()

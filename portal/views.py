@@ -2,11 +2,13 @@
 the slug and entered its scope; a slug that names no company is a 404."""
 
 import hashlib
+import logging
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -35,7 +37,7 @@ from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.selectors import absence_receipt
 from franchise import partners
 from makeup.datacache import cached_fragment
-from makeup.errors import DomainError
+from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.models import User
 from makeup.services import user_request_confirmation
 from makeup.tenancy import memberships_for_user
@@ -50,6 +52,8 @@ from .selectors import (
     family_watches,
     makeup_search,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _company(request: HttpRequest):
@@ -421,6 +425,12 @@ def makeup_confirm(
                     note=form.cleaned_data["note"],
                     source=MakeupBooking.Source.PORTAL,
                 )
+            except DatabaseError:
+                # The booking is one transaction: nothing of it was saved. Say so, keep the
+                # note, and let the parent try again (makeup.errors.BOOKING_FAILED).
+                logger.exception("Make-up booking failed in the database")
+                error, code = str(BOOKING_FAILED), "database"
+                credit.refresh_from_db()
             except DomainError as refused:
                 error, code = refused.message, refused.code
                 credit.refresh_from_db()

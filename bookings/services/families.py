@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from makeup.celery import enqueue_on_commit
+from makeup import outbox
 from makeup.errors import DomainError
 from makeup.models import Company, User
 from makeup.services import user_create, user_request_confirmation
@@ -38,7 +38,7 @@ def parent_signup(*, company: Company, email: str, password: str, full_name: str
 
     existing = User.objects.filter(email__iexact=email.strip()).first()
     if existing is not None:
-        enqueue_on_commit(send_account_exists, company.pk, existing.pk)
+        outbox.enqueue(send_account_exists, company.pk, existing.pk)
         return None
     user = user_create(email=email, password=password, full_name=full_name)
     known = (
@@ -310,5 +310,5 @@ def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
             ) from error
     guardian.invited_at = timezone.now()
     guardian.save(update_fields=["invited_at"])
-    enqueue_on_commit(send_parent_invite, guardian.company_id, guardian.pk)
+    outbox.enqueue(send_parent_invite, guardian.company_id, guardian.pk)
     return guardian

@@ -128,8 +128,10 @@ def test_crd_5_reminder_e_mail_goes_to_the_parents(world, django_capture_on_comm
     from django.utils import timezone
 
     _credit(e, timezone.now() + timedelta(days=3))
-    send_expiry_reminders.delay()
-    send_expiry_reminders.delay()
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox hands over on commit
+        send_expiry_reminders.delay()
+    with django_capture_on_commit_callbacks(execute=True):
+        send_expiry_reminders.delay()
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["mum@example.com"]

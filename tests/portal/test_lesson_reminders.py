@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core import mail
+from django.test import TestCase
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import Attendance, AttendanceState, LessonReminder, MakeupBooking
@@ -27,7 +28,8 @@ def _sydney(day: int, hour: int, minute: int = 0) -> datetime:
 def _send(frozen, when: datetime) -> list:
     frozen.move_to(when)
     mail.outbox.clear()
-    send_lesson_reminders()
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the outbox hands over on commit
+        send_lesson_reminders()
     return list(mail.outbox)
 
 

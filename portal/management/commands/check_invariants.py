@@ -7,19 +7,30 @@
 3. Every credit's history replays to its state (CRD-2): its events chain from "issued"
    (from_state blank) through each to_state, each starting where the last ended, and the last
    one is the credit's state.
+4. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
+   seconds, and with ``--mail-dir`` (a ``filemail://`` folder the workers wrote to) no
+   recipient got a message's e-mail twice, and no e-mail went out for a message not marked
+   done.
 
     manage.py check_invariants        # exit 1 listing the first problems, else "all hold"
+    manage.py check_invariants --mail-dir /tmp/mails --outbox-grace 60
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from datetime import timedelta
+from email import message_from_string
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking
 from credits.eligibility import with_occupancy
 from credits.models import CreditEvent, CreditState, MakeupCredit
+from makeup.models import OutboxMessage
+from makeup.outbox import HEADER
 from programmes.models import Session
 
 
@@ -28,10 +39,26 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--show", type=int, default=20, help="How many problems to list.")
+        parser.add_argument(
+            "--outbox-grace",
+            type=int,
+            default=120,
+            help="Seconds an outbox message may still be waiting (the relay runs every 30).",
+        )
+        parser.add_argument(
+            "--mail-dir",
+            type=Path,
+            help="A filemail:// folder the workers wrote to: check each e-mail went out once.",
+        )
 
-    def handle(self, *args, show, **options):
+    def handle(self, *args, show, outbox_grace, mail_dir, **options):
         with scopes_disabled():
-            problems = [*self._capacity(), *self._spent_once(), *self._histories()]
+            problems = [
+                *self._capacity(),
+                *self._spent_once(),
+                *self._histories(),
+                *self._outbox(outbox_grace, mail_dir),
+            ]
         if problems:
             raise CommandError(
                 f"{len(problems)} invariant violation(s):\n" + "\n".join(problems[:show])
@@ -114,4 +141,35 @@ class Command(BaseCommand):
                 if current != state:
                     problems.append(f"credit {credit_id}: history ends {current}, state {state}")
         self.stdout.write(f"credit histories: {len(problems)} problem(s)")
+        return problems
+
+    def _outbox(self, grace: int, mail_dir: Path | None) -> list[str]:
+        cutoff = timezone.now() - timedelta(seconds=grace)
+        waiting = OutboxMessage.objects.filter(done_at__isnull=True, created_at__lt=cutoff)
+        problems = [
+            f"outbox {key}: not sent after {grace} s ({attempts} failed attempt(s))"
+            for key, attempts in waiting.values_list("key", "attempts")[:1000]
+        ]
+        if mail_dir is not None:
+            sent = Counter()
+            for path in sorted(mail_dir.glob("*.log")):
+                # Django's file backend: messages separated by a line of 79 dashes.
+                for chunk in path.read_text().split("-" * 79 + "\n"):
+                    message = message_from_string(chunk.strip("\n"))
+                    if message[HEADER]:
+                        sent[(message[HEADER], message["To"])] += 1
+            problems += [
+                f"outbox {key}: e-mailed {count} times to {to}"
+                for (key, to), count in sent.items()
+                if count > 1
+            ]
+            keys = {key for key, _ in sent}
+            done = set(
+                OutboxMessage.objects.filter(key__in=keys, done_at__isnull=False).values_list(
+                    "key", flat=True
+                )
+            )
+            problems += [f"outbox {key}: e-mailed but not marked done" for key in keys - done]
+            self.stdout.write(f"outbox e-mails read: {sum(sent.values())}")
+        self.stdout.write(f"outbox sent once: {len(problems)} problem(s)")
         return problems

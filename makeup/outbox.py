@@ -1,0 +1,195 @@
+"""The transactional outbox: e-mails and other tasks that survive a broker outage.
+
+A service never talks to Celery directly. It calls :func:`enqueue`, which writes an
+:class:`~makeup.models.OutboxMessage` row *in the service's own transaction*:
+
+* the change rolls back → the row is gone too, so nobody is told of a booking that never was;
+* the change commits → the row exists, whatever happens to Redis afterwards.
+
+After the commit :func:`enqueue` tries to hand the row to Celery at once (the fast path: the
+e-mail goes out within a second). If the broker is down the request still succeeds; the row
+stays due and :func:`relay_due` — run every 30 seconds by beat, and by
+``manage.py relay_outbox`` — hands it over once Redis is back. A row handed over but not done
+within ``OUTBOX_REDELIVER_AFTER`` (a Redis restart loses its queue) is handed over again.
+
+Delivery happens once: :func:`deliver` (the Celery task every row travels in) locks its row,
+skips it if it is already done, runs the task and marks the row done in one transaction. So
+the fast path and the relay, or a redelivered message, can both reach a worker and the family
+still gets one e-mail. (If the mail server accepted an e-mail and the database then failed
+before the commit, the row would be sent again: once per *committed* delivery.)
+"""
+
+import logging
+import uuid
+from contextvars import ContextVar
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from .models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+#: How long a new row waits for the fast path before the relay takes it.
+FAST_PATH_GRACE = timedelta(seconds=10)
+#: Failed deliveries wait 1, 2, 4 … minutes, at most this long.
+MAX_BACKOFF = timedelta(hours=6)
+
+
+#: The key of the message being delivered; e-mails sent meanwhile carry it in a header.
+current_key: ContextVar[str | None] = ContextVar("outbox_key", default=None)
+HEADER = "X-Outbox-Key"
+
+
+def mail_headers() -> dict[str, str]:
+    """Headers for an e-mail sent now: the outbox key when a delivery is running, so what
+    reached the mail server can be matched to its message (``check_invariants --mail-dir``)."""
+    key = current_key.get()
+    return {HEADER: key} if key else {}
+
+
+def _redeliver_after() -> timedelta:
+    return timedelta(seconds=getattr(settings, "OUTBOX_REDELIVER_AFTER", 600))
+
+
+def enqueue(task, *args, key: str | None = None, company_id: int | None = None) -> str:
+    """Write ``task(*args)`` to the outbox in the current transaction; returns its key.
+
+    ``key`` is the idempotency key: a second :func:`enqueue` with the same key is a no-op
+    (one "make-up booked" e-mail per booking, however often the service runs). Without a key
+    every call is its own message. Task arguments must be JSON (ids, strings)."""
+    key = key or f"{task.name}:{uuid.uuid4().hex}"
+    now = timezone.now()
+    OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                key=key,
+                task=task.name,
+                args=list(args),
+                company_id=company_id if company_id is not None else _company_arg(task, args),
+                created_at=now,
+                due_at=now + FAST_PATH_GRACE,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(lambda: publish([key]))
+    return key
+
+
+def enqueue_many(task, items: list[tuple[str, tuple]]) -> list[str]:
+    """:func:`enqueue` for many ``(key, args)`` at once: one INSERT, one hand-over."""
+    now = timezone.now()
+    rows = [
+        OutboxMessage(
+            key=key,
+            task=task.name,
+            args=list(args),
+            company_id=_company_arg(task, args),
+            created_at=now,
+            due_at=now + FAST_PATH_GRACE,
+        )
+        for key, args in items
+    ]
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    keys = [row.key for row in rows]
+    if keys:
+        transaction.on_commit(lambda: publish(keys))
+    return keys
+
+
+def _company_arg(task, args) -> int | None:
+    """Company tasks take the company's id first (:class:`makeup.celery.CompanyTask`)."""
+    from .celery import CompanyTask
+
+    return args[0] if args and isinstance(task, CompanyTask) else None
+
+
+def publish(keys: list[str]) -> int:
+    """Hand these rows to Celery; returns how many were handed over. A broker that is down is
+    logged, not raised: the rows stay due for the relay."""
+    sent: list[str] = []
+    try:
+        for key in keys:
+            deliver.apply_async(args=[key], retry=False)
+            sent.append(key)
+    except (OperationalError, OSError) as exc:
+        logger.warning("Outbox: broker unavailable (%s); %d message(s) wait.", exc, len(keys))
+    if sent:
+        now = timezone.now()
+        OutboxMessage.objects.filter(key__in=sent).update(
+            relayed_at=now, due_at=now + _redeliver_after()
+        )
+    return len(sent)
+
+
+def relay_due(*, limit: int = 500) -> int:
+    """Hand every due row to Celery (new ones the fast path missed, failed ones whose backoff
+    is over, handed-over ones never done). Safe to run concurrently: each run takes the rows
+    it locks and skips those another run holds. Returns how many were handed over."""
+    now = timezone.now()
+    with transaction.atomic():
+        keys = list(
+            OutboxMessage.objects.filter(done_at__isnull=True, due_at__lte=now)
+            .order_by("due_at")
+            .select_for_update(skip_locked=True)
+            .values_list("key", flat=True)[:limit]
+        )
+        return publish(keys) if keys else 0
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def relay_outbox() -> int:
+    """Beat: :func:`relay_due`."""
+    return relay_due()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver(key: str) -> str:
+    """Run the outbox row's task once. Returns what happened (for logs and tests)."""
+    from celery import current_app
+
+    try:
+        with transaction.atomic():
+            row = OutboxMessage.objects.select_for_update().filter(key=key).first()
+            if row is None:
+                return "missing"
+            if row.done_at is not None:
+                return "duplicate"
+            token = current_key.set(key)
+            try:
+                current_app.tasks[row.task](*row.args, **row.kwargs)
+            finally:
+                current_key.reset(token)
+            row.done_at = timezone.now()
+            row.save(update_fields=["done_at"])
+            return "done"
+    except Exception as exc:
+        failed = OutboxMessage.objects.filter(key=key, done_at__isnull=True)
+        attempts = (failed.values_list("attempts", flat=True).first() or 0) + 1
+        backoff = min(timedelta(minutes=2 ** min(attempts - 1, 16)), MAX_BACKOFF)
+        failed.update(
+            attempts=F("attempts") + 1,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            due_at=timezone.now() + backoff,
+        )
+        logger.exception("Outbox: %s failed (attempt %d); retried in %s.", key, attempts, backoff)
+        return "failed"
+
+
+def outbox_status() -> dict[str, int]:
+    """Counts for operators: pending (not done), overdue (pending and past its due time by
+    more than the redelivery window), failing (pending after at least one failure), done."""
+    now = timezone.now()
+    pending = OutboxMessage.objects.filter(done_at__isnull=True)
+    return {
+        "pending": pending.count(),
+        "overdue": pending.filter(created_at__lt=now - _redeliver_after() * 2).count(),
+        "failing": pending.filter(attempts__gt=0).count(),
+        "done": OutboxMessage.objects.filter(done_at__isnull=False).count(),
+    }
