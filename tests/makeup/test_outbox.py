@@ -182,3 +182,21 @@ def test_check_invariants_names_a_message_never_sent_and_one_e_mailed_twice(
     out = StringIO()
     call_command("check_invariants", "--mail-dir", str(tmp_path), stdout=out)
     assert "outbox e-mails read: 1" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_relay_outbox_command_hands_over_and_reports(
+    world, broker_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.enqueue(send_rendered_email, "Hi", "body", None, ["a@example.com"])
+    out = StringIO()
+    call_command("relay_outbox", "--status", stdout=out)
+    assert "pending: 1" in out.getvalue() and "done: 0" in out.getvalue()
+    broker_down.up()
+    with time_machine.travel(timezone.now() + outbox.FAST_PATH_GRACE, tick=False):
+        call_command("relay_outbox", stdout=out)
+    assert "handed over: 1" in out.getvalue() and len(mail.outbox) == 1
+    out = StringIO()
+    call_command("relay_outbox", "--status", stdout=out)
+    assert "pending: 0" in out.getvalue() and "done: 1" in out.getvalue()
