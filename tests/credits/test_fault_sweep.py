@@ -36,7 +36,7 @@ def _sweeps_in_flight() -> list[tuple[int, str]]:
         cursor.execute(
             "SELECT pid, coalesce(wait_event_type, '') FROM pg_stat_activity "
             "WHERE query LIKE %s AND pid <> pg_backend_pid() AND datname = current_database()",
-            [f"%UPDATE {MakeupCredit._meta.db_table} SET state%"],
+            [f"%UPDATE {MakeupCredit._meta.db_table} SET state%"],  # noqa: S608
         )
         return cursor.fetchall()
 
