@@ -21,8 +21,11 @@ before the commit, the row would be sent again: once per *committed* delivery.)
 
 import logging
 import uuid
+from collections import Counter
 from contextvars import ContextVar
 from datetime import timedelta
+from email import message_from_string
+from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
@@ -51,6 +54,18 @@ def mail_headers() -> dict[str, str]:
     reached the mail server can be matched to its message (``check_invariants --mail-dir``)."""
     key = current_key.get()
     return {HEADER: key} if key else {}
+
+
+def mail_sent(folder: Path) -> Counter:
+    """``(outbox key, recipient) → count`` of the e-mails in a ``filemail://`` folder (Django's
+    file backend: messages separated by a line of 79 dashes)."""
+    sent: Counter = Counter()
+    for path in sorted(folder.glob("*.log")):
+        for chunk in path.read_text().split("-" * 79 + "\n"):
+            message = message_from_string(chunk.strip("\n"))
+            if message[HEADER]:
+                sent[(message[HEADER], message["To"])] += 1
+    return sent
 
 
 def _redeliver_after() -> timedelta:

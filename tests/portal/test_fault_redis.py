@@ -6,7 +6,6 @@ the outbox); once Redis is back the relay hands the messages over and each e-mai
 the family once — also when the messages are handed over twice."""
 
 from datetime import date, time, timedelta
-from email import message_from_string
 from io import StringIO
 
 import pytest
@@ -20,6 +19,7 @@ from bookings.models import Attendance, AttendanceState, Guardian, MakeupBooking
 from credits.models import CreditState, MakeupCredit
 from makeup import outbox
 from makeup.models import OutboxMessage
+from makeup.outbox import mail_sent
 from tests import factories as f
 from tests.processes import (
     RedisServer,
@@ -36,14 +36,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(tra
 
 
 def _sent(mail_dir) -> list[tuple[str, str]]:
-    """(outbox key, recipient) of every e-mail the worker wrote."""
-    sent = []
-    for path in mail_dir.glob("*.log"):
-        for chunk in path.read_text().split("-" * 79 + "\n"):
-            message = message_from_string(chunk.strip("\n"))
-            if message[outbox.HEADER]:
-                sent.append((message[outbox.HEADER], message["To"]))
-    return sorted(sent)
+    """(outbox key, recipient) of every e-mail the worker wrote, repeats included."""
+    return sorted(mail_sent(mail_dir).elements())
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@
     manage.py check_invariants --mail-dir /tmp/mails --outbox-grace 60
 """
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import timedelta
-from email import message_from_string
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -30,7 +29,7 @@ from bookings.models import MakeupBooking
 from credits.eligibility import with_occupancy
 from credits.models import CreditEvent, CreditState, MakeupCredit
 from makeup.models import OutboxMessage
-from makeup.outbox import HEADER
+from makeup.outbox import mail_sent
 from programmes.models import Session
 
 
@@ -151,13 +150,7 @@ class Command(BaseCommand):
             for key, attempts in waiting.values_list("key", "attempts")[:1000]
         ]
         if mail_dir is not None:
-            sent = Counter()
-            for path in sorted(mail_dir.glob("*.log")):
-                # Django's file backend: messages separated by a line of 79 dashes.
-                for chunk in path.read_text().split("-" * 79 + "\n"):
-                    message = message_from_string(chunk.strip("\n"))
-                    if message[HEADER]:
-                        sent[(message[HEADER], message["To"])] += 1
+            sent = mail_sent(mail_dir)
             problems += [
                 f"outbox {key}: e-mailed {count} times to {to}"
                 for (key, to), count in sent.items()
