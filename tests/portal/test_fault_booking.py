@@ -4,6 +4,7 @@ Nothing of the booking may stay, and the parent sees a clear message with the no
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking
@@ -61,3 +62,14 @@ def test_a_database_error_mid_booking_writes_nothing_and_says_so(pf, login, spen
         booking = MakeupBooking.objects.get()
     assert booking.note == "Bringing goggles"
     assert OutboxMessage.objects.filter(key=f"makeup-booked:{booking.pk}").exists()
+
+
+def test_staff_booking_for_a_family_says_so_too(pf, world, login, spending_fails):
+    url = reverse("manage:makeup_book", args=[pf.credit.pk])
+    response = login(world.staff_a).post(url, {"session": pf.session.pk, "note": "Phoned in"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert str(BOOKING_FAILED) in page and "Phoned in" in page
+    with scopes_disabled():
+        assert not MakeupBooking.objects.exists()
+        assert MakeupCredit.objects.get(pk=pf.credit.pk).state == CreditState.AVAILABLE
