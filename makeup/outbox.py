@@ -72,29 +72,13 @@ def _redeliver_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "OUTBOX_REDELIVER_AFTER", 600))
 
 
-def enqueue(task, *args, key: str | None = None, company_id: int | None = None) -> str:
+def enqueue(task, *args, key: str | None = None) -> str:
     """Write ``task(*args)`` to the outbox in the current transaction; returns its key.
 
     ``key`` is the idempotency key: a second :func:`enqueue` with the same key is a no-op
     (one "make-up booked" e-mail per booking, however often the service runs). Without a key
     every call is its own message. Task arguments must be JSON (ids, strings)."""
-    key = key or f"{task.name}:{uuid.uuid4().hex}"
-    now = timezone.now()
-    OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                key=key,
-                task=task.name,
-                args=list(args),
-                company_id=company_id if company_id is not None else _company_arg(task, args),
-                created_at=now,
-                due_at=now + FAST_PATH_GRACE,
-            )
-        ],
-        ignore_conflicts=True,
-    )
-    transaction.on_commit(lambda: publish([key]))
-    return key
+    return enqueue_many(task, [(key or f"{task.name}:{uuid.uuid4().hex}", args)])[0]
 
 
 def enqueue_many(task, items: list[tuple[str, tuple]]) -> list[str]:

@@ -18,13 +18,13 @@ from makeup.celery import app as celery_app
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def database_url() -> str:
-    """The test database, for a child process."""
+def database_url(name: str | None = None) -> str:
+    """A URL of the test database (or database ``name`` on its server), for a child process."""
     db = connection.settings_dict
-    return (
-        f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
+    user = db.get("USER") or "root"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{name or db['NAME']}"
 
 
 def unique_queue() -> str:

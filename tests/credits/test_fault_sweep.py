@@ -23,7 +23,7 @@ from django_scopes import scopes_disabled
 from credits.models import CreditEvent, CreditState, MakeupCredit
 from credits.tasks import expire_credits
 from tests import factories as f
-from tests.processes import sending_to, start_worker, stop, unique_queue, wait_for
+from tests.processes import database_url, sending_to, start_worker, stop, unique_queue, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
@@ -82,14 +82,7 @@ def test_a_worker_killed_mid_sweep_leaves_nothing_half_done_and_the_rerun_comple
         )
         last = ids[-1]
 
-    db = connection.settings_dict
-    blocker = psycopg.connect(
-        dbname=db["NAME"],
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-    )
+    blocker = psycopg.connect(database_url())
     queue = unique_queue()
     worker = start_worker(queue=queue, mail_dir=tmp_path)
     try:

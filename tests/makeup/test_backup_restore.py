@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,15 +14,7 @@ from django_scopes import scope
 from credits.makeups import makeup_book
 from credits.services import credit_add_manual
 from tests import factories as f
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _url(db: dict, name: str) -> str:
-    user = db.get("USER") or "root"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{name}"
+from tests.processes import ROOT, database_url
 
 
 @pytest.mark.postgres
@@ -47,7 +38,7 @@ def test_a_dump_restores_into_a_fresh_database_and_the_invariants_hold(world, tm
     target = f"restore_{uuid.uuid4().hex[:8]}"
     dump = tmp_path / "backup.dump"
     env = {**os.environ, "PGPASSWORD": db.get("PASSWORD") or ""}
-    subprocess.run(["pg_dump", "-Fc", "-f", str(dump), _url(db, source)], check=True, env=env)
+    subprocess.run(["pg_dump", "-Fc", "-f", str(dump), database_url(source)], check=True, env=env)
     subprocess.run(
         [
             "createdb",
@@ -64,19 +55,19 @@ def test_a_dump_restores_into_a_fresh_database_and_the_invariants_hold(world, tm
     )
     try:
         subprocess.run(
-            ["pg_restore", "--no-owner", "-d", _url(db, target), str(dump)], check=True, env=env
+            ["pg_restore", "--no-owner", "-d", database_url(target), str(dump)], check=True, env=env
         )
         checked = subprocess.run(
             [sys.executable, "manage.py", "check_invariants"],
             cwd=ROOT,
-            env={**env, "DATABASE_URL": _url(db, target), "REDIS_URL": ""},
+            env={**env, "DATABASE_URL": database_url(target), "REDIS_URL": ""},
             capture_output=True,
             text=True,
         )
         assert checked.returncode == 0, checked.stdout + checked.stderr
         assert "All invariants hold." in checked.stdout
         counted = subprocess.run(
-            ["psql", "-Atc", "select count(*) from bookings_makeupbooking", _url(db, target)],
+            ["psql", "-Atc", "select count(*) from bookings_makeupbooking", database_url(target)],
             check=True,
             env=env,
             capture_output=True,
