@@ -1,6 +1,7 @@
 """Forms of the back office's family pages and the CSV import. They parse and check what a
 person typed; the services write (and check again)."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import forms
@@ -106,8 +107,10 @@ class StudentForm(forms.Form):
         label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, company: Company, student: Student | None = None, **kwargs):
-        self.company = company
+    def __init__(
+        self, *args, company: Company, now: datetime, student: Student | None = None, **kwargs
+    ):
+        self.company, self.now = company, now
         if student is not None:
             kwargs.setdefault(
                 "initial",
@@ -123,7 +126,8 @@ class StudentForm(forms.Form):
         value = self.cleaned_data["date_of_birth"]
         try:
             check_date_of_birth(
-                date_of_birth=value, today=timezone.localdate(timezone=self.company.tzinfo)
+                date_of_birth=value,
+                today=timezone.localdate(self.now, timezone=self.company.tzinfo),
             )
         except DomainError as error:
             raise forms.ValidationError(error.message) from error

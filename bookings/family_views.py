@@ -78,7 +78,7 @@ def family_detail(request: HttpRequest, family_pk: int) -> HttpResponse:
         {
             "page": family_page(family=family, today=_today(request)),
             "statement": family_statement(family=family),
-            "panels": hooks.family_panels(request=request, family=family),
+            "panels": hooks.family_panels(now=timezone.now(), request=request, family=family),
         },
     )
 
@@ -89,7 +89,9 @@ def family_create_view(request: HttpRequest) -> HttpResponse:
     company = request.company
     family_form = FamilyForm(_data(request), prefix="family")
     parent_form = GuardianForm(_data(request), prefix="parent", company=company)
-    child_form = OptionalStudentForm(_data(request), prefix="child", company=company)
+    child_form = OptionalStudentForm(
+        _data(request), prefix="child", company=company, now=timezone.now()
+    )
     if request.method == "POST":
         valid = [form.is_valid() for form in (family_form, parent_form, child_form)]
         if all(valid):
@@ -100,7 +102,12 @@ def family_create_view(request: HttpRequest) -> HttpResponse:
                     )
                     guardian_create(family=family, actor=request.user, **parent_form.cleaned_data)
                     if child_form.is_filled:
-                        student_create(family=family, actor=request.user, **child_form.cleaned_data)
+                        student_create(
+                            family=family,
+                            actor=request.user,
+                            now=timezone.now(),
+                            **child_form.cleaned_data,
+                        )
             except DomainError as error:
                 messages.error(request, _("Nothing was saved: {error}").format(error=error.message))
             else:
@@ -232,7 +239,7 @@ def guardian_invite_view(request: HttpRequest, guardian_pk: int) -> HttpResponse
     """Invite a parent to the portal (MKP-9): the e-mail goes out after commit."""
     guardian = access_object(Guardian.objects.all(), company=request.company, pk=guardian_pk)
     try:
-        guardian = guardian_invite(guardian=guardian, actor=request.user)
+        guardian = guardian_invite(now=timezone.now(), guardian=guardian, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -251,11 +258,16 @@ def student_create_view(request: HttpRequest, family_pk: int) -> HttpResponse:
     return _family_form(
         request,
         form=StudentForm(
-            _data(request), company=request.company, initial={"last_name": family.name}
+            _data(request),
+            company=request.company,
+            now=timezone.now(),
+            initial={"last_name": family.name},
         ),
         family=family,
         title=_("Add a child to the {family} family").format(family=family.name),
-        save=lambda data: student_create(family=family, actor=request.user, **data),
+        save=lambda data: student_create(
+            family=family, actor=request.user, now=timezone.now(), **data
+        ),
         success=lambda student: _("{name} is added.").format(name=student),
     )
 
@@ -267,10 +279,14 @@ def student_edit(request: HttpRequest, student_pk: int) -> HttpResponse:
     )
     return _family_form(
         request,
-        form=StudentForm(_data(request), company=request.company, student=student),
+        form=StudentForm(
+            _data(request), company=request.company, now=timezone.now(), student=student
+        ),
         family=student.family,
         title=_("Edit {name}").format(name=student),
-        save=lambda data: student_update(student=student, actor=request.user, **data),
+        save=lambda data: student_update(
+            student=student, actor=request.user, now=timezone.now(), **data
+        ),
         success=lambda saved: _("Child saved."),
     )
 
@@ -348,6 +364,7 @@ def family_import_view(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 parsed=read_csv(text.encode("utf-8")),
                 dry_run=False,
+                now=timezone.now(),
             )
         except ImportFileError as error:
             messages.error(request, _("Nothing was saved: {error}").format(error=error.message))
@@ -367,7 +384,11 @@ def family_import_view(request: HttpRequest) -> HttpResponse:
                 data = form.cleaned_data["file"].read()
                 parsed = read_csv(data)
                 report = family_import(
-                    company=company, actor=request.user, parsed=parsed, dry_run=True
+                    company=company,
+                    actor=request.user,
+                    parsed=parsed,
+                    dry_run=True,
+                    now=timezone.now(),
                 )
             except ImportFileError as error:
                 form.add_error("file", error.message)

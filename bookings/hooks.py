@@ -41,14 +41,14 @@ _family_panels: list[Callable] = []
 
 
 def register_family_panel(fn: Callable) -> None:
-    """``fn(*, request, family) -> {"template": name, "context": dict}``: a section a higher
+    """``fn(*, request, family, now) -> {"template": name, "context": dict}``: a section a higher
     app adds to the back office's family page (credits, packages, balance)."""
     if fn not in _family_panels:
         _family_panels.append(fn)
 
 
-def family_panels(*, request, family) -> list[dict]:
-    return [fn(request=request, family=family) for fn in _family_panels]
+def family_panels(*, request, family, now: datetime) -> list[dict]:
+    return [fn(request=request, family=family, now=now) for fn in _family_panels]
 
 
 _withdrawal_listeners: list[Callable] = []

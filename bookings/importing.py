@@ -274,12 +274,12 @@ class FamilyRowResource(resources.Resource):
         using_db = DEFAULT_DB_ALIAS
         import_order = COLUMNS
 
-    def __init__(self, *, company: Company, actor, lines: list[int]) -> None:
+    def __init__(self, *, company: Company, actor, lines: list[int], now: datetime) -> None:
         super().__init__()
         self.company = company
         self.actor = actor
         self.lines = lines
-        self.today = timezone.localdate(timezone=company.tzinfo)
+        self.today = timezone.localdate(now, timezone=company.tzinfo)
         self.plans: dict[int, RowPlan] = {}
 
     def init_instance(self, row=None) -> ParsedRow:
@@ -517,11 +517,13 @@ class ImportReport:
         return {k: self.count(k) for k in ("families", "parents", "children", "enrolments")}
 
 
-def family_import(*, company: Company, actor, parsed: ParsedFile, dry_run: bool) -> ImportReport:
+def family_import(
+    *, company: Company, actor, parsed: ParsedFile, dry_run: bool, now: datetime
+) -> ImportReport:
     """Import (or with ``dry_run``, try and roll back) a parsed CSV file in one transaction.
     If any row has an error, nothing is saved; the report has every row's outcome and every
     row's errors, with its spreadsheet row number and column."""
-    resource = FamilyRowResource(company=company, actor=actor, lines=parsed.lines)
+    resource = FamilyRowResource(company=company, actor=actor, lines=parsed.lines, now=now)
     result = resource.import_data(
         parsed.dataset,
         dry_run=dry_run,

@@ -2,7 +2,6 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -35,9 +34,7 @@ class AttendanceForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("state") == "client_cancelled":
-            cleaned["state"] = AttendanceState.CANCELLED
-            if not cleaned.get("cancelled_at"):
-                cleaned["cancelled_at"] = timezone.now()
+            cleaned["state"] = AttendanceState.CANCELLED  # cancelled_at empty: the service's now
         return cleaned
 
 
@@ -65,9 +62,13 @@ class OneOffSessionForm(forms.Form):
         label=_("Length (minutes)"), min_value=5, max_value=600, initial=30
     )
 
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
     def clean_local_date(self) -> date:
         day = self.cleaned_data["local_date"]
-        if day < timezone.localdate():
+        if day < self.today:
             raise ValidationError(_("Choose today or a later day."))
         return day
 
@@ -83,7 +84,7 @@ class EnrolForm(forms.Form):
         widget=forms.HiddenInput,
     )
 
-    def __init__(self, *args, company, klass=None, student=None, **kwargs):
+    def __init__(self, *args, company, today: date, klass=None, student=None, **kwargs):
         super().__init__(*args, **kwargs)
         if klass is not None:
             del self.fields["klass"]
@@ -112,7 +113,7 @@ class EnrolForm(forms.Form):
             self.fields["klass"].label_from_instance = lambda c: (
                 f"{c.programme.name} · {c.name} ({c.age_range_label()})"
             )
-        self.fields["start_date"].initial = timezone.localdate()
+        self.fields["start_date"].initial = today
 
 
 class WithdrawForm(forms.Form):

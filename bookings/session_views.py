@@ -130,6 +130,7 @@ def attendance_set(request: HttpRequest, session_pk: int, enrolment_pk: int) -> 
                 state=form.cleaned_data["state"],
                 cancelled_at=form.cleaned_data.get("cancelled_at"),
                 actor=request.user,
+                now=timezone.now(),
             )
         except DomainError as exc:
             error = exc.message
@@ -192,7 +193,9 @@ def session_all_present(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = _session(request, session_pk)
     try:
         with transaction.atomic():
-            count = attendance_mark_all_present(session=session, actor=request.user)
+            count = attendance_mark_all_present(
+                now=timezone.now(), session=session, actor=request.user
+            )
             for guest in session_makeup_guests(session):
                 if guest.attendance_state == AttendanceState.EXPECTED:
                     makeup_set_attendance(
@@ -221,7 +224,10 @@ def session_cancel_view(request: HttpRequest, session_pk: int) -> HttpResponse:
         return redirect("manage:session_detail", session_pk=session.pk)
     try:
         count = session_cancel(
-            session=session, reason=form.cleaned_data["reason"], actor=request.user
+            now=timezone.now(),
+            session=session,
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -249,7 +255,8 @@ def _class(request: HttpRequest, class_pk: int) -> Class:
 @staff_required
 def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
     klass = _class(request, class_pk)
-    context = class_page(klass=klass, today=timezone.localdate())
+    today = timezone.localdate()
+    context = class_page(klass=klass, today=today)
     return render(
         request,
         "bookings/class_detail.html",
@@ -257,8 +264,8 @@ def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
             "klass": klass,
             **context,
             "places_left": max(klass.capacity - len(context["enrolments"]), 0),
-            "enrol_form": EnrolForm(company=request.company, klass=klass),
-            "one_off_form": OneOffSessionForm(),
+            "enrol_form": EnrolForm(company=request.company, klass=klass, today=today),
+            "one_off_form": OneOffSessionForm(today=today),
         },
     )
 
@@ -266,10 +273,11 @@ def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
 @admin_required
 def session_create_one_off_view(request: HttpRequest, class_pk: int) -> HttpResponse:
     klass = _class(request, class_pk)
-    form = OneOffSessionForm(request.POST or None)
+    now = timezone.now()
+    form = OneOffSessionForm(request.POST or None, today=timezone.localdate(now))
     if request.method == "POST" and form.is_valid():
         try:
-            session = session_create_one_off(klass=klass, **form.cleaned_data)
+            session = session_create_one_off(klass=klass, **form.cleaned_data, now=now)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -282,7 +290,14 @@ def _enrol(request: HttpRequest, *, klass: Class | None, student: Student | None
     """The enrol form for a fixed class or a fixed student. Returns ``None`` once enrolled.
     An age outside the class's range asks for confirmation (the page re-posts the same
     values with ``confirm_age``)."""
-    form = EnrolForm(request.POST or None, company=request.company, klass=klass, student=student)
+    now = timezone.now()
+    form = EnrolForm(
+        request.POST or None,
+        company=request.company,
+        klass=klass,
+        student=student,
+        today=timezone.localdate(now),
+    )
     age_warning = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -342,11 +357,13 @@ def enrolment_withdraw_view(request: HttpRequest, enrolment_pk: int) -> HttpResp
         company=request.company,
         pk=enrolment_pk,
     )
-    form = WithdrawForm(request.POST or None, initial={"withdrawn_from": timezone.localdate()})
+    now = timezone.now()
+    form = WithdrawForm(request.POST or None, initial={"withdrawn_from": timezone.localdate(now)})
     if request.method == "POST" and form.is_valid():
         try:
             enrolment_withdraw(
                 enrolment=enrolment,
+                now=now,
                 actor=request.user,
                 withdrawn_from=form.cleaned_data["withdrawn_from"],
             )

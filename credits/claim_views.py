@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -55,7 +56,7 @@ def claim_detail(request: HttpRequest, claim_pk: int) -> HttpResponse:
         action = request.POST.get("action")
         try:
             if action == "approve":
-                claim_approve(claim=claim, actor=request.user)
+                claim_approve(now=timezone.now(), claim=claim, actor=request.user)
                 messages.success(
                     request,
                     _(
@@ -68,7 +69,10 @@ def claim_detail(request: HttpRequest, claim_pk: int) -> HttpResponse:
                 form = DeclineForm(request.POST)
                 if form.is_valid():
                     claim_decline(
-                        claim=claim, actor=request.user, reason=form.cleaned_data["reason"]
+                        now=timezone.now(),
+                        claim=claim,
+                        actor=request.user,
+                        reason=form.cleaned_data["reason"],
                     )
                     messages.success(request, _("Claim declined: the family is e-mailed."))
                     return redirect("manage:claim_detail", claim_pk=claim.pk)

@@ -61,13 +61,12 @@ def _attendance_locked(pk: int) -> Attendance:
 
 @transaction.atomic
 def claim_submit(
-    *, attendance: Attendance, guardian_user, message: str = "", now: datetime | None = None
+    *, attendance: Attendance, guardian_user, message: str = "", now: datetime
 ) -> AbsenceClaim:
     """BEY-6: a parent says they cancelled in time. Only for their own family's lesson
     (TEN-1), for the states and days :func:`claim_refusal` allows. The attendance's state,
     its recorded cancellation time (ATT-3) and the policy's cut-off instant (POL-1) are
     copied onto the claim, so staff see them as they were when the parent asked."""
-    now = now or timezone.now()
     message = (message or "").strip()
     if len(message) > MESSAGE_MAX:
         raise DomainError(_("Keep the message under {count} characters.").format(count=MESSAGE_MAX))
@@ -116,7 +115,7 @@ def _local(moment: datetime, tz) -> str:
 
 
 @transaction.atomic
-def claim_approve(*, claim: AbsenceClaim, actor, now: datetime | None = None) -> AbsenceClaim:
+def claim_approve(*, claim: AbsenceClaim, actor, now: datetime) -> AbsenceClaim:
     """BEY-6, ATT-4, ATT-5: staff accept that the client cancelled in time.
 
     The state is corrected through :func:`attendance_set_state` as a client cancellation, so
@@ -127,7 +126,6 @@ def claim_approve(*, claim: AbsenceClaim, actor, now: datetime | None = None) ->
     (:func:`credits.policy.is_on_time`), and it is the latest time that is. A no-show has
     no recorded time, so it gets the cut-off too. (Never later than now: a lesson still
     ahead today whose cut-off is not past yet is on time now.) The family is e-mailed."""
-    now = now or timezone.now()
     attendance = _attendance_locked(claim.attendance_id)  # attendance first, as claim_submit
     claim = _open_claim_locked(claim)
     session = attendance.session
@@ -159,12 +157,9 @@ def claim_approve(*, claim: AbsenceClaim, actor, now: datetime | None = None) ->
 
 
 @transaction.atomic
-def claim_decline(
-    *, claim: AbsenceClaim, actor, reason: str, now: datetime | None = None
-) -> AbsenceClaim:
+def claim_decline(*, claim: AbsenceClaim, actor, reason: str, now: datetime) -> AbsenceClaim:
     """BEY-6: staff decline a claim with a reason the family reads; the attendance keeps its
     state. The family is e-mailed."""
-    now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say why the claim is declined (the family reads it)."))

@@ -44,6 +44,7 @@ def seed(ctx) -> None:
             and not MakeupCredit.objects.filter(enrolment=mia, path=CreditPath.MANUAL).exists()
         ):
             credit_add_manual(
+                now=timezone.now(),
                 enrolment=mia,
                 reason="Compensation for the cancelled holiday clinic",
                 actor=admin,
@@ -200,6 +201,7 @@ def _money(riverside, ctx) -> None:
 
     ctx.logins.append((BLOCKED_PARENT, "Parent with an unpaid balance, Riverside portal"))
     company_settings_update(
+        now=timezone.now(),
         company=riverside,
         balance_gate_enabled=True,
         balance_gate_days=30,

@@ -346,12 +346,11 @@ def _partner_checks(credit, sessions, now) -> dict[int, list[Check]]:
 
 
 def evaluate(
-    *, student: Student, credit: MakeupCredit, sessions: list[Session], now: datetime | None = None
+    *, student: Student, credit: MakeupCredit, sessions: list[Session], now: datetime
 ) -> list[Candidate]:
     """Every check for each of ``sessions`` (annotated by :func:`with_occupancy`), with the
     partner rules for another company's sessions (FRN-1…FRN-5: every MKP rule on the host's
     class as well)."""
-    now = now or timezone.now()
     busy = busy_sessions(student=student, sessions=sessions)
     partner = _partner_checks(credit, sessions, now)
     candidates = []
@@ -374,7 +373,7 @@ def evaluate(
 def makeup_candidates(
     *,
     credit: MakeupCredit,
-    now: datetime | None = None,
+    now: datetime,
     days_ahead: int = 56,
     date_from=None,
     date_to=None,
@@ -398,7 +397,6 @@ def makeup_candidates(
 
     ``host`` and ``programme_ids`` search a partner company's linked programmes instead of
     the credit's own (the franchise app does, with scoping lifted, FRN-5)."""
-    now = now or timezone.now()
     student = credit.enrolment.student
     # One company for every row: loaded once and attached, not joined per session.
     company = host or Company.objects.select_related("settings").get(pk=credit.company_id)

@@ -143,6 +143,7 @@ def _book(
         )
     try:
         booking = makeup_book(
+            now=timezone.now(),
             credit=credit,
             session=session,
             actor=request.user,
@@ -278,7 +279,9 @@ def watch_stop(request: HttpRequest, watch_pk: int) -> HttpResponse:
         SessionWatch.objects.select_related("student"), company=request.company, pk=watch_pk
     )
     who = request.user.get_full_name() or request.user.email
-    watch = watch_end(watch=watch, reason=gettext("Stopped by {who} (staff)").format(who=who))
+    watch = watch_end(
+        now=timezone.now(), watch=watch, reason=gettext("Stopped by {who} (staff)").format(who=who)
+    )
     messages.success(
         request,
         gettext("{name} no longer watches that session.").format(name=watch.student.first_name),

@@ -92,7 +92,7 @@ def makeup_book(
     note: str = "",
     source: str = MakeupBooking.Source.PORTAL,
     override_reason: str = "",
-    now: datetime | None = None,
+    now: datetime,
 ) -> MakeupBooking:
     """Spend ``credit`` on a place in ``session`` (MKP-1…MKP-8, CRD-3, CRD-4).
 
@@ -100,7 +100,6 @@ def makeup_book(
     the readable reasons. Staff (``source="staff"``) may pass portal-only rules (MKP-5) with
     an ``override_reason``, which is stored and shown; capacity holds for everyone (MKP-11).
     """
-    now = now or timezone.now()
     locked = _lock_session(session.pk)
     credit = (
         MakeupCredit.objects.select_for_update(of=("self",))
@@ -155,13 +154,12 @@ def makeup_cancel(
     *,
     booking: MakeupBooking,
     actor=None,
-    now: datetime | None = None,
+    now: datetime,
     cancelled_at: datetime | None = None,
 ) -> bool:
     """Cancel a make-up booking. On time by the host programme's policy the credit comes back
     with its original expiry; late, it stays used (CRD-3). The freed place goes to the first
     watcher in line at once (BEY-2). Returns whether the credit came back."""
-    now = now or timezone.now()
     cancelled_at = cancelled_at or now
     locked = _lock_session(booking.session_id)
     booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
@@ -185,7 +183,7 @@ def makeup_cancel(
 
 
 @transaction.atomic
-def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime | None = None):
+def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime):
     """A parent cancels an upcoming regular lesson in the portal: a client cancellation
     stamped now (ATT-3), on time or late by the policy (ATT-4), decided at once (POL-9).
     POL-11: where the policy refuses late portal cancellations, a late one is refused with
@@ -196,7 +194,6 @@ def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime
     from .policy import cutoff_instant
     from .receivers import policy_for
 
-    now = now or timezone.now()
     # The enrolment row serialises two taps of "Can't come": the second sees the first.
     Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk").get()
     current = Attendance.objects.filter(enrolment=enrolment, session=session).first()
@@ -270,11 +267,10 @@ def makeups_cancel_for_cancelled_session(
 
 @transaction.atomic
 def watch_create(
-    *, credit: MakeupCredit, session: Session, actor=None, now: datetime | None = None
+    *, credit: MakeupCredit, session: Session, actor=None, now: datetime
 ) -> SessionWatch:
     """Watch a full session with a chosen credit (at most two watches per student). Only a
     session that fails on capacity alone can be watched."""
-    now = now or timezone.now()
     locked = _lock_session(session.pk)
     credit = MakeupCredit.objects.select_related(
         "enrolment__student", "enrolment__klass__programme"
@@ -309,10 +305,10 @@ def watch_create(
 
 
 @transaction.atomic
-def watch_end(*, watch: SessionWatch, reason: str, now: datetime | None = None) -> SessionWatch:
+def watch_end(*, watch: SessionWatch, reason: str, now: datetime) -> SessionWatch:
     watch = SessionWatch.objects.select_for_update().get(pk=watch.pk)
     if watch.state == SessionWatch.State.ACTIVE:
-        watch.state, watch.ended_at = SessionWatch.State.ENDED, now or timezone.now()
+        watch.state, watch.ended_at = SessionWatch.State.ENDED, now
         watch.end_reason = reason[:200]
         watch.save(update_fields=["state", "ended_at", "end_reason"])
     return watch
@@ -334,13 +330,12 @@ def _watch_credits(watch: SessionWatch, now: datetime) -> list[MakeupCredit]:
     return credits
 
 
-def watch_fill(*, session: Session, now: datetime | None = None) -> list[MakeupBooking]:
+def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
     """A place may have freed in ``session``: book watchers in line (oldest watch first)
     while places are left, inside the caller's transaction and the session lock, each with
     their soonest-expiring credit that fits (BEY-2). A watch ends when none of the watcher's
     credits can be used for the session any more (all spent or expired, or the session has
     started); a watcher not eligible for another reason keeps their place in line."""
-    now = now or timezone.now()
     booked: list[MakeupBooking] = []
     watches = list(
         SessionWatch.objects.filter(session_id=session.pk, state=SessionWatch.State.ACTIVE)

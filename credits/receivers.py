@@ -4,7 +4,6 @@ default policy for every new programme."""
 from datetime import datetime
 
 from django.db.models.signals import post_save
-from django.utils import timezone
 
 from programmes.models import Programme, Session
 
@@ -36,7 +35,7 @@ def decide_credit(*, attendance, previous_state: str, actor, now: datetime) -> N
 
     credit_decide(attendance=attendance, actor=actor, now=now)
     if attendance.state in FREEING_STATES and previous_state not in FREEING_STATES:
-        watch_fill(session=attendance.session, now=max(now, timezone.now()))
+        watch_fill(session=attendance.session, now=now)
 
 
 def cancel_makeups_of_cancelled_session(*, session, reason: str, actor, now: datetime) -> None:

@@ -61,11 +61,10 @@ def _due_window(company: Company, now: datetime) -> tuple[datetime, datetime] | 
     return now, start + timedelta(days=1)
 
 
-def lessons_claim_reminders(*, now: datetime | None = None) -> list[tuple[int, int]]:
+def lessons_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
     """Claim every lesson due a reminder; returns ``(family company id, reminder id)`` pairs
     to e-mail. Make-ups are claimed in the session's (host's) time; regular lessons only in
     companies with the setting on."""
-    now = now or timezone.now()
     run = uuid.uuid4().hex
     rows: list[LessonReminder] = []
     with scopes_disabled():
@@ -152,7 +151,7 @@ def _regular_rows(company, sessions: list[Session], now, run) -> list[LessonRemi
 @shared_task(acks_late=True)
 def send_lesson_reminders() -> int:
     """Beat: claim due lesson reminders; each claim writes its e-mail to the outbox."""
-    return len(lessons_claim_reminders())
+    return len(lessons_claim_reminders(now=timezone.now()))
 
 
 @shared_task(base=CompanyTask, bind=True)

@@ -89,14 +89,13 @@ FAMILY_PAST_MAKEUPS = 20
 FAMILY_ENDED_WATCHES = 10
 
 
-def family_credits_panel(*, request, family) -> dict:
+def family_credits_panel(*, request, family, now: datetime) -> dict:
     """The credits section of the family page: every credit with its source, expiry and
     history (CRD-1, CRD-2), whether it can be spent now (``usable``: staff book a make-up with
     it, MKP-11), the recent credit decisions with their reasons (POL-9), the family's make-ups
     (upcoming, and the last :data:`FAMILY_PAST_MAKEUPS` past or cancelled, with note,
     override reason, state and attendance) and its watches (BEY-2). Six queries whatever the
     family's history."""
-    now = timezone.now()
     credits = list(
         MakeupCredit.objects.filter(enrolment__student__family=family)
         .select_related("enrolment__student", "enrolment__klass__programme", "attendance__session")

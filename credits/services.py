@@ -342,9 +342,7 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
 
 
 @transaction.atomic
-def credit_decide(
-    *, attendance: Attendance, actor=None, now: datetime | None = None
-) -> CreditDecision | None:
+def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> CreditDecision | None:
     """Run the decision chain for an attendance's current state and record the outcome.
 
     Order: an existing credit for a different state is revoked (or flagged if spent, ATT-5);
@@ -354,7 +352,6 @@ def credit_decide(
     Running it again for the same state does nothing (POL-10). Returns the new decision,
     or ``None`` when nothing needed deciding.
     """
-    now = now or timezone.now()
     attendance = (
         Attendance.objects.select_for_update()
         .select_related("session__klass__programme", "session__company")
@@ -409,11 +406,10 @@ def credit_add_manual(
     reason: str,
     actor,
     valid_days: int | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> MakeupCredit:
     """POL-8: an admin adds a credit by hand, with a reason; caps don't apply. Valid for
     ``valid_days`` from now (wall-clock days in the company's zone), or open-ended."""
-    now = now or timezone.now()
     reason = reason.strip()
     if not reason:
         raise DomainError(_("Say why the credit is added (the family and your team see it)."))
@@ -437,7 +433,7 @@ def credit_add_manual(
 
 @transaction.atomic
 def policy_update(
-    *, policy: CancellationPolicy, values: dict, cutoffs: list[dict], actor=None
+    *, policy: CancellationPolicy, values: dict, cutoffs: list[dict], now: datetime, actor=None
 ) -> CancellationPolicy:
     """Save a programme's cancellation policy and its weekly cut-off table. A weekly-cut-off
     policy needs at least one row; lesson weekdays without a row fall back to hours-before."""
@@ -467,6 +463,7 @@ def policy_update(
     audit_record(
         company_id=policy.company_id,
         actor=actor,
+        now=now,
         area=AuditEntry.Area.POLICY,
         summary=_("Policy of %(programme)s saved: %(mode)s, %(hours)s hours before.")
         % {
@@ -480,14 +477,13 @@ def policy_update(
 
 @transaction.atomic
 def credit_spend(
-    *, credit: MakeupCredit, session: Session, actor=None, now: datetime | None = None
+    *, credit: MakeupCredit, session: Session, actor=None, now: datetime
 ) -> MakeupCredit:
     """CRD-3: spend a credit on a make-up session (available → used).
 
     CRD-4: a credit past its expiry can never be spent, whether or not the sweep has run,
     and the make-up must start no later than the credit's expiry.
     """
-    now = now or timezone.now()
     credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
     tz = session.company.tzinfo
     if credit.state != CreditState.AVAILABLE:
@@ -529,7 +525,7 @@ def credit_return(
     session: Session,
     cancelled_at: datetime,
     actor=None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> bool:
     """CRD-3: the make-up booked with ``credit`` on ``session`` is cancelled. On time by the
     host programme's policy, the credit is available again with its original expiry (expired
@@ -537,7 +533,6 @@ def credit_return(
     """
     from .policy import is_on_time
 
-    now = now or timezone.now()
     credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
     if credit.state != CreditState.USED:
         raise DomainError(_("Only a used credit can be returned."))
@@ -577,7 +572,7 @@ def _give_back(credit: MakeupCredit, *, actor, now: datetime, note: str) -> None
 
 
 @transaction.atomic
-def decision_mark_reviewed(*, decision: CreditDecision, actor) -> CreditDecision:
+def decision_mark_reviewed(*, decision: CreditDecision, actor, now: datetime) -> CreditDecision:
     """ATT-5: an admin has looked at a correction that met a spent credit."""
     decision = CreditDecision.objects.select_for_update().get(pk=decision.pk)
     if decision.needs_attention:
@@ -589,7 +584,7 @@ def decision_mark_reviewed(*, decision: CreditDecision, actor) -> CreditDecision
                 kind=CreditEvent.Kind.REVIEWED,
                 from_state=decision.credit.state,
                 to_state=decision.credit.state,
-                at=timezone.now(),
+                at=now,
                 actor=actor,
                 note=_("Conflict with an attendance correction reviewed; the credit stays used."),
             )

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -18,13 +17,12 @@ _credits = MakeupCredit._meta.db_table
 _events = CreditEvent._meta.db_table
 
 
-def credits_expire_due(*, now: datetime | None = None) -> int:
+def credits_expire_due(*, now: datetime) -> int:
     """CRD-4: every available credit whose expiry has passed becomes ``expired``, with one
     history row each — set-based: one statement on PostgreSQL (an ``UPDATE … RETURNING``
     feeding an ``INSERT … SELECT``), two on SQLite inside one transaction. A concurrent or
     repeated run finds nothing left to do (the ``WHERE state = 'available'`` is re-checked
     under the row locks). Returns how many credits expired."""
-    now = now or timezone.now()
     moment = connection.ops.adapt_datetimefield_value(now)
     note = _("Expired unused.")
     with transaction.atomic(), connection.cursor() as cursor:
@@ -78,7 +76,7 @@ def credits_expire_due(*, now: datetime | None = None) -> int:
         return cursor.rowcount
 
 
-def credits_claim_reminders(*, now: datetime | None = None) -> list[tuple[int, int]]:
+def credits_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
     """CRD-5: claim the credits due an "expiring soon" e-mail — available, unreminded, and
     expiring within each company's reminder days — by a conditional UPDATE, so each credit
     is claimed (and e-mailed) exactly once however many runs overlap; each claim writes its
@@ -86,7 +84,6 @@ def credits_claim_reminders(*, now: datetime | None = None) -> list[tuple[int, i
     pairs claimed."""
     from .tasks import send_expiry_reminder
 
-    now = now or timezone.now()
     claimed: list[tuple[int, int]] = []
     with scopes_disabled():
         companies = list(Company.objects.select_related("settings"))

@@ -4,6 +4,7 @@ import math
 
 from celery import shared_task
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from bookings.models import Guardian
@@ -56,7 +57,7 @@ def expire_credits() -> int:
     """Beat: the expiry sweep (CRD-4)."""
     from .sweeps import credits_expire_due
 
-    return credits_expire_due()
+    return credits_expire_due(now=timezone.now())
 
 
 @shared_task(acks_late=True)
@@ -64,24 +65,20 @@ def send_expiry_reminders() -> int:
     """Beat: claim due reminders; each claim writes its e-mail to the outbox (CRD-5)."""
     from .sweeps import credits_claim_reminders
 
-    return len(credits_claim_reminders())
+    return len(credits_claim_reminders(now=timezone.now()))
 
 
 @shared_task(base=CompanyTask, bind=True)
 def send_expiry_reminder(self, company, credit_id: int) -> int:
     """The "expiring in N days" e-mail for one claimed credit, in each parent's language."""
-    from django.utils import timezone
-
+    now = timezone.now()
     credit = (
-        MakeupCredit.objects.filter(
-            pk=credit_id, state=CreditState.AVAILABLE, expires_at__gt=timezone.now()
-        )
+        MakeupCredit.objects.filter(pk=credit_id, state=CreditState.AVAILABLE, expires_at__gt=now)
         .select_related("enrolment__student", "enrolment__klass__programme")
         .first()
     )
     if credit is None:
         return 0
-    now = timezone.now()
     days_left = math.ceil((credit.expires_at - now).total_seconds() / 86400)
     # BEY-3: up to three bookable sessions, each a single-use link to the confirmation.
     slots = [

@@ -58,6 +58,7 @@ def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
             values = {name: form.cleaned_data[name] for name in form.Meta.fields}
             try:
                 policy_update(
+                    now=timezone.now(),
                     policy=policy,
                     values=values,
                     cutoffs=[c.cleaned_data for c in cutoffs.forms],
@@ -140,7 +141,9 @@ def credit_add(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     form = ManualCreditForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            credit_add_manual(enrolment=enrolment, actor=request.user, **form.cleaned_data)
+            credit_add_manual(
+                enrolment=enrolment, actor=request.user, now=timezone.now(), **form.cleaned_data
+            )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -158,6 +161,6 @@ def decision_review(request: HttpRequest, decision_pk: int) -> HttpResponse:
     decision = access_object(
         CreditDecision.objects.select_related("credit"), company=request.company, pk=decision_pk
     )
-    decision_mark_reviewed(decision=decision, actor=request.user)
+    decision_mark_reviewed(now=timezone.now(), decision=decision, actor=request.user)
     messages.success(request, _("Marked as reviewed."))
     return redirect("manage:credit_list")

@@ -53,6 +53,7 @@ def seed(ctx) -> None:
     with scope(company=lakeside):
         if not IncomingRestriction.objects.filter(partner=riverside).exists():
             restriction_update(
+                now=timezone.now(),
                 company=lakeside,
                 partner=riverside,
                 programme_ids=[],

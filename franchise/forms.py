@@ -3,7 +3,6 @@ the same again."""
 
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -86,7 +85,6 @@ class ReportYearForm(forms.Form):
         label=_("Year"), coerce=int, widget=forms.Select(attrs={"class": "form-select"})
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, this_year: int, **kwargs):
         super().__init__(*args, **kwargs)
-        this_year = timezone.localdate().year
         self.fields["year"].choices = [(y, y) for y in range(this_year + 1, this_year - 10, -1)]

@@ -210,20 +210,22 @@ def makeup_check(*, credit: MakeupCredit, session: Session, now: datetime) -> Ca
         ]
 
 
-def makeup_book_at(*, credit: MakeupCredit, session: Session, **kwargs) -> MakeupBooking:
+def makeup_book_at(
+    *, credit: MakeupCredit, session: Session, now: datetime, **kwargs
+) -> MakeupBooking:
     """Book a make-up at home or at a partner (FRN-5): the same booking service, which takes
     the host session's lock and re-runs every rule, including the partner rules."""
     if session.company_id == credit.company_id:
-        return makeup_book(credit=credit, session=session, **kwargs)
+        return makeup_book(credit=credit, session=session, now=now, **kwargs)
     with scopes_disabled():
-        return makeup_book(credit=credit, session=session, **kwargs)
+        return makeup_book(credit=credit, session=session, now=now, **kwargs)
 
 
-def makeup_cancel_at(*, booking: MakeupBooking, **kwargs) -> bool:
+def makeup_cancel_at(*, booking: MakeupBooking, now: datetime, **kwargs) -> bool:
     """Cancel a make-up at a partner from the home side (FRN-7): the host's policy decides
     whether the credit comes back (CRD-3)."""
     with scopes_disabled():
-        return makeup_cancel(booking=booking, **kwargs)
+        return makeup_cancel(booking=booking, now=now, **kwargs)
 
 
 def family_partner_makeups(*, family, now: datetime) -> list[MakeupBooking]:

@@ -13,7 +13,6 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -198,7 +197,7 @@ def link_invite(
     email: str,
     message: str = "",
     actor: User,
-    now: datetime | None = None,
+    now: datetime,
 ) -> CompanyLink:
     """FRN-1: ``company`` invites the company behind ``email`` to exchange make-ups.
 
@@ -246,7 +245,7 @@ def link_invite(
         invitee=invitee,
         invitee_email=email,
         message=message.strip(),
-        created_at=now or timezone.now(),
+        created_at=now,
         created_by=actor,
     )
     from .tasks import send_link_invitation
@@ -256,7 +255,7 @@ def link_invite(
 
 
 def _answer(
-    *, link: CompanyLink, company: Company, actor: User, state: str, now: datetime | None
+    *, link: CompanyLink, company: Company, actor: User, state: str, now: datetime
 ) -> CompanyLink:
     link = _locked_link(link)
     if link.state != CompanyLink.State.PENDING:
@@ -283,7 +282,7 @@ def _answer(
         _refuse_live_link(company, link.inviter, exclude=link.pk)
     link.invitee = company
     link.state = state
-    link.answered_at = now or timezone.now()
+    link.answered_at = now
     link.answered_by = actor
     link.nonce = new_nonce()  # the e-mailed link works once
     link.save(update_fields=["invitee", "state", "answered_at", "answered_by", "nonce"])
@@ -292,9 +291,7 @@ def _answer(
 
 
 @transaction.atomic
-def link_approve(
-    *, link: CompanyLink, company: Company, actor: User, now: datetime | None = None
-) -> CompanyLink:
+def link_approve(*, link: CompanyLink, company: Company, actor: User, now: datetime) -> CompanyLink:
     """FRN-1: an owner of the invited ``company`` approves; from now on each side's families
     may book make-ups at the other (within the host's FRN-2/FRN-3 terms). Only a pending
     link; when the invitation named no company, ``company`` becomes the invitee."""
@@ -304,9 +301,7 @@ def link_approve(
 
 
 @transaction.atomic
-def link_decline(
-    *, link: CompanyLink, company: Company, actor: User, now: datetime | None = None
-) -> CompanyLink:
+def link_decline(*, link: CompanyLink, company: Company, actor: User, now: datetime) -> CompanyLink:
     """FRN-1: an owner of the invited ``company`` declines a pending invitation."""
     return _answer(
         link=link, company=company, actor=actor, state=CompanyLink.State.DECLINED, now=now
@@ -314,9 +309,7 @@ def link_decline(
 
 
 @transaction.atomic
-def link_end(
-    *, link: CompanyLink, company: Company, actor: User, now: datetime | None = None
-) -> CompanyLink:
+def link_end(*, link: CompanyLink, company: Company, actor: User, now: datetime) -> CompanyLink:
     """FRN-1: either side ends an approved link; the inviter may also cancel a pending
     invitation (the e-mailed link stops working). Make-up bookings already made stay as they
     are: only new bookings between the two companies stop."""
@@ -336,7 +329,7 @@ def link_end(
         raise DomainError(_("This link is already ended."))
     was_pending = link.state == CompanyLink.State.PENDING
     link.state = CompanyLink.State.ENDED
-    link.ended_at = now or timezone.now()
+    link.ended_at = now
     link.ended_by = actor
     link.ended_by_company = company
     link.nonce = new_nonce()
@@ -358,6 +351,7 @@ def restriction_update(
     max_guests_per_session: int | None,
     max_days_ahead: int | None,
     actor: User,
+    now: datetime,
 ) -> IncomingRestriction:
     """FRN-3: what ``company`` (the host) accepts from ``partner``'s guests: which of its own
     programmes (none = every programme with FRN-2's switch on), at most how many of the
@@ -395,6 +389,7 @@ def restriction_update(
     audit_record(
         company_id=company.pk,
         actor=actor,
+        now=now,
         area=AuditEntry.Area.LINK,
         summary=_(
             "Incoming restrictions for %(partner)s: %(programmes)s; at most %(guests)s guests "

@@ -52,6 +52,7 @@ def partners(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 link = link_invite(
+                    now=timezone.now(),
                     company=company,
                     email=form.cleaned_data["email"],
                     message=form.cleaned_data["message"],
@@ -93,7 +94,7 @@ def partners(request: HttpRequest) -> HttpResponse:
 def _link_action(request: HttpRequest, link_pk: int, service, done: str) -> HttpResponse:
     link = access_link(company=request.company, link_pk=link_pk)
     try:
-        link = service(link=link, company=request.company, actor=request.user)
+        link = service(link=link, company=request.company, actor=request.user, now=timezone.now())
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -157,6 +158,7 @@ def restrictions(request: HttpRequest, partner_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 restriction_update(
+                    now=timezone.now(),
                     company=company,
                     partner=partner,
                     programme_ids=[p.pk for p in form.cleaned_data["programmes"]],
@@ -231,7 +233,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         else:
             service = link_approve if action == "approve" else link_decline
             try:
-                service(link=link, company=chosen, actor=request.user)
+                service(link=link, company=chosen, actor=request.user, now=timezone.now())
             except DomainError as error:
                 messages.error(request, error.message)
             else:
@@ -264,7 +266,9 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
 def report(request: HttpRequest) -> HttpResponse:
     company = request.company
     this_year = timezone.localdate().year
-    form = ReportYearForm(request.GET if "year" in request.GET else {"year": this_year})
+    form = ReportYearForm(
+        request.GET if "year" in request.GET else {"year": this_year}, this_year=this_year
+    )
     year = form.cleaned_data["year"] if form.is_valid() else this_year
     rows = partner_report(company, year)
     totals = {

@@ -28,7 +28,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from django.utils import timezone
 
 TRACKED_APPS = {"programmes", "bookings", "credits", "franchise"}
 FRAGMENT_TTL = 120  # seconds; the minute in the key retires entries sooner anyway
@@ -100,7 +99,7 @@ def cached_fragment(
     company_ids: Iterable[int],
     parts: Iterable[object],
     render: Callable[[], str],
-    now: datetime | None = None,
+    now: datetime,
 ) -> str:
     """``render()``'s result, cached under ``name`` and ``parts`` (everything the fragment
     depends on besides the companies' data: ids, filters, language), valid while the
@@ -108,7 +107,6 @@ def cached_fragment(
     round trip on a hit: the fragment and the versions are fetched together."""
     if not getattr(settings, "DATA_CACHE_ENABLED", True):
         return render()
-    now = now or timezone.now()
     ids = sorted(set(company_ids))
     raw = "|".join([name, *(str(p) for p in parts)])
     key = f"{_prefix()}:frag:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"

@@ -49,7 +49,7 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email: str, password: str | None = None, **extra) -> "User":
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
-        extra.setdefault("email_confirmed_at", timezone.now())
+        extra.setdefault("email_confirmed_at", timezone.now())  # clock: createsuperuser command
         return self._create(email, password, **extra)
 
 
@@ -62,7 +62,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(
         default=False, help_text=_("May log in to the Django admin site (operators only).")
     )
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=timezone.now)  # clock: a record, no rule
     email_confirmed_at = models.DateTimeField(
         null=True, blank=True, help_text=_("Set when the user follows the confirmation link.")
     )
@@ -314,9 +314,10 @@ class OutboxMessage(models.Model):
     company = models.ForeignKey(
         Company, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)  # clock: delivery bookkeeping
     due_at = models.DateTimeField(
-        default=timezone.now, help_text="When the relay should (re)send it to the broker."
+        default=timezone.now,  # clock: delivery bookkeeping
+        help_text="When the relay should (re)send it to the broker.",
     )
     relayed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0, help_text="Failed deliveries so far.")

@@ -83,7 +83,7 @@ def enqueue(task, *args, key: str | None = None) -> str:
 
 def enqueue_many(task, items: list[tuple[str, tuple]]) -> list[str]:
     """:func:`enqueue` for many ``(key, args)`` at once: one INSERT, one hand-over."""
-    now = timezone.now()
+    now = timezone.now()  # clock: delivery is scheduled on the machine's clock
     rows = [
         OutboxMessage(
             key=key,
@@ -120,7 +120,7 @@ def publish(keys: list[str]) -> int:
     except (OperationalError, OSError) as exc:
         logger.warning("Outbox: broker unavailable (%s); %d message(s) wait.", exc, len(keys))
     if sent:
-        now = timezone.now()
+        now = timezone.now()  # clock: delivery is scheduled on the machine's clock
         OutboxMessage.objects.filter(key__in=sent).update(
             relayed_at=now, due_at=now + _redeliver_after()
         )
@@ -131,7 +131,7 @@ def relay_due(*, limit: int = 500) -> int:
     """Hand every due row to Celery (new ones the fast path missed, failed ones whose backoff
     is over, handed-over ones never done). Safe to run concurrently: each run takes the rows
     it locks and skips those another run holds. Returns how many were handed over."""
-    now = timezone.now()
+    now = timezone.now()  # clock: delivery is scheduled on the machine's clock
     with transaction.atomic():
         keys = list(
             OutboxMessage.objects.filter(done_at__isnull=True, due_at__lte=now)
@@ -184,7 +184,7 @@ def deliver(key: str) -> str:
 def outbox_status() -> dict[str, int]:
     """Counts for operators: pending (not done), overdue (pending and past its due time by
     more than the redelivery window), failing (pending after at least one failure), done."""
-    now = timezone.now()
+    now = timezone.now()  # clock: delivery is scheduled on the machine's clock
     pending = OutboxMessage.objects.filter(done_at__isnull=True)
     return {
         "pending": pending.count(),

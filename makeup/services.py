@@ -1,8 +1,9 @@
 """Writes for users, companies, memberships and company settings."""
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import outbox
@@ -13,7 +14,12 @@ from .tokens import read_email_confirmation_token
 
 
 def user_create(
-    *, email: str, password: str | None, full_name: str = "", confirmed: bool = False
+    *,
+    email: str,
+    password: str | None,
+    now: datetime,
+    full_name: str = "",
+    confirmed: bool = False,
 ) -> User:
     """Create a login. ``confirmed`` skips e-mail confirmation (staff created by an owner,
     demo data); parents who sign up confirm through the e-mailed link."""
@@ -24,11 +30,11 @@ def user_create(
         email=email,
         password=password,
         full_name=full_name.strip(),
-        email_confirmed_at=timezone.now() if confirmed else None,
+        email_confirmed_at=now if confirmed else None,
     )
 
 
-def user_confirm_email(*, token: str) -> User:
+def user_confirm_email(*, token: str, now: datetime) -> User:
     """Confirm the address in a sign-up link. A second use of the same link is refused,
     so a forwarded old link never logs anybody in."""
     parsed = read_email_confirmation_token(token)
@@ -45,7 +51,7 @@ def user_confirm_email(*, token: str) -> User:
             raise DomainError(
                 _("This e-mail address is already confirmed: please log in."), code="already"
             )
-        user.email_confirmed_at = timezone.now()
+        user.email_confirmed_at = now
         user.save(update_fields=["email_confirmed_at"])
     return user
 
@@ -118,7 +124,9 @@ _SETTINGS_FIELDS = {
 
 
 @transaction.atomic
-def company_settings_update(*, company: Company, actor=None, **values) -> CompanySettings:
+def company_settings_update(
+    *, company: Company, now: datetime, actor=None, **values
+) -> CompanySettings:
     """Change company settings; unknown fields are refused rather than ignored."""
     unknown = set(values) - _SETTINGS_FIELDS
     if unknown:
@@ -135,6 +143,7 @@ def company_settings_update(*, company: Company, actor=None, **values) -> Compan
         audit_record(
             company_id=company.pk,
             actor=actor,
+            now=now,
             area=AuditEntry.Area.SETTINGS,
             summary=_("Settings changed: %(fields)s.") % {"fields": changed},
         )
@@ -154,7 +163,7 @@ _COMPANY_FIELDS = {"name", "timezone", "currency", "language", "address", "conta
 
 
 @transaction.atomic
-def company_update(*, company: Company, actor=None, **values) -> Company:
+def company_update(*, company: Company, now: datetime, actor=None, **values) -> Company:
     """Change a company's details (not its slug: portal links and e-mails use it)."""
     unknown = set(values) - _COMPANY_FIELDS
     if unknown:
@@ -171,6 +180,7 @@ def company_update(*, company: Company, actor=None, **values) -> Company:
         audit_record(
             company_id=company.pk,
             actor=actor,
+            now=now,
             area=AuditEntry.Area.SETTINGS,
             summary=_("Company details changed: %(fields)s.") % {"fields": changed},
         )

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -51,7 +52,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
     """The sign-up link: confirm the address, log the parent in, take them to their portal."""
     try:
-        user = user_confirm_email(token=token)
+        user = user_confirm_email(now=timezone.now(), token=token)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("login")
@@ -93,7 +94,10 @@ def company_signup(request: HttpRequest) -> HttpResponse:
                     owner = request.user
                 else:
                     owner = user_create(
-                        email=data["email"], password=data["password1"], full_name=data["full_name"]
+                        now=timezone.now(),
+                        email=data["email"],
+                        password=data["password1"],
+                        full_name=data["full_name"],
                     )
                 company = company_create(
                     name=data["name"],
@@ -166,10 +170,13 @@ def company_settings(request: HttpRequest) -> HttpResponse:
         )
         if details_form.is_valid() and settings_form.is_valid():
             try:
+                now = timezone.now()
                 with transaction.atomic():
-                    company_update(company=company, actor=request.user, **details_form.cleaned_data)
+                    company_update(
+                        company=company, actor=request.user, now=now, **details_form.cleaned_data
+                    )
                     company_settings_update(
-                        company=company, actor=request.user, **settings_form.cleaned_data
+                        company=company, actor=request.user, now=now, **settings_form.cleaned_data
                     )
             except DomainError as error:
                 messages.error(request, error.message)

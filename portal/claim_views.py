@@ -56,6 +56,7 @@ def claim_create(request: HttpRequest, company_slug: str, attendance_pk: int) ->
     if request.method == "POST" and form.is_valid():
         try:
             claim_submit(
+                now=timezone.now(),
                 attendance=attendance,
                 guardian_user=request.user,
                 message=form.cleaned_data["message"],

@@ -90,7 +90,7 @@ def calendar_reset(request: HttpRequest, company_slug: str) -> HttpResponse:
         feed_for_family(family=guardian.family)
         messages.success(request, _("Your calendar link is ready: add it to your calendar app."))
     else:
-        feed_reset(feed=feed)
+        feed_reset(now=timezone.now(), feed=feed)
         messages.success(
             request,
             _(
@@ -135,7 +135,7 @@ def my_calendar_reset(request: HttpRequest) -> HttpResponse:
                 request, _("Your calendar link is ready: add it to your calendar app.")
             )
         else:
-            feed_reset(feed=feed)
+            feed_reset(now=timezone.now(), feed=feed)
             messages.success(request, _("Your calendar link is new. The old link no longer works."))
     except DomainError as error:
         messages.error(request, error.message)

@@ -51,17 +51,17 @@ UPCOMING_WEEKS = 4
 class Absence:
     attendance: Attendance
     receipt: Receipt | None
+    now: datetime
     claim: AbsenceClaim | None = None  # the latest "I cancelled in time" claim (BEY-6)
 
     @property
     def claimable(self) -> bool:
         return (
-            claim_refusal(attendance=self.attendance, latest_claim=self.claim, now=timezone.now())
-            is None
+            claim_refusal(attendance=self.attendance, latest_claim=self.claim, now=self.now) is None
         )
 
 
-def family_absences(*, family: Family, limit: int = 12) -> list[Absence]:
+def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[Absence]:
     """The family's recent absences, each with its receipt (BEY-1) and latest claim (BEY-6),
     in three queries."""
     attendances = list(
@@ -79,7 +79,12 @@ def family_absences(*, family: Family, limit: int = 12) -> list[Absence]:
         receipt = absence_receipt(attendance, decisions[-1]) if decisions else None
         claims = list(attendance.absence_claims.all())
         absences.append(
-            Absence(attendance=attendance, receipt=receipt, claim=claims[0] if claims else None)
+            Absence(
+                attendance=attendance,
+                receipt=receipt,
+                now=now,
+                claim=claims[0] if claims else None,
+            )
         )
     return absences
 

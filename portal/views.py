@@ -109,8 +109,8 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
             "children": family_upcoming(family=family, students=students, now=now),
             "watches": family_watches(family=family),
             "credits": family_credits(family=family, now=now),
-            "packages": family_packages(family=family, today=timezone.localdate()),
-            "absences": family_absences(family=family),
+            "packages": family_packages(family=family, today=timezone.localdate(now)),
+            "absences": family_absences(family=family, now=now),
             "now": now,
         },
     )
@@ -175,7 +175,7 @@ def lesson_cancel(
         return _home(request)
     try:
         attendance = lesson_cancel_by_parent(
-            enrolment=enrolment, session=session, actor=request.user
+            now=timezone.now(), enrolment=enrolment, session=session, actor=request.user
         )
     except DomainError as error:
         level = messages.WARNING if error.code == "late_refused" else messages.ERROR
@@ -208,7 +208,9 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
         name=booking.student.first_name, when=_local(booking.session.starts_at)
     )
     try:
-        returned = partners.makeup_cancel_at(booking=booking, actor=request.user)
+        returned = partners.makeup_cancel_at(
+            booking=booking, actor=request.user, now=timezone.now()
+        )
     except DomainError as error:
         messages.error(request, error.message)
         return _home(request)
@@ -243,7 +245,7 @@ def watch_stop(request: HttpRequest, company_slug: str, watch_pk: int) -> HttpRe
         pk=watch_pk,
         student__family=family,
     )
-    watch_end(watch=watch, reason=_("Stopped by the parent"))
+    watch_end(now=timezone.now(), watch=watch, reason=_("Stopped by the parent"))
     messages.info(
         request,
         _("You're no longer watching {klass} on {when} for {name}.").format(
@@ -424,6 +426,7 @@ def makeup_confirm(
                     actor=request.user,
                     note=form.cleaned_data["note"],
                     source=MakeupBooking.Source.PORTAL,
+                    now=timezone.now(),
                 )
             except DatabaseError:
                 # The booking is one transaction: nothing of it was saved. Say so, keep the
@@ -485,7 +488,7 @@ def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
     session = get_object_or_404(Session.objects.select_related("klass"), pk=session_pk)
     student = credit.enrolment.student
     try:
-        watch_create(credit=credit, session=session, actor=request.user)
+        watch_create(now=timezone.now(), credit=credit, session=session, actor=request.user)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -508,6 +511,7 @@ def signup(request: HttpRequest, company_slug: str) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         parent_signup(
+            now=timezone.now(),
             company=company,
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
@@ -632,7 +636,11 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         raise Http404
     provider = get_provider()
     try:
-        event = provider.verify(request.body, request.headers.get("Stripe-Signature", ""))
+        event = provider.verify(
+            request.body,
+            request.headers.get("Stripe-Signature", ""),
+            now=timezone.now().timestamp(),
+        )
     except DomainError:
         return HttpResponse(status=400)
     if event.get("type") != "checkout.session.completed":

@@ -126,6 +126,7 @@ def _seed_company(company, instructor, classes, codes, term) -> list[Class]:
                 start_date=term[0],
                 end_date=term[1],
                 schedule=[Slot(weekday, start, minutes)],
+                now=timezone.now(),
                 **values,
             )
             created.append(klass)

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -117,9 +116,7 @@ def programme_update(
 
 
 @transaction.atomic
-def programme_set_archived(
-    *, programme: Programme, archived: bool, now: datetime | None = None
-) -> Programme:
+def programme_set_archived(*, programme: Programme, archived: bool, now: datetime) -> Programme:
     """Archive (hide from new classes) or unarchive a programme. A programme with active
     classes is not archived: archive its classes first, so no session disappears unseen."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
@@ -134,7 +131,7 @@ def programme_set_archived(
                 ).format(name=programme.name, count=active),
                 code="has_active_classes",
             )
-        programme.archived_at = now or timezone.now()
+        programme.archived_at = now
     elif not archived:
         programme.archived_at = None
     programme.save(update_fields=["archived_at"])
@@ -288,7 +285,7 @@ def class_create(
     extra_makeup_capacity: int = 0,
     extra_capacity_mode: str = ExtraCapacityMode.ADD,
     deduct_per_attendance: int = 1,
-    now: datetime | None = None,
+    now: datetime,
 ) -> tuple[Class, GenerationResult]:
     """A new class with its weekly schedule and generated sessions, in one transaction.
 
@@ -324,8 +321,9 @@ def class_create(
     klass.save()
     _write_schedule(klass, schedule)
     # A new class gets its whole term, weeks already past included, so attendance can be
-    # recorded for lessons that took place before the class was entered.
-    result = class_generate_sessions(klass=klass, now=now or _BEFORE_ANY_TERM)
+    # recorded for lessons that took place before the class was entered (``now`` is not a
+    # limit here: nothing of a new class has happened yet).
+    result = class_generate_sessions(klass=klass, now=_BEFORE_ANY_TERM)
     return klass, result
 
 
@@ -334,7 +332,7 @@ def class_update(
     *,
     klass: Class,
     schedule: Sequence[Slot] | None = None,
-    now: datetime | None = None,
+    now: datetime,
     **changes,
 ) -> tuple[Class, GenerationResult]:
     """Change a class (any of :data:`CLASS_FIELDS`) and, if given, its weekly schedule, then
@@ -385,11 +383,10 @@ def class_update(
 
 @transaction.atomic
 def class_set_archived(
-    *, klass: Class, archived: bool, now: datetime | None = None
+    *, klass: Class, archived: bool, now: datetime
 ) -> tuple[Class, GenerationResult]:
     """Archive a class (its future sessions without attendance or bookings go) or bring it
     back (its sessions are generated again)."""
-    now = now or timezone.now()
     klass = Class.objects.select_for_update().select_related("programme").get(pk=klass.pk)
     if archived:
         if klass.archived_at is None:

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -75,14 +74,13 @@ def _protected_ids(sessions) -> set[int]:
 
 
 @transaction.atomic
-def class_generate_sessions(*, klass: Class, now: datetime | None = None) -> GenerationResult:
+def class_generate_sessions(*, klass: Class, now: datetime) -> GenerationResult:
     """Make the class's future sessions match its schedule and term dates.
 
     Sessions that already started are never touched, nor are one-off sessions. A future
     generated session no longer in the schedule is removed — unless it has attendance or
     bookings, then it is kept (and counted, so the page can say so). Idempotent.
     """
-    now = now or timezone.now()
     klass = Class.objects.select_for_update().select_related("company").get(pk=klass.pk)
     slots = list(klass.schedule.all())
     wanted: dict[datetime, tuple[ClassSchedule, datetime, date]] = {}
@@ -133,11 +131,10 @@ def session_create_one_off(
     local_date: date,
     start_time,
     duration_minutes: int,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Session:
     """Add a single session outside the weekly schedule (an extra lesson, a make-up class).
     Schedule regeneration never removes it."""
-    now = now or timezone.now()
     if klass.archived_at is not None:
         raise DomainError(_("{name} is archived.").format(name=klass.name))
     tz = klass.company.tzinfo

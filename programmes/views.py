@@ -96,7 +96,9 @@ def programme_archive(request: HttpRequest, programme_pk: int) -> HttpResponse:
     programme = access_object(Programme.objects.all(), company=request.company, pk=programme_pk)
     archive = not programme.is_archived
     try:
-        programme = programme_set_archived(programme=programme, archived=archive)
+        programme = programme_set_archived(
+            now=timezone.now(), programme=programme, archived=archive
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -154,9 +156,13 @@ def _class_form_page(request: HttpRequest, klass: Class | None) -> HttpResponse:
             values, slots = form.class_values(), formset.slots()
             try:
                 if klass is None:
-                    saved, result = class_create(company=company, schedule=slots, **values)
+                    saved, result = class_create(
+                        company=company, schedule=slots, now=timezone.now(), **values
+                    )
                 else:
-                    saved, result = class_update(klass=klass, schedule=slots, **values)
+                    saved, result = class_update(
+                        klass=klass, schedule=slots, now=timezone.now(), **values
+                    )
             except DomainError as error:
                 messages.error(request, error.message)
             else:
@@ -202,7 +208,7 @@ def class_archive(request: HttpRequest, class_pk: int) -> HttpResponse:
     klass = access_object(Class.objects.all(), company=request.company, pk=class_pk)
     archive = not klass.is_archived
     try:
-        klass, result = class_set_archived(klass=klass, archived=archive)
+        klass, result = class_set_archived(now=timezone.now(), klass=klass, archived=archive)
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -8,8 +8,10 @@ on a laptop, and with ``CI=true`` any skipped test fails the run.
 import os
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.db import connection
 from django_scopes import scopes_disabled
@@ -63,6 +65,26 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(f"database used: {_database_label()}")
+
+
+# The instant every test starts at (Sat 21 Nov 2026, 11:00 in Sydney). The suite never
+# depends on the day it runs: CI also runs it with the machine's clock a year ahead.
+FROZEN_NOW = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(request):
+    """Every test runs with the clock at :data:`FROZEN_NOW` (ticking from there, so timeouts
+    still pass), so data built from ``timezone.now()`` and fixed dates agree on any day.
+
+    Not for browser tests (Chromium keeps its own clock for cookies) nor tests marked
+    ``realclock`` (they start real processes — a Celery worker, pg_dump — that share no clock
+    with this one): those build their data relative to the real ``now``."""
+    if "e2e" in request.keywords or "realclock" in request.keywords:
+        yield None
+        return
+    with time_machine.travel(FROZEN_NOW, tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
@@ -13,16 +12,13 @@ from ..models import Attendance, Charge, Family, Payment
 from .packages import COUNTED_STATES
 
 
-def account_apply_attendance(
-    *, attendance: Attendance, covered: bool, now: datetime | None = None
-) -> None:
+def account_apply_attendance(*, attendance: Attendance, covered: bool, now: datetime) -> None:
     """BAL-1, inside attendance_set_state's transaction, after the package rule: a counted
     regular attendance (present, did not attend, cancelled late) not ``covered`` by a package
     (as ``package_apply_attendance`` answered) is charged at the enrolment's agreed price or
     the class's per-session price, dated the session's day; a correction to a state that
     doesn't count reverses the charge; setting a counted state again charges nothing more.
     A class sold only per course posts nothing."""
-    now = now or timezone.now()
     live = (
         Charge.objects.select_for_update()
         .filter(attendance=attendance, reversed_at__isnull=True)

@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -52,7 +51,7 @@ def attendance_set_state(
     cancelled_at: datetime | None = None,
     source: str = AttendanceChange.Source.STAFF,
     note: str = "",
-    now: datetime | None = None,
+    now: datetime,
 ) -> Attendance:
     """Set a student's state for a session, keep the change in the history (ATT-6) and let the
     credit decision and package/charge rules react (hooks), all in one transaction.
@@ -62,7 +61,6 @@ def attendance_set_state(
     is decided by the programme's policy, never by the caller (ATT-4). Setting the same state
     again changes nothing. Corrections are allowed from any state to any other (ATT-5).
     """
-    now = now or timezone.now()
     if state not in AttendanceState.values:
         raise DomainError(_("Unknown attendance state {state}.").format(state=repr(state)))
     if enrolment.company_id != session.company_id or enrolment.klass_id != session.klass_id:
@@ -116,7 +114,7 @@ def _expected_now(session: Session) -> list[Enrolment]:
 
 
 @transaction.atomic
-def attendance_mark_all_present(*, session: Session, actor=None) -> int:
+def attendance_mark_all_present(*, session: Session, now: datetime, actor=None) -> int:
     """ "All present": every student still expected becomes present; others keep their state."""
     session = Session.objects.select_for_update().get(pk=session.pk)
     if session.cancelled_at is not None:
@@ -124,20 +122,21 @@ def attendance_mark_all_present(*, session: Session, actor=None) -> int:
     enrolments = _expected_now(session)
     for enrolment in enrolments:
         attendance_set_state(
-            enrolment=enrolment, session=session, state=AttendanceState.PRESENT, actor=actor
+            enrolment=enrolment,
+            session=session,
+            state=AttendanceState.PRESENT,
+            actor=actor,
+            now=now,
         )
     return len(enrolments)
 
 
 @transaction.atomic
-def session_cancel(
-    *, session: Session, reason: str, actor=None, now: datetime | None = None
-) -> int:
+def session_cancel(*, session: Session, reason: str, actor=None, now: datetime) -> int:
     """ATT-7: the business cancels the whole session. Every student still expected becomes
     ``staff_cancelled`` at once (the staff path of the policy decides about credits);
     students who had already cancelled keep their state; make-up guests' bookings are
     cancelled and their credits given back (credits listens). Returns how many were marked."""
-    now = now or timezone.now()
     reason = reason.strip()
     if not reason:
         raise DomainError(_("Say why the session is cancelled (parents see it)."))

@@ -1,11 +1,10 @@
 """Enrolling students in classes and withdrawing them."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -117,7 +116,9 @@ def enrolment_create(
 
 
 @transaction.atomic
-def enrolment_withdraw(*, enrolment: Enrolment, withdrawn_from: date, actor=None) -> Enrolment:
+def enrolment_withdraw(
+    *, enrolment: Enrolment, withdrawn_from: date, now: datetime, actor=None
+) -> Enrolment:
     """The student leaves the class: sessions on or after ``withdrawn_from`` are no longer
     theirs. Past attendance stays as it was."""
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
@@ -129,5 +130,5 @@ def enrolment_withdraw(*, enrolment: Enrolment, withdrawn_from: date, actor=None
         )
     enrolment.withdrawn_from = withdrawn_from
     enrolment.save(update_fields=["withdrawn_from"])
-    hooks.enrolment_withdrawn(enrolment=enrolment, now=timezone.now())
+    hooks.enrolment_withdrawn(enrolment=enrolment, now=now)
     return enrolment

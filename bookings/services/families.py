@@ -1,6 +1,6 @@
 """Writes for families, parents and students."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -26,7 +26,9 @@ def _family_name_for(full_name: str, email: str) -> str:
 
 
 @transaction.atomic
-def parent_signup(*, company: Company, email: str, password: str, full_name: str) -> User | None:
+def parent_signup(
+    *, company: Company, email: str, password: str, full_name: str, now: datetime
+) -> User | None:
     """A parent signs up on ``company``'s portal: a login (unconfirmed) and a family — or,
     when the school already has a parent with that address, that parent's family.
 
@@ -40,7 +42,7 @@ def parent_signup(*, company: Company, email: str, password: str, full_name: str
     if existing is not None:
         outbox.enqueue(send_account_exists, company.pk, existing.pk)
         return None
-    user = user_create(email=email, password=password, full_name=full_name)
+    user = user_create(email=email, password=password, full_name=full_name, now=now)
     known = (
         Guardian.objects.select_for_update()
         .filter(company=company, email__iexact=user.email, user__isnull=True)
@@ -217,12 +219,18 @@ def guardian_update(
 
 @transaction.atomic
 def student_create(
-    *, family: Family, first_name: str, last_name: str, date_of_birth: date, actor=None
+    *,
+    family: Family,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    now: datetime,
+    actor=None,
 ) -> Student:
     """A child (or adult client) of ``family``. The date of birth is not in the future nor
     more than 100 years ago (in the company's time zone)."""
     check_date_of_birth(
-        date_of_birth=date_of_birth, today=timezone.localdate(timezone=family.company.tzinfo)
+        date_of_birth=date_of_birth, today=timezone.localdate(now, timezone=family.company.tzinfo)
     )
     return Student.objects.create(
         company_id=family.company_id,
@@ -235,13 +243,19 @@ def student_create(
 
 @transaction.atomic
 def student_update(
-    *, student: Student, first_name: str, last_name: str, date_of_birth: date, actor=None
+    *,
+    student: Student,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    now: datetime,
+    actor=None,
 ) -> Student:
     student = (
         Student.objects.select_for_update(of=("self",)).select_related("company").get(pk=student.pk)
     )
     check_date_of_birth(
-        date_of_birth=date_of_birth, today=timezone.localdate(timezone=student.company.tzinfo)
+        date_of_birth=date_of_birth, today=timezone.localdate(now, timezone=student.company.tzinfo)
     )
     student.first_name = _text(first_name, label=_("first name"), max_length=100)
     student.last_name = _text(last_name, label=_("last name"), max_length=100)
@@ -251,7 +265,7 @@ def student_update(
 
 
 @transaction.atomic
-def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
+def guardian_invite(*, guardian: Guardian, actor, now: datetime) -> Guardian:
     """Give a parent a portal login (MKP-9: booking needs the parent's own login).
 
     - An address that already has a confirmed login: that login becomes this parent's,
@@ -284,7 +298,9 @@ def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
                 _("The login {email} is deactivated: it can't be invited.").format(email=user.email)
             )
         if user is None:
-            user = user_create(email=guardian.email, password=None, full_name=guardian.full_name)
+            user = user_create(
+                email=guardian.email, password=None, full_name=guardian.full_name, now=now
+            )
         other = (
             Guardian.objects.filter(company_id=guardian.company_id, user=user)
             .exclude(pk=guardian.pk)
@@ -308,7 +324,7 @@ def guardian_invite(*, guardian: Guardian, actor) -> Guardian:
                     email=user.email
                 )
             ) from error
-    guardian.invited_at = timezone.now()
+    guardian.invited_at = now
     guardian.save(update_fields=["invited_at"])
     outbox.enqueue(send_parent_invite, guardian.company_id, guardian.pk)
     return guardian

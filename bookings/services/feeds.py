@@ -5,9 +5,9 @@ reset so the old address stops working.
 """
 
 import secrets
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
@@ -48,10 +48,10 @@ def feed_for_instructor(*, company: Company, user: User) -> CalendarFeed:
 
 
 @transaction.atomic
-def feed_reset(*, feed: CalendarFeed) -> CalendarFeed:
+def feed_reset(*, feed: CalendarFeed, now: datetime) -> CalendarFeed:
     """Give the feed a new secret address: the old one answers 404 from now on."""
     feed = CalendarFeed.objects.select_for_update().get(pk=feed.pk, company=feed.company_id)
     feed.token = _new_token()
-    feed.reset_at = timezone.now()
+    feed.reset_at = now
     feed.save(update_fields=["token", "reset_at"])
     return feed

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
@@ -51,14 +50,13 @@ def package_sell(
     )
 
 
-def package_apply_attendance(*, attendance: Attendance, now: datetime | None = None) -> bool:
+def package_apply_attendance(*, attendance: Attendance, now: datetime) -> bool:
     """PKG-1, inside attendance_set_state's transaction: a counted state (present, did not
     attend, cancelled late) takes the class's "deduct per attendance" from the family's
     active package of the programme — the one ending soonest that still covers the lesson's
     day and has enough left; a state that doesn't count (on time or by us, expected) gives
     back what this attendance took. Setting a counted state again takes nothing more.
     Returns whether a package covers the attendance now (then it is not charged, BAL-1)."""
-    now = now or timezone.now()
     live = (
         PackageUse.objects.select_for_update()
         .filter(attendance=attendance, reversed_at__isnull=True)

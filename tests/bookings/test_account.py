@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import AttendanceState as S
@@ -70,10 +71,14 @@ def test_bal_1_agreed_price_corrections_packages_and_the_statement(acct):
     enrolment.agreed_price = Decimal("20.00")
     enrolment.save()
     s1, s2 = _session(klass, date(2026, 11, 3)), _session(klass, date(2026, 11, 10))
-    attendance_set_state(enrolment=enrolment, session=s1, state=S.PRESENT)
-    attendance_set_state(enrolment=enrolment, session=s1, state=S.NO_SHOW)  # still one charge
-    attendance_set_state(enrolment=enrolment, session=s2, state=S.PRESENT)
-    attendance_set_state(enrolment=enrolment, session=s2, state=S.STAFF_CANCELLED)  # reversed
+    attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s1, state=S.PRESENT)
+    attendance_set_state(
+        now=timezone.now(), enrolment=enrolment, session=s1, state=S.NO_SHOW
+    )  # still one charge
+    attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s2, state=S.PRESENT)
+    attendance_set_state(
+        now=timezone.now(), enrolment=enrolment, session=s2, state=S.STAFF_CANCELLED
+    )  # reversed
     payment_record(
         family=family,
         amount=Decimal("15.00"),
@@ -95,7 +100,7 @@ def test_bal_1_agreed_price_corrections_packages_and_the_statement(acct):
         purchased_on=date(2026, 11, 1),
     )
     s3 = _session(klass, date(2026, 11, 17))
-    attendance_set_state(enrolment=enrolment, session=s3, state=S.PRESENT)
+    attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s3, state=S.PRESENT)
     assert not Charge.objects.filter(attendance__session=s3).exists()
     with pytest.raises(DomainError):
         payment_record(family=family, amount=Decimal("0"), method="cash", paid_on=TODAY)
@@ -105,9 +110,9 @@ def test_bal_3_the_window_boundary_a_charge_exactly_n_days_old_is_outside(acct):
     world, klass, enrolment, family = acct
     old = _session(klass, TODAY - timedelta(days=30))
     inside = _session(klass, TODAY - timedelta(days=29))
-    attendance_set_state(enrolment=enrolment, session=old, state=S.PRESENT)
+    attendance_set_state(now=timezone.now(), enrolment=enrolment, session=old, state=S.PRESENT)
     assert balance_due(family=family, days=30, today=TODAY) == 0
-    attendance_set_state(enrolment=enrolment, session=inside, state=S.PRESENT)
+    attendance_set_state(now=timezone.now(), enrolment=enrolment, session=inside, state=S.PRESENT)
     assert balance_due(family=family, days=30, today=TODAY) == Decimal("26.50")
     payment_record(family=family, amount=Decimal("26.50"), method="card", paid_on=TODAY)
     assert balance_due(family=family, days=30, today=TODAY) == 0  # zero: up to date
@@ -128,7 +133,10 @@ def test_bal_2_the_gate_needs_the_switch_and_the_days(acct, enabled, days, block
     settings.balance_gate_enabled, settings.balance_gate_days = enabled, days
     settings.save()
     attendance_set_state(
-        enrolment=enrolment, session=_session(klass, TODAY - timedelta(days=3)), state=S.PRESENT
+        now=timezone.now(),
+        enrolment=enrolment,
+        session=_session(klass, TODAY - timedelta(days=3)),
+        state=S.PRESENT,
     )
     credit = credit_add_manual(enrolment=enrolment, reason="t", actor=None, valid_days=30, now=NOW)
     host = f.SessionFactory(
@@ -147,7 +155,10 @@ def test_bal_4_staff_can_still_book_for_a_blocked_family(acct):
     settings.balance_gate_enabled, settings.balance_gate_days = True, 30
     settings.save()
     attendance_set_state(
-        enrolment=enrolment, session=_session(klass, TODAY - timedelta(days=3)), state=S.PRESENT
+        now=timezone.now(),
+        enrolment=enrolment,
+        session=_session(klass, TODAY - timedelta(days=3)),
+        state=S.PRESENT,
     )
     credit = credit_add_manual(enrolment=enrolment, reason="t", actor=None, valid_days=30, now=NOW)
     host = f.SessionFactory(
@@ -160,7 +171,10 @@ def test_bal_4_staff_can_still_book_for_a_blocked_family(acct):
 def test_bal_1_statement_and_payments_on_the_family_page(acct, login):
     world, klass, enrolment, family = acct
     attendance_set_state(
-        enrolment=enrolment, session=_session(klass, date(2026, 11, 3)), state=S.PRESENT
+        now=timezone.now(),
+        enrolment=enrolment,
+        session=_session(klass, date(2026, 11, 3)),
+        state=S.PRESENT,
     )
     client = login(world.staff_a)
     url = f"/manage/families/{family.pk}/payments/new/"

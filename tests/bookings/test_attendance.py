@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import Attendance, AttendanceChange, AttendanceState
@@ -40,7 +41,9 @@ def test_att_1_a_student_without_a_row_is_expected_and_states_are_the_six(lesson
         "no_show",
         "staff_cancelled",
     }
-    a = attendance_set_state(enrolment=enrolments[0], session=session, state=S.PRESENT)
+    a = attendance_set_state(
+        now=timezone.now(), enrolment=enrolments[0], session=session, state=S.PRESENT
+    )
     assert a.state == S.PRESENT
     assert Attendance.objects.filter(session=session).count() == 1
 
@@ -150,9 +153,15 @@ def test_att_5_any_state_can_be_corrected_to_any_other(lesson):
 
 def test_att_6_every_change_is_kept_with_who_when_from_to(lesson, world):
     session, (e, *_) = lesson
-    attendance_set_state(enrolment=e, session=session, state=S.PRESENT, actor=world.staff_a)
-    attendance_set_state(enrolment=e, session=session, state=S.NO_SHOW, actor=world.admin_a)
-    attendance_set_state(enrolment=e, session=session, state=S.NO_SHOW, actor=world.admin_a)
+    attendance_set_state(
+        now=timezone.now(), enrolment=e, session=session, state=S.PRESENT, actor=world.staff_a
+    )
+    attendance_set_state(
+        now=timezone.now(), enrolment=e, session=session, state=S.NO_SHOW, actor=world.admin_a
+    )
+    attendance_set_state(
+        now=timezone.now(), enrolment=e, session=session, state=S.NO_SHOW, actor=world.admin_a
+    )
     changes = list(AttendanceChange.objects.filter(attendance__enrolment=e).order_by("pk"))
     assert [(c.from_state, c.to_state, c.changed_by) for c in changes] == [
         (S.EXPECTED, S.PRESENT, world.staff_a),
@@ -185,13 +194,13 @@ def test_att_7_cancelling_a_session_marks_every_expected_student(lesson, world):
 def test_att_7_cancelling_needs_a_reason(lesson):
     session, _ = lesson
     with pytest.raises(DomainError, match="Say why"):
-        session_cancel(session=session, reason="  ")
+        session_cancel(now=timezone.now(), session=session, reason="  ")
 
 
 def test_all_present_marks_only_students_still_expected(lesson):
     session, (e1, e2, e3) = lesson
-    attendance_set_state(enrolment=e1, session=session, state=S.NO_SHOW)
-    assert attendance_mark_all_present(session=session) == 2
+    attendance_set_state(now=timezone.now(), enrolment=e1, session=session, state=S.NO_SHOW)
+    assert attendance_mark_all_present(now=timezone.now(), session=session) == 2
     states = dict(Attendance.objects.filter(session=session).values_list("enrolment_id", "state"))
     assert states == {e1.pk: S.NO_SHOW, e2.pk: S.PRESENT, e3.pk: S.PRESENT}
 
@@ -201,7 +210,9 @@ def test_a_student_not_enrolled_on_that_day_is_refused(lesson):
     e.withdrawn_from = session.local_date
     e.save()
     with pytest.raises(DomainError, match="not enrolled"):
-        attendance_set_state(enrolment=e, session=session, state=S.PRESENT)
+        attendance_set_state(now=timezone.now(), enrolment=e, session=session, state=S.PRESENT)
     other_session = f.SessionFactory(local_date=session.local_date)
     with pytest.raises(DomainError, match="not in this class"):
-        attendance_set_state(enrolment=e, session=other_session, state=S.PRESENT)
+        attendance_set_state(
+            now=timezone.now(), enrolment=e, session=other_session, state=S.PRESENT
+        )

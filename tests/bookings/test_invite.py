@@ -5,6 +5,7 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import Guardian
@@ -127,7 +128,7 @@ def test_mkp_9_the_same_login_may_be_a_parent_in_another_company(
 ):
     guardian = _guardian(world.company_b, email="parent.a@example.com")
     with scope(company=world.company_b), django_capture_on_commit_callbacks(execute=True):
-        guardian_invite(guardian=guardian, actor=world.owner_b)
+        guardian_invite(now=timezone.now(), guardian=guardian, actor=world.owner_b)
     guardian.refresh_from_db()
     assert guardian.user == world.parent_a
     assert "Beta Swim" in mail.outbox[0].subject
@@ -151,7 +152,7 @@ def test_mkp_9_invite_refused_for_a_parent_who_has_a_login(world):
     with scopes_disabled():
         parker = Guardian.objects.get(user=world.parent_a)
     with scope(company=world.company_a), pytest.raises(DomainError, match="already has a portal"):
-        guardian_invite(guardian=parker, actor=world.staff_a)
+        guardian_invite(now=timezone.now(), guardian=parker, actor=world.staff_a)
 
 
 def test_mkp_9_invite_again_sends_a_fresh_link(

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import AttendanceState as S
@@ -74,8 +75,8 @@ def test_pkg_1_which_states_deduct(pk, state, deducts):
         now=s.starts_at + timedelta(hours=1),
     )
     if state == S.EXPECTED:  # a change back to expected from present gives back
-        attendance_set_state(enrolment=enrolment, session=s, state=S.PRESENT)
-        attendance_set_state(enrolment=enrolment, session=s, state=S.EXPECTED)
+        attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s, state=S.PRESENT)
+        attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s, state=S.EXPECTED)
     assert remaining(package) == 5 - deducts
 
 
@@ -84,12 +85,16 @@ def test_pkg_1_deducts_the_classes_count_and_corrections_never_take_twice(pk):
     klass.deduct_per_attendance = 2
     klass.save()
     s = sessions[0]
-    attendance_set_state(enrolment=enrolment, session=s, state=S.PRESENT)
-    attendance_set_state(enrolment=enrolment, session=s, state=S.NO_SHOW)  # still counts
+    attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s, state=S.PRESENT)
+    attendance_set_state(
+        now=timezone.now(), enrolment=enrolment, session=s, state=S.NO_SHOW
+    )  # still counts
     assert remaining(package) == 3
-    attendance_set_state(enrolment=enrolment, session=s, state=S.STAFF_CANCELLED)
+    attendance_set_state(
+        now=timezone.now(), enrolment=enrolment, session=s, state=S.STAFF_CANCELLED
+    )
     assert remaining(package) == 5  # given back
-    attendance_set_state(enrolment=enrolment, session=s, state=S.PRESENT)
+    attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s, state=S.PRESENT)
     assert remaining(package) == 3  # taken again, once
     assert PackageUse.objects.filter(attendance__session=s).count() == 2  # history kept
 
@@ -105,7 +110,7 @@ def test_pkg_1_uses_the_package_ending_soonest_and_stops_when_it_runs_out(pk):
         valid_until=date(2026, 10, 31),
     )
     for s in sessions:  # six lessons, 1 + 5 sessions bought
-        attendance_set_state(enrolment=enrolment, session=s, state=S.PRESENT)
+        attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s, state=S.PRESENT)
     assert remaining(short) == 0 and remaining(package) == 0
     assert PackageUse.objects.filter(package=short).get().attendance.session == sessions[0]
 
@@ -113,7 +118,9 @@ def test_pkg_1_uses_the_package_ending_soonest_and_stops_when_it_runs_out(pk):
 def test_pkg_1_an_expired_package_is_not_used(pk):
     klass, enrolment, sessions, package = pk
     Package.objects.filter(pk=package.pk).update(valid_until=date(2026, 10, 10))
-    attendance_set_state(enrolment=enrolment, session=sessions[1], state=S.PRESENT)  # 13 Oct
+    attendance_set_state(
+        now=timezone.now(), enrolment=enrolment, session=sessions[1], state=S.PRESENT
+    )  # 13 Oct
     assert remaining(package) == 5
 
 
@@ -178,7 +185,7 @@ def test_pkg_1_packages_are_recorded_and_shown_on_the_family_page(world, login, 
     )
     assert ok.status_code == 302
     for s in sessions[:5]:
-        attendance_set_state(enrolment=enrolment, session=s, state=S.PRESENT)
+        attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s, state=S.PRESENT)
     html = client.get(f"/manage/families/{family.pk}/").content.decode()
     assert "0 of 5 sessions left" in html and "⚠ used up" in html
     assert "2 of 2 sessions left" in html
@@ -187,6 +194,8 @@ def test_pkg_1_packages_are_recorded_and_shown_on_the_family_page(world, login, 
 def test_pkg_1_the_portal_shows_sessions_left(world, login, pk):
     klass, enrolment, sessions, package = pk
     guardian = f.GuardianFactory(family=enrolment.student.family, user__email="pk@example.com")
-    attendance_set_state(enrolment=enrolment, session=sessions[0], state=S.PRESENT)
+    attendance_set_state(
+        now=timezone.now(), enrolment=enrolment, session=sessions[0], state=S.PRESENT
+    )
     html = login(guardian.user).get(f"/portal/{world.company_a.slug}/").content.decode()
     assert "4 of 5 sessions left" in html

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import Attendance, AttendanceState, Enrolment
@@ -41,8 +42,12 @@ def test_attendance_page_costs_the_same_queries_for_3_and_30_students(world, log
 
         for e in Enrolment.objects.filter(klass__in=[klass, big_class]):
             session = small if e.klass_id == klass.pk else big
-            attendance_set_state(enrolment=e, session=session, state=AttendanceState.PRESENT)
-            attendance_set_state(enrolment=e, session=session, state=AttendanceState.NO_SHOW)
+            attendance_set_state(
+                now=timezone.now(), enrolment=e, session=session, state=AttendanceState.PRESENT
+            )
+            attendance_set_state(
+                now=timezone.now(), enrolment=e, session=session, state=AttendanceState.NO_SHOW
+            )
     few = _attendance_page_queries(client, small)
     many = _attendance_page_queries(client, big)
     assert few == many, f"{few} queries for 3 students, {many} for 30"

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import AttendanceChange, Guardian
@@ -70,7 +71,9 @@ def _late(c):
 
 
 def _claim(c, attendance, message="I phoned on Monday morning."):
-    return claim_submit(attendance=attendance, guardian_user=c.world.parent_a, message=message)
+    return claim_submit(
+        now=timezone.now(), attendance=attendance, guardian_user=c.world.parent_a, message=message
+    )
 
 
 def _claim_url(attendance) -> str:
@@ -141,7 +144,12 @@ def test_bey_6_one_open_claim_per_attendance(cw):
 
 def test_bey_6_a_declined_claim_is_the_answer_until_the_state_changes(cw):
     attendance = _late(cw)
-    claim_decline(claim=_claim(cw, attendance), actor=cw.world.staff_a, reason="No call logged.")
+    claim_decline(
+        now=timezone.now(),
+        claim=_claim(cw, attendance),
+        actor=cw.world.staff_a,
+        reason="No call logged.",
+    )
     with pytest.raises(DomainError, match="already answered"):
         _claim(cw, attendance)
     # A later correction (a no-show now) can be disputed again.
@@ -152,9 +160,11 @@ def test_bey_6_a_declined_claim_is_the_answer_until_the_state_changes(cw):
 def test_bey_6_parent_can_only_claim_for_their_own_family(cw):
     other = f.GuardianFactory(family__company=cw.company, user__email="other@example.com")
     with pytest.raises(DomainError, match="not one of your family's"):
-        claim_submit(attendance=_late(cw), guardian_user=other.user, message="")
+        claim_submit(now=timezone.now(), attendance=_late(cw), guardian_user=other.user, message="")
     with pytest.raises(DomainError):
-        claim_submit(attendance=_late(cw), guardian_user=cw.world.staff_a, message="")
+        claim_submit(
+            now=timezone.now(), attendance=_late(cw), guardian_user=cw.world.staff_a, message=""
+        )
     assert not AbsenceClaim.objects.exists()
 
 
@@ -173,7 +183,7 @@ def test_bey_6_approve_corrects_to_on_time_reruns_the_decision_and_emails(
     assert CreditDecision.objects.get(attendance=attendance).reason == "late_forfeited"
     claim = _claim(cw, attendance)
     with django_capture_on_commit_callbacks(execute=True):
-        claim = claim_approve(claim=claim, actor=cw.world.staff_a)
+        claim = claim_approve(now=timezone.now(), claim=claim, actor=cw.world.staff_a)
 
     attendance.refresh_from_db()
     # Counted as told exactly at the cut-off: the latest instant that is on time (POL-1).
@@ -206,7 +216,7 @@ def test_bey_6_approve_corrects_to_on_time_reruns_the_decision_and_emails(
 
 def test_bey_6_approving_a_no_show_counts_it_at_the_cut_off(cw):
     attendance = _set(cw, S.NO_SHOW)
-    claim_approve(claim=_claim(cw, attendance), actor=cw.world.staff_a)
+    claim_approve(now=timezone.now(), claim=_claim(cw, attendance), actor=cw.world.staff_a)
     attendance.refresh_from_db()
     assert attendance.state == S.CANCELLED and attendance.cancelled_at == cw.cutoff
     assert MakeupCredit.objects.get(attendance=attendance).path == CreditPath.ON_TIME
@@ -217,7 +227,7 @@ def test_bey_6_approve_follows_the_policy_when_on_time_issues_nothing(cw):
     policy.issue_on_time = False
     policy.save()
     attendance = _late(cw)
-    claim = claim_approve(claim=_claim(cw, attendance), actor=cw.world.staff_a)
+    claim = claim_approve(now=timezone.now(), claim=_claim(cw, attendance), actor=cw.world.staff_a)
     attendance.refresh_from_db()
     assert attendance.state == S.CANCELLED and claim.state == AbsenceClaim.State.APPROVED
     assert not MakeupCredit.objects.filter(attendance=attendance).exists()
@@ -225,11 +235,13 @@ def test_bey_6_approve_follows_the_policy_when_on_time_issues_nothing(cw):
 
 
 def test_bey_6_a_decided_claim_cannot_be_decided_again(cw):
-    claim = claim_approve(claim=_claim(cw, _late(cw)), actor=cw.world.staff_a)
+    claim = claim_approve(now=timezone.now(), claim=_claim(cw, _late(cw)), actor=cw.world.staff_a)
     with pytest.raises(DomainError, match="already answered"):
-        claim_approve(claim=claim, actor=cw.world.staff_a)
+        claim_approve(now=timezone.now(), claim=claim, actor=cw.world.staff_a)
     with pytest.raises(DomainError, match="already answered"):
-        claim_decline(claim=claim, actor=cw.world.staff_a, reason="Changed my mind")
+        claim_decline(
+            now=timezone.now(), claim=claim, actor=cw.world.staff_a, reason="Changed my mind"
+        )
 
 
 # --- declining ----------------------------------------------------------------------------
@@ -242,12 +254,15 @@ def test_bey_6_decline_needs_a_reason_keeps_the_state_and_emails(
     claim = _claim(cw, attendance)
     changes = AttendanceChange.objects.filter(attendance=attendance).count()
     with pytest.raises(DomainError, match="Say why"):
-        claim_decline(claim=claim, actor=cw.world.staff_a, reason="   ")
+        claim_decline(now=timezone.now(), claim=claim, actor=cw.world.staff_a, reason="   ")
     claim.refresh_from_db()
     assert claim.state == AbsenceClaim.State.OPEN
     with django_capture_on_commit_callbacks(execute=True):
         claim = claim_decline(
-            claim=claim, actor=cw.world.staff_a, reason="Our phone log shows your call at 15:00."
+            now=timezone.now(),
+            claim=claim,
+            actor=cw.world.staff_a,
+            reason="Our phone log shows your call at 15:00.",
         )
     assert claim.state == AbsenceClaim.State.DECLINED and claim.decided_by == cw.world.staff_a
     assert claim.decline_reason == "Our phone log shows your call at 15:00."
@@ -269,7 +284,7 @@ def test_bey_6_staff_see_open_claims_first_with_the_recorded_times(cw, login):
     first = _claim(cw, _late(cw))
     other = f.SessionFactory(klass=cw.klass, local_date=date(2026, 11, 10))
     open_one = _claim(cw, _set(cw, S.NO_SHOW, session=other), message="Sent an e-mail")
-    claim_decline(claim=first, actor=cw.world.admin_a, reason="Too late")
+    claim_decline(now=timezone.now(), claim=first, actor=cw.world.admin_a, reason="Too late")
     html = login(cw.world.staff_a).get(reverse("manage:claim_list")).content.decode()
     assert html.index(f'id="claim-{open_one.pk}"') < html.index(f'id="claim-{first.pk}"')
     assert "Sent an e-mail" in html and "Did not attend" in html
@@ -385,14 +400,16 @@ def test_bey_6_portal_claim_from_the_receipt_to_the_answer(cw, login):
     assert client.post(_claim_url(attendance), {"message": "again"}).status_code == 302
     assert AbsenceClaim.objects.count() == 1
 
-    claim_decline(claim=claim, actor=cw.world.staff_a, reason="No call in our log.")
+    claim_decline(
+        now=timezone.now(), claim=claim, actor=cw.world.staff_a, reason="No call in our log."
+    )
     home = client.get("/portal/alpha/").content.decode()
     assert "Claim declined 21 Nov: No call in our log." in home
 
 
 def test_bey_6_portal_shows_an_approved_claim(cw, login):
     attendance = _set(cw, S.NO_SHOW)
-    claim_approve(claim=_claim(cw, attendance), actor=cw.world.staff_a)
+    claim_approve(now=timezone.now(), claim=_claim(cw, attendance), actor=cw.world.staff_a)
     home = login(cw.world.parent_a).get("/portal/alpha/").content.decode()
     assert "Claim approved 21 Nov: counted as cancelled on time." in home
     assert "Make-up credit issued" in home

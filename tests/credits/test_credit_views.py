@@ -185,7 +185,9 @@ def test_pol_9_crd_2_family_page_shows_credits_history_and_decisions(world, logi
             cancelled_at=s1.starts_at - timedelta(days=2),
             now=s1.starts_at - timedelta(days=2),
         )
-        attendance_set_state(enrolment=enrolment, session=s2, state=AttendanceState.NO_SHOW)
+        attendance_set_state(
+            now=timezone.now(), enrolment=enrolment, session=s2, state=AttendanceState.NO_SHOW
+        )
     html = (
         login(world.admin_a)
         .get(f"/manage/families/{enrolment.student.family_id}/")

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import AttendanceState as S
@@ -123,7 +124,9 @@ def test_pol_2_a_path_mapped_to_no_credit_forfeits(setup):
     policy.save()
     s1, s2, s3 = (_session(klass, SYDNEY_TUESDAY + timedelta(days=7 * i)) for i in range(3))
     a = cancel(enrolment, s1, s1.starts_at - timedelta(days=2))
-    b = attendance_set_state(enrolment=enrolment, session=s2, state=S.STAFF_CANCELLED)
+    b = attendance_set_state(
+        now=timezone.now(), enrolment=enrolment, session=s2, state=S.STAFF_CANCELLED
+    )
     c = cancel(enrolment, s3, s3.starts_at - timedelta(hours=1))
     assert [decision(x).reason for x in (a, b, c)] == ["path_forfeited", "path_forfeited", "issued"]
 
@@ -264,7 +267,9 @@ def test_pol_7_makeups_disabled_issues_nothing_on_any_path(setup):
     klass.programme.save()
     s1, s2 = _session(klass), _session(klass, SYDNEY_TUESDAY + timedelta(days=7))
     a = cancel(enrolment, s1, s1.starts_at - timedelta(days=3))
-    b = attendance_set_state(enrolment=enrolment, session=s2, state=S.STAFF_CANCELLED)
+    b = attendance_set_state(
+        now=timezone.now(), enrolment=enrolment, session=s2, state=S.STAFF_CANCELLED
+    )
     assert {decision(a).reason, decision(b).reason} == {"makeups_disabled"}
     assert not MakeupCredit.objects.exists()
 
@@ -274,7 +279,7 @@ def test_pol_8_manual_credit_needs_a_reason_and_ignores_caps(setup):
     policy.window_credits, policy.window_days, policy.on_time_outstanding_cap = 0, 90, 0
     policy.save()
     with pytest.raises(DomainError, match="Say why"):
-        credit_add_manual(enrolment=enrolment, reason=" ", actor=world.admin_a)
+        credit_add_manual(now=timezone.now(), enrolment=enrolment, reason=" ", actor=world.admin_a)
     now = datetime(2026, 11, 21, 12, tzinfo=UTC)
     credit = credit_add_manual(
         enrolment=enrolment,
@@ -286,7 +291,10 @@ def test_pol_8_manual_credit_needs_a_reason_and_ignores_caps(setup):
     assert credit.path == CreditPath.MANUAL and credit.state == CreditState.AVAILABLE
     assert credit.expires_at == now + timedelta(days=60)
     credit2 = credit_add_manual(
-        enrolment=enrolment, reason="Paid for a cancelled booking", actor=world.admin_a
+        now=timezone.now(),
+        enrolment=enrolment,
+        reason="Paid for a cancelled booking",
+        actor=world.admin_a,
     )
     assert credit2.expires_at is None
 
@@ -305,8 +313,8 @@ def test_pol_10_re_running_a_decision_never_issues_a_second_credit(setup):
     world, klass, enrolment, policy = setup
     s = _session(klass)
     a = cancel(enrolment, s, s.starts_at - timedelta(days=2))
-    assert credit_decide(attendance=a) is None
-    assert credit_decide(attendance=a) is None
+    assert credit_decide(now=timezone.now(), attendance=a) is None
+    assert credit_decide(now=timezone.now(), attendance=a) is None
     cancel(enrolment, s, s.starts_at - timedelta(days=2))  # the same state again
     assert live_credits(enrolment).count() == 1
     assert CreditDecision.objects.filter(attendance=a).count() == 1
@@ -318,7 +326,7 @@ def test_pol_10_re_running_a_decision_never_issues_a_second_credit(setup):
 def test_att_2_no_show_never_issues_a_credit(setup):
     world, klass, enrolment, policy = setup
     s = _session(klass)
-    a = attendance_set_state(enrolment=enrolment, session=s, state=S.NO_SHOW)
+    a = attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s, state=S.NO_SHOW)
     assert decision(a).reason == "no_show"
     assert not MakeupCredit.objects.exists()
 
@@ -350,7 +358,9 @@ def test_att_5_a_spent_credit_is_never_taken_back_silently(setup):
     a = cancel(enrolment, s, s.starts_at - timedelta(days=2))
     credit = decision(a).credit
     MakeupCredit.objects.filter(pk=credit.pk).update(state=CreditState.USED)
-    attendance_set_state(enrolment=enrolment, session=s, state=S.NO_SHOW, actor=world.staff_a)
+    attendance_set_state(
+        now=timezone.now(), enrolment=enrolment, session=s, state=S.NO_SHOW, actor=world.staff_a
+    )
     credit.refresh_from_db()
     assert credit.state == CreditState.USED
     conflict = decision(a)

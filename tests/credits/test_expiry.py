@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 from django.db import connection
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from credits.models import CreditEvent, CreditState, MakeupCredit
@@ -147,7 +148,11 @@ def test_crd_5_credit_issued_e_mail(world, django_capture_on_commit_callbacks):
     )
     with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
         credit_add_manual(
-            enrolment=e, reason="Pool closed on Sunday", actor=world.admin_a, valid_days=30
+            now=timezone.now(),
+            enrolment=e,
+            reason="Pool closed on Sunday",
+            actor=world.admin_a,
+            valid_days=30,
         )
     assert [m.to for m in mail.outbox] == [["dad@example.com"]]
     assert "Bo has a make-up credit" in mail.outbox[0].subject

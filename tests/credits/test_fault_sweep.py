@@ -25,7 +25,12 @@ from credits.tasks import expire_credits
 from tests import factories as f
 from tests.processes import database_url, sending_to, start_worker, stop, unique_queue, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.realclock,
+    pytest.mark.django_db(transaction=True),
+]
 
 DUE = 300
 

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django_scopes import scope
 
@@ -262,9 +263,37 @@ def test_bey_2_a_freed_place_goes_to_the_first_watcher_in_line(mk):
     assert first.state == SessionWatch.State.BOOKED and later.state == SessionWatch.State.ACTIVE
     assert MakeupBooking.objects.get(session=mk.session).source == "watch"
     # A withdrawal frees the next place for the next watcher.
-    enrolment_withdraw(enrolment=r2, withdrawn_from=mk.session.local_date)
+    enrolment_withdraw(
+        enrolment=r2, withdrawn_from=mk.session.local_date, now=NOW + timedelta(hours=2)
+    )
     later.refresh_from_db()
     assert later.state == SessionWatch.State.BOOKED
+
+
+@pytest.mark.parametrize("machine_clock", [timedelta(days=365), timedelta(days=-365)])
+def test_bey_2_the_freed_place_is_judged_at_the_changes_now_not_the_machines_clock(
+    mk, machine_clock
+):
+    """The clock is an argument: a cancellation recorded with ``now`` before the session
+    fills the watch at that ``now`` whatever the machine's clock says — a year later (when the
+    session has long started) or a year earlier."""
+    regular, _ = f.EnrolmentFactory.create_batch(2, klass=mk.host)  # full
+    watch = watch_create(credit=mk.credit, session=mk.session, now=NOW)
+    changed_at = NOW + timedelta(hours=1)
+    with time_machine.travel(NOW + machine_clock, tick=False):
+        attendance_set_state(
+            enrolment=regular,
+            session=mk.session,
+            state=S.CANCELLED,
+            cancelled_at=changed_at,
+            now=changed_at,
+        )
+    watch.refresh_from_db()
+    mk.credit.refresh_from_db()
+    assert watch.state == SessionWatch.State.BOOKED
+    assert mk.credit.state == CreditState.USED
+    booking = MakeupBooking.objects.get(session=mk.session)
+    assert booking.source == "watch" and booking.booked_at == changed_at
 
 
 def test_bey_2_at_most_two_watches_per_student_and_only_on_full_sessions(mk):

@@ -37,10 +37,14 @@ def test_pkg_3_paid_attendances_and_make_ups_apart_per_instructor(world, login):
     s = f.SessionFactory(klass=klass, local_date=date(2026, 11, 10))
     home = f.EnrolmentFactory(klass=f.ClassFactory(programme=klass.programme))
     with scope(company=world.company_a):
-        attendance_set_state(enrolment=e1, session=s, state=S.PRESENT)
-        attendance_set_state(enrolment=e2, session=s, state=S.NO_SHOW)
+        attendance_set_state(now=timezone.now(), enrolment=e1, session=s, state=S.PRESENT)
+        attendance_set_state(now=timezone.now(), enrolment=e2, session=s, state=S.NO_SHOW)
         attendance_set_state(
-            enrolment=e3, session=s, state=S.CANCELLED, cancelled_at=s.starts_at - timedelta(days=3)
+            now=timezone.now(),
+            enrolment=e3,
+            session=s,
+            state=S.CANCELLED,
+            cancelled_at=s.starts_at - timedelta(days=3),
         )  # not paid
         later = f.SessionFactory(klass=klass, local_date=date(2026, 11, 24))
         credit = credit_add_manual(enrolment=home, reason="t", actor=None, valid_days=30, now=NOW)
@@ -107,8 +111,11 @@ def test_reports_cost_fixed_queries_and_are_for_admins(world, login):
         e = f.EnrolmentFactory(klass=klass)
         with scope(company=world.company_a):
             attendance_set_state(
-                enrolment=e, session=f.SessionFactory(klass=klass), state=S.PRESENT
+                now=timezone.now(),
+                enrolment=e,
+                session=f.SessionFactory(klass=klass),
+                state=S.PRESENT,
             )
-            credit_add_manual(enrolment=e, reason="x", actor=None, valid_days=9)
+            credit_add_manual(now=timezone.now(), enrolment=e, reason="x", actor=None, valid_days=9)
     assert [cost(u) for u in urls] == before
     assert login(world.staff_a).get(urls[0]).status_code == 403

@@ -4,6 +4,8 @@ booking rows between two companies (made directly: the report only reads them)."
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.utils import timezone
+
 from bookings.models import MakeupBooking
 from franchise.services import link_approve, link_invite
 from makeup.models import Membership, Role
@@ -19,8 +21,10 @@ def owner_of(company):
 
 def link_companies(inviter, invitee):
     """``inviter`` invites ``invitee`` by its contact e-mail and ``invitee`` approves."""
-    link = link_invite(company=inviter, email=invitee.contact_email, actor=owner_of(inviter))
-    return link_approve(link=link, company=invitee, actor=owner_of(invitee))
+    link = link_invite(
+        now=timezone.now(), company=inviter, email=invitee.contact_email, actor=owner_of(inviter)
+    )
+    return link_approve(now=timezone.now(), link=link, company=invitee, actor=owner_of(invitee))
 
 
 def makeup_booking(

@@ -184,9 +184,9 @@ def test_frn_1_anonymous_visitor_is_offered_to_log_in_or_create_a_company(client
 def test_frn_1_a_non_owner_answering_through_the_service_is_refused(world, invited):
     link, _ = invited
     with pytest.raises(DomainError, match="Only an owner of Beta Swim"):
-        link_approve(link=link, company=world.company_b, actor=world.staff_b)
+        link_approve(now=timezone.now(), link=link, company=world.company_b, actor=world.staff_b)
     with pytest.raises(DomainError, match="for Beta Swim, not Alpha Swim"):
-        link_approve(link=link, company=world.company_a, actor=world.owner_a)
+        link_approve(now=timezone.now(), link=link, company=world.company_a, actor=world.owner_a)
 
 
 def test_frn_1_invitee_declines_through_the_link(
@@ -246,7 +246,9 @@ def test_frn_1_either_side_ends_the_link_and_bookings_stay(
     # ended: no restrictions page any more; a new invitation is possible again
     url = reverse("manage:franchise_restrictions", args=[link.other(company.pk).pk])
     assert login(owner).get(url).status_code == 404
-    link_invite(company=world.company_a, email="hello@beta.example", actor=world.owner_a)
+    link_invite(
+        now=timezone.now(), company=world.company_a, email="hello@beta.example", actor=world.owner_a
+    )
 
 
 def test_frn_1_inviter_cancels_a_pending_invitation_and_its_link_stops_working(
@@ -255,14 +257,14 @@ def test_frn_1_inviter_cancels_a_pending_invitation_and_its_link_stops_working(
     link, path = invited
     # the invitee cannot "end" a pending invitation: they decline it
     with pytest.raises(DomainError, match="decline it instead"):
-        link_end(link=link, company=world.company_b, actor=world.owner_b)
+        link_end(now=timezone.now(), link=link, company=world.company_b, actor=world.owner_b)
     client = login(world.owner_a)
     client.post(reverse("manage:franchise_link_end", args=[link.pk]))
     link.refresh_from_db()
     assert link.state == "ended" and link.answered_at is None
     assert login(world.owner_b).get(path).status_code == 410
     with pytest.raises(DomainError, match="no longer waiting"):
-        link_decline(link=link, company=world.company_b, actor=world.owner_b)
+        link_decline(now=timezone.now(), link=link, company=world.company_b, actor=world.owner_b)
 
 
 def test_frn_1_link_actions_of_another_companys_link_are_404(world, login):
@@ -294,7 +296,7 @@ def test_frn_1_a_second_live_link_between_two_companies_is_refused_either_way(
     assert "Alpha Swim already invited Beta Swim" in html
     html = login(world.owner_b).post(PARTNERS, {"email": "owner.a@example.com"}).content.decode()
     assert "Alpha Swim already invited Beta Swim: answer their invitation" in html
-    link_approve(link=link, company=world.company_b, actor=world.owner_b)
+    link_approve(now=timezone.now(), link=link, company=world.company_b, actor=world.owner_b)
     html = login(world.owner_b).post(PARTNERS, {"email": "owner.a@example.com"}).content.decode()
     assert "Beta Swim and Alpha Swim are already linked" in html
     assert CompanyLink.objects.count() == 1
@@ -418,7 +420,9 @@ def test_frn_1_owner_of_several_companies_chooses_which_one_answers(world, login
     other = f.CompanyFactory(name="Beta North", contact_email="")
     f.MembershipFactory(user=owner, company=other, role=Role.OWNER)
     # the owner's login matches two companies: the invitation names none
-    link = link_invite(company=world.company_a, email=owner.email, actor=world.owner_a)
+    link = link_invite(
+        now=timezone.now(), company=world.company_a, email=owner.email, actor=world.owner_a
+    )
     assert link.invitee is None
     answer = reverse("manage:franchise_invitation", args=[link_invitation_token(link)])
     client = login(owner)
@@ -480,7 +484,7 @@ def test_frn_3_restrictions_page_is_404_without_an_approved_link(world, login, i
     assert client.get(url).status_code == 404  # pending
     assert client.get(_restrictions_url(f.CompanyFactory())).status_code == 404  # no link
     assert client.get(_restrictions_url(world.company_a)).status_code == 404  # yourself
-    link_approve(link=link, company=world.company_b, actor=world.owner_b)
+    link_approve(now=timezone.now(), link=link, company=world.company_b, actor=world.owner_b)
     assert client.get(url).status_code == 200
 
 
@@ -557,6 +561,7 @@ def test_frn_3_another_companys_programme_is_refused(world, login, programmes):
         assert not IncomingRestriction.objects.exists()
         with pytest.raises(DomainError, match="your own company"):
             restriction_update(
+                now=timezone.now(),
                 company=world.company_a,
                 partner=world.company_b,
                 programme_ids=[foreign.pk],
@@ -569,6 +574,7 @@ def test_frn_3_another_companys_programme_is_refused(world, login, programmes):
 def test_frn_3_restrictions_need_an_approved_link_in_the_service_too(world):
     with scope(company=world.company_a), pytest.raises(DomainError, match="not linked"):
         restriction_update(
+            now=timezone.now(),
             company=world.company_a,
             partner=world.company_b,
             programme_ids=[],
@@ -592,6 +598,7 @@ def test_frn_1_partner_page_queries_do_not_grow_with_the_links(world, login):
             programme = f.ProgrammeFactory(company=world.company_a)
             with scope(company=world.company_a):
                 restriction_update(
+                    now=timezone.now(),
                     company=world.company_a,
                     partner=partner,
                     programme_ids=[programme.pk],
@@ -600,7 +607,10 @@ def test_frn_1_partner_page_queries_do_not_grow_with_the_links(world, login):
                     actor=world.owner_a,
                 )
             link_invite(
-                company=world.company_a, email=f"x{partner.pk}@new.example", actor=world.owner_a
+                now=timezone.now(),
+                company=world.company_a,
+                email=f"x{partner.pk}@new.example",
+                actor=world.owner_a,
             )
 
     add_partners(2)

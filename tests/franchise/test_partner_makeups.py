@@ -392,7 +392,7 @@ def test_frn_3_the_guest_cap_holds_under_concurrent_bookings(world):
         try:
             barrier.wait()
             with scope(company=home):
-                makeup_book_at(credit=credit, session=session)
+                makeup_book_at(credit=credit, session=session, now=NOW)
             outcomes.append("booked")
         except DomainError as error:
             outcomes.append(error.message)

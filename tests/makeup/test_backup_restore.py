@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from django_scopes import scope
 
 from credits.makeups import makeup_book
@@ -18,11 +19,10 @@ from tests.processes import ROOT, database_url
 
 
 @pytest.mark.postgres
+@pytest.mark.realclock
 @pytest.mark.django_db(transaction=True)
 def test_a_dump_restores_into_a_fresh_database_and_the_invariants_hold(world, tmp_path):
     from datetime import date, timedelta
-
-    from django.utils import timezone
 
     klass = f.ClassFactory(programme__company=world.company_a, capacity=4)
     session = f.SessionFactory(klass=klass, local_date=timezone.localdate() + timedelta(days=3))
@@ -30,8 +30,10 @@ def test_a_dump_restores_into_a_fresh_database_and_the_invariants_hold(world, tm
         klass=f.ClassFactory(programme=klass.programme), student__date_of_birth=date(2020, 1, 1)
     )
     with scope(company=world.company_a):
-        credit = credit_add_manual(enrolment=enrolment, reason="Backup test", actor=None)
-        makeup_book(credit=credit, session=session)
+        credit = credit_add_manual(
+            now=timezone.now(), enrolment=enrolment, reason="Backup test", actor=None
+        )
+        makeup_book(now=timezone.now(), credit=credit, session=session)
 
     db = settings.DATABASES["default"]
     source = connection.settings_dict["NAME"]

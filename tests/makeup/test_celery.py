@@ -66,6 +66,7 @@ def test_beat_schedule_names_real_tasks():
 
 @pytest.mark.redis
 @pytest.mark.postgres
+@pytest.mark.realclock
 @pytest.mark.django_db(transaction=True)
 def test_signup_confirmation_runs_on_a_real_worker_over_redis(client, world, tmp_path):
     """A separate ``celery worker`` process, configured from the environment like production,

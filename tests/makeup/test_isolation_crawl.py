@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from tests import factories as f
 
@@ -77,7 +78,6 @@ FILLERS: dict[str, Callable] = {
 
 def _franchise_link(company, *, state):
     """A link from a new company to ``company``."""
-    from django.utils import timezone
 
     from franchise.models import CompanyLink
 
@@ -101,7 +101,6 @@ def _invitation_token(company):
 
 
 def _credit(company, enrolment=None):
-    from django.utils import timezone
 
     from credits.models import MakeupCredit
 

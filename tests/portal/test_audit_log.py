@@ -25,12 +25,15 @@ def history(world, login):
     session = f.SessionFactory(klass=enrolment.klass, local_date=enrolment.start_date)
     with scope(company=world.company_a):
         attendance_set_state(
+            now=timezone.now(),
             enrolment=enrolment,
             session=session,
             state=AttendanceState.NO_SHOW,
             actor=world.staff_a,
         )
-        credit_add_manual(enrolment=enrolment, reason="Pool closed", actor=world.admin_a)
+        credit_add_manual(
+            now=timezone.now(), enrolment=enrolment, reason="Pool closed", actor=world.admin_a
+        )
     CompanyLink.objects.create(
         inviter=world.company_a,
         invitee=world.company_b,

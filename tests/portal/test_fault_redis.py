@@ -32,7 +32,12 @@ from tests.processes import (
 
 from .conftest import add_credit
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.realclock,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def _sent(mail_dir) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import AttendanceState as S
@@ -35,7 +36,7 @@ def _blocked(pf):
     settings.save()
     with scope(company=pf.company):
         past = f.SessionFactory(klass=pf.home, local_date=pf.lesson.local_date - timedelta(days=7))
-        attendance_set_state(enrolment=pf.ava, session=past, state=S.PRESENT)
+        attendance_set_state(now=timezone.now(), enrolment=pf.ava, session=past, state=S.PRESENT)
 
 
 def test_bal_5_blocked_parent_pays_with_the_test_provider_and_books_at_once(pf, login):

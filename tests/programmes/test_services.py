@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from django_scopes import scope
 
 from makeup.errors import DomainError
@@ -89,7 +90,7 @@ def test_class_create_refuses_an_archived_programme_and_an_outside_instructor(wo
     with scope(company=world.company_a):
         with pytest.raises(DomainError, match="must be a member"):
             _create(world, programme, instructor=world.staff_b)
-        programme_set_archived(programme=programme, archived=True)
+        programme_set_archived(now=timezone.now(), programme=programme, archived=True)
         with pytest.raises(DomainError, match="is archived"):
             _create(world, programme)
         assert not Class.objects.exists()
@@ -111,7 +112,7 @@ def test_class_update_refuses_unknown_fields(world, programme):
     with scope(company=world.company_a):
         klass, _ = _create(world, programme)
         with pytest.raises(DomainError, match="Unknown class fields: company"):
-            class_update(klass=klass, company=world.company_b)
+            class_update(now=timezone.now(), klass=klass, company=world.company_b)
 
 
 def test_programme_archive_waits_for_its_classes_and_class_unarchive_for_its_programme(
@@ -120,13 +121,13 @@ def test_programme_archive_waits_for_its_classes_and_class_unarchive_for_its_pro
     with scope(company=world.company_a):
         klass, _ = _create(world, programme)
         with pytest.raises(DomainError, match="still has 1 active class"):
-            programme_set_archived(programme=programme, archived=True)
+            programme_set_archived(now=timezone.now(), programme=programme, archived=True)
         class_set_archived(klass=klass, archived=True, now=NOW)
-        programme = programme_set_archived(programme=programme, archived=True)
+        programme = programme_set_archived(now=timezone.now(), programme=programme, archived=True)
         assert programme.is_archived
         with pytest.raises(DomainError, match="unarchive the programme first"):
             class_set_archived(klass=klass, archived=False, now=NOW)
-        programme_set_archived(programme=programme, archived=False)
+        programme_set_archived(now=timezone.now(), programme=programme, archived=False)
         _, result = class_set_archived(klass=klass, archived=False, now=NOW)
         assert result.created == 11
 
@@ -139,6 +140,7 @@ def test_a_class_entered_mid_term_gets_its_past_weeks_too(world, programme):
 
     with scope(company=world.company_a):
         klass, result = class_create(
+            now=timezone.now(),
             company=world.company_a,
             programme=programme,
             name="Mid-term",

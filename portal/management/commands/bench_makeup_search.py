@@ -191,7 +191,11 @@ class Command(BaseCommand):
                 )
                 credit_ids.append(
                     credit_add_manual(
-                        enrolment=enrolment, reason="bench", actor=None, valid_days=30
+                        now=timezone.now(),
+                        enrolment=enrolment,
+                        reason="bench",
+                        actor=None,
+                        valid_days=30,
                     ).pk
                 )
         with connection.cursor() as cursor:
