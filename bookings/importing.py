@@ -279,6 +279,7 @@ class FamilyRowResource(resources.Resource):
         self.company = company
         self.actor = actor
         self.lines = lines
+        self.now = now
         self.today = timezone.localdate(now, timezone=company.tzinfo)
         self.plans: dict[int, RowPlan] = {}
 
@@ -443,6 +444,7 @@ class FamilyRowResource(resources.Resource):
                 last_name=r.child_last_name,
                 date_of_birth=r.child_date_of_birth,
                 actor=self.actor,
+                now=self.now,
             )
             child_first_row = line
             remember.append(lambda: self.students.__setitem__(key, (student, line)))
