@@ -1,6 +1,7 @@
 """Reports: instructor pay (PKG-3) and make-up liability (BEY-5). Each is one aggregate
 query whatever the number of rows."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,13 +24,24 @@ class PayRow:
     instructor: str
     paid: int
     makeups: int
+    instructor_id: int | None = None
+    email: str = ""
 
 
 def instructor_pay(*, company: Company, first: date, last: date) -> list[PayRow]:
     """PKG-3: per instructor, the paid attendances of the period — regular students present,
     did not attend or cancelled late, which count against a package or the account — and,
     apart, the make-up attendances they hosted (present or did not attend), which are not
-    paid, so a missed lesson and its make-up are never paid twice."""
+    paid, so a missed lesson and its make-up are never paid twice.
+
+    Rows are keyed by the instructor (the user), never by the name shown: two instructors
+    with the same name are two rows, each named with their e-mail too. Sessions of a class
+    without an instructor are one row, "No instructor"."""
+    who = (
+        "session__klass__instructor",
+        "session__klass__instructor__full_name",
+        "session__klass__instructor__email",
+    )
     paid = (
         Attendance.objects.filter(
             company=company,
@@ -37,7 +49,7 @@ def instructor_pay(*, company: Company, first: date, last: date) -> list[PayRow]
             session__local_date__gte=first,
             session__local_date__lte=last,
         )
-        .values("session__klass__instructor__full_name", "session__klass__instructor__email")
+        .values(*who)
         .annotate(n=Count("pk"))
     )
     hosted = (
@@ -48,23 +60,28 @@ def instructor_pay(*, company: Company, first: date, last: date) -> list[PayRow]
             session__local_date__gte=first,
             session__local_date__lte=last,
         )
-        .values("session__klass__instructor__full_name", "session__klass__instructor__email")
+        .values(*who)
         .annotate(n=Count("pk"))
     )
-    rows: dict[str, PayRow] = {}
+    rows: dict[int | None, PayRow] = {}
 
-    def name(row) -> str:
-        return (
-            row["session__klass__instructor__full_name"]
-            or row["session__klass__instructor__email"]
-            or _("No instructor")
-        )
+    def row_for(values) -> PayRow:
+        pk = values["session__klass__instructor"]
+        if pk not in rows:
+            email = values["session__klass__instructor__email"] or ""
+            name = values["session__klass__instructor__full_name"] or email or _("No instructor")
+            rows[pk] = PayRow(name, 0, 0, instructor_id=pk, email=email)
+        return rows[pk]
 
-    for row in paid:
-        rows.setdefault(name(row), PayRow(name(row), 0, 0)).paid += row["n"]
-    for row in hosted:
-        rows.setdefault(name(row), PayRow(name(row), 0, 0)).makeups += row["n"]
-    return sorted(rows.values(), key=lambda r: r.instructor.lower())
+    for values in paid:
+        row_for(values).paid += values["n"]
+    for values in hosted:
+        row_for(values).makeups += values["n"]
+    names = Counter(row.instructor.lower() for row in rows.values())
+    for row in rows.values():
+        if names[row.instructor.lower()] > 1 and row.email and row.email != row.instructor:
+            row.instructor = _("{name} ({email})").format(name=row.instructor, email=row.email)
+    return sorted(rows.values(), key=lambda r: (r.instructor.lower(), r.instructor_id or 0))
 
 
 @dataclass

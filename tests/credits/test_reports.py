@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django_scopes import scope
 from bookings.models import AttendanceState as S
 from bookings.services import attendance_set_state, makeup_set_attendance
 from credits.makeups import makeup_book
+from credits.reports import instructor_pay
 from credits.services import credit_add_manual
 from tests import factories as f
 
@@ -57,6 +59,49 @@ def test_pkg_3_paid_attendances_and_make_ups_apart_per_instructor(world, login):
     assert rows_csv[-1] == ["Total", "2", "1"]
     bad = client.get("/manage/reports/instructor-pay/?first=2026-11-30&last=2026-11-01")
     assert "ends before it starts" in bad.content.decode()
+
+
+def test_pkg_3_two_instructors_with_the_same_name_are_two_rows(world, login):
+    """Rows are keyed by the instructor (the user), not by the name shown; two equal names
+    are told apart by their e-mail, on the page and in the CSV."""
+    first = f.MembershipFactory(
+        company=world.company_a, user__full_name="Sam Taylor", user__email="sam.t@example.com"
+    ).user
+    second = f.MembershipFactory(
+        company=world.company_a, user__full_name="Sam Taylor", user__email="sam.taylor@example.com"
+    ).user
+    other = f.MembershipFactory(company=world.company_a, user__full_name="Zoe Brown").user
+    day = date(2026, 11, 10)
+    with scope(company=world.company_a), time_machine.travel(NOW, tick=False):
+        for teacher, students in [(first, 2), (second, 3), (other, 1)]:
+            klass = f.ClassFactory(
+                programme__company=world.company_a,
+                instructor=teacher,
+                min_age_months=None,
+                max_age_months=None,
+            )
+            session = f.SessionFactory(klass=klass, local_date=day)
+            for enrolment in f.EnrolmentFactory.create_batch(students, klass=klass):
+                attendance_set_state(enrolment=enrolment, session=session, state=S.PRESENT, now=NOW)
+    with scope(company=world.company_a):
+        rows = instructor_pay(company=world.company_a, first=day, last=day)
+    assert [(r.instructor, r.paid) for r in rows] == [
+        ("Sam Taylor (sam.t@example.com)", 2),
+        ("Sam Taylor (sam.taylor@example.com)", 3),
+        ("Zoe Brown", 1),  # a name of its own is shown alone
+    ]
+    assert [r.instructor_id for r in rows] == [first.pk, second.pk, other.pk]
+    client = login(world.admin_a)
+    url = "/manage/reports/instructor-pay/?first=2026-11-10&last=2026-11-10"
+    html = client.get(url).content.decode()
+    assert "Sam Taylor (sam.t@example.com)" in html
+    assert "Sam Taylor (sam.taylor@example.com)" in html
+    assert _csv(client.get(url + "&format=csv"))[1:] == [
+        ["Sam Taylor (sam.t@example.com)", "2", "0"],
+        ["Sam Taylor (sam.taylor@example.com)", "3", "0"],
+        ["Zoe Brown", "1", "0"],
+        ["Total", "6", "0"],
+    ]
 
 
 def test_bey_5_liability_values_unused_credits_with_expiries_ahead(world, login):
