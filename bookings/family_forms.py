@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from makeup.errors import DomainError
 from makeup.models import Company
+from makeup.widgets import Textarea
 
 from .importing import MAX_FILE_BYTES, MAX_ROWS
 from .models import Family, Guardian, Payment, Student
@@ -44,7 +45,7 @@ class FamilyForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         help_text=_("Seen by staff only."),
     )
 

@@ -21,7 +21,14 @@ from programmes.sessions import session_create_one_off
 
 from .models import AttendanceState, Enrolment, MakeupBooking, Student
 from .selectors import class_page, session_calendar
-from .selectors.attendance import roster_counts, session_makeup_guests, session_roster
+from .selectors.attendance import (
+    attendance_counts,
+    roster_counts,
+    session_guest_states,
+    session_makeup_guests,
+    session_regular_states,
+    session_roster,
+)
 from .services import (
     AgeOutsideRange,
     attendance_mark_all_present,
@@ -122,6 +129,7 @@ def attendance_set(request: HttpRequest, session_pk: int, enrolment_pk: int) -> 
     )
     form = AttendanceForm(request.POST)
     error = None
+    now = timezone.now()
     if form.is_valid():
         try:
             attendance_set_state(
@@ -130,24 +138,27 @@ def attendance_set(request: HttpRequest, session_pk: int, enrolment_pk: int) -> 
                 state=form.cleaned_data["state"],
                 cancelled_at=form.cleaned_data.get("cancelled_at"),
                 actor=request.user,
-                now=timezone.now(),
+                now=now,
             )
         except DomainError as exc:
             error = exc.message
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if request.htmx:
-        row = next((r for r in session_roster(session) if r.enrolment.pk == enrolment.pk), None)
+        rows = session_roster(session)
+        row = next((r for r in rows if r.enrolment.pk == enrolment.pk), None)
         if row is None:  # withdrawn meanwhile
             return HttpResponse(status=204)
+        # DAY-1: the row and, out of band, the session's counts line, both read afresh.
         return render(
             request,
-            "bookings/_attendance_row.html",
+            "bookings/_attendance_row_update.html",
             {
                 "session": session,
                 "row": row,
                 "error": error,
-                "now_local": timezone.localtime(),
+                "counts": attendance_counts([r.state for r in rows], session_guest_states(session)),
+                "now_local": timezone.localtime(now),
             },
         )
     if error:
@@ -172,13 +183,23 @@ def makeup_attendance_set(request: HttpRequest, session_pk: int, booking_pk: int
     except DomainError as exc:
         error = exc.message
     if request.htmx:
-        guest = next((g for g in session_makeup_guests(session) if g.pk == booking.pk), None)
+        guests = session_makeup_guests(session)
+        guest = next((g for g in guests if g.pk == booking.pk), None)
         if guest is None:  # cancelled meanwhile
             return HttpResponse(status=204)
+        # DAY-1: the row and, out of band, the session's counts line, both read afresh.
         return render(
             request,
-            "bookings/_makeup_row.html",
-            {"session": session, "guest": guest, "error": error, "now_local": timezone.localtime()},
+            "bookings/_makeup_row_update.html",
+            {
+                "session": session,
+                "guest": guest,
+                "error": error,
+                "counts": attendance_counts(
+                    session_regular_states(session), [g.attendance_state for g in guests]
+                ),
+                "now_local": timezone.localtime(),
+            },
         )
     if error:
         messages.error(request, error)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from bookings.models import AttendanceChange
 from makeup.errors import DomainError
 from makeup.tenancy import access_object, staff_required
+from makeup.widgets import Textarea
 
 from .claims import REASON_MAX, claim_approve, claim_decline, claims_for_company
 from .models import AbsenceClaim
@@ -24,7 +25,7 @@ class DeclineForm(forms.Form):
     reason = forms.CharField(
         label=gettext_lazy("Why is it declined?"),
         max_length=REASON_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
         help_text=gettext_lazy("The family reads this in the e-mail and in the portal."),
     )
 

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from makeup.widgets import Textarea
 from programmes.models import WEEKDAYS
 
 from .models import CancellationPolicy, PolicyMode, ValidityKind
@@ -67,7 +68,7 @@ class PolicyForm(forms.ModelForm):
                 'Shown when the portal refuses a late cancellation, e.g. "Call us on 02 9999 0000".'
             ),
         }
-        widgets = {"late_cancellation_instructions": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"late_cancellation_instructions": Textarea(attrs={"rows": 2})}
 
     def clean(self):
         cleaned = super().clean()

@@ -83,7 +83,8 @@ def pay_report(request: HttpRequest) -> HttpResponse:
 @require_GET
 @admin_required
 def liability_report(request: HttpRequest) -> HttpResponse:
-    """BEY-5: unused credits valued at the per-session price, with expiries ahead."""
+    """BEY-5: unused credits valued at the price of one session, with expiries ahead; those
+    of a class with no such price are counted apart, not valued."""
     rows = makeup_liability(company=request.company, now=timezone.now())
     totals = {
         "credits": sum(r.credits for r in rows),
@@ -91,6 +92,7 @@ def liability_report(request: HttpRequest) -> HttpResponse:
         "expiring_7": sum(r.expiring_7 for r in rows),
         "expiring_30": sum(r.expiring_30 for r in rows),
         "expiring_90": sum(r.expiring_90 for r in rows),
+        "unpriced": sum(r.unpriced for r in rows),
     }
     if request.GET.get("format") == "csv":
         return _csv(
@@ -103,6 +105,7 @@ def liability_report(request: HttpRequest) -> HttpResponse:
                 _("Expiring in 7 days"),
                 _("Expiring in 30 days"),
                 _("Expiring in 90 days"),
+                _("Unused credits with no per-session price (not valued)"),
             ],
             [
                 [
@@ -113,6 +116,7 @@ def liability_report(request: HttpRequest) -> HttpResponse:
                     r.expiring_7,
                     r.expiring_30,
                     r.expiring_90,
+                    r.unpriced,
                 ]
                 for r in rows
             ]
@@ -125,6 +129,7 @@ def liability_report(request: HttpRequest) -> HttpResponse:
                     totals["expiring_7"],
                     totals["expiring_30"],
                     totals["expiring_90"],
+                    totals["unpriced"],
                 ]
             ],
         )

@@ -1,21 +1,23 @@
-"""Reports: instructor pay (PKG-3) and make-up liability (BEY-5). Each is one aggregate
-query whatever the number of rows."""
+"""Reports: instructor pay (PKG-3) and make-up liability (BEY-5). Each costs a fixed number
+of aggregate queries whatever the number of rows."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, MakeupBooking
 from bookings.services.packages import COUNTED_STATES
 from makeup.models import Company
+from programmes.models import Session
 
 from .models import CreditState, MakeupCredit
 
-MONEY = DecimalField(max_digits=12, decimal_places=2)
+ZERO = Decimal("0")
 
 
 @dataclass
@@ -23,13 +25,24 @@ class PayRow:
     instructor: str
     paid: int
     makeups: int
+    instructor_id: int | None = None
+    email: str = ""
 
 
 def instructor_pay(*, company: Company, first: date, last: date) -> list[PayRow]:
     """PKG-3: per instructor, the paid attendances of the period — regular students present,
     did not attend or cancelled late, which count against a package or the account — and,
     apart, the make-up attendances they hosted (present or did not attend), which are not
-    paid, so a missed lesson and its make-up are never paid twice."""
+    paid, so a missed lesson and its make-up are never paid twice.
+
+    Rows are keyed by the instructor (the user), never by the name shown: two instructors
+    with the same name are two rows, each named with their e-mail too. Sessions of a class
+    without an instructor are one row, "No instructor"."""
+    who = (
+        "session__klass__instructor",
+        "session__klass__instructor__full_name",
+        "session__klass__instructor__email",
+    )
     paid = (
         Attendance.objects.filter(
             company=company,
@@ -37,7 +50,7 @@ def instructor_pay(*, company: Company, first: date, last: date) -> list[PayRow]
             session__local_date__gte=first,
             session__local_date__lte=last,
         )
-        .values("session__klass__instructor__full_name", "session__klass__instructor__email")
+        .values(*who)
         .annotate(n=Count("pk"))
     )
     hosted = (
@@ -48,23 +61,28 @@ def instructor_pay(*, company: Company, first: date, last: date) -> list[PayRow]
             session__local_date__gte=first,
             session__local_date__lte=last,
         )
-        .values("session__klass__instructor__full_name", "session__klass__instructor__email")
+        .values(*who)
         .annotate(n=Count("pk"))
     )
-    rows: dict[str, PayRow] = {}
+    rows: dict[int | None, PayRow] = {}
 
-    def name(row) -> str:
-        return (
-            row["session__klass__instructor__full_name"]
-            or row["session__klass__instructor__email"]
-            or _("No instructor")
-        )
+    def row_for(values) -> PayRow:
+        pk = values["session__klass__instructor"]
+        if pk not in rows:
+            email = values["session__klass__instructor__email"] or ""
+            name = values["session__klass__instructor__full_name"] or email or _("No instructor")
+            rows[pk] = PayRow(name, 0, 0, instructor_id=pk, email=email)
+        return rows[pk]
 
-    for row in paid:
-        rows.setdefault(name(row), PayRow(name(row), 0, 0)).paid += row["n"]
-    for row in hosted:
-        rows.setdefault(name(row), PayRow(name(row), 0, 0)).makeups += row["n"]
-    return sorted(rows.values(), key=lambda r: r.instructor.lower())
+    for values in paid:
+        row_for(values).paid += values["n"]
+    for values in hosted:
+        row_for(values).makeups += values["n"]
+    names = Counter(row.instructor.lower() for row in rows.values())
+    for row in rows.values():
+        if names[row.instructor.lower()] > 1 and row.email and row.email != row.instructor:
+            row.instructor = _("{name} ({email})").format(name=row.instructor, email=row.email)
+    return sorted(rows.values(), key=lambda r: (r.instructor.lower(), r.instructor_id or 0))
 
 
 @dataclass
@@ -76,47 +94,91 @@ class LiabilityRow:
     expiring_7: Decimal
     expiring_30: Decimal
     expiring_90: Decimal
+    unpriced: int = 0  # of ``credits``: no price for one session, so not in ``value``
+
+
+def session_price(
+    *, price_per_session: Decimal | None, course_price: Decimal | None, sessions: int
+) -> Decimal | None:
+    """The price of one session of a class, for valuing its credits (BEY-5): its price per
+    session; for a class sold only per course, the course price divided by the number of
+    the class's sessions dated within its term (cancelled ones included: they were sold as
+    part of the course; days closed before the sessions were made have none); ``None`` when
+    neither can be computed (no price, or a course price and no session yet). Unrounded."""
+    if price_per_session is not None:
+        return price_per_session
+    if course_price is not None and sessions > 0:
+        return Decimal(course_price) / sessions
+    return None
 
 
 def makeup_liability(*, company: Company, now: datetime) -> list[LiabilityRow]:
-    """BEY-5: the unused credits (available and not past expiry), valued at the per-session
-    price of the class they were earned in, per programme and location, with how much of
-    that value expires in the next 7, 30 and 90 days. A credit of a class sold only per
-    course is counted at 0 (it has no price for one session)."""
-    price = Coalesce("enrolment__klass__price_per_session", Value(Decimal("0")), output_field=MONEY)
+    """BEY-5: the unused credits (available and not past expiry), valued at the price of one
+    session of the class they were earned in (:func:`session_price`), per programme and
+    location, with how much of that value expires in the next 7, 30 and 90 days. Credits of
+    a class with no price for one session are counted apart (``unpriced``), never valued at
+    0. One aggregate query whatever the number of credits and classes."""
+    term_sessions = (
+        Session.objects.filter(
+            klass_id=OuterRef("enrolment__klass"),
+            local_date__gte=OuterRef("enrolment__klass__start_date"),
+            local_date__lte=OuterRef("enrolment__klass__end_date"),
+        )
+        .order_by()
+        .values("klass_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
 
     def expiring(days: int):
-        return Coalesce(
-            Sum(price, filter=Q(expires_at__lte=now + timedelta(days=days))),
-            Value(Decimal("0")),
-            output_field=MONEY,
-        )
+        return Count("pk", filter=Q(expires_at__lte=now + timedelta(days=days)))
 
-    rows = (
+    per_class = (
         MakeupCredit.objects.filter(company=company, state=CreditState.AVAILABLE)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .values("enrolment__klass__programme__name", "enrolment__klass__location")
+        .values(
+            "enrolment__klass",
+            "enrolment__klass__programme__name",
+            "enrolment__klass__location",
+            "enrolment__klass__price_per_session",
+            "enrolment__klass__course_price",
+        )
         .annotate(
+            sessions=Coalesce(Subquery(term_sessions), Value(0)),
             n=Count("pk"),
-            value=Coalesce(Sum(price), Value(Decimal("0")), output_field=MONEY),
             e7=expiring(7),
             e30=expiring(30),
             e90=expiring(90),
         )
-        .order_by("enrolment__klass__programme__name", "enrolment__klass__location")
+        .order_by()
     )
-    return [
-        LiabilityRow(
-            r["enrolment__klass__programme__name"],
-            r["enrolment__klass__location"] or "—",
-            r["n"],
-            _money(r["value"]),
-            _money(r["e7"]),
-            _money(r["e30"]),
-            _money(r["e90"]),
+    rows: dict[tuple[str, str], LiabilityRow] = {}
+    for r in per_class:
+        programme = r["enrolment__klass__programme__name"]
+        location = r["enrolment__klass__location"] or "—"
+        row = rows.setdefault(
+            (programme, location),
+            LiabilityRow(programme, location, 0, ZERO, ZERO, ZERO, ZERO),
         )
-        for r in rows
-    ]
+        row.credits += r["n"]
+        price = session_price(
+            price_per_session=r["enrolment__klass__price_per_session"],
+            course_price=r["enrolment__klass__course_price"],
+            sessions=r["sessions"],
+        )
+        if price is None:
+            row.unpriced += r["n"]
+            continue
+        row.value += r["n"] * price
+        row.expiring_7 += r["e7"] * price
+        row.expiring_30 += r["e30"] * price
+        row.expiring_90 += r["e90"] * price
+    result = []
+    for _key, row in sorted(rows.items(), key=lambda item: item[0]):
+        for name in ("value", "expiring_7", "expiring_30", "expiring_90"):
+            setattr(row, name, _money(getattr(row, name)))
+        result.append(row)
+    return result
 
 
 def _money(value) -> Decimal:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bookings.models import Enrolment, MakeupBooking
+from bookings.selectors.attendance import current_decision
 from makeup.models import Company
 from programmes.models import WEEKDAYS, Session
 
@@ -333,16 +334,19 @@ class Receipt:
 
 
 def absence_receipt(attendance, decision: CreditDecision | None = None) -> Receipt | None:
-    """The receipt of an absence from its latest credit decision: on time or late with the
-    cut-off instant, the path, the caps with their figures, and the validity — or why there
-    is no credit. ``None`` for an attendance that isn't an absence."""
+    """The receipt of an absence from its credit decision: on time or late with the cut-off
+    instant, the path, the caps with their figures, and the validity — or why there is no
+    credit. Without ``decision``, the latest one if it was made for the attendance's current
+    state (``current_decision``). ``None`` for an attendance that isn't an absence, or whose
+    current state has no decision (corrected to present)."""
     if decision is None:
-        decision = (
+        latest = (
             CreditDecision.objects.filter(attendance=attendance)
             .select_related("credit")
             .order_by("-pk")
             .first()
         )
+        decision = current_decision(attendance, [latest] if latest else [])
     if decision is None:
         return None
     tz = attendance.session.company.tzinfo

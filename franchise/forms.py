@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from makeup.models import Company
+from makeup.widgets import Textarea
 from programmes.models import Programme
 
 from .models import IncomingRestriction
@@ -27,7 +28,7 @@ class InviteForm(forms.Form):
         label=_("Message (optional)"),
         max_length=500,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=Textarea(attrs={"rows": 2}),
         help_text=_("Shown in the invitation e-mail."),
     )
 

@@ -356,7 +356,8 @@ def restriction_update(
     """FRN-3: what ``company`` (the host) accepts from ``partner``'s guests: which of its own
     programmes (none = every programme with FRN-2's switch on), at most how many of the
     partner's guests per session, and how many days ahead they may book. Only with an
-    approved link; the programmes must be the company's own."""
+    approved link; the programmes must be the company's own. The owners' audit log records
+    the new terms only when they differ from the old ones."""
     _require_owner(company=company, actor=actor)
     link = _live_link_between(company.pk, partner.pk)
     if link is None or link.state != CompanyLink.State.APPROVED:
@@ -374,6 +375,16 @@ def restriction_update(
         .filter(company=company, partner=partner)
         .first()
     ) or IncomingRestriction(company=company, partner=partner)
+    # No row is the same terms as a row with nothing chosen (see IncomingRestriction).
+    before = (
+        (
+            set(restriction.programmes.values_list("pk", flat=True)),
+            restriction.max_guests_per_session,
+            restriction.max_days_ahead,
+        )
+        if restriction.pk
+        else (set(), None, None)
+    )
     restriction.max_guests_per_session = max_guests_per_session
     restriction.max_days_ahead = max_days_ahead
     try:
@@ -386,6 +397,8 @@ def restriction_update(
         raise DomainError(text or _("Invalid restriction."), code="invalid") from error
     restriction.save()
     restriction.programmes.set(programmes)
+    if before == (wanted, max_guests_per_session, max_days_ahead):
+        return restriction  # saved unchanged: nothing for the audit log
     audit_record(
         company_id=company.pk,
         actor=actor,

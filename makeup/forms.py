@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import outbox
 from .models import Company, CompanySettings, User
+from .widgets import Textarea
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -70,7 +71,7 @@ class CompanyDetailsForm(forms.ModelForm):
             "address": _("Address"),
             "contact_email": _("Contact email"),
         }
-        widgets = {"address": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"address": Textarea(attrs={"rows": 3})}
 
 
 class CompanySettingsForm(forms.ModelForm):

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.text import normalize_newlines
 from django.utils.translation import gettext as _
 
 from . import outbox
@@ -127,12 +128,14 @@ _SETTINGS_FIELDS = {
 def company_settings_update(
     *, company: Company, now: datetime, actor=None, **values
 ) -> CompanySettings:
-    """Change company settings; unknown fields are refused rather than ignored."""
+    """Change company settings; unknown fields are refused rather than ignored. The audit
+    log records the fields whose value changed, if any."""
     unknown = set(values) - _SETTINGS_FIELDS
     if unknown:
         raise DomainError(
             _("Unknown settings: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
+    values = {field: _normalised(value) for field, value in values.items()}
     settings_row = CompanySettings.objects.select_for_update().get(company=company)
     changed = _changed(settings_row, values)
     for field, value in values.items():
@@ -150,12 +153,19 @@ def company_settings_update(
     return settings_row
 
 
+def _normalised(value):
+    """A text as forms keep it: ``\\n`` line breaks only (browsers send a textarea's as
+    ``\\r\\n``) and no surrounding whitespace; any other value as it is."""
+    return normalize_newlines(value).strip() if isinstance(value, str) else value
+
+
 def _changed(instance, values: dict) -> str:
-    """The names of the fields whose value changes, for the audit log."""
+    """The names of the fields whose value changes, for the audit log: texts are compared
+    normalised, so a text saved unchanged from a form is not a change."""
     return ", ".join(
         str(instance._meta.get_field(field).verbose_name)
         for field, value in values.items()
-        if getattr(instance, field) != value
+        if _normalised(getattr(instance, field)) != _normalised(value)
     )
 
 
@@ -164,12 +174,15 @@ _COMPANY_FIELDS = {"name", "timezone", "currency", "language", "address", "conta
 
 @transaction.atomic
 def company_update(*, company: Company, now: datetime, actor=None, **values) -> Company:
-    """Change a company's details (not its slug: portal links and e-mails use it)."""
+    """Change a company's details (not its slug: portal links and e-mails use it). Texts are
+    kept normalised (``\\n`` line breaks, no surrounding whitespace); the audit log records
+    the fields whose value changed, if any."""
     unknown = set(values) - _COMPANY_FIELDS
     if unknown:
         raise DomainError(
             _("Unknown company fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
         )
+    values = {field: _normalised(value) for field, value in values.items()}
     company = Company.objects.select_for_update().get(pk=company.pk)
     changed = _changed(company, values)
     for field, value in values.items():

@@ -16,6 +16,7 @@ from credits.claims import MESSAGE_MAX, claim_refusal, claim_submit
 from credits.models import AbsenceClaim
 from credits.selectors import absence_receipt
 from makeup.errors import DomainError
+from makeup.widgets import Textarea
 
 
 class ClaimForm(forms.Form):
@@ -23,7 +24,7 @@ class ClaimForm(forms.Form):
         label=gettext_lazy("Anything the school should know? (optional)"),
         required=False,
         max_length=MESSAGE_MAX,
-        widget=forms.Textarea(
+        widget=Textarea(
             attrs={
                 "rows": 4,
                 "placeholder": gettext_lazy("E.g. I phoned the front desk on Monday morning."),

@@ -22,6 +22,7 @@ from bookings.models import (
     Package,
     Student,
 )
+from bookings.selectors.attendance import current_decision
 from bookings.selectors.packages import packages_with_remaining
 from credits.claims import claim_refusal
 from credits.eligibility import Candidate, makeup_candidates
@@ -75,8 +76,8 @@ def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[A
     )
     absences = []
     for attendance in attendances:
-        decisions = list(attendance.credit_decisions.all())
-        receipt = absence_receipt(attendance, decisions[-1]) if decisions else None
+        decision = current_decision(attendance, list(attendance.credit_decisions.all()))
+        receipt = absence_receipt(attendance, decision) if decision else None
         claims = list(attendance.absence_claims.all())
         absences.append(
             Absence(
@@ -216,9 +217,9 @@ def family_upcoming(
             row = attendance.get((enrolment.pk, session.pk))
             if row is not None:
                 lesson.attendance = row
-                decisions = list(row.credit_decisions.all())
-                if decisions:
-                    lesson.receipt = absence_receipt(row, decisions[-1])
+                decision = current_decision(row, list(row.credit_decisions.all()))
+                if decision:  # only what the lesson's current state earned (POL-9)
+                    lesson.receipt = absence_receipt(row, decision)
             by_student[enrolment.student_id].append(lesson)
     for booking in makeups:
         by_student[booking.student_id].append(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
 from makeup.models import Company, User
+from makeup.widgets import Textarea
 
 from .models import WEEKDAYS, Class, ClassSchedule, Programme
 from .selectors import instructor_choices, programme_choices
@@ -23,7 +24,7 @@ class ProgrammeForm(forms.ModelForm):
     class Meta:
         model = Programme
         fields = ["name", "code", "description", "makeups_enabled", "accept_partner_makeups"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"description": Textarea(attrs={"rows": 3})}
         labels = {"name": _("Name"), "code": _("Code"), "description": _("Description")}
 
     def __init__(self, *args, company: Company, **kwargs) -> None:

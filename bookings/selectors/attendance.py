@@ -1,9 +1,10 @@
 """Reads for sessions' rosters and attendance."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from programmes.models import Session, age_in_months
 
@@ -19,11 +20,17 @@ from ..models import (
 )
 
 
+def _active_enrolments(session: Session) -> QuerySet[Enrolment]:
+    """The enrolments of the session's class active on its local date."""
+    return Enrolment.objects.filter(
+        klass_id=session.klass_id, start_date__lte=session.local_date
+    ).filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=session.local_date))
+
+
 def expected_enrolments(session: Session) -> list[Enrolment]:
     """The enrolments whose student is expected at ``session`` (active on its local date)."""
     return list(
-        Enrolment.objects.filter(klass_id=session.klass_id, start_date__lte=session.local_date)
-        .filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=session.local_date))
+        _active_enrolments(session)
         .select_related("student")
         .order_by("student__first_name", "student__last_name", "pk")
     )
@@ -34,6 +41,23 @@ def expected_enrolments(session: Session) -> list[Enrolment]:
 ROSTER_PREFETCH_RELATIONS: list[str] = []
 
 
+def current_decision(attendance: Attendance | None, decisions: list):
+    """Of an attendance's credit decisions (oldest first, as a higher app records them, each
+    with the ``attendance_state`` and ``cancelled_at`` it was made for), the one that says
+    what its current state earned: the latest, if it was made for this state and this
+    cancellation time; else ``None``. A correction that needs no new decision (cancelled late
+    and forfeited, then corrected to present: no credit to revoke) leaves the last decision
+    made for the old state, which no longer says what happened, so it is not shown."""
+    if attendance is None or not decisions:
+        return None
+    latest = decisions[-1]
+    if latest.attendance_state == attendance.state and latest.cancelled_at == (
+        attendance.cancelled_at
+    ):
+        return latest
+    return None
+
+
 @dataclass
 class RosterRow:
     enrolment: Enrolment
@@ -42,11 +66,10 @@ class RosterRow:
 
     @property
     def decision(self):
-        """The latest credit decision for this attendance (POL-9), if any."""
+        """The credit decision for this attendance's current state (POL-9), if any."""
         if self.attendance is None or "credit_decisions" not in ROSTER_PREFETCH_RELATIONS:
             return None
-        decisions = list(self.attendance.credit_decisions.all())
-        return decisions[-1] if decisions else None
+        return current_decision(self.attendance, list(self.attendance.credit_decisions.all()))
 
     @property
     def student(self):
@@ -69,8 +92,7 @@ def session_roster(session: Session) -> list[RosterRow]:
     """Every student expected at the session with their state, history and whatever higher
     apps attach (credit decisions), in a fixed number of queries whatever the class size."""
     enrolments = (
-        Enrolment.objects.filter(klass_id=session.klass_id, start_date__lte=session.local_date)
-        .filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=session.local_date))
+        _active_enrolments(session)
         .select_related("student__family")
         .prefetch_related(
             Prefetch(
@@ -128,14 +150,45 @@ def session_makeup_guests(session: Session) -> list[MakeupBooking]:
     return guests
 
 
+def attendance_counts(regular: Iterable[str], guests: Iterable[str] = ()) -> dict[str, int]:
+    """The session's counts line from the states of its regular students and of its make-up
+    guests: students per state, regulars and guests alike; ``students`` counts the regulars,
+    ``makeups`` the guests."""
+    counts = {state: 0 for state in AttendanceState.values}
+    regular, guests = list(regular), list(guests)
+    for state in regular + guests:
+        counts[state] += 1
+    counts["students"] = len(regular)
+    counts["makeups"] = len(guests)
+    return counts
+
+
 def roster_counts(
     rows: list[RosterRow], guests: list[MakeupBooking] | tuple = ()
 ) -> dict[str, int]:
-    """Students per state, regulars and make-up guests alike; ``makeups`` counts the guests."""
-    counts = {state: 0 for state in AttendanceState.values}
-    for row in rows:
-        counts[row.state] += 1
-    for guest in guests:
-        counts[guest.attendance_state] += 1
-    counts["makeups"] = len(guests)
-    return counts
+    """:func:`attendance_counts` of a roster and its guests already read (no query)."""
+    return attendance_counts([row.state for row in rows], [g.attendance_state for g in guests])
+
+
+def session_regular_states(session: Session) -> list[str]:
+    """The state of each regular student of the session (expected without a record), in
+    one query: for the counts line after a make-up guest's one-click change."""
+    current = Attendance.objects.filter(session=session, enrolment=OuterRef("pk")).values("state")[
+        :1
+    ]
+    return [
+        state or AttendanceState.EXPECTED
+        for state in _active_enrolments(session)
+        .annotate(current_state=Subquery(current))
+        .values_list("current_state", flat=True)
+    ]
+
+
+def session_guest_states(session: Session) -> list[str]:
+    """The attendance state of each make-up guest of the session, in one query: for the
+    counts line after a regular student's one-click change."""
+    return list(
+        MakeupBooking.objects.filter(session=session, state=MakeupBooking.State.BOOKED)
+        .order_by()
+        .values_list("attendance_state", flat=True)
+    )

@@ -242,3 +242,22 @@ def test_att_5_admin_sees_spent_credit_conflicts_and_marks_them_reviewed(world, 
     conflict.refresh_from_db()
     assert not conflict.needs_attention
     assert "Corrections that met" not in client.get("/manage/credits/").content.decode()
+
+
+def test_pol_11_policy_instructions_from_the_page_are_kept_with_lf_line_breaks(
+    world, login, programme
+):
+    """The policy form's textarea comes back from a browser with CRLF line breaks; it is
+    stored with LF, as the demo and every other text, so saving it unchanged is no change."""
+    client = login(world.admin_a)
+    response = client.post(
+        f"/manage/programmes/{programme.pk}/policy/",
+        _policy_post(
+            portal_late_cancellation="refuse",
+            late_cancellation_instructions="Call us:\r\n02 9999 0000",
+        ),
+    )
+    assert response.status_code == 302
+    with scope(company=world.company_a):
+        policy = CancellationPolicy.objects.get(programme=programme)
+    assert policy.late_cancellation_instructions == "Call us:\n02 9999 0000"

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django_scopes import scope
 from bookings.models import AttendanceState as S
 from bookings.services import attendance_set_state, makeup_set_attendance
 from credits.makeups import makeup_book
+from credits.reports import instructor_pay, makeup_liability
 from credits.services import credit_add_manual
 from tests import factories as f
 
@@ -63,6 +65,49 @@ def test_pkg_3_paid_attendances_and_make_ups_apart_per_instructor(world, login):
     assert "ends before it starts" in bad.content.decode()
 
 
+def test_pkg_3_two_instructors_with_the_same_name_are_two_rows(world, login):
+    """Rows are keyed by the instructor (the user), not by the name shown; two equal names
+    are told apart by their e-mail, on the page and in the CSV."""
+    first = f.MembershipFactory(
+        company=world.company_a, user__full_name="Sam Taylor", user__email="sam.t@example.com"
+    ).user
+    second = f.MembershipFactory(
+        company=world.company_a, user__full_name="Sam Taylor", user__email="sam.taylor@example.com"
+    ).user
+    other = f.MembershipFactory(company=world.company_a, user__full_name="Zoe Brown").user
+    day = date(2026, 11, 10)
+    with scope(company=world.company_a), time_machine.travel(NOW, tick=False):
+        for teacher, students in [(first, 2), (second, 3), (other, 1)]:
+            klass = f.ClassFactory(
+                programme__company=world.company_a,
+                instructor=teacher,
+                min_age_months=None,
+                max_age_months=None,
+            )
+            session = f.SessionFactory(klass=klass, local_date=day)
+            for enrolment in f.EnrolmentFactory.create_batch(students, klass=klass):
+                attendance_set_state(enrolment=enrolment, session=session, state=S.PRESENT, now=NOW)
+    with scope(company=world.company_a):
+        rows = instructor_pay(company=world.company_a, first=day, last=day)
+    assert [(r.instructor, r.paid) for r in rows] == [
+        ("Sam Taylor (sam.t@example.com)", 2),
+        ("Sam Taylor (sam.taylor@example.com)", 3),
+        ("Zoe Brown", 1),  # a name of its own is shown alone
+    ]
+    assert [r.instructor_id for r in rows] == [first.pk, second.pk, other.pk]
+    client = login(world.admin_a)
+    url = "/manage/reports/instructor-pay/?first=2026-11-10&last=2026-11-10"
+    html = client.get(url).content.decode()
+    assert "Sam Taylor (sam.t@example.com)" in html
+    assert "Sam Taylor (sam.taylor@example.com)" in html
+    assert _csv(client.get(url + "&format=csv"))[1:] == [
+        ["Sam Taylor (sam.t@example.com)", "2", "0"],
+        ["Sam Taylor (sam.taylor@example.com)", "3", "0"],
+        ["Zoe Brown", "1", "0"],
+        ["Total", "6", "0"],
+    ]
+
+
 def test_bey_5_liability_values_unused_credits_with_expiries_ahead(world, login):
     now = timezone.now()
     klass = f.ClassFactory(
@@ -87,7 +132,78 @@ def test_bey_5_liability_values_unused_credits_with_expiries_ahead(world, login)
     )
     rows_csv = _csv(client.get("/manage/reports/makeup-liability/?format=csv"))
     assert rows_csv[0][:4] == ["Programme", "Location", "Unused credits", "Value (AUD)"]
-    assert rows_csv[-1] == ["Total", "", "3", "75.00", "25.00", "50.00", "50.00"]
+    assert rows_csv[-1] == ["Total", "", "3", "75.00", "25.00", "50.00", "50.00", "0"]
+
+
+def test_bey_5_liability_values_course_priced_credits_per_session_never_silently_0(world, login):
+    """A class sold only per course: its credits are worth the course price divided by the
+    class's sessions in its term (a cancelled one counts, one outside the term doesn't).
+    Where that can't be computed, the credits are counted apart, not valued at 0."""
+    programme = f.ProgrammeFactory(company=world.company_a, name="Swim Level 4")
+    course = f.ClassFactory(
+        programme=programme,
+        location="Main pool",
+        price_per_session=None,
+        course_price=Decimal("270.00"),
+    )  # term 6 Oct – 15 Dec 2026
+    for week in range(9):  # Tuesdays 6 Oct … 1 Dec: 9 sessions in the term
+        f.SessionFactory(
+            klass=course,
+            local_date=date(2026, 10, 6) + timedelta(weeks=week),
+            cancelled_at=NOW if week == 8 else None,
+        )
+    f.SessionFactory(klass=course, local_date=date(2026, 12, 22))  # after the term
+    weekly = f.ClassFactory(
+        programme=programme, location="Main pool", price_per_session=Decimal("26.00")
+    )
+    no_sessions = f.ClassFactory(
+        programme=programme, location="Lake pool", price_per_session=None, course_price=100
+    )
+    thirds = f.ClassFactory(
+        programme__company=world.company_a,
+        programme__name="Swim Level 5",
+        location="Main pool",
+        price_per_session=None,
+        course_price=Decimal("100.00"),
+    )
+    for day in (date(2026, 10, 6), date(2026, 10, 13), date(2026, 10, 20)):
+        f.SessionFactory(klass=thirds, local_date=day)
+    with scope(company=world.company_a):
+        for klass, days in [
+            (course, 5),
+            (course, None),
+            (weekly, 20),
+            (no_sessions, 3),
+            (thirds, None),
+            (thirds, None),
+            (thirds, None),
+        ]:
+            credit_add_manual(
+                enrolment=f.EnrolmentFactory(klass=klass),
+                reason="t",
+                actor=None,
+                valid_days=days,
+                now=NOW,
+            )
+        rows = makeup_liability(company=world.company_a, now=NOW)
+    assert [
+        (r.programme, r.location, r.credits, r.value, r.expiring_7, r.expiring_30) for r in rows
+    ] == [
+        ("Swim Level 4", "Lake pool", 1, Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+        # 270.00 / 9 = 30.00 a credit, with the weekly class's 26.00
+        ("Swim Level 4", "Main pool", 3, Decimal("86.00"), Decimal("30.00"), Decimal("56.00")),
+        # 100.00 / 3 sessions, three credits: 100.00, rounded once, not 3 × 33.33
+        ("Swim Level 5", "Main pool", 3, Decimal("100.00"), Decimal("0.00"), Decimal("0.00")),
+    ]
+    assert [r.unpriced for r in rows] == [1, 0, 0]  # Lake pool's: no session to divide by
+    client = login(world.admin_a)
+    with time_machine.travel(NOW, tick=False):
+        html = client.get("/manage/reports/makeup-liability/").content.decode()
+        rows_csv = _csv(client.get("/manage/reports/makeup-liability/?format=csv"))
+    assert "1 unused credit has no price for one session" in html
+    assert rows_csv[0][-1] == "Unused credits with no per-session price (not valued)"
+    assert rows_csv[1] == ["Swim Level 4", "Lake pool", "1", "0.00", "0.00", "0.00", "0.00", "1"]
+    assert rows_csv[-1] == ["Total", "", "7", "186.00", "30.00", "56.00", "56.00", "1"]
 
 
 def test_reports_cost_fixed_queries_and_are_for_admins(world, login):

@@ -25,7 +25,7 @@ from franchise.services import (
     restriction_update,
 )
 from makeup.errors import DomainError
-from makeup.models import Company, Membership, Role
+from makeup.models import AuditEntry, Company, Membership, Role
 from tests import factories as f
 
 from .conftest import link_companies, makeup_booking
@@ -582,6 +582,46 @@ def test_frn_3_restrictions_need_an_approved_link_in_the_service_too(world):
             max_days_ahead=None,
             actor=world.owner_a,
         )
+
+
+def test_frn_3_audit_log_records_restrictions_only_when_they_change(world, login):
+    """Saving a partner's incoming restrictions unchanged (through the page or the service)
+    records nothing in the owners' audit log; each real change is one line."""
+    link_companies(world.company_a, world.company_b)
+    programme = f.ProgrammeFactory(company=world.company_a, code="SWIM-L2")
+    client = login(world.owner_a)
+    url = _restrictions_url(world.company_b)
+
+    def lines() -> list[str]:
+        with scope(company=world.company_a):
+            return list(
+                AuditEntry.objects.filter(area=AuditEntry.Area.LINK)
+                .filter(summary__startswith="Incoming restrictions")
+                .values_list("summary", flat=True)
+            )
+
+    # Nothing chosen is the same as no restriction: nothing to record.
+    assert client.post(url, {"max_guests_per_session": "", "max_days_ahead": ""}).status_code == 302
+    assert lines() == []
+    terms = {"programmes": [programme.pk], "max_guests_per_session": "2", "max_days_ahead": ""}
+    assert client.post(url, terms).status_code == 302
+    assert client.post(url, terms).status_code == 302  # unchanged
+    with scope(company=world.company_a):
+        restriction_update(
+            now=timezone.now(),
+            company=world.company_a,
+            partner=world.company_b,
+            programme_ids=[programme.pk],
+            max_guests_per_session=2,
+            max_days_ahead=None,
+            actor=world.owner_a,
+        )  # unchanged
+    assert lines() == [
+        f"Incoming restrictions for {world.company_b.name}: SWIM-L2; at most 2 guests per "
+        "session; — days ahead."
+    ]
+    assert client.post(url, terms | {"max_days_ahead": "30"}).status_code == 302
+    assert len(lines()) == 2
 
 
 def test_frn_1_partner_page_queries_do_not_grow_with_the_links(world, login):

@@ -9,7 +9,9 @@ from bookings.models import AttendanceState
 from bookings.services import attendance_set_state
 from credits.services import credit_add_manual
 from franchise.models import CompanyLink
-from makeup.models import AuditEntry
+from makeup.models import AuditEntry, Company
+from makeup.services import company_settings_update, company_update
+from makeup.widgets import Textarea
 from tests import factories as f
 
 URL = "/manage/audit/"
@@ -86,3 +88,91 @@ def test_the_audit_log_costs_the_same_queries_for_more_history(
     client = login(world.owner_a)
     with django_assert_max_num_queries(12):
         client.get(URL)
+
+
+ADDRESS = "12 River Road\nParramatta NSW 2150"
+
+
+def _settings_post(client, **changes) -> dict:
+    """The settings page's two forms as a browser posts them: every field as shown, the
+    textarea's line breaks as CRLF (the HTML standard), then ``changes``."""
+    page = client.get("/manage/settings/")
+    data = {}
+    for prefix, form in (
+        ("company", page.context["details_form"]),
+        ("settings", page.context["settings_form"]),
+    ):
+        for name in form.fields:
+            value = form[name].value()
+            if isinstance(value, bool):
+                if value:
+                    data[f"{prefix}-{name}"] = "on"
+            elif value is not None:
+                data[f"{prefix}-{name}"] = str(value)
+    data["company-address"] = data["company-address"].replace("\n", "\r\n")
+    return data | changes
+
+
+def test_audit_log_settings_saved_with_crlf_records_only_the_changed_field(world, login):
+    """A browser sends the unchanged address back with CRLF line breaks: only the extra
+    capacity, which did change, is recorded; the address is kept with LF."""
+    Company.objects.filter(pk=world.company_a.pk).update(address=ADDRESS)
+    client = login(world.owner_a)
+    data = _settings_post(client, **{"settings-makeup_extra_capacity": "3"})
+    assert "\r\n" in data["company-address"]
+    assert client.post("/manage/settings/", data).status_code == 302
+    with scope(company=world.company_a):
+        summaries = list(AuditEntry.objects.values_list("summary", flat=True))
+    assert summaries == ["Settings changed: extra capacity for make-ups."]
+    world.company_a.refresh_from_db()
+    assert world.company_a.address == ADDRESS
+    assert world.company_a.settings.makeup_extra_capacity == 3
+    # The same page saved again, nothing changed: nothing recorded.
+    assert client.post("/manage/settings/", _settings_post(client)).status_code == 302
+    with scope(company=world.company_a):
+        assert AuditEntry.objects.count() == 1
+    page = client.get(URL + "?area=settings").content.decode()
+    assert "Company details changed" not in page
+
+
+def test_audit_log_company_update_compares_and_keeps_texts_normalised(world):
+    """The service holds the rule too, whatever the caller: CRLF or CR line breaks and
+    surrounding whitespace are no change, and are stored as LF; a real change is recorded
+    with the field's name."""
+    Company.objects.filter(pk=world.company_a.pk).update(address=ADDRESS)
+    with scope(company=world.company_a):
+        company = company_update(
+            now=timezone.now(),
+            company=world.company_a,
+            actor=world.owner_a,
+            address="12 River Road\r\nParramatta NSW 2150\r\n",
+        )
+        assert company.address == ADDRESS
+        company_update(
+            now=timezone.now(),
+            company=world.company_a,
+            actor=world.owner_a,
+            address="12 River Road\rParramatta NSW 2150",
+        )
+        assert not AuditEntry.objects.exists()
+        company = company_update(
+            now=timezone.now(),
+            company=world.company_a,
+            actor=world.owner_a,
+            address="14 River Road\r\nParramatta NSW 2150",
+        )
+        assert company.address == "14 River Road\nParramatta NSW 2150"
+        assert list(AuditEntry.objects.values_list("summary", flat=True)) == [
+            "Company details changed: address."
+        ]
+        company_settings_update(
+            now=timezone.now(), company=world.company_a, actor=world.owner_a, makeup_lead_days=4
+        )
+        assert AuditEntry.objects.count() == 1  # 4 is the default: unchanged
+
+
+def test_audit_log_textareas_submit_lf_line_breaks():
+    """Every textarea of the app uses this widget (settings, policy, claims, notes…)."""
+    widget = Textarea()
+    assert widget.value_from_datadict({"t": "a\r\nb\rc\nd"}, {}, "t") == "a\nb\nc\nd"
+    assert widget.value_from_datadict({}, {}, "t") is None

@@ -375,6 +375,29 @@ def test_pol_11_cant_come_late_is_taken_without_a_credit(pf, login, frozen):
     assert _attendance(pf, pf.lesson).state == S.LATE_CANCELLED
 
 
+def test_pol_9_late_cancellation_corrected_to_present_leaves_no_stale_receipt(
+    pf, login, frozen, world
+):
+    """The parent cancels late (no credit); staff correct the lesson to present: the home
+    page no longer says "No credit: cancelled after the cut-off" for it."""
+    frozen.move_to(pf.lesson.starts_at - timedelta(hours=2))
+    client = login(pf.user)
+    _cant_come(client, pf, pf.lesson)
+    home = client.get("/portal/alpha/").content.decode()
+    assert "No credit: cancelled after the cut-off" in home
+    with scope(company=pf.company):
+        attendance_set_state(
+            enrolment=pf.ava,
+            session=pf.lesson,
+            state=S.PRESENT,
+            actor=world.staff_a,
+            now=pf.lesson.starts_at - timedelta(hours=1),
+        )
+    home = client.get("/portal/alpha/").content.decode()
+    assert f'id="lesson-{pf.ava.pk}-{pf.lesson.pk}"' in home
+    assert "No credit: cancelled after the cut-off" not in home
+
+
 def test_pol_11_cant_come_late_refused_shows_the_companys_instructions(pf, login, frozen):
     with scope(company=pf.company):
         CancellationPolicy.objects.filter(programme=pf.programme).update(
