@@ -335,6 +335,25 @@ def register_partner_rules(fn: Callable[..., dict[int, list[Check]]]) -> None:
     _partner_rules = fn
 
 
+# And the companies a company has an approved link with (FRN-1), for the booking service's
+# check of whose session may be booked at all.
+_partner_companies: Callable[[int], list[int]] | None = None
+
+
+def register_partner_companies(fn: Callable[[int], list[int]]) -> None:
+    """``fn(company_id) -> [company id, ...]``: the companies with an approved link to it."""
+    global _partner_companies
+    _partner_companies = fn
+
+
+def session_company_allowed(*, credit: MakeupCredit, company_id: int) -> bool:
+    """A credit is spent only on a session of its own company or of an approved partner of
+    it (FRN-1, FRN-5); without the franchise app, only its own company's."""
+    if company_id == credit.company_id:
+        return True
+    return _partner_companies is not None and company_id in _partner_companies(credit.company_id)
+
+
 def _partner_checks(credit, sessions, now) -> dict[int, list[Check]]:
     others = [s for s in sessions if s.company_id != credit.company_id]
     if not others:

@@ -6,9 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from makeup.widgets import Textarea
 from programmes.models import WEEKDAYS
 
-from .models import CancellationPolicy, PolicyMode, ValidityKind
-
-PATHS = [("on_time", _("on time")), ("late", _("late")), ("staff", _("staff"))]
+from .models import CancellationPolicy, PolicyMode
 
 
 class PolicyForm(forms.ModelForm):
@@ -71,31 +69,13 @@ class PolicyForm(forms.ModelForm):
         widgets = {"late_cancellation_instructions": Textarea(attrs={"rows": 2})}
 
     def clean(self):
+        # The rules across fields (days for a validity in days, both or neither of the
+        # rolling window, instructions when late portal cancellations are refused) are the
+        # model's (CancellationPolicy.clean), so the service holds them too; ModelForm runs
+        # them and puts each error on its field.
         cleaned = super().clean()
-        for path, _label in PATHS:
-            kind = cleaned.get(f"{path}_validity")
-            days = cleaned.get(f"{path}_validity_days")
-            if kind == ValidityKind.DAYS and not days:
-                self.add_error(
-                    f"{path}_validity_days",
-                    _("Enter the number of days, or choose another validity."),
-                )
-            if kind != ValidityKind.DAYS and days:
-                cleaned[f"{path}_validity_days"] = None
-        credits, days = cleaned.get("window_credits"), cleaned.get("window_days")
-        if (credits is None) != (days is None):
-            field = "window_days" if days is None else "window_credits"
-            self.add_error(field, _("Set both the number of credits and the days, or neither."))
         if cleaned.get("mode") == PolicyMode.HOURS_BEFORE and cleaned.get("hours_before") is None:
             self.add_error("hours_before", _("Enter how many hours before the lesson."))
-        if (
-            cleaned.get("portal_late_cancellation") == "refuse"
-            and not (cleaned.get("late_cancellation_instructions") or "").strip()
-        ):
-            self.add_error(
-                "late_cancellation_instructions",
-                _("Tell parents what to do instead when the portal refuses."),
-            )
         return cleaned
 
 

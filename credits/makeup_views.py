@@ -135,7 +135,8 @@ def _book(
     request: HttpRequest, *, credit: MakeupCredit, session: Session, data: dict
 ) -> str | None:
     """Book, or return the message why not."""
-    option = staff_makeup_candidates(credit=credit, now=timezone.now(), session=session)[0]
+    now = timezone.now()
+    option = staff_makeup_candidates(credit=credit, now=now, session=session)[0]
     reason = data["override_reason"].strip()
     if option.overridden and not option.blocking and not reason:
         return gettext("Give a reason to book past the portal's rule: {checks}").format(
@@ -143,13 +144,13 @@ def _book(
         )
     try:
         booking = makeup_book(
-            now=timezone.now(),
             credit=credit,
             session=session,
             actor=request.user,
             note=data["note"],
             source=MakeupBooking.Source.STAFF,
             override_reason=reason,
+            now=now,
         )
     except DatabaseError:
         logger.exception("Make-up booking failed in the database")

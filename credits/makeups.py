@@ -1,5 +1,12 @@
 """Booking and cancelling make-ups (MKP-6…MKP-11, CRD-3), and watching full sessions (BEY-2).
 
+The services hold every rule of who may act, not only the pages: a portal booking and a
+watch need the family's own parent with a confirmed login (MKP-9), a staff booking a member
+of the credit's company (MKP-11), the session must be of the credit's company or an approved
+partner's (FRN-1), and a family acting on its own — booking in the portal, starting a watch,
+being booked from a watch — is held by the balance gate; only staff get past it (BAL-4,
+BAL-6). So a new entry point (an API, a task, an SMS reply) can't skip one.
+
 Capacity is protected by locking the session row before counting (MKP-8): every booking of
 a session serialises on that lock, so two families racing for the last place get one
 booking and one clear refusal. On PostgreSQL the wait is bounded by a lock timeout, which
@@ -10,17 +17,19 @@ from contextlib import nullcontext
 from datetime import datetime
 
 from django.db import OperationalError, connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking, Student
+from bookings.selectors.account import BalanceGate, balance_gate
+from bookings.services import check_portal_parent
 from makeup import outbox
 from makeup.errors import DomainError
+from makeup.tenancy import membership_of
 from programmes.models import Session
 
-from .eligibility import PORTAL_ONLY_RULES, evaluate, with_occupancy
+from .eligibility import PORTAL_ONLY_RULES, evaluate, session_company_allowed, with_occupancy
 from .models import CreditState, MakeupCredit, SessionWatch
 from .services import credit_return, credit_spend
 
@@ -55,32 +64,72 @@ def _guest_side(booking: MakeupBooking):
     return scopes_disabled()
 
 
-def _check_balance_gate(*, student: Student, company_id: int, now: datetime) -> None:
-    """BAL-2/BAL-3: with the company's gate active (switch and days), the portal refuses a
-    make-up while the family's charges of the last N days exceed its payments of those days.
-    Staff bookings skip it (BAL-4)."""
-    from bookings.selectors.account import balance_due
-    from makeup.models import Company
+def _balance_refused(gate: BalanceGate, *, watching: bool = False) -> DomainError:
+    """BAL-3, BAL-6: why a family blocked by the balance gate can't book or watch itself."""
+    values = {"currency": gate.currency, "amount": f"{gate.due:.2f}", "days": gate.days}
+    if watching:
+        text = _(
+            "Your account has {currency} {amount} due from the last {days} days: please pay "
+            "it before watching a full session."
+        )
+    else:
+        text = _(
+            "Your account has {currency} {amount} due from the last {days} days: please pay "
+            "it before booking a make-up, or ask us to book it for you."
+        )
+    return DomainError(text.format(**values), code="balance_due")
 
-    company = Company.objects.select_related("settings").get(pk=company_id)
-    settings = company.settings
-    if not settings.balance_gate_active:
-        return
-    due = balance_due(
-        family=student.family,
-        days=settings.balance_gate_days,
-        today=timezone.localdate(now, timezone=company.tzinfo),
-    )
-    if due > 0:
+
+def _check_session_company(*, credit: MakeupCredit, company_id: int) -> None:
+    """A credit is spent only at its own company or an approved partner (FRN-1, FRN-5),
+    whoever books: staff pages offer their own company's sessions, but the service holds it."""
+    if not session_company_allowed(credit=credit, company_id=company_id):
         raise DomainError(
             _(
-                "Your account has {currency} {amount} due from the last {days} days: please pay "
-                "it before booking a make-up, or ask us to book it for you."
-            ).format(
-                currency=company.currency, amount=f"{due:.2f}", days=settings.balance_gate_days
+                "This session belongs to a company that is not linked with the family's "
+                "school: the credit can't be used there."
             ),
-            code="balance_due",
+            code="not_partner",
         )
+
+
+def _booked_by(
+    *, source: str, actor, watch: SessionWatch | None, credit: MakeupCredit, session_id: int
+):
+    """Who may book, by source (MKP-9, MKP-11, BEY-2); returns the user the booking is
+    recorded for.
+
+    - ``portal``: ``actor`` is a parent of the student's family with their own login and a
+      confirmed e-mail address (:func:`bookings.services.check_portal_parent`).
+    - ``watch``: booked for the parent who started ``watch`` — this student's active watch of
+      this session —, who must still be such a parent (``actor`` is not used).
+    - ``staff``: ``actor`` is a member (staff, admin or owner) of the credit's company.
+    """
+    student = credit.enrolment.student
+    if source == MakeupBooking.Source.STAFF:
+        if membership_of(actor, credit.company_id) is None:
+            raise DomainError(
+                _("Only staff of the family's school can book a make-up for it."),
+                code="not_staff",
+            )
+        return actor
+    if source == MakeupBooking.Source.PORTAL:
+        check_portal_parent(family=student.family, user=actor)
+        return actor
+    if source == MakeupBooking.Source.WATCH:
+        if (
+            watch is None
+            or watch.state != SessionWatch.State.ACTIVE
+            or watch.session_id != session_id
+            or watch.student_id != student.pk
+        ):
+            raise DomainError(
+                _("Only an active watch of this session by this student can book it."),
+                code="no_watch",
+            )
+        check_portal_parent(family=student.family, user=watch.created_by)
+        return watch.created_by
+    raise ValueError(f"Unknown booking source {source!r}")
 
 
 @transaction.atomic
@@ -92,19 +141,33 @@ def makeup_book(
     note: str = "",
     source: str = MakeupBooking.Source.PORTAL,
     override_reason: str = "",
+    watch: SessionWatch | None = None,
     now: datetime,
 ) -> MakeupBooking:
-    """Spend ``credit`` on a place in ``session`` (MKP-1…MKP-8, CRD-3, CRD-4).
+    """Spend ``credit`` on a place in ``session`` (MKP-1…MKP-11, CRD-3, CRD-4, BAL-2…BAL-6).
 
     Locks the session, re-runs every eligibility check with fresh counts, and refuses with
-    the readable reasons. Staff (``source="staff"``) may pass portal-only rules (MKP-5) with
-    an ``override_reason``, which is stored and shown; capacity holds for everyone (MKP-11).
+    the readable reasons. Who may book depends on ``source`` (see :func:`_booked_by`): the
+    family's own confirmed parent in the portal, a watch the parent started, or staff of
+    the credit's company. The session must be of the credit's company or an approved
+    partner's. A family acting on its own (portal, watch) is held by the balance gate;
+    staff get past it (BAL-4), and past portal-only rules (MKP-5) with an
+    ``override_reason``, which is stored and shown; capacity holds for everyone (MKP-11).
+    A booking from a watch marks the watch booked.
     """
+    _check_session_company(credit=credit, company_id=session.company_id)
     locked = _lock_session(session.pk)
+    if locked.company_id != session.company_id:
+        _check_session_company(credit=credit, company_id=locked.company_id)
     credit = (
         MakeupCredit.objects.select_for_update(of=("self",))
-        .select_related("enrolment__student", "enrolment__klass__programme")
+        .select_related("enrolment__student__family", "enrolment__klass__programme")
         .get(pk=credit.pk)
+    )
+    if watch is not None:
+        watch = SessionWatch.objects.select_for_update(of=("self",)).get(pk=watch.pk)
+    booked_by = _booked_by(
+        source=source, actor=actor, watch=watch, credit=credit, session_id=locked.pk
     )
     student = credit.enrolment.student
     candidate = evaluate(student=student, credit=credit, sessions=[locked], now=now)[0]
@@ -115,8 +178,10 @@ def makeup_book(
     if failed:
         code = "full" if all(c.rule == "MKP-7" for c in failed) else "not_eligible"
         raise DomainError(" ".join(c.text for c in failed), code=code)
-    if source == MakeupBooking.Source.PORTAL:
-        _check_balance_gate(student=student, company_id=credit.company_id, now=now)
+    if source != MakeupBooking.Source.STAFF:
+        gate = balance_gate(family=student.family, now=now)
+        if gate.blocked:
+            raise _balance_refused(gate)
     overridden = [c for c in candidate.failed if c.rule in PORTAL_ONLY_RULES]
     booking = MakeupBooking.objects.create(
         company_id=locked.company_id,
@@ -134,10 +199,14 @@ def makeup_book(
             else ""
         ),
         booked_at=now,
-        booked_by=actor,
+        booked_by=booked_by,
     )
-    credit_spend(credit=credit, session=locked, actor=actor, now=now)
+    credit_spend(credit=credit, session=locked, actor=booked_by, now=now)
     MakeupCredit.objects.filter(pk=credit.pk).update(booking=booking)
+    if watch is not None:
+        SessionWatch.objects.filter(pk=watch.pk).update(
+            state=SessionWatch.State.BOOKED, booking=booking, ended_at=now
+        )
     from .tasks import send_makeup_booked
 
     outbox.enqueue(
@@ -270,12 +339,18 @@ def watch_create(
     *, credit: MakeupCredit, session: Session, actor=None, now: datetime
 ) -> SessionWatch:
     """Watch a full session with a chosen credit (at most two watches per student). Only a
-    session that fails on capacity alone can be watched."""
+    session that fails on capacity alone can be watched.
+
+    A watch is the family acting on its own: ``actor`` must be a parent of the student's
+    family with their own confirmed login (MKP-9; the place is later booked for them), and
+    a family blocked by the balance gate can't start one (BAL-6). Staff don't watch for a
+    family: they book a make-up for it directly."""
     locked = _lock_session(session.pk)
     credit = MakeupCredit.objects.select_related(
-        "enrolment__student", "enrolment__klass__programme"
+        "enrolment__student__family", "enrolment__klass__programme"
     ).get(pk=credit.pk)
     student = credit.enrolment.student
+    check_portal_parent(family=student.family, user=actor)
     candidate = evaluate(student=student, credit=credit, sessions=[locked], now=now)[0]
     if candidate.bookable:
         raise DomainError(_("There is a free place: book it instead of watching."))
@@ -294,6 +369,9 @@ def watch_create(
                 MAX_WATCHES_PER_STUDENT,
             ).format(name=student.first_name, count=MAX_WATCHES_PER_STUDENT)
         )
+    gate = balance_gate(family=student.family, now=now)
+    if gate.blocked:
+        raise _balance_refused(gate, watching=True)
     return SessionWatch.objects.create(
         company_id=locked.company_id,
         session=locked,
@@ -335,11 +413,16 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
     while places are left, inside the caller's transaction and the session lock, each with
     their soonest-expiring credit that fits (BEY-2). A watch ends when none of the watcher's
     credits can be used for the session any more (all spent or expired, or the session has
-    started); a watcher not eligible for another reason keeps their place in line."""
+    started), or when the parent who started it can no longer book for the family (MKP-9); a
+    watcher not eligible for another reason keeps their place in line. A watcher whose
+    family is blocked by the balance gate at ``now`` is passed over for this place — their
+    watch stays, the family is told why (once) — and the place goes to the next (BAL-6)."""
     booked: list[MakeupBooking] = []
     watches = list(
         SessionWatch.objects.filter(session_id=session.pk, state=SessionWatch.State.ACTIVE)
-        .select_related("credit__enrolment__student", "credit__enrolment__klass")
+        .select_related(
+            "credit__enrolment__student__family", "credit__enrolment__klass", "created_by"
+        )
         .order_by("created_at", "pk")
     )
     for watch in watches:
@@ -370,16 +453,45 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
             if all(c.rule in ("CRD-4", "MKP-6") for c in candidate.failed):
                 watch_end(watch=watch, reason=candidate.failed[0].text, now=now)
             continue
+        # A place is free for this watcher. It is booked for the parent who started the
+        # watch, who must still be a confirmed parent of the family (MKP-9)…
+        try:
+            check_portal_parent(family=student.family, user=watch.created_by)
+        except DomainError:
+            watch_end(
+                watch=watch,
+                reason=_("The parent who started this watch can no longer book for the family."),
+                now=now,
+            )
+            continue
+        # …and, the family acting on its own, the balance gate holds (BAL-6): a blocked
+        # family is passed over for this place (its watch stays) and told why, once.
+        gate = balance_gate(family=student.family, now=now)
+        if gate.blocked:
+            _tell_skipped_for_balance(watch=watch, gate=gate)
+            continue
         booking = makeup_book(
             credit=chosen,
             session=fresh,
-            actor=None,
             source=MakeupBooking.Source.WATCH,
+            watch=watch,
             note=_("Booked automatically from the watch list"),
             now=now,
         )
-        SessionWatch.objects.filter(pk=watch.pk).update(
-            state=SessionWatch.State.BOOKED, booking=booking, ended_at=now
-        )
         booked.append(booking)
     return booked
+
+
+def _tell_skipped_for_balance(*, watch: SessionWatch, gate: BalanceGate) -> None:
+    """BAL-6: e-mail the family (through the outbox, after the commit) that a place freed
+    but went to the next in line because of the amount due — once per watch, however many
+    places pass them by."""
+    from .tasks import send_watch_skipped_for_balance
+
+    outbox.enqueue(
+        send_watch_skipped_for_balance,
+        watch.credit.company_id,
+        watch.pk,
+        f"{gate.due:.2f}",
+        key=f"watch-skipped-balance:{watch.pk}",
+    )

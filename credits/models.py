@@ -1,5 +1,6 @@
 """Cancellation policies (one per programme). Credits and the decision chain build on them."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -113,6 +114,33 @@ class CancellationPolicy(models.Model):
 
     def __str__(self) -> str:
         return gettext("Cancellation policy of {programme}").format(programme=self.programme)
+
+    def clean(self) -> None:
+        """The rules across fields (POL-3, POL-6, POL-11), held wherever a policy is saved:
+        the policy form shows them on their fields, and ``credits.services.policy_update``
+        refuses them too. A number of days is needed (and kept) only for a validity in days.
+        """
+        errors: dict[str, str] = {}
+        for path in ("on_time", "late", "staff"):
+            kind = getattr(self, f"{path}_validity")
+            if kind == ValidityKind.DAYS and not getattr(self, f"{path}_validity_days"):
+                errors[f"{path}_validity_days"] = _(
+                    "Enter the number of days, or choose another validity."
+                )
+            elif kind != ValidityKind.DAYS:
+                setattr(self, f"{path}_validity_days", None)
+        if (self.window_credits is None) != (self.window_days is None):
+            field = "window_days" if self.window_days is None else "window_credits"
+            errors[field] = _("Set both the number of credits and the days, or neither.")
+        if (
+            self.portal_late_cancellation == LatePortalCancellation.REFUSE
+            and not (self.late_cancellation_instructions or "").strip()
+        ):
+            errors["late_cancellation_instructions"] = _(
+                "Tell parents what to do instead when the portal refuses."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class WeeklyCutoff(models.Model):

@@ -436,7 +436,13 @@ def policy_update(
     *, policy: CancellationPolicy, values: dict, cutoffs: list[dict], now: datetime, actor=None
 ) -> CancellationPolicy:
     """Save a programme's cancellation policy and its weekly cut-off table. A weekly-cut-off
-    policy needs at least one row; lesson weekdays without a row fall back to hours-before."""
+    policy needs at least one row; lesson weekdays without a row fall back to hours-before.
+
+    Every rule of a policy holds here, whoever calls: each field's own, and those across
+    fields (:meth:`CancellationPolicy.clean`: days for a validity in days, both or neither
+    of the rolling window, instructions when late portal cancellations are refused), which
+    refuse with a ``ValidationError`` keyed by field (the policy page shows each on its
+    field)."""
     from .models import PolicyMode, WeeklyCutoff
 
     policy = CancellationPolicy.objects.select_for_update().get(pk=policy.pk)
@@ -445,7 +451,10 @@ def policy_update(
         raise DomainError(_("A weekly cut-off policy needs a cut-off for at least one weekday."))
     for field, value in values.items():
         setattr(policy, field, value)
-    policy.full_clean()
+    # The rules across fields first, so a half-filled window is refused on its field
+    # rather than as the database constraint behind it.
+    policy.full_clean(validate_constraints=False)
+    policy.validate_constraints()
     policy.save()
     WeeklyCutoff.objects.filter(policy=policy).delete()
     WeeklyCutoff.objects.bulk_create(

@@ -166,3 +166,38 @@ def send_claim_answered(self, company, claim_id: int) -> int:
             "receipt": absence_receipt(attendance) if approved else None,
         },
     )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) -> int:
+    """BAL-6: tell the family that a place freed in the session they watch but went to the
+    next in line, because their account had ``amount`` due then; the watch goes on. Runs in
+    the family's (home) company; nothing is sent once the watch is booked or has ended."""
+    from .models import SessionWatch
+
+    with scopes_disabled():
+        watch = (
+            SessionWatch.objects.filter(
+                pk=watch_id, credit__company=company, state=SessionWatch.State.ACTIVE
+            )
+            .select_related("session__klass__programme", "session__company", "student")
+            .first()
+        )
+    if watch is None:
+        return 0
+    pay_url = ""
+    if company.settings.portal_payments_enabled:
+        pay_url = reverse("portal:pay", kwargs={"company_slug": company.slug})
+    return _email_family(
+        company,
+        family_id=watch.student.family_id,
+        template="watch_skipped_balance",
+        context={
+            "watch": watch,
+            "session": watch.session,
+            "student": watch.student,
+            "amount": amount,
+            "currency": company.currency,
+            "pay_url": pay_url,
+        },
+    )

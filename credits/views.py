@@ -1,6 +1,7 @@
 """Back office: the cancellation policy page, the company's credits, manual credits."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -66,6 +67,13 @@ def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
                 )
             except DomainError as exc:
                 messages.error(request, exc.message)
+            except ValidationError as exc:
+                # The form runs the same rules first; should the service still refuse, each
+                # error goes on its field.
+                form.add_error(None, exc)
+                messages.error(
+                    request, _("Nothing was saved: please correct the fields marked below.")
+                )
             else:
                 messages.success(
                     request,

@@ -13,4 +13,5 @@ class FranchiseConfig(AppConfig):
         from . import partners
 
         eligibility.register_partner_rules(partners.partner_rules)
+        eligibility.register_partner_companies(partners.approved_partner_ids)
         hooks.register_guest_contacts(partners.guest_contacts)

@@ -54,6 +54,15 @@ def access_object[M: Model](queryset: QuerySet[M], *, company: Company | None, *
     return obj
 
 
+def membership_of(user, company_id: int) -> Membership | None:
+    """``user``'s membership (owner, admin or staff) of company ``company_id``, or ``None``
+    — also for no user, an anonymous or a deactivated one. Services use it to check that a
+    staff action is taken by the company's own people (TEN-2)."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    return Membership.objects.filter(user=user, company_id=company_id).first()
+
+
 def access_company_for_user(user, company_id: int) -> Membership:
     """A membership of ``user`` in company ``company_id``, or 404 (never a hint it exists)."""
     membership = (

@@ -25,7 +25,7 @@ from django_scopes import scopes_disabled
 from bookings.models import Attendance, AttendanceState, Enrolment, Family, Guardian, MakeupBooking
 from bookings.payments import PaymentRequest, TestProvider, get_provider, payment_record_online
 from bookings.selectors import guardian_for_user, portal_companies_for_user
-from bookings.selectors.account import balance_due, family_statement
+from bookings.selectors.account import balance_gate, family_statement
 from bookings.services import parent_join, parent_signup
 from credits.makeups import (
     MAX_WATCHES_PER_STUDENT,
@@ -414,41 +414,36 @@ def makeup_confirm(
         raise Http404
     form = MakeupBookForm(request.POST or None)
     error = code = ""
+    now = timezone.now()
     if request.method == "POST" and form.is_valid():
-        if not request.user.email_confirmed:
-            error = _("Please confirm your e-mail address before booking a make-up.")
-            code = "unconfirmed"
+        # The service checks who books (the family's own parent with a confirmed login,
+        # MKP-9: bookings.services.check_portal_parent) and the balance gate (BAL-3).
+        try:
+            booking = partners.makeup_book_at(
+                credit=credit,
+                session=session,
+                actor=request.user,
+                note=form.cleaned_data["note"],
+                source=MakeupBooking.Source.PORTAL,
+                now=now,
+            )
+        except DatabaseError:
+            # The booking is one transaction: nothing of it was saved. Say so, keep the
+            # note, and let the parent try again (makeup.errors.BOOKING_FAILED).
+            logger.exception("Make-up booking failed in the database")
+            error, code = str(BOOKING_FAILED), "database"
+            credit.refresh_from_db()
+        except DomainError as refused:
+            error, code = refused.message, refused.code
+            credit.refresh_from_db()
+            if code == "balance_due" and request.company.settings.portal_payments_enabled:
+                messages.info(request, error)  # BAL-5: to the payment page, and back
+                return _to_payment(request, next_url=request.get_full_path())
         else:
-            try:
-                booking = partners.makeup_book_at(
-                    credit=credit,
-                    session=session,
-                    actor=request.user,
-                    note=form.cleaned_data["note"],
-                    source=MakeupBooking.Source.PORTAL,
-                    now=timezone.now(),
-                )
-            except DatabaseError:
-                # The booking is one transaction: nothing of it was saved. Say so, keep the
-                # note, and let the parent try again (makeup.errors.BOOKING_FAILED).
-                logger.exception("Make-up booking failed in the database")
-                error, code = str(BOOKING_FAILED), "database"
-                credit.refresh_from_db()
-            except DomainError as refused:
-                error, code = refused.message, refused.code
-                credit.refresh_from_db()
-                if code == "balance_due" and request.company.settings.portal_payments_enabled:
-                    messages.info(request, error)  # BAL-5: to the payment page, and back
-                    return redirect(
-                        reverse("portal:pay", kwargs={"company_slug": company_slug})
-                        + "?"
-                        + urlencode({"next": request.get_full_path()})
-                    )
-            else:
-                return redirect(
-                    "portal:makeup_booked", company_slug=company_slug, booking_pk=booking.pk
-                )
-    candidate = partners.makeup_check(credit=credit, session=session, now=timezone.now())
+            return redirect(
+                "portal:makeup_booked", company_slug=company_slug, booking_pk=booking.pk
+            )
+    candidate = partners.makeup_check(credit=credit, session=session, now=now)
     return render(
         request,
         "portal/makeup_confirm.html",
@@ -488,8 +483,11 @@ def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
     session = get_object_or_404(Session.objects.select_related("klass"), pk=session_pk)
     student = credit.enrolment.student
     try:
-        watch_create(now=timezone.now(), credit=credit, session=session, actor=request.user)
+        watch_create(credit=credit, session=session, actor=request.user, now=timezone.now())
     except DomainError as error:
+        if error.code == "balance_due" and request.company.settings.portal_payments_enabled:
+            messages.info(request, error.message)  # BAL-5, BAL-6: pay, then watch
+            return _to_payment(request, next_url=_search_url(request, credit))
         messages.error(request, error.message)
     else:
         messages.success(
@@ -559,12 +557,21 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
 # --- Payments (BAL-5) ----------------------------------------------------------------------
 
 
-def _amount_due(company, family) -> Decimal:
-    settings_row = company.settings
-    if settings_row.balance_gate_active:
-        return balance_due(
-            family=family, days=settings_row.balance_gate_days, today=timezone.localdate()
-        )
+def _to_payment(request: HttpRequest, *, next_url: str) -> HttpResponse:
+    """The payment page, coming back to ``next_url`` once paid (BAL-5)."""
+    return redirect(
+        reverse("portal:pay", kwargs={"company_slug": request.company.slug})
+        + "?"
+        + urlencode({"next": next_url})
+    )
+
+
+def _amount_due(company, family, now) -> Decimal:
+    """What the payment page asks for: with the balance gate active, exactly what blocks the
+    family (the same computation as the services', BAL-3); else the whole balance owed."""
+    gate = balance_gate(family=family, now=now)
+    if gate.active:
+        return gate.due
     statement = family_statement(family=family)
     return statement[-1].balance if statement else Decimal("0")
 
@@ -577,7 +584,7 @@ def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
     family = _guardian(request).family
     if not company.settings.portal_payments_enabled:
         raise Http404
-    due = _amount_due(company, family)
+    due = _amount_due(company, family, timezone.now())
     next_url = request.GET.get("next") or request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""

@@ -168,3 +168,29 @@ class AttendanceFactory(factory.django.DjangoModelFactory):
         local_date=factory.SelfAttribute("..enrolment.start_date"),
     )
     state = "no_show"
+
+
+def parent_of(obj) -> User:
+    """A parent login of the family of ``obj`` (a family, student, enrolment or credit), with
+    a confirmed e-mail address: who may book a make-up or watch a session for the family in
+    the portal (MKP-9). The family's first parent with a login, else a new one."""
+    from django_scopes import scopes_disabled
+
+    family = obj
+    for step in ("enrolment", "student", "family"):
+        if not isinstance(family, Family) and hasattr(family, step):
+            family = getattr(family, step)
+    with scopes_disabled():
+        guardian = (
+            Guardian.objects.filter(family=family, user__isnull=False)
+            .select_related("user")
+            .order_by("pk")
+            .first()
+        )
+    if guardian is None:
+        guardian = GuardianFactory(family=family)
+    user = guardian.user
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = timezone.now()
+        user.save(update_fields=["email_confirmed_at"])
+    return user

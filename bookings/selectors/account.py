@@ -1,11 +1,14 @@
-"""Reads for the family account (BAL-1, BAL-3)."""
+"""Reads for the family account (BAL-1, BAL-3) and the balance gate (BAL-2…BAL-6)."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from makeup.models import Company
 
 from ..models import Charge, Family, Payment
 
@@ -58,3 +61,39 @@ def balance_due(*, family: Family, days: int, today: date) -> Decimal:
         total=Sum("amount")
     )["total"] or Decimal("0")
     return charged - paid
+
+
+@dataclass(frozen=True)
+class BalanceGate:
+    """The balance gate for one family at one moment (BAL-2, BAL-3): ``active`` when the
+    family's company has the switch on and the days set; ``due`` the charges of the last
+    ``days`` days minus the payments of those days (zero when the gate is off)."""
+
+    active: bool
+    days: int | None
+    due: Decimal
+    currency: str
+
+    @property
+    def blocked(self) -> bool:
+        """Blocked when the gate is active and something is due: zero or less is up to date."""
+        return self.active and self.due > 0
+
+
+def balance_gate(*, family: Family, now: datetime) -> BalanceGate:
+    """BAL-2…BAL-6: is ``family`` blocked from acting on its own (booking a make-up in the
+    portal, starting a watch, being booked from a watch) at ``now``? The one computation the
+    portal pages and the services use; "today" is ``now``'s day in the family's company's
+    time zone. Only staff get past the gate (BAL-4)."""
+    company = Company.objects.select_related("settings").get(pk=family.company_id)
+    settings = company.settings
+    if not settings.balance_gate_active:
+        return BalanceGate(active=False, days=None, due=Decimal("0"), currency=company.currency)
+    due = balance_due(
+        family=family,
+        days=settings.balance_gate_days,
+        today=timezone.localdate(now, timezone=company.tzinfo),
+    )
+    return BalanceGate(
+        active=True, days=settings.balance_gate_days, due=due, currency=company.currency
+    )

@@ -5,6 +5,7 @@ from .attendance import attendance_mark_all_present, attendance_set_state, sessi
 from .enrolments import AgeOutsideRange, enrolment_create, enrolment_withdraw, places_taken
 from .families import (
     check_date_of_birth,
+    check_portal_parent,
     family_create,
     family_update,
     guardian_create,
@@ -28,6 +29,7 @@ __all__ = [
     "attendance_mark_all_present",
     "attendance_set_state",
     "check_date_of_birth",
+    "check_portal_parent",
     "enrolment_create",
     "enrolment_withdraw",
     "family_create",

@@ -68,6 +68,29 @@ def parent_signup(
     return user
 
 
+def check_portal_parent(*, family: Family, user) -> Guardian:
+    """MKP-9: ``user`` may act for ``family`` in the portal — a parent of the family with
+    their own login (active), whose e-mail address is confirmed. Returns the parent, or
+    refuses (code ``not_parent`` or ``unconfirmed``). The one check of who a family is: the
+    portal pages and the services that act for a family on its own (booking a make-up,
+    watching a full session) all use it."""
+    guardian = None
+    if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
+        guardian = (
+            Guardian.objects.filter(company_id=family.company_id, family_id=family.pk, user=user)
+            .select_related("user")
+            .first()
+        )
+    if guardian is None:
+        raise DomainError(
+            _("Only a parent of this family, logged in with their own account, can do this."),
+            code="not_parent",
+        )
+    if not user.email_confirmed:
+        raise DomainError(_("Please confirm your e-mail address first."), code="unconfirmed")
+    return guardian
+
+
 @transaction.atomic
 def parent_join(*, company: Company, user: User) -> Guardian:
     """A logged-in parent of another company starts a family at ``company`` too."""

@@ -144,9 +144,9 @@ def test_bal_2_the_gate_needs_the_switch_and_the_days(acct, enabled, days, block
     )
     if blocked:
         with pytest.raises(DomainError, match="AUD 26.50 due from the last 30 days"):
-            makeup_book(credit=credit, session=host, now=NOW)
+            makeup_book(credit=credit, actor=f.parent_of(credit), session=host, now=NOW)
     else:
-        makeup_book(credit=credit, session=host, now=NOW)
+        makeup_book(credit=credit, actor=f.parent_of(credit), session=host, now=NOW)
 
 
 def test_bal_4_staff_can_still_book_for_a_blocked_family(acct):
@@ -164,7 +164,7 @@ def test_bal_4_staff_can_still_book_for_a_blocked_family(acct):
     host = f.SessionFactory(
         klass=f.ClassFactory(programme=klass.programme, min_age_months=None, max_age_months=None)
     )
-    booking = makeup_book(credit=credit, session=host, source="staff", now=NOW)
+    booking = makeup_book(credit=credit, session=host, actor=world.staff_a, source="staff", now=NOW)
     assert booking.source == "staff"
 
 

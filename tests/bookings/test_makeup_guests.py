@@ -59,7 +59,9 @@ def _credit(enrolment):
 def _book(s, enrolment=None, note=""):
     with scope(company=s.company):
         credit = s.credit if enrolment is None else _credit(enrolment)
-        return makeup_book(credit=credit, session=s.session, note=note, now=NOW)
+        return makeup_book(
+            credit=credit, actor=f.parent_of(credit), session=s.session, note=note, now=NOW
+        )
 
 
 def _page(client, session) -> str:
@@ -169,7 +171,13 @@ def test_attendance_page_with_guests_costs_the_same_queries_for_1_and_10(world, 
     for _ in range(10):
         enrolment = f.EnrolmentFactory(klass=host.home, student__date_of_birth=date(2019, 1, 1))
         with scope(company=host.company):
-            makeup_book(credit=_credit(enrolment), session=busy, note="many", now=NOW)
+            makeup_book(
+                credit=_credit(enrolment),
+                actor=f.parent_of(enrolment),
+                session=busy,
+                note="many",
+                now=NOW,
+            )
     few = _queries(client, host.session)
     many = _queries(client, busy)
     assert few == many, f"{few} queries with 1 guest, {many} with 10"
@@ -211,4 +219,4 @@ def _booking_for_history(world):
         credit = credit_add_manual(
             enrolment=enrolment, reason="t", actor=None, valid_days=30, now=now
         )
-        return makeup_book(credit=credit, session=session, now=now)
+        return makeup_book(credit=credit, actor=f.parent_of(credit), session=session, now=now)

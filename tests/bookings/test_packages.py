@@ -151,7 +151,7 @@ def test_pkg_2_a_make_up_never_deducts_from_a_package(pk):
         klass=f.ClassFactory(programme=klass.programme, min_age_months=None, max_age_months=None)
     )
     credit = credit_add_manual(enrolment=enrolment, reason="t", actor=None, valid_days=30, now=NOW)
-    booking = makeup_book(credit=credit, session=host, now=NOW)
+    booking = makeup_book(credit=credit, actor=f.parent_of(credit), session=host, now=NOW)
     makeup_set_attendance(booking=booking, state=S.PRESENT)
     makeup_set_attendance(booking=booking, state=S.NO_SHOW)
     assert remaining(package) == 5

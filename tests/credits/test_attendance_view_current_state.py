@@ -126,7 +126,12 @@ def test_day_1_make_up_guest_click_updates_the_counts_too(world, login, lesson):
             valid_days=30,
             now=datetime(2026, 11, 1, tzinfo=UTC),
         )
-        booking = makeup_book(credit=credit, session=session, now=datetime(2026, 11, 1, tzinfo=UTC))
+        booking = makeup_book(
+            credit=credit,
+            actor=f.parent_of(credit),
+            session=session,
+            now=datetime(2026, 11, 1, tzinfo=UTC),
+        )
         attendance_set_state(enrolment=ada, session=session, state=S.PRESENT, now=NOW)
     client = login(world.staff_a)
     with time_machine.travel(NOW, tick=False):

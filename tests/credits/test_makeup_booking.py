@@ -34,6 +34,7 @@ def mk(world, db):
     programme (ages 5-8, capacity 2) with a session on Tue 24 Nov 17:00, and Ava's credit."""
     w = World()
     w.company = world.company_a
+    w.staff = world.staff_a
     w.programme = f.ProgrammeFactory(company=w.company)
     w.home = f.ClassFactory(programme=w.programme, name="Home")
     w.host = f.ClassFactory(
@@ -78,7 +79,7 @@ def test_mkp_1_only_the_same_programme_is_offered(mk):
     sessions = {c.session.klass_id for c in makeup_candidates(credit=mk.credit, now=NOW)}
     assert other.pk not in sessions and mk.host.pk in sessions
     with pytest.raises(DomainError, match="Another programme"):
-        makeup_book(credit=mk.credit, session=elsewhere, now=NOW)
+        makeup_book(credit=mk.credit, actor=f.parent_of(mk.credit), session=elsewhere, now=NOW)
 
 
 def test_mkp_2_age_on_the_session_date(mk):
@@ -125,10 +126,16 @@ def test_mkp_5_lead_time_to_the_minute_and_staff_override(mk):
     ]
     assert _checks(mk, session=session, now=opens).bookable
     with pytest.raises(DomainError, match="Offered for make-ups from Tue 24 Nov 2026, 00:00"):
-        makeup_book(credit=mk.credit, session=session, now=opens - timedelta(minutes=1))
+        makeup_book(
+            credit=mk.credit,
+            actor=f.parent_of(mk.credit),
+            session=session,
+            now=opens - timedelta(minutes=1),
+        )
     booking = makeup_book(
         credit=mk.credit,
         session=session,
+        actor=mk.staff,
         source="staff",
         override_reason="Family moving away; agreed with the owner",
         now=opens - timedelta(minutes=1),
@@ -150,7 +157,7 @@ def test_mkp_6_future_not_cancelled_before_expiry_and_not_already_in(mk):
         c for c in makeup_candidates(credit=mk.credit, now=NOW) if c.session.pk == mk.session.pk
     ]  # not even offered
     with pytest.raises(DomainError, match="starts after the credit expires"):
-        makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+        makeup_book(credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW)
     short.update(expires_at=NOW + timedelta(days=30))
     mk.credit.refresh_from_db()
     own = f.SessionFactory(klass=mk.home)  # Ava's own class that day
@@ -158,7 +165,7 @@ def test_mkp_6_future_not_cancelled_before_expiry_and_not_already_in(mk):
     mk.session.cancelled_at = NOW
     mk.session.save()
     with pytest.raises(DomainError, match="cancelled"):
-        makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+        makeup_book(credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW)
 
 
 def test_mkp_7_capacity_counts_regulars_cancellations_and_make_ups(mk):
@@ -170,10 +177,10 @@ def test_mkp_7_capacity_counts_regulars_cancellations_and_make_ups(mk):
         enrolment=r1, session=mk.session, state=S.CANCELLED, cancelled_at=NOW, now=NOW
     )
     assert _checks(mk).bookable
-    makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+    makeup_book(credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW)
     other = f.EnrolmentFactory(klass=mk.home, student__date_of_birth=date(2020, 1, 1))
     with pytest.raises(DomainError, match="2 of 2 places taken"):
-        makeup_book(credit=_credit(other), session=mk.session, now=NOW)
+        makeup_book(credit=_credit(other), actor=f.parent_of(other), session=mk.session, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -201,10 +208,10 @@ def test_mkp_7_extra_capacity_add_and_replace_with_zero(
 def test_mkp_8_the_last_place_goes_to_one_booking_and_the_other_gets_a_clear_refusal(mk):
     f.EnrolmentFactory(klass=mk.host)  # one place left
     other = f.EnrolmentFactory(klass=mk.home, student__date_of_birth=date(2020, 1, 1))
-    makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+    makeup_book(credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW)
     second = _credit(other)
     with pytest.raises(DomainError) as refused:
-        makeup_book(credit=second, session=mk.session, now=NOW)
+        makeup_book(credit=second, actor=f.parent_of(second), session=mk.session, now=NOW)
     assert refused.value.code == "full"
     second.refresh_from_db()
     assert second.state == CreditState.AVAILABLE  # the refused attempt spent nothing
@@ -212,7 +219,11 @@ def test_mkp_8_the_last_place_goes_to_one_booking_and_the_other_gets_a_clear_ref
 
 def test_mkp_10_a_booking_carries_its_note(mk):
     booking = makeup_book(
-        credit=mk.credit, session=mk.session, note="Make-up for missed lesson 30/10", now=NOW
+        credit=mk.credit,
+        actor=f.parent_of(mk.credit),
+        session=mk.session,
+        note="Make-up for missed lesson 30/10",
+        now=NOW,
     )
     assert booking.note == "Make-up for missed lesson 30/10"
     mk.credit.refresh_from_db()
@@ -225,6 +236,7 @@ def test_mkp_11_capacity_holds_for_staff_too(mk):
         makeup_book(
             credit=mk.credit,
             session=mk.session,
+            actor=mk.staff,
             source="staff",
             override_reason="Please squeeze her in",
             now=NOW,
@@ -232,11 +244,15 @@ def test_mkp_11_capacity_holds_for_staff_too(mk):
 
 
 def test_crd_3_cancelling_a_make_up_on_time_returns_the_credit_late_keeps_it_used(mk):
-    booking = makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+    booking = makeup_book(
+        credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+    )
     assert makeup_cancel(booking=booking, now=NOW) is True
     mk.credit.refresh_from_db()
     assert mk.credit.state == CreditState.AVAILABLE and mk.credit.booking is None
-    booking = makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+    booking = makeup_book(
+        credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+    )
     late = mk.session.starts_at - timedelta(hours=2)
     assert makeup_cancel(booking=booking, now=late) is False
     mk.credit.refresh_from_db()
@@ -247,9 +263,14 @@ def test_crd_3_cancelling_a_make_up_on_time_returns_the_credit_late_keeps_it_use
 def test_bey_2_a_freed_place_goes_to_the_first_watcher_in_line(mk):
     r1, r2 = f.EnrolmentFactory.create_batch(2, klass=mk.host)  # full
     second_kid = f.EnrolmentFactory(klass=mk.home, student__date_of_birth=date(2020, 3, 1))
-    first = watch_create(credit=mk.credit, session=mk.session, now=NOW)
+    first = watch_create(
+        credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+    )
     later = watch_create(
-        credit=_credit(second_kid), session=mk.session, now=NOW + timedelta(minutes=5)
+        credit=_credit(second_kid),
+        actor=f.parent_of(second_kid),
+        session=mk.session,
+        now=NOW + timedelta(minutes=5),
     )
     attendance_set_state(
         enrolment=r1,
@@ -278,7 +299,9 @@ def test_bey_2_the_freed_place_is_judged_at_the_changes_now_not_the_machines_clo
     fills the watch at that ``now`` whatever the machine's clock says — a year later (when the
     session has long started) or a year earlier."""
     regular, _ = f.EnrolmentFactory.create_batch(2, klass=mk.host)  # full
-    watch = watch_create(credit=mk.credit, session=mk.session, now=NOW)
+    watch = watch_create(
+        credit=mk.credit, session=mk.session, actor=f.parent_of(mk.credit), now=NOW
+    )
     changed_at = NOW + timedelta(hours=1)
     with time_machine.travel(NOW + machine_clock, tick=False):
         attendance_set_state(
@@ -298,21 +321,23 @@ def test_bey_2_the_freed_place_is_judged_at_the_changes_now_not_the_machines_clo
 
 def test_bey_2_at_most_two_watches_per_student_and_only_on_full_sessions(mk):
     with pytest.raises(DomainError, match="free place"):
-        watch_create(credit=mk.credit, session=mk.session, now=NOW)
+        watch_create(credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW)
     sessions = [
         f.SessionFactory(klass=mk.host, local_date=date(2026, 11, 24) + timedelta(weeks=i))
         for i in range(1, 4)
     ]
     f.EnrolmentFactory.create_batch(2, klass=mk.host)
-    watch_create(credit=mk.credit, session=sessions[0], now=NOW)
-    watch_create(credit=mk.credit, session=sessions[1], now=NOW)
+    watch_create(credit=mk.credit, actor=f.parent_of(mk.credit), session=sessions[0], now=NOW)
+    watch_create(credit=mk.credit, actor=f.parent_of(mk.credit), session=sessions[1], now=NOW)
     with pytest.raises(DomainError, match="already watches 2 sessions"):
-        watch_create(credit=mk.credit, session=sessions[2], now=NOW)
+        watch_create(credit=mk.credit, actor=f.parent_of(mk.credit), session=sessions[2], now=NOW)
 
 
 def test_bey_2_a_watch_ends_when_its_credit_can_no_longer_be_used(mk):
     r1, _ = f.EnrolmentFactory.create_batch(2, klass=mk.host)
-    watch = watch_create(credit=mk.credit, session=mk.session, now=NOW)
+    watch = watch_create(
+        credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+    )
     MakeupCredit.objects.filter(pk=mk.credit.pk).update(expires_at=NOW + timedelta(hours=1))
     attendance_set_state(
         enrolment=r1,
@@ -335,6 +360,7 @@ def test_mkp_8_twenty_families_race_for_the_last_place_on_postgresql(world):
     home = f.ClassFactory(programme=programme)
     with scope(company=world.company_a):
         credits = [_credit(f.EnrolmentFactory(klass=home)) for _ in range(20)]
+    parents = {credit.pk: f.parent_of(credit) for credit in credits}
     barrier = threading.Barrier(20)
     outcomes: list[str] = []
 
@@ -342,7 +368,7 @@ def test_mkp_8_twenty_families_race_for_the_last_place_on_postgresql(world):
         try:
             with scope(company=world.company_a):
                 barrier.wait()
-                makeup_book(credit=credit, session=session, now=NOW)
+                makeup_book(credit=credit, actor=parents[credit.pk], session=session, now=NOW)
                 outcomes.append("booked")
         except DomainError as error:
             outcomes.append(error.code)
@@ -392,7 +418,9 @@ def test_pol_11_portal_late_cancellation_taken_or_refused_with_instructions(mk):
 def test_mkp_10_makeup_attendance_is_taken_and_keeps_the_credit_used(mk):
     from bookings.services import makeup_set_attendance
 
-    booking = makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+    booking = makeup_book(
+        credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+    )
     makeup_set_attendance(booking=booking, state=S.NO_SHOW)
     booking.refresh_from_db()
     mk.credit.refresh_from_db()
@@ -409,8 +437,12 @@ def test_att_7_a_cancelled_session_gives_make_up_guests_their_credits_back(mk):
     extra_kid = f.EnrolmentFactory(klass=mk.home, student__date_of_birth=date(2020, 2, 1))
     mk.company.settings.makeup_extra_capacity = 1
     mk.company.settings.save()
-    booking = makeup_book(credit=mk.credit, session=mk.session, now=NOW)
-    watch = watch_create(credit=_credit(extra_kid), session=mk.session, now=NOW)
+    booking = makeup_book(
+        credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+    )
+    watch = watch_create(
+        credit=_credit(extra_kid), actor=f.parent_of(extra_kid), session=mk.session, now=NOW
+    )
     # Late by any policy (an hour before), but the school cancelled: the credit comes back.
     session_cancel(
         session=mk.session, reason="Pool closed", now=mk.session.starts_at - timedelta(hours=1)
@@ -426,7 +458,7 @@ def test_att_7_a_cancelled_session_gives_make_up_guests_their_credits_back(mk):
 def test_bey_2_the_watcher_is_booked_with_their_soonest_expiring_credit(mk):
     r1, _ = f.EnrolmentFactory.create_batch(2, klass=mk.host)
     soon = _credit(mk.ava, days=5)  # expires before mk.credit (30 days)
-    watch_create(credit=mk.credit, session=mk.session, now=NOW)
+    watch_create(credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW)
     attendance_set_state(
         enrolment=r1,
         session=mk.session,

@@ -181,7 +181,7 @@ def test_mkp_11_another_companys_session_is_not_found(world, login, mk):
 
 def test_mkp_11_a_used_credit_offers_nothing(world, login, mk):
     with scope(company=mk.company):
-        makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+        makeup_book(credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW)
     with _at():
         page = _html(login(world.staff_a).get(_book_url(mk)))
     assert "This credit is used: it can't be spent on a make-up." in page
@@ -308,7 +308,9 @@ def _cancel(client, booking, **data):
 
 def test_crd_3_staff_cancel_on_time_returns_the_credit(world, login, mk):
     with scope(company=mk.company):
-        booking = makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+        booking = makeup_book(
+            credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+        )
     client = login(world.staff_a)
     session_url = reverse("manage:session_detail", args=[mk.session.pk])
     with _at():
@@ -324,7 +326,9 @@ def test_crd_3_staff_cancel_on_time_returns_the_credit(world, login, mk):
 
 def test_crd_3_staff_cancel_late_keeps_the_credit_used(world, login, mk):
     with scope(company=mk.company):
-        booking = makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+        booking = makeup_book(
+            credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+        )
     client = login(world.staff_a)
     with _at(mk.session.starts_at - timedelta(hours=2)):
         response = _cancel(client, booking)
@@ -339,7 +343,9 @@ def test_crd_3_staff_cancel_late_keeps_the_credit_used(world, login, mk):
 def test_crd_3_the_time_the_family_told_us_decides(world, login, mk):
     """Staff enter the cancellation the day after the family phoned on time."""
     with scope(company=mk.company):
-        booking = makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+        booking = makeup_book(
+            credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+        )
     client = login(world.staff_a)
     with _at(mk.session.starts_at - timedelta(hours=2)):
         response = _cancel(client, booking, cancelled_at="2026-11-22T10:00")  # Sydney time
@@ -350,7 +356,9 @@ def test_crd_3_the_time_the_family_told_us_decides(world, login, mk):
 
 def test_crd_3_a_started_make_up_cannot_be_cancelled(world, login, mk):
     with scope(company=mk.company):
-        booking = makeup_book(credit=mk.credit, session=mk.session, now=NOW)
+        booking = makeup_book(
+            credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+        )
     with _at(mk.session.starts_at + timedelta(minutes=5)):
         response = _cancel(login(world.staff_a), booking)
     assert "already started" in response.content.decode()
@@ -368,12 +376,19 @@ def test_family_page_lists_make_ups_upcoming_and_past(world, login, mk):
     with scope(company=mk.company):
         earlier = makeup_book(
             credit=_credit(mk.ava),
+            actor=f.parent_of(mk.ava),
             session=past_session,
             note="Last week's catch-up",
             now=datetime(2026, 11, 10, tzinfo=UTC),
         )
         makeup_set_attendance(booking=earlier, state="present")
-        makeup_book(credit=mk.credit, session=mk.session, note="Next week's", now=NOW)
+        makeup_book(
+            credit=mk.credit,
+            actor=f.parent_of(mk.credit),
+            session=mk.session,
+            note="Next week's",
+            now=NOW,
+        )
     with _at():
         html = _html(login(world.staff_a).get(reverse("manage:family_detail", args=[mk.family.pk])))
     assert html.index("Next week&#x27;s") < html.index("Last week&#x27;s catch-up")
@@ -384,7 +399,9 @@ def test_family_page_lists_make_ups_upcoming_and_past(world, login, mk):
 def test_bey_2_family_page_lists_watches_and_staff_stop_one(world, login, mk):
     f.EnrolmentFactory.create_batch(2, klass=mk.host)  # full
     with scope(company=mk.company):
-        watch = watch_create(credit=mk.credit, session=mk.session, now=NOW)
+        watch = watch_create(
+            credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
+        )
     client = login(world.staff_a)
     family_url = reverse("manage:family_detail", args=[mk.family.pk])
     with _at():

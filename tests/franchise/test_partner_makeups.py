@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import AttendanceState, MakeupBooking
@@ -144,7 +145,9 @@ def test_frn_1_the_link_works_whichever_side_invited(fr):
 
 def test_frn_1_a_booking_made_stays_when_the_link_ends(fr):
     with scope(company=fr.home):
-        booking = makeup_book_at(credit=fr.credit, session=fr.session, now=NOW)
+        booking = makeup_book_at(
+            credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
+        )
     CompanyLink.objects.filter(pk=fr.link.pk).update(state=CompanyLink.State.ENDED)
     with scopes_disabled():
         assert MakeupBooking.objects.get(pk=booking.pk).state == MakeupBooking.State.BOOKED
@@ -206,14 +209,18 @@ def test_frn_3_the_guest_cap_per_session(fr):
         klass=fr.home_class, student__family=fr.family, student__date_of_birth=date(2020, 1, 1)
     )
     with scope(company=fr.home):
-        makeup_book_at(credit=_credit(sibling), session=fr.session, now=NOW)
+        makeup_book_at(
+            credit=_credit(sibling), actor=f.parent_of(sibling), session=fr.session, now=NOW
+        )
         check = makeup_check(credit=fr.credit, session=fr.session, now=NOW)
         assert [c.text for c in check.failed] == [
             "1 of 1 places for guests from partner branches taken."
         ]
         assert not check.only_full  # a partner's cap is not a place to watch
         with pytest.raises(DomainError, match="1 of 1 places for guests"):
-            makeup_book_at(credit=fr.credit, session=fr.session, now=NOW)
+            makeup_book_at(
+                credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
+            )
 
 
 def test_frn_3_how_far_ahead_a_guest_may_book_to_the_minute(fr):
@@ -283,7 +290,9 @@ def test_frn_5_booking_at_a_partner_through_the_portal(
 
 def test_frn_7_the_home_family_sees_the_partner_booking_and_cancels_it(fr, login):
     with scope(company=fr.home):
-        booking = makeup_book_at(credit=fr.credit, session=fr.session, now=NOW)
+        booking = makeup_book_at(
+            credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
+        )
     client = login(fr.guardian.user)
     home = client.get("/portal/alpha/").content.decode()
     assert f'id="makeup-{booking.pk}"' in home and "At our partner branch" in home
@@ -296,7 +305,9 @@ def test_frn_7_the_home_family_sees_the_partner_booking_and_cancels_it(fr, login
 
 def test_frn_7_another_family_cannot_cancel_it(fr, login):
     with scope(company=fr.home):
-        booking = makeup_book_at(credit=fr.credit, session=fr.session, now=NOW)
+        booking = makeup_book_at(
+            credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
+        )
     stranger = f.GuardianFactory(family__company=fr.home)
     response = login(stranger.user).post(f"/portal/alpha/makeups/{booking.pk}/cancel/")
     assert response.status_code == 404
@@ -304,7 +315,13 @@ def test_frn_7_another_family_cannot_cancel_it(fr, login):
 
 def test_frn_7_the_host_sees_name_age_parent_contact_and_home_branch_only(fr, world, login):
     with scope(company=fr.home):
-        makeup_book_at(credit=fr.credit, session=fr.session, note="From River", now=NOW)
+        makeup_book_at(
+            credit=fr.credit,
+            actor=f.parent_of(fr.credit),
+            session=fr.session,
+            note="From River",
+            now=NOW,
+        )
     page = login(world.staff_b).get(f"/manage/sessions/{fr.session.pk}/").content.decode()
     assert "Ava" in page and "6 years old" in page
     assert f"Guest from {fr.home.name}" in page
@@ -319,7 +336,7 @@ def test_ten_1_host_staff_get_404_for_the_guest_familys_pages_with_an_approved_l
     fr, world, login
 ):
     with scope(company=fr.home):
-        makeup_book_at(credit=fr.credit, session=fr.session, now=NOW)
+        makeup_book_at(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
     client = login(world.owner_b)
     student = fr.ava.student
     for url in (
@@ -336,7 +353,7 @@ def test_ten_1_host_staff_get_404_for_the_guest_familys_pages_with_an_approved_l
 
 def test_ten_1_home_staff_get_404_for_the_hosts_session_page(fr, world, login):
     with scope(company=fr.home):
-        makeup_book_at(credit=fr.credit, session=fr.session, now=NOW)
+        makeup_book_at(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
     assert login(world.staff_a).get(f"/manage/sessions/{fr.session.pk}/").status_code == 404
 
 
@@ -345,7 +362,7 @@ def test_ten_1_home_staff_get_404_for_the_hosts_session_page(fr, world, login):
 
 def test_crd_3_the_host_cancelling_the_session_gives_the_guests_credit_back(fr, world):
     with scope(company=fr.home):
-        makeup_book_at(credit=fr.credit, session=fr.session, now=NOW)
+        makeup_book_at(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
     with scope(company=fr.host):
         session_cancel(session=fr.session, reason="Pool closed", actor=world.owner_b, now=NOW)
     with scopes_disabled():
@@ -355,7 +372,9 @@ def test_crd_3_the_host_cancelling_the_session_gives_the_guests_credit_back(fr, 
 
 def test_mkp_10_the_host_takes_the_guests_attendance(fr, world, login):
     with scope(company=fr.home):
-        booking = makeup_book_at(credit=fr.credit, session=fr.session, now=NOW)
+        booking = makeup_book_at(
+            credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
+        )
     client = login(world.staff_b)
     url = f"/manage/sessions/{fr.session.pk}/makeups/{booking.pk}/attendance/"
     response = client.post(url, {"state": AttendanceState.PRESENT})
@@ -385,6 +404,7 @@ def test_frn_3_the_guest_cap_holds_under_concurrent_bookings(world):
         _credit(f.EnrolmentFactory(klass=home_class, student__date_of_birth=date(2020, 1, 1)))
         for _ in range(8)
     ]
+    parents = {credit.pk: f.parent_of(credit) for credit in credits}
     barrier = threading.Barrier(len(credits))
     outcomes: list[str] = []
 
@@ -392,7 +412,9 @@ def test_frn_3_the_guest_cap_holds_under_concurrent_bookings(world):
         try:
             barrier.wait()
             with scope(company=home):
-                makeup_book_at(credit=credit, session=session, now=NOW)
+                makeup_book_at(
+                    credit=credit, actor=parents[credit.pk], session=session, now=timezone.now()
+                )
             outcomes.append("booked")
         except DomainError as error:
             outcomes.append(error.message)
@@ -414,6 +436,4 @@ def test_frn_3_the_guest_cap_holds_under_concurrent_bookings(world):
 
 
 def timezone_today():
-    from django.utils import timezone
-
     return timezone.localdate()

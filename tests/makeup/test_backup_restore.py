@@ -31,9 +31,9 @@ def test_a_dump_restores_into_a_fresh_database_and_the_invariants_hold(world, tm
     )
     with scope(company=world.company_a):
         credit = credit_add_manual(
-            now=timezone.now(), enrolment=enrolment, reason="Backup test", actor=None
+            enrolment=enrolment, reason="Backup test", actor=None, now=timezone.now()
         )
-        makeup_book(now=timezone.now(), credit=credit, session=session)
+        makeup_book(credit=credit, actor=f.parent_of(credit), session=session, now=timezone.now())
 
     db = settings.DATABASES["default"]
     source = connection.settings_dict["NAME"]

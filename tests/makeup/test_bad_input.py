@@ -324,11 +324,15 @@ def portal_urls(pf):
     company = pf.company
     with scope(company=company):
         other = f.SessionFactory(klass=pf.host, local_date=date(2026, 11, 26), local_time=time(16))
-        booking = makeup_book(credit=add_credit(pf.ava), session=other, now=NOW)
+        booking = makeup_book(
+            credit=add_credit(pf.ava), actor=f.parent_of(pf.ava), session=other, now=NOW
+        )
         small = f.ClassFactory(programme=pf.programme, name="Full Rays", capacity=1)
         f.EnrolmentFactory(klass=small, student__date_of_birth=date(2019, 1, 1))
         full = f.SessionFactory(klass=small, local_date=date(2026, 12, 2), local_time=time(16))
-        watch = watch_create(credit=add_credit(pf.ava), session=full, now=NOW)
+        watch = watch_create(
+            credit=add_credit(pf.ava), actor=f.parent_of(pf.ava), session=full, now=NOW
+        )
         reminder = LessonReminder.objects.create(
             company=company,
             session=other,

@@ -66,7 +66,9 @@ def _partner_makeup(pf):
         created_at=NOW,
     )
     with scope(company=pf.company):
-        booking = makeup_book_at(credit=add_credit(pf.ava), session=session, now=NOW)
+        booking = makeup_book_at(
+            credit=add_credit(pf.ava), actor=f.parent_of(pf.ava), session=session, now=NOW
+        )
     assert booking.company_id == beta.pk
     return session
 
@@ -87,14 +89,16 @@ def lessons(pf):
             now=NOW,
         )
         session_cancel(session=pf.next_lesson, reason="Pool closed for repairs", now=NOW)
-        makeup_book(credit=pf.credit, session=pf.session, now=NOW)
+        makeup_book(credit=pf.credit, actor=f.parent_of(pf.credit), session=pf.session, now=NOW)
     pf.partner_session = _partner_makeup(pf)
     # Another family of Alpha in the same class, with a make-up of its own.
     pf.other = f.EnrolmentFactory(
         klass=pf.home, student__first_name="Zed", student__date_of_birth=date(2020, 1, 1)
     )
     with scope(company=pf.company):
-        makeup_book(credit=add_credit(pf.other), session=pf.session, now=NOW)
+        makeup_book(
+            credit=add_credit(pf.other), actor=f.parent_of(pf.other), session=pf.session, now=NOW
+        )
     return pf
 
 

@@ -24,7 +24,9 @@ def _check() -> str:
 @pytest.fixture
 def booked(pf):
     with scope(company=pf.company):
-        return makeup_book(credit=pf.credit, session=pf.session, now=NOW)
+        return makeup_book(
+            credit=pf.credit, actor=f.parent_of(pf.credit), session=pf.session, now=NOW
+        )
 
 
 def test_consistent_data_passes(booked):

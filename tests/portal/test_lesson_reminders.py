@@ -15,6 +15,7 @@ from bookings.models import Attendance, AttendanceState, LessonReminder, MakeupB
 from credits.makeups import makeup_book
 from credits.models import CreditState, MakeupCredit
 from credits.reminders import lessons_claim_reminders, send_lesson_reminders
+from tests import factories as f
 
 from .conftest import NOW
 
@@ -36,7 +37,9 @@ def _send(frozen, when: datetime) -> list:
 
 def _book(pf) -> MakeupBooking:
     with scope(company=pf.company):
-        return makeup_book(credit=pf.credit, session=pf.session, now=NOW)
+        return makeup_book(
+            credit=pf.credit, actor=f.parent_of(pf.credit), session=pf.session, now=NOW
+        )
 
 
 def test_a_makeup_is_reminded_the_day_before_from_nine_once(pf, frozen):

@@ -36,9 +36,13 @@ def stranger(pf):
     )
     full = f.SessionFactory(klass=pf.host, local_date=date(2026, 12, 2), local_time=time(16))
     with scope(company=pf.company):
-        booking = makeup_book(credit=add_credit(enrolment), session=pf.session, now=NOW)
+        booking = makeup_book(
+            credit=add_credit(enrolment), actor=f.parent_of(enrolment), session=pf.session, now=NOW
+        )
         f.EnrolmentFactory.create_batch(2, klass=pf.host, student__date_of_birth=date(2019, 1, 1))
-        watch = watch_create(credit=add_credit(enrolment), session=full, now=NOW)
+        watch = watch_create(
+            credit=add_credit(enrolment), actor=f.parent_of(enrolment), session=full, now=NOW
+        )
     return {
         "enrolment_pk": enrolment,
         "session_pk": pf.lesson,

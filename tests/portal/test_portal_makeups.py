@@ -35,7 +35,12 @@ def _state(model, pk):
 
 def _book(pf, credit=None, session=None):
     with scope(company=pf.company):
-        return makeup_book(credit=credit or pf.credit, session=session or pf.session, now=NOW)
+        return makeup_book(
+            credit=credit or pf.credit,
+            actor=f.parent_of(credit or pf.credit),
+            session=session or pf.session,
+            now=NOW,
+        )
 
 
 def _fill(klass, n=2):
@@ -423,7 +428,7 @@ def other(pf):
     credit = add_credit(enrolment)
     spent = add_credit(enrolment)
     with scope(company=pf.company):
-        booking = makeup_book(credit=spent, session=pf.session, now=NOW)
+        booking = makeup_book(credit=spent, actor=f.parent_of(spent), session=pf.session, now=NOW)
     return enrolment, credit, booking
 
 
@@ -462,7 +467,9 @@ def test_ten_1_ids_of_another_company_or_class_are_404(pf, world, login):
     # The same parent's login in company B's portal is no family there.
     assert client.get("/portal/beta/makeups/").status_code == 404
     with scope(company=pf.company):
-        watch = watch_create(credit=pf.credit, session=_full_session(pf), now=NOW)
+        watch = watch_create(
+            credit=pf.credit, actor=f.parent_of(pf.credit), session=_full_session(pf), now=NOW
+        )
     outsider = login(f.GuardianFactory(family__company=pf.company).user)
     assert outsider.post(f"/portal/alpha/watches/{watch.pk}/stop/").status_code == 404
     assert _state(SessionWatch, watch.pk).state == SessionWatch.State.ACTIVE

@@ -64,8 +64,12 @@ def _busy_family(company, programme, children: int, email: str):
                 cancelled_at=NOW,
                 now=NOW,
             )
-            makeup_book(credit=add_credit(enrolment), session=makeup, now=NOW)
-            watch_create(credit=add_credit(enrolment), session=watched, now=NOW)
+            makeup_book(
+                credit=add_credit(enrolment), actor=f.parent_of(enrolment), session=makeup, now=NOW
+            )
+            watch_create(
+                credit=add_credit(enrolment), actor=f.parent_of(enrolment), session=watched, now=NOW
+            )
     return guardian
 
 

@@ -35,7 +35,7 @@ def test_mkp_7_a_booking_by_another_family_shows_in_the_cached_search_at_once(pf
     other = f.EnrolmentFactory(klass=pf.home, student__date_of_birth=date(2019, 1, 1))
     credit = add_credit(other)
     with scope(company=pf.company):
-        makeup_book(credit=credit, session=pf.session, now=NOW)
+        makeup_book(credit=credit, actor=f.parent_of(credit), session=pf.session, now=NOW)
     assert "1 place left" in _search(client)
 
 
