@@ -12,6 +12,10 @@ class MakeupConfig(AppConfig):
     verbose_name = _("Make-up sessions (core)")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_login_failed
+
         from . import datacache
+        from .auth import count_login_failure
 
         datacache.connect()
+        user_login_failed.connect(count_login_failure, dispatch_uid="makeup.login_failure")

@@ -8,10 +8,12 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import ratelimit
 from .errors import DomainError
 from .forms import (
     CompanyDetailsForm,
@@ -39,6 +41,11 @@ AFTER_CONFIRMATION_KEY = "makeup_after_confirmation"
 class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        # An address that failed too many log-ins (whatever the e-mail) is told so plainly.
+        ratelimit.check_login(request, now=timezone.now())
+        return super().post(request, *args, **kwargs)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
