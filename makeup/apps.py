@@ -14,8 +14,9 @@ class MakeupConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_login_failed
 
-        from . import datacache
+        from . import checks, datacache
         from .auth import count_login_failure
 
         datacache.connect()
+        checks.register()
         user_login_failed.connect(count_login_failure, dispatch_uid="makeup.login_failure")

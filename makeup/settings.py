@@ -305,8 +305,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Payments in the portal (BAL-5) --------------------------------------------------------
-# "test" pays at once on a page of this site (demo, laptops); "stripe" uses Stripe Checkout.
-PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="test")
+# "stripe" uses Stripe Checkout; "test" pays at once on a page of this site and takes no
+# money (demo, laptops: the default only with DEBUG on); empty: no online payments. In
+# production the test provider must be asked for twice (PAYMENT_PROVIDER=test and
+# ALLOW_TEST_PAYMENTS=1), is marked on every payment page, and `check --deploy` warns.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="test" if DEBUG else "")
+ALLOW_TEST_PAYMENTS = env.bool("ALLOW_TEST_PAYMENTS", default=DEBUG)
+if PAYMENT_PROVIDER not in {"", "test", "stripe"}:
+    raise ImproperlyConfigured("PAYMENT_PROVIDER is 'stripe', 'test' or empty (no payments).")
+if PAYMENT_PROVIDER == "test" and not ALLOW_TEST_PAYMENTS:
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=test takes no money: with DEBUG=0 it also needs ALLOW_TEST_PAYMENTS=1."
+    )
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):

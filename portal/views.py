@@ -23,7 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_scopes import scopes_disabled
 
 from bookings.models import Attendance, AttendanceState, Enrolment, Family, Guardian, MakeupBooking
-from bookings.payments import PaymentRequest, TestProvider, get_provider, payment_record_online
+from bookings.payments import (
+    PaymentRequest,
+    TestProvider,
+    get_provider,
+    payment_record_online,
+    test_payments_on,
+)
 from bookings.selectors import guardian_for_user, portal_companies_for_user
 from bookings.selectors.account import balance_due, family_statement
 from bookings.services import parent_join, parent_signup
@@ -578,8 +584,8 @@ def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
     back = next_url or reverse("portal:home", kwargs={"company_slug": company.slug})
-    if request.method == "POST" and due > 0:
-        provider = get_provider()
+    provider = get_provider()
+    if request.method == "POST" and due > 0 and provider is not None:
         target = provider.start(
             PaymentRequest(
                 family=family,
@@ -590,12 +596,25 @@ def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
             )
         )
         return redirect(target)
-    return render(request, "portal/pay.html", {"due": due, "next": next_url, "back": back})
+    return render(
+        request,
+        "portal/pay.html",
+        {
+            "due": due,
+            "next": next_url,
+            "back": back,
+            "online": provider is not None,
+            "test_payments": isinstance(provider, TestProvider),
+        },
+    )
 
 
 @login_required
 def pay_test(request: HttpRequest, company_slug: str, token: str) -> HttpResponse:
-    """The built-in test provider's page: "Pay" records the payment at once."""
+    """The built-in test provider's page: "Pay" records the payment at once. Only while the
+    test provider is the configured one: a link signed earlier pays nothing afterwards."""
+    if not test_payments_on():
+        raise Http404
     company = _company(request)
     family = _guardian(request).family
     try:
