@@ -39,9 +39,7 @@ def client_ip(request: HttpRequest) -> str:
     proxies = getattr(settings, "PROXY_COUNT", 0)
     if proxies <= 0:
         return remote
-    forwarded = [
-        part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-    ]
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if not forwarded:
         # Not through the proxies (e.g. a health probe from the host): the peer it is.

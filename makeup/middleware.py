@@ -4,8 +4,8 @@ with a 429 page; keep logged-in pages and downloads out of caches."""
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
-from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django_scopes import scope
 
 from .models import Company
