@@ -42,10 +42,9 @@ from credits.makeups import (
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.selectors import absence_receipt
 from franchise import partners
+from makeup import outbox, ratelimit
 from makeup.datacache import cached_fragment
 from makeup.errors import BOOKING_FAILED, DomainError
-from makeup.models import User
-from makeup.services import user_request_confirmation
 from makeup.tenancy import memberships_for_user
 from programmes.models import Session
 
@@ -58,6 +57,7 @@ from .selectors import (
     family_watches,
     makeup_search,
 )
+from .tasks import resend_email_confirmation
 
 logger = logging.getLogger(__name__)
 
@@ -513,6 +513,9 @@ def signup(request: HttpRequest, company_slug: str) -> HttpResponse:
         return redirect("portal:home", company_slug=company.slug)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        ratelimit.limit_email_request(
+            request, action="signup", email=form.cleaned_data["email"], now=timezone.now()
+        )
         parent_signup(
             company=company,
             email=form.cleaned_data["email"],
@@ -538,18 +541,15 @@ def join(request: HttpRequest, company_slug: str) -> HttpResponse:
 
 
 def resend_confirmation(request: HttpRequest) -> HttpResponse:
-    """Ask for a new sign-up link. The answer never says whether the address has a login."""
+    """Ask for a new sign-up link. The answer never says whether the address has a login,
+    and the request does the same work either way: the worker looks the login up."""
     form = ResendConfirmationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = User.objects.filter(
-            email__iexact=form.cleaned_data["email"],
-            email_confirmed_at__isnull=True,
-            is_active=True,
-        ).first()
-        if user is not None:
-            companies = portal_companies_for_user(user)
-            if companies:
-                user_request_confirmation(user=user, company=companies[0])
+        email = form.cleaned_data["email"].strip().lower()
+        ratelimit.limit_email_request(
+            request, action="confirmation", email=email, now=timezone.now()
+        )
+        outbox.enqueue(resend_email_confirmation, email)
         messages.info(
             request,
             _("If that address has an account waiting for confirmation, a new link is on its way."),
