@@ -102,9 +102,10 @@ class RateLimitMiddleware:
 
 class NoStoreMiddleware:
     """``Cache-Control: no-store`` (and ``private``) on every response to a logged-in user —
-    back office and portal pages, their CSV exports — and on every CSV or attachment
-    response whoever asked: a shared computer's browser cache, or a proxy, must not keep a
-    family's data or a class list after the person has gone."""
+    back office and portal pages, their CSV exports — and on every CSV response whoever
+    asked: a shared computer's browser cache, or a proxy, must not keep a family's data or a
+    class list after the person has gone. (The calendar feed, fetched by calendar apps with
+    its secret link, sets its own caching.)"""
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
@@ -113,11 +114,8 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         user = getattr(request, "user", None)
         private = user is not None and user.is_authenticated
-        content_type = response.get("Content-Type", "")
-        download = content_type.startswith("text/csv") or "attachment" in response.get(
-            "Content-Disposition", ""
-        )
-        if private or download:
+        csv = response.get("Content-Type", "").startswith("text/csv")
+        if private or csv:
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response

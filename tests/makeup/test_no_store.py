@@ -1,6 +1,6 @@
 """Logged-in pages and downloads are never kept by a browser cache or a proxy:
 ``Cache-Control: no-store, private`` on every response to a logged-in user (back office,
-portal, CSV exports) and on every CSV download."""
+portal, CSV exports) and on every CSV download. The calendar feed keeps its own caching."""
 
 import pytest
 from django.http import HttpResponse
@@ -48,6 +48,17 @@ def test_the_parents_logged_in_pages_are_not_stored(world, login, url):
 def test_public_pages_may_still_be_cached(client, world):
     response = client.get("/portal/alpha/signup/")
     assert response.status_code == 200 and not _no_store(response)
+
+
+def test_a_calendar_feed_keeps_its_own_caching():
+    def view(request):
+        response = HttpResponse("BEGIN:VCALENDAR\r\n", content_type="text/calendar")
+        response["Content-Disposition"] = 'attachment; filename="lessons.ics"'
+        response["Cache-Control"] = "private, max-age=300"
+        return response
+
+    response = NoStoreMiddleware(view)(RequestFactory().get("/calendar/x.ics"))
+    assert response["Cache-Control"] == "private, max-age=300"
 
 
 def test_a_csv_download_is_not_stored_even_without_a_login():

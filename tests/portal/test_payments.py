@@ -210,9 +210,7 @@ def _pay_url(pf) -> str:
 
 
 @override_settings(PAYMENT_PROVIDER="")
-def test_bal_5_without_a_provider_nothing_is_paid_and_the_parent_is_told_to_pay_directly(
-    pf, login
-):
+def test_bal_5_without_a_provider_the_parent_is_told_to_pay_the_school_directly(pf, login):
     _blocked(pf)
     client = login(pf.user)
     page = client.get(_pay_url(pf)).content.decode()
