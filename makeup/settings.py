@@ -285,6 +285,10 @@ CELERY_TIMEZONE = "UTC"
 # An outbox message handed to the broker but not done after this many seconds is handed
 # over again (a restarted Redis keeps no queue); delivery stays once per message.
 OUTBOX_REDELIVER_AFTER = env.int("OUTBOX_REDELIVER_AFTER", default=600)
+# Days a sent outbox message (the record of what was e-mailed to whom) is kept.
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=90)
+# Days log-in records (django-axes: e-mail, IP address, browser) are kept.
+LOGIN_RECORDS_KEEP_DAYS = env.int("LOGIN_RECORDS_KEEP_DAYS", default=30)
 CELERY_BEAT_SCHEDULE = {
     # The outbox relay (makeup.outbox): e-mails that could not be queued at once, e.g.
     # while Redis was down, go out within half a minute of its return.

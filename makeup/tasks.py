@@ -1,5 +1,6 @@
 """Core Celery tasks: account e-mails and housekeeping."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from celery import shared_task
@@ -10,7 +11,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.template import loader
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -103,6 +104,15 @@ def send_password_reset(email: str, language: str) -> int:
 
 @shared_task(acks_late=True)
 def housekeeping() -> None:
-    """Nightly: drop expired login sessions and old failed-login records."""
+    """Nightly: drop expired login sessions, log-in records (successful and failed, with
+    their IP addresses) older than ``LOGIN_RECORDS_KEEP_DAYS``, and sent outbox messages
+    older than ``OUTBOX_KEEP_DAYS`` (they hold e-mail addresses)."""
+    from .models import OutboxMessage
+
+    now = timezone.now()
     call_command("clearsessions")
-    call_command("axes_reset_failure_logs", age=30)
+    call_command("axes_reset_failure_logs", age=settings.LOGIN_RECORDS_KEEP_DAYS)
+    call_command("axes_reset_logs", age=settings.LOGIN_RECORDS_KEEP_DAYS)
+    OutboxMessage.objects.filter(
+        done_at__lt=now - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    ).delete()
