@@ -137,9 +137,7 @@ def test_company_signup_answers_alike_and_hashes_the_password_for_a_known_addres
     ("url", "field"),
     [("/accounts/password_reset/", "email"), ("/accounts/confirm/resend/", "email")],
 )
-def test_password_reset_and_new_link_answer_alike_with_the_same_queries(
-    client, world, url, field
-):
+def test_password_reset_and_new_link_answer_alike_with_the_same_queries(client, world, url, field):
     """The request writes one outbox row either way and looks nothing up: the worker finds
     the account when it sends. Same answer, same queries, for a known and an unknown
     address."""

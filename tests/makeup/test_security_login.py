@@ -71,8 +71,7 @@ def test_behind_a_proxy_failures_from_one_client_do_not_lock_out_another(client,
     settings.AXES_FAILURE_LIMIT = 5
     UserFactory(email="target@example.com")
     statuses = [
-        _login(client, "target@example.com", "wrong", "203.0.113.66").status_code
-        for _ in range(5)
+        _login(client, "target@example.com", "wrong", "203.0.113.66").status_code for _ in range(5)
     ]
     assert statuses == [200, 200, 200, 200, 429]  # the fifth failure locks the pair
     locked = _login(client, "target@example.com", PASSWORD, "203.0.113.66")
