@@ -106,3 +106,20 @@ def test_password_spraying_through_the_admin_login_is_refused_too(client, settin
     response = client.post("/admin/login/", {"username": admin.email, "password": PASSWORD})
     assert response.status_code == 200  # the form again: not logged in
     assert "_auth_user_id" not in client.session
+
+
+def test_the_environment_variable_axes_proxy_count_reaches_django_axes():
+    """The issue's reproduction, through the environment as deployed: AXES_PROXY_COUNT=1,
+    REMOTE_ADDR 10.0.0.1 (the proxy), X-Forwarded-For 203.0.113.5 (the client)."""
+    from tests.makeup.test_configuration import _manage
+
+    code = (
+        "from django.test import RequestFactory;"
+        "from axes.helpers import get_client_ip_address;"
+        "r = RequestFactory().post('/accounts/login/', REMOTE_ADDR='10.0.0.1',"
+        " HTTP_X_FORWARDED_FOR='203.0.113.5');"
+        "print(get_client_ip_address(r))"
+    )
+    result = _manage("shell", "-v", "0", "-c", code, env={"AXES_PROXY_COUNT": "1"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "203.0.113.5"
