@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from makeup import ratelimit
 from makeup.errors import DomainError
 from makeup.tenancy import access_object, staff_required
 
@@ -239,7 +240,11 @@ def guardian_invite_view(request: HttpRequest, guardian_pk: int) -> HttpResponse
     """Invite a parent to the portal (MKP-9): the e-mail goes out after commit."""
     guardian = access_object(Guardian.objects.all(), company=request.company, pk=guardian_pk)
     try:
-        guardian = guardian_invite(now=timezone.now(), guardian=guardian, actor=request.user)
+        if guardian.email:  # without one the service says what to do
+            ratelimit.limit_invitation(request, email=guardian.email, now=timezone.now())
+        guardian = guardian_invite(guardian=guardian, actor=request.user, now=timezone.now())
+    except ratelimit.RateLimited as error:
+        messages.error(request, error.message)
     except DomainError as error:
         messages.error(request, error.message)
     else:

@@ -148,9 +148,18 @@ class StripeProvider:
         return json.loads(payload)
 
 
-def get_provider():
+def test_payments_on() -> bool:
+    """Whether the test provider is the one configured: asked for by name, and allowed
+    (``ALLOW_TEST_PAYMENTS``, on by default only with DEBUG). Never a fallback."""
+    return settings.PAYMENT_PROVIDER == "test" and settings.ALLOW_TEST_PAYMENTS
+
+
+def get_provider() -> "StripeProvider | TestProvider | None":
+    """The configured provider, or ``None``: then the portal takes no payments online."""
     if settings.PAYMENT_PROVIDER == "stripe":
         return StripeProvider(
             secret_key=settings.STRIPE_SECRET_KEY, webhook_secret=settings.STRIPE_WEBHOOK_SECRET
         )
-    return TestProvider()
+    if test_payments_on():
+        return TestProvider()
+    return None

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from makeup import ratelimit
 from makeup.errors import DomainError
 from makeup.tenancy import SESSION_COMPANY_KEY, admin_required, owner_required
 
@@ -50,14 +51,18 @@ def partners(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
+            now = timezone.now()
             try:
+                ratelimit.limit_invitation(request, email=form.cleaned_data["email"], now=now)
                 link = link_invite(
-                    now=timezone.now(),
                     company=company,
                     email=form.cleaned_data["email"],
                     message=form.cleaned_data["message"],
                     actor=request.user,
+                    now=now,
                 )
+            except ratelimit.RateLimited as error:
+                form.add_error("email", error.message)
             except DomainError as error:
                 form.add_error("email", error.message)
             else:

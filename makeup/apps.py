@@ -12,6 +12,11 @@ class MakeupConfig(AppConfig):
     verbose_name = _("Make-up sessions (core)")
 
     def ready(self) -> None:
-        from . import datacache
+        from django.contrib.auth.signals import user_login_failed
+
+        from . import checks, datacache
+        from .auth import count_login_failure
 
         datacache.connect()
+        checks.register()
+        user_login_failed.connect(count_login_failure, dispatch_uid="makeup.login_failure")

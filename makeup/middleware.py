@@ -1,9 +1,11 @@
-"""Enter the company scope for each request (django-scopes)."""
+"""Enter the company scope for each request (django-scopes); answer rate-limited requests
+with a 429 page; keep logged-in pages and downloads out of caches."""
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django_scopes import scope
 
 from .models import Company
@@ -74,3 +76,46 @@ def _activate_language(request: HttpRequest) -> None:
     if chosen:
         translation.activate(chosen)
         request.LANGUAGE_CODE = chosen
+
+
+class RateLimitMiddleware:
+    """A view that raised :class:`makeup.ratelimit.RateLimited` answers 429 with a page that
+    says, in plain language, to wait and try again (and a ``Retry-After`` header)."""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        from django.shortcuts import render
+
+        from .ratelimit import RateLimited
+
+        if not isinstance(exception, RateLimited):
+            return None
+        response = render(request, "429.html", {"message": exception.message}, status=429)
+        response["Retry-After"] = str(exception.retry_after)
+        return response
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (and ``private``) on every response to a logged-in user —
+    back office and portal pages, their CSV exports — and on every CSV response whoever
+    asked: a shared computer's browser cache, or a proxy, must not keep a family's data or a
+    class list after the person has gone. (The calendar feed, fetched by calendar apps with
+    its secret link, sets its own caching.)"""
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        private = user is not None and user.is_authenticated
+        csv = response.get("Content-Type", "").startswith("text/csv")
+        if private or csv:
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response

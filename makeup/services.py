@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext as _
@@ -33,6 +34,49 @@ def user_create(
         full_name=full_name.strip(),
         email_confirmed_at=now if confirmed else None,
     )
+
+
+def hash_password_anyway(password: str) -> None:
+    """Hash ``password`` and throw the result away: a sign-up for an address that already has
+    a login creates nothing, and without this it would answer in a few milliseconds where a
+    new login takes the hasher's full time — telling a stranger who has an account."""
+    make_password(password)
+
+
+@transaction.atomic
+def company_owner_signup(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    name: str,
+    slug: str,
+    timezone: str = "UTC",
+    currency: str = "AUD",
+    language: str = "",
+    now: datetime,
+) -> Company | None:
+    """Someone without a login creates a company: a login for them (unconfirmed; the link
+    is e-mailed) and the company, with them as its owner. Returns the company.
+
+    When the address already has a login, nothing is created and its owner is e-mailed how
+    to log in and create the company from there; returns ``None``. Both ways the password is
+    hashed and one e-mail is written to the outbox, so the person at the form sees the same
+    answer in the same time and learns nothing about who has an account."""
+    from .tasks import send_company_signup_exists
+
+    normalised = User.objects.normalize_email(email).strip().lower()
+    existing = User.objects.filter(email__iexact=normalised).first()
+    if existing is not None:
+        hash_password_anyway(password)
+        outbox.enqueue(send_company_signup_exists, existing.pk, language)
+        return None
+    owner = user_create(email=normalised, password=password, full_name=full_name, now=now)
+    company = company_create(
+        name=name, slug=slug, timezone=timezone, currency=currency, owner=owner
+    )
+    user_request_confirmation(user=owner, company=company)
+    return company
 
 
 def user_confirm_email(*, token: str, now: datetime) -> User:

@@ -66,11 +66,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sees every response after the views and the middleware below it.
+    "makeup.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "makeup.middleware.TenancyMiddleware",
+    "makeup.middleware.RateLimitMiddleware",
     # django-axes wants to be last: it turns a lockout into its own response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -162,8 +165,15 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24 * 3
 # Sign-up confirmation links stay valid this long.
 EMAIL_CONFIRMATION_MAX_AGE = timedelta(days=3)
 
-# Login rate limiting (django-axes): N failures for one e-mail from one address lock
-# that pair out for the cool-off time; a success resets the count.
+# Login rate limiting (django-axes): N failures for one e-mail from one client address lock
+# that pair out for the cool-off time; a success resets the count. Locking the pair, not the
+# e-mail alone, means failures from a stranger never lock the owner out of their own account
+# from their own address (docs/operations.md#security). Password spraying (one address,
+# many e-mails) is paused by LOGIN_FAILURES_PER_IP below.
+AUTHENTICATION_BACKENDS = [
+    "makeup.auth.LoginPauseBackend",
+    *AUTHENTICATION_BACKENDS,
+]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -172,8 +182,26 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "makeup.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+# Behind reverse proxies the client's address is read from X-Forwarded-For: with N proxies,
+# the Nth entry from the right (makeup/clientip.py). Login lockout and rate limits use it.
+PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "makeup.clientip.client_ip"
 AXES_VERBOSE = False
+
+# --- Rate limits (makeup/ratelimit.py), counted in the cache per window --------------------
+RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
+RATE_LIMIT_WINDOW = timedelta(minutes=env.int("RATE_LIMIT_WINDOW_MINUTES", default=60))
+# E-mails one address can be sent by one kind of request (sign-up, password reset, new
+# confirmation link, invitation) per window.
+RATE_LIMIT_PER_ADDRESS = env.int("RATE_LIMIT_PER_ADDRESS", default=3)
+# Sign-ups, password resets and confirmation links one client address can ask for per window.
+RATE_LIMIT_PER_IP = env.int("RATE_LIMIT_PER_IP", default=20)
+# Invitations (parents, partner companies) staff at one client address can send per window.
+RATE_LIMIT_INVITES_PER_IP = env.int("RATE_LIMIT_INVITES_PER_IP", default=200)
+# Failed log-ins from one client address, whatever the e-mail, per window (password spraying).
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
+# Cache key prefix (tests give each test its own).
+RATE_LIMIT_PREFIX = "rl"
 
 # --- Internationalisation ------------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -257,6 +285,10 @@ CELERY_TIMEZONE = "UTC"
 # An outbox message handed to the broker but not done after this many seconds is handed
 # over again (a restarted Redis keeps no queue); delivery stays once per message.
 OUTBOX_REDELIVER_AFTER = env.int("OUTBOX_REDELIVER_AFTER", default=600)
+# Days a sent outbox message (the record of what was e-mailed to whom) is kept.
+OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=90)
+# Days log-in records (django-axes: e-mail, IP address, browser) are kept.
+LOGIN_RECORDS_KEEP_DAYS = env.int("LOGIN_RECORDS_KEEP_DAYS", default=30)
 CELERY_BEAT_SCHEDULE = {
     # The outbox relay (makeup.outbox): e-mails that could not be queued at once, e.g.
     # while Redis was down, go out within half a minute of its return.
@@ -277,8 +309,18 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Payments in the portal (BAL-5) --------------------------------------------------------
-# "test" pays at once on a page of this site (demo, laptops); "stripe" uses Stripe Checkout.
-PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="test")
+# "stripe" uses Stripe Checkout; "test" pays at once on a page of this site and takes no
+# money (demo, laptops: the default only with DEBUG on); empty: no online payments. In
+# production the test provider must be asked for twice (PAYMENT_PROVIDER=test and
+# ALLOW_TEST_PAYMENTS=1), is marked on every payment page, and `check --deploy` warns.
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="test" if DEBUG else "")
+ALLOW_TEST_PAYMENTS = env.bool("ALLOW_TEST_PAYMENTS", default=DEBUG)
+if PAYMENT_PROVIDER not in {"", "test", "stripe"}:
+    raise ImproperlyConfigured("PAYMENT_PROVIDER is 'stripe', 'test' or empty (no payments).")
+if PAYMENT_PROVIDER == "test" and not ALLOW_TEST_PAYMENTS:
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=test takes no money: with DEBUG=0 it also needs ALLOW_TEST_PAYMENTS=1."
+    )
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):

@@ -1,12 +1,24 @@
 """Core Celery tasks: account e-mails and housekeeping."""
 
+from datetime import timedelta
+from urllib.parse import urlsplit
+
 from celery import shared_task
+from django.conf import settings
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
+from django.template import loader
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 from .celery import CompanyTask
 from .emails import send_templated_email
 from .models import Membership, Role, User
+from .outbox import mail_headers
 from .tokens import email_confirmation_token
 
 
@@ -43,20 +55,64 @@ def send_account_exists(self, company, user_id: int) -> int:
 
 
 @shared_task(acks_late=True)
-def send_rendered_email(subject: str, body: str, html: str | None, to: list[str]) -> int:
-    """Send an e-mail rendered by the web process (Django's password-reset form)."""
-    from django.core.mail import EmailMultiAlternatives
+def send_company_signup_exists(user_id: int, language: str) -> int:
+    """Someone tried to create a company with an address that already has a login: tell its
+    owner how to log in and create it from there (the person at the form is told only to
+    check their e-mail, as after any sign-up)."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return 0
+    return send_templated_email(
+        template="company_signup_exists",
+        to=[user.email],
+        language=user.language or language or None,
+        context={"user": user, "company": None},
+    )
 
-    from .outbox import mail_headers
 
-    message = EmailMultiAlternatives(subject=subject, body=body, to=to, headers=mail_headers())
-    if html:
+@shared_task(acks_late=True)
+def send_password_reset(email: str, language: str) -> int:
+    """E-mail a password-reset link to each active account of ``email`` that has a
+    password (Django's rules); nothing for an unknown address. The link's token is made
+    here, at sending time: the outbox row holds only the address. Returns the number sent."""
+    site = urlsplit(settings.SITE_URL)
+    sent = 0
+    for user in PasswordResetForm().get_users(email):
+        context = {
+            "email": user.email,
+            "domain": site.netloc,
+            "site_name": site.netloc,
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "user": user,
+            "token": default_token_generator.make_token(user),
+            "protocol": site.scheme or "https",
+        }
+        with translation.override(user.language or language or settings.LANGUAGE_CODE):
+            subject = loader.render_to_string("registration/password_reset_subject.txt", context)
+            body = loader.render_to_string("registration/password_reset_email.txt", context)
+            html = loader.render_to_string("registration/password_reset_email.html", context)
+        message = EmailMultiAlternatives(
+            subject="".join(subject.splitlines()),
+            body=body,
+            to=[user.email],
+            headers=mail_headers(),
+        )
         message.attach_alternative(html, "text/html")
-    return message.send()
+        sent += message.send()
+    return sent
 
 
 @shared_task(acks_late=True)
 def housekeeping() -> None:
-    """Nightly: drop expired login sessions and old failed-login records."""
+    """Nightly: drop expired login sessions, log-in records (successful and failed, with
+    their IP addresses) older than ``LOGIN_RECORDS_KEEP_DAYS``, and sent outbox messages
+    older than ``OUTBOX_KEEP_DAYS`` (they hold e-mail addresses)."""
+    from .models import OutboxMessage
+
+    now = timezone.now()
     call_command("clearsessions")
-    call_command("axes_reset_failure_logs", age=30)
+    call_command("axes_reset_failure_logs", age=settings.LOGIN_RECORDS_KEEP_DAYS)
+    call_command("axes_reset_logs", age=settings.LOGIN_RECORDS_KEEP_DAYS)
+    OutboxMessage.objects.filter(
+        done_at__lt=now - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+    ).delete()

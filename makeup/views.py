@@ -10,9 +10,11 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import ratelimit
 from .errors import DomainError
 from .forms import (
     CompanyDetailsForm,
@@ -24,11 +26,10 @@ from .forms import (
 )
 from .services import (
     company_create,
+    company_owner_signup,
     company_settings_update,
     company_update,
     user_confirm_email,
-    user_create,
-    user_request_confirmation,
     user_set_language,
 )
 from .tenancy import SESSION_COMPANY_KEY, access_company_for_user, admin_required, staff_required
@@ -41,12 +42,27 @@ class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     redirect_authenticated_user = True
 
+    def post(self, request, *args, **kwargs):
+        # An address that failed too many log-ins (whatever the e-mail) is told so plainly.
+        ratelimit.check_login(request, now=timezone.now())
+        return super().post(request, *args, **kwargs)
+
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """The e-mail is made by the worker (:class:`QueuedPasswordResetForm`); at most a few
+    per address and per client address (makeup.ratelimit)."""
+
     form_class = QueuedPasswordResetForm
-    email_template_name = "registration/password_reset_email.txt"
-    html_email_template_name = "registration/password_reset_email.html"
     success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        ratelimit.limit_email_request(
+            self.request,
+            action="password-reset",
+            email=form.cleaned_data["email"],
+            now=timezone.now(),
+        )
+        return super().form_valid(form)
 
 
 def confirm_email(request: HttpRequest, token: str) -> HttpResponse:
@@ -80,7 +96,9 @@ def _invitation_next(request: HttpRequest) -> str | None:
 def company_signup(request: HttpRequest) -> HttpResponse:
     """Create a company and become its owner. Logged in: the company's details only. Else
     also a login, confirmed through the e-mailed link like a parent's; following it logs the
-    owner in and continues to the invitation the sign-up came from, if any."""
+    owner in and continues to the invitation the sign-up came from, if any. The answer to a
+    sign-up is the same whether or not the address already has a login (its owner is
+    e-mailed instead), so the form tells nobody who has an account."""
     next_url = _invitation_next(request)
     if request.user.is_authenticated:
         form = CompanySignupForm(request.POST or None)
@@ -88,42 +106,53 @@ def company_signup(request: HttpRequest) -> HttpResponse:
         form = CompanyOwnerSignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            with transaction.atomic():
-                if request.user.is_authenticated:
-                    owner = request.user
-                else:
-                    owner = user_create(
-                        now=timezone.now(),
-                        email=data["email"],
-                        password=data["password1"],
-                        full_name=data["full_name"],
-                    )
+        if request.user.is_authenticated:
+            try:
                 company = company_create(
                     name=data["name"],
                     slug=data["slug"],
                     timezone=data["timezone"],
                     currency=data["currency"],
-                    owner=owner,
+                    owner=request.user,
                 )
-                if not owner.email_confirmed:
-                    user_request_confirmation(user=owner, company=company)
-        except DomainError as error:
-            form.add_error("email" if error.code == "exists" else "slug", error.message)
-        else:
-            if request.user.is_authenticated:
+            except DomainError as error:
+                form.add_error("slug", error.message)
+            else:
                 request.session[SESSION_COMPANY_KEY] = company.pk
                 messages.success(
                     request,
                     _("%(company)s is created; you are its owner.") % {"company": company.name},
                 )
                 return redirect(next_url or "manage:dashboard")
-            request.session[AFTER_CONFIRMATION_KEY] = next_url or reverse("manage:dashboard")
-            return render(
-                request,
-                "makeup/company_signup_done.html",
-                {"email": owner.email, "new_company": company, "invitation": bool(next_url)},
+        else:
+            ratelimit.limit_email_request(
+                request, action="signup", email=data["email"], now=timezone.now()
             )
+            try:
+                company_owner_signup(
+                    email=data["email"],
+                    password=data["password1"],
+                    full_name=data["full_name"],
+                    name=data["name"],
+                    slug=data["slug"],
+                    timezone=data["timezone"],
+                    currency=data["currency"],
+                    language=get_language(),
+                    now=timezone.now(),
+                )
+            except DomainError as error:
+                form.add_error("slug", error.message)
+            else:
+                request.session[AFTER_CONFIRMATION_KEY] = next_url or reverse("manage:dashboard")
+                return render(
+                    request,
+                    "makeup/company_signup_done.html",
+                    {
+                        "email": data["email"],
+                        "company_name": data["name"],
+                        "invitation": bool(next_url),
+                    },
+                )
     here = request.get_full_path()
     return render(
         request,

@@ -23,7 +23,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_scopes import scopes_disabled
 
 from bookings.models import Attendance, AttendanceState, Enrolment, Family, Guardian, MakeupBooking
-from bookings.payments import PaymentRequest, TestProvider, get_provider, payment_record_online
+from bookings.payments import (
+    PaymentRequest,
+    TestProvider,
+    get_provider,
+    payment_record_online,
+    test_payments_on,
+)
 from bookings.selectors import guardian_for_user, portal_companies_for_user
 from bookings.selectors.account import balance_gate, family_statement
 from bookings.services import parent_join, parent_signup
@@ -36,10 +42,9 @@ from credits.makeups import (
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.selectors import absence_receipt
 from franchise import partners
+from makeup import outbox, ratelimit
 from makeup.datacache import cached_fragment
 from makeup.errors import BOOKING_FAILED, DomainError
-from makeup.models import User
-from makeup.services import user_request_confirmation
 from makeup.tenancy import memberships_for_user
 from programmes.models import Session
 
@@ -52,6 +57,7 @@ from .selectors import (
     family_watches,
     makeup_search,
 )
+from .tasks import resend_email_confirmation
 
 logger = logging.getLogger(__name__)
 
@@ -508,6 +514,9 @@ def signup(request: HttpRequest, company_slug: str) -> HttpResponse:
         return redirect("portal:home", company_slug=company.slug)
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        ratelimit.limit_email_request(
+            request, action="signup", email=form.cleaned_data["email"], now=timezone.now()
+        )
         parent_signup(
             now=timezone.now(),
             company=company,
@@ -534,18 +543,15 @@ def join(request: HttpRequest, company_slug: str) -> HttpResponse:
 
 
 def resend_confirmation(request: HttpRequest) -> HttpResponse:
-    """Ask for a new sign-up link. The answer never says whether the address has a login."""
+    """Ask for a new sign-up link. The answer never says whether the address has a login,
+    and the request does the same work either way: the worker looks the login up."""
     form = ResendConfirmationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = User.objects.filter(
-            email__iexact=form.cleaned_data["email"],
-            email_confirmed_at__isnull=True,
-            is_active=True,
-        ).first()
-        if user is not None:
-            companies = portal_companies_for_user(user)
-            if companies:
-                user_request_confirmation(user=user, company=companies[0])
+        email = form.cleaned_data["email"].strip().lower()
+        ratelimit.limit_email_request(
+            request, action="confirmation", email=email, now=timezone.now()
+        )
+        outbox.enqueue(resend_email_confirmation, email)
         messages.info(
             request,
             _("If that address has an account waiting for confirmation, a new link is on its way."),
@@ -589,8 +595,8 @@ def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""
     back = next_url or reverse("portal:home", kwargs={"company_slug": company.slug})
-    if request.method == "POST" and due > 0:
-        provider = get_provider()
+    provider = get_provider()
+    if request.method == "POST" and due > 0 and provider is not None:
         target = provider.start(
             PaymentRequest(
                 family=family,
@@ -601,12 +607,25 @@ def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
             )
         )
         return redirect(target)
-    return render(request, "portal/pay.html", {"due": due, "next": next_url, "back": back})
+    return render(
+        request,
+        "portal/pay.html",
+        {
+            "due": due,
+            "next": next_url,
+            "back": back,
+            "online": provider is not None,
+            "test_payments": isinstance(provider, TestProvider),
+        },
+    )
 
 
 @login_required
 def pay_test(request: HttpRequest, company_slug: str, token: str) -> HttpResponse:
-    """The built-in test provider's page: "Pay" records the payment at once."""
+    """The built-in test provider's page: "Pay" records the payment at once. Only while the
+    test provider is the configured one: a link signed earlier pays nothing afterwards."""
+    if not test_payments_on():
+        raise Http404
     company = _company(request)
     family = _guardian(request).family
     try:

@@ -114,6 +114,13 @@ def _fresh_data_cache(settings, request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Rate limits (makeup.ratelimit) count in the cache, which outlives a test (locmem in
+    this process, Redis across runs): each test counts in its own namespace."""
+    settings.RATE_LIMIT_PREFIX = f"rl{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(autouse=True)
 def _no_axes_by_default(settings, request):
     """Login rate limiting is tested on its own; other tests log in freely."""
     if "axes" not in request.keywords:

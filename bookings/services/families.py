@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from makeup import outbox
 from makeup.errors import DomainError
 from makeup.models import Company, User
-from makeup.services import user_create, user_request_confirmation
+from makeup.services import hash_password_anyway, user_create, user_request_confirmation
 
 from ..models import Family, Guardian, Student
 from ..selectors.families import guardian_with_email
@@ -34,12 +34,15 @@ def parent_signup(
 
     The confirmation e-mail goes out through a Celery task after commit. When the address
     already has a login, nothing is created and its owner is e-mailed instead, so the form
-    never tells a stranger who has an account. Returns the new user, or ``None``.
+    never tells a stranger who has an account; the password is hashed anyway, so neither
+    does the time the answer takes. Returns the new user, or ``None``.
     """
     from makeup.tasks import send_account_exists
 
     existing = User.objects.filter(email__iexact=email.strip()).first()
     if existing is not None:
+        # As long as creating a login takes (the password hash): the timing tells nothing.
+        hash_password_anyway(password)
         outbox.enqueue(send_account_exists, company.pk, existing.pk)
         return None
     user = user_create(email=email, password=password, full_name=full_name, now=now)

@@ -433,23 +433,33 @@ def test_frn_1_owner_of_several_companies_chooses_which_one_answers(world, login
     assert (link.state, link.invitee) == ("approved", other)
 
 
-def test_company_signup_with_an_address_that_has_a_login_asks_to_log_in(client, world):
-    response = client.post(
-        "/accounts/company-signup/",
-        {
-            "name": "Zeta",
-            "slug": "zeta",
-            "timezone": "UTC",
-            "currency": "AUD",
-            "full_name": "Z",
-            "email": "owner.b@example.com",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
-    )
+def test_company_signup_with_an_address_that_has_a_login_e_mails_its_owner_to_log_in(
+    client, world, django_capture_on_commit_callbacks
+):
+    """The page says only "check your e-mail" (as for a new address: it tells nobody who has
+    a login); the address's owner is told to log in and create the company from there."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/accounts/company-signup/",
+            {
+                "name": "Zeta",
+                "slug": "zeta",
+                "timezone": "UTC",
+                "currency": "AUD",
+                "full_name": "Z",
+                "email": "owner.b@example.com",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
     assert response.status_code == 200
-    assert "already has a login: log in first" in response.content.decode()
+    assert "Check your e-mail" in response.content.decode()
+    assert "already has a login" not in response.content.decode()
     assert not Company.objects.filter(slug="zeta").exists()
+    (message,) = mail.outbox
+    assert message.to == ["owner.b@example.com"]
+    assert "already has a login. Nothing was created." in message.body
+    assert "/accounts/login/?next=/accounts/company-signup/" in message.body
 
 
 def test_company_signup_refuses_a_taken_portal_address(client, world):

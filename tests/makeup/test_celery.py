@@ -56,6 +56,30 @@ def test_housekeeping_drops_expired_sessions():
 
 
 @pytest.mark.django_db
+def test_housekeeping_forgets_old_log_in_records_and_sent_outbox_messages(settings):
+    from axes.models import AccessLog
+
+    from makeup.models import OutboxMessage
+
+    settings.LOGIN_RECORDS_KEEP_DAYS, settings.OUTBOX_KEEP_DAYS = 30, 90
+    now = timezone.now()
+    for days, name in ((31, "old"), (29, "recent")):
+        entry = AccessLog.objects.create(
+            username=f"{name}@example.com", ip_address="203.0.113.5", user_agent="x"
+        )
+        AccessLog.objects.filter(pk=entry.pk).update(attempt_time=now - timedelta(days=days))
+    for key, done in (
+        ("old", now - timedelta(days=91)),
+        ("recent", now - timedelta(days=89)),
+        ("pending", None),
+    ):
+        OutboxMessage.objects.create(key=key, task="t", args=["x@example.com"], done_at=done)
+    housekeeping.delay().get()
+    assert list(AccessLog.objects.values_list("username", flat=True)) == ["recent@example.com"]
+    assert set(OutboxMessage.objects.values_list("key", flat=True)) == {"recent", "pending"}
+
+
+@pytest.mark.django_db
 def test_beat_schedule_names_real_tasks():
     from django.conf import settings
 

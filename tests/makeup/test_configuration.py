@@ -40,6 +40,27 @@ def test_check_deploy_is_clean_in_production_mode():
     assert "no issues" in result.stdout
 
 
+def test_bal_5_production_mode_takes_no_test_payments_by_default():
+    code = "from django.conf import settings as s; print(repr(s.PAYMENT_PROVIDER))"
+    result = _manage("shell", "-v", "0", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "''"  # no online payments, never the test provider
+
+
+def test_bal_5_production_mode_refuses_the_test_provider_unless_allowed_explicitly():
+    result = _manage("check", env={**PRODUCTION_ENV, "PAYMENT_PROVIDER": "test"})
+    assert result.returncode != 0
+    assert "ALLOW_TEST_PAYMENTS=1" in result.stderr
+
+
+def test_bal_5_check_deploy_warns_when_test_payments_are_on():
+    env = {**PRODUCTION_ENV, "PAYMENT_PROVIDER": "test", "ALLOW_TEST_PAYMENTS": "1"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "makeup.W001" in result.stderr + result.stdout
+    assert "no money is taken" in result.stderr + result.stdout
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
 def test_production_mode_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

@@ -57,9 +57,11 @@ def test_bal_5_blocked_parent_pays_with_the_test_provider_and_books_at_once(pf, 
         assert refused.status_code == 302 and "/pay/?next=" in refused["Location"]
         page = client.get(refused["Location"])
         assert "Amount due: <strong>AUD 25.00</strong>" in page.content.decode()
+        assert "Test payments: no money is taken" in page.content.decode()
         to_provider = client.post(refused["Location"])
         test_page = client.get(to_provider["Location"])
         assert b"no money moves" in test_page.content
+        assert b"Test payments: no money is taken" in test_page.content
         paid = client.post(to_provider["Location"])
         assert paid["Location"].endswith(confirm)
         booked = client.post(confirm, {"note": "after paying"})
@@ -202,3 +204,55 @@ def test_bal_5_stripe_checkout_is_started_with_the_amount_due(pf, monkeypatch):
     assert seen["auth"] == "Bearer sk_test_x"
     assert "unit_amount%5D=2550" in seen["body"] and "currency%5D=aud" in seen["body"]
     assert f"family_id%5D={pf.family.pk}" in seen["body"]
+
+
+def _pay_url(pf) -> str:
+    return reverse("portal:pay", kwargs={"company_slug": pf.company.slug})
+
+
+@override_settings(PAYMENT_PROVIDER="")
+def test_bal_5_without_a_provider_the_parent_is_told_to_pay_the_school_directly(pf, login):
+    _blocked(pf)
+    client = login(pf.user)
+    page = client.get(_pay_url(pf)).content.decode()
+    assert "Amount due: <strong>AUD 25.00</strong>" in page
+    assert "please pay Alpha Swim directly" in page
+    assert "now</button>" not in page and "Test payments" not in page
+    assert client.post(_pay_url(pf)).status_code == 200  # no provider to be sent to
+    with scopes_disabled():
+        assert not Payment.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "configured",
+    [
+        {"PAYMENT_PROVIDER": ""},
+        {"PAYMENT_PROVIDER": "test", "ALLOW_TEST_PAYMENTS": False},
+        {"PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": "sk", "STRIPE_WEBHOOK_SECRET": SECRET},
+    ],
+)
+def test_bal_5_a_test_payment_link_pays_nothing_unless_test_payments_are_on(
+    pf, login, settings, configured
+):
+    """A link signed while test payments were on (or forged with a leaked key) records no
+    payment once the test provider is not the configured one."""
+    from bookings.payments import PaymentRequest, TestProvider
+
+    _blocked(pf)
+    token = TestProvider.token(
+        PaymentRequest(
+            family=pf.family,
+            amount=Decimal("156.00"),
+            currency="AUD",
+            success_url="/",
+            cancel_url="/",
+        )
+    )
+    for name, value in configured.items():
+        setattr(settings, name, value)
+    url = reverse("portal:pay_test", kwargs={"company_slug": pf.company.slug, "token": token})
+    client = login(pf.user)
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    with scopes_disabled():
+        assert not Payment.objects.exists()
