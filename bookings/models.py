@@ -215,7 +215,7 @@ class AttendanceChange(models.Model):
     from_state = models.CharField(max_length=20, choices=AttendanceState.choices)
     to_state = models.CharField(max_length=20, choices=AttendanceState.choices)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField()  # the changing service's now
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -322,7 +322,7 @@ class MakeupAttendanceChange(models.Model):
     )
     from_state = models.CharField(max_length=20, choices=AttendanceState.choices)
     to_state = models.CharField(max_length=20, choices=AttendanceState.choices)
-    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField()  # the changing service's now
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -178,7 +178,10 @@ def makeup_attendance_set(request: HttpRequest, session_pk: int, booking_pk: int
     error = None
     try:
         makeup_set_attendance(
-            booking=booking, state=request.POST.get("state", ""), actor=request.user
+            now=timezone.now(),
+            booking=booking,
+            state=request.POST.get("state", ""),
+            actor=request.user,
         )
     except DomainError as exc:
         error = exc.message
@@ -220,7 +223,10 @@ def session_all_present(request: HttpRequest, session_pk: int) -> HttpResponse:
             for guest in session_makeup_guests(session):
                 if guest.attendance_state == AttendanceState.EXPECTED:
                     makeup_set_attendance(
-                        booking=guest, state=AttendanceState.PRESENT, actor=request.user
+                        now=timezone.now(),
+                        booking=guest,
+                        state=AttendanceState.PRESENT,
+                        actor=request.user,
                     )
                     count += 1
     except DomainError as exc:

@@ -94,6 +94,7 @@ def attendance_set_state(
         from_state=previous,
         to_state=state,
         cancelled_at=cancelled_at,
+        changed_at=now,
         changed_by=actor,
         source=source,
         note=note,

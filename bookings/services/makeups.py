@@ -1,5 +1,7 @@
 """The host side of a make-up booking: its attendance (MKP-10)."""
 
+from datetime import datetime
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -15,7 +17,9 @@ MAKEUP_ATTENDANCE_STATES = {
 
 
 @transaction.atomic
-def makeup_set_attendance(*, booking: MakeupBooking, state: str, actor=None) -> MakeupBooking:
+def makeup_set_attendance(
+    *, booking: MakeupBooking, state: str, now: datetime, actor=None
+) -> MakeupBooking:
     """MKP-10: the host takes a make-up guest's attendance like any other, every change kept
     (ATT-6). The credit stays
     used whatever happens (a no-show keeps it used, CRD-3), and a make-up never deducts from
@@ -32,6 +36,7 @@ def makeup_set_attendance(*, booking: MakeupBooking, state: str, actor=None) -> 
         booking=booking,
         from_state=booking.attendance_state,
         to_state=state,
+        changed_at=now,
         changed_by=actor,
     )
     booking.attendance_state = state

@@ -258,6 +258,7 @@ def _busy_family(company, *, children: int, sessions: int, staff):
                 attendance=attendance,
                 from_state="expected",
                 to_state="present",
+                changed_at=session.starts_at,
                 changed_by=staff,
             )
     return family

@@ -9,6 +9,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import MakeupBooking
@@ -190,9 +191,15 @@ def test_att_6_a_make_up_guests_attendance_changes_are_kept(world):
 
     booking = _booking_for_history(world)
     with scope(company=world.company_a):
-        makeup_set_attendance(booking=booking, state=AttendanceState.PRESENT, actor=world.staff_a)
-        makeup_set_attendance(booking=booking, state=AttendanceState.PRESENT, actor=world.staff_a)
-        makeup_set_attendance(booking=booking, state=AttendanceState.NO_SHOW, actor=world.admin_a)
+        makeup_set_attendance(
+            now=timezone.now(), booking=booking, state=AttendanceState.PRESENT, actor=world.staff_a
+        )
+        makeup_set_attendance(
+            now=timezone.now(), booking=booking, state=AttendanceState.PRESENT, actor=world.staff_a
+        )
+        makeup_set_attendance(
+            now=timezone.now(), booking=booking, state=AttendanceState.NO_SHOW, actor=world.admin_a
+        )
         changes = list(
             MakeupAttendanceChange.objects.filter(booking=booking).values_list(
                 "from_state", "to_state", "changed_by"

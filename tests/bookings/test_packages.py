@@ -152,8 +152,8 @@ def test_pkg_2_a_make_up_never_deducts_from_a_package(pk):
     )
     credit = credit_add_manual(enrolment=enrolment, reason="t", actor=None, valid_days=30, now=NOW)
     booking = makeup_book(credit=credit, actor=f.parent_of(credit), session=host, now=NOW)
-    makeup_set_attendance(booking=booking, state=S.PRESENT)
-    makeup_set_attendance(booking=booking, state=S.NO_SHOW)
+    makeup_set_attendance(now=timezone.now(), booking=booking, state=S.PRESENT)
+    makeup_set_attendance(now=timezone.now(), booking=booking, state=S.NO_SHOW)
     assert remaining(package) == 5
 
 

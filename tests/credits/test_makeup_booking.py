@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.utils import timezone
 from django_scopes import scope
 
+from bookings.models import AttendanceChange, MakeupBooking
 from bookings.models import AttendanceState as S
-from bookings.models import MakeupBooking
 from bookings.services import attendance_set_state, enrolment_withdraw
 from credits.eligibility import evaluate, makeup_candidates, with_occupancy
 from credits.makeups import makeup_book, makeup_cancel, watch_create
@@ -317,6 +318,9 @@ def test_bey_2_the_freed_place_is_judged_at_the_changes_now_not_the_machines_clo
     assert mk.credit.state == CreditState.USED
     booking = MakeupBooking.objects.get(session=mk.session)
     assert booking.source == "watch" and booking.booked_at == changed_at
+    # The attendance history says when the change was made: the service's now (ATT-6).
+    change = AttendanceChange.objects.filter(attendance__enrolment=regular).latest("pk")
+    assert change.changed_at == changed_at
 
 
 def test_bey_2_at_most_two_watches_per_student_and_only_on_full_sessions(mk):
@@ -421,12 +425,12 @@ def test_mkp_10_makeup_attendance_is_taken_and_keeps_the_credit_used(mk):
     booking = makeup_book(
         credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
     )
-    makeup_set_attendance(booking=booking, state=S.NO_SHOW)
+    makeup_set_attendance(now=timezone.now(), booking=booking, state=S.NO_SHOW)
     booking.refresh_from_db()
     mk.credit.refresh_from_db()
     assert booking.attendance_state == S.NO_SHOW and mk.credit.state == CreditState.USED
     with pytest.raises(DomainError):
-        makeup_set_attendance(booking=booking, state=S.STAFF_CANCELLED)
+        makeup_set_attendance(now=timezone.now(), booking=booking, state=S.STAFF_CANCELLED)
 
 
 def test_att_7_a_cancelled_session_gives_make_up_guests_their_credits_back(mk):

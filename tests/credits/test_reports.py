@@ -51,7 +51,7 @@ def test_pkg_3_paid_attendances_and_make_ups_apart_per_instructor(world, login):
         later = f.SessionFactory(klass=klass, local_date=date(2026, 11, 24))
         credit = credit_add_manual(enrolment=home, reason="t", actor=None, valid_days=30, now=NOW)
         booking = makeup_book(credit=credit, actor=f.parent_of(credit), session=later, now=NOW)
-        makeup_set_attendance(booking=booking, state=S.PRESENT)
+        makeup_set_attendance(now=timezone.now(), booking=booking, state=S.PRESENT)
     client = login(world.admin_a)
     page = client.get("/manage/reports/instructor-pay/?first=2026-11-01&last=2026-11-30")
     rows = {r.instructor: (r.paid, r.makeups) for r in page.context["rows"]}

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import MakeupBooking
@@ -381,7 +382,7 @@ def test_family_page_lists_make_ups_upcoming_and_past(world, login, mk):
             note="Last week's catch-up",
             now=datetime(2026, 11, 10, tzinfo=UTC),
         )
-        makeup_set_attendance(booking=earlier, state="present")
+        makeup_set_attendance(now=timezone.now(), booking=earlier, state="present")
         makeup_book(
             credit=mk.credit,
             actor=f.parent_of(mk.credit),

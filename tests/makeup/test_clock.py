@@ -1,6 +1,7 @@
 """The clock is an argument: an entry point (a view, a Celery task, a management command, the
-demo seeder, a middleware or authentication backend) reads the clock once and passes ``now`` down; services, selectors, forms and
-everything below them take ``now`` and never read the machine's clock themselves.
+demo seeder, a middleware or authentication backend) reads the clock once and passes ``now``
+down; services, selectors, forms and everything below them take ``now`` and never read the
+machine's clock themselves.
 
 The test reads the project's code (not the tests) and fails on any clock read outside an
 entry point, so a new module cannot quietly judge a rule against the real today.
