@@ -37,12 +37,12 @@ run: seed
 	@echo "  E-mails are printed here (the console); Ctrl-C stops the server and the worker."
 	@echo ""
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/celery -A makeup worker --beat --pool=solo --loglevel=WARNING \
+	$(BIN)/celery -A config worker --beat --pool=solo --loglevel=WARNING \
 		--schedule=var/celerybeat-schedule & worker=$$!; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 worker: messages
-	$(BIN)/celery -A makeup worker --beat --loglevel=INFO --schedule=var/celerybeat-schedule
+	$(BIN)/celery -A config worker --beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
 test: messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

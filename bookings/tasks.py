@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_encode
 
-from makeup.celery import CompanyTask
 from makeup.emails import send_templated_email
+from makeup.taskbase import CompanyTask
 
 from .models import Guardian
 

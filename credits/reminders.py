@@ -28,8 +28,8 @@ from bookings.models import (
     MakeupBooking,
 )
 from makeup import outbox
-from makeup.celery import CompanyTask
 from makeup.models import Company
+from makeup.taskbase import CompanyTask
 from programmes.models import Session
 
 from .tasks import _email_family

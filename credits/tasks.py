@@ -8,8 +8,8 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from bookings.models import Guardian
-from makeup.celery import CompanyTask
 from makeup.emails import send_templated_email
+from makeup.taskbase import CompanyTask
 
 from .models import CreditState, MakeupCredit
 from .slots import bookable_slots, slot_token

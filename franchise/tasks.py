@@ -8,9 +8,9 @@ from celery import shared_task
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from makeup.celery import CompanyTask
 from makeup.emails import send_templated_email
 from makeup.models import Membership, Role
+from makeup.taskbase import CompanyTask
 
 from .models import CompanyLink
 from .services import invite_max_age_days, link_invitation_token

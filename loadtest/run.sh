@@ -29,12 +29,12 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-.venv/bin/python -m gunicorn makeup.wsgi --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
+.venv/bin/python -m gunicorn config.wsgi --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
   --log-level warning >"$OUT/gunicorn.log" 2>&1 &
 pids+=($!)
-.venv/bin/celery -A makeup worker -l warning -c 1 >"$OUT/worker.log" 2>&1 &
+.venv/bin/celery -A config worker -l warning -c 1 >"$OUT/worker.log" 2>&1 &
 pids+=($!)
-.venv/bin/celery -A makeup beat -l warning -s "$OUT/beat-schedule" >"$OUT/beat.log" 2>&1 &
+.venv/bin/celery -A config beat -l warning -s "$OUT/beat-schedule" >"$OUT/beat.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/healthz/" >/dev/null && break; sleep 0.2; done
 

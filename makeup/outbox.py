@@ -103,8 +103,8 @@ def enqueue_many(task, items: list[tuple[str, tuple]]) -> list[str]:
 
 
 def _company_arg(task, args) -> int | None:
-    """Company tasks take the company's id first (:class:`makeup.celery.CompanyTask`)."""
-    from .celery import CompanyTask
+    """Company tasks take the company's id first (:class:`makeup.taskbase.CompanyTask`)."""
+    from .taskbase import CompanyTask
 
     return args[0] if args and isinstance(task, CompanyTask) else None
 

@@ -15,10 +15,10 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from .celery import CompanyTask
 from .emails import send_templated_email
 from .models import Membership, Role, User
 from .outbox import mail_headers
+from .taskbase import CompanyTask
 from .tokens import email_confirmation_token
 
 

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django_scopes import scopes_disabled
 
-from makeup.celery import app as celery_app
+from config.celery import app as celery_app
 from makeup.models import Company, Role, User
 
 from .factories import CompanyFactory, GuardianFactory, MembershipFactory

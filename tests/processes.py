@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from makeup.celery import app as celery_app
+from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,7 @@ def start_worker(*, queue: str, mail_dir: Path, **env) -> subprocess.Popen:
             "-m",
             "celery",
             "-A",
-            "makeup",
+            "config",
             "worker",
             "--pool=solo",
             "--loglevel=INFO",

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_scopes import get_scope
 
 from bookings.models import Family
-from makeup.celery import CompanyTask
-from makeup.celery import app as celery_app
+from config.celery import app as celery_app
+from makeup.taskbase import CompanyTask
 from makeup.tasks import housekeeping, send_email_confirmation
 from tests.factories import FamilyFactory, UserFactory
 from tests.processes import sending_to, start_worker, stop, unique_queue, wait_for

@@ -123,7 +123,7 @@ def test_docker_compose_names_the_services_and_the_variables_the_settings_read()
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     assert {"postgres", "redis", "web", "worker", "beat", "mail"} <= set(services)
-    settings_source = (ROOT / "makeup" / "settings.py").read_text()
+    settings_source = (ROOT / "config" / "settings.py").read_text()
     read_by_settings = set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', settings_source))
     for name in ("web", "worker", "beat"):
         environment = services[name]["environment"]

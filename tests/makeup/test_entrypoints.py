@@ -2,8 +2,8 @@
 
 
 def test_wsgi_and_asgi_applications_load():
-    from makeup.asgi import application as asgi_app
-    from makeup.wsgi import application as wsgi_app
+    from config.asgi import application as asgi_app
+    from config.wsgi import application as wsgi_app
 
     assert callable(wsgi_app) and callable(asgi_app)
 

@@ -1,11 +1,11 @@
 import logging
 from importlib import import_module
 
+from celery import current_app as celery_app
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
-from makeup.celery import app as celery_app
 from makeup.demo import DEMO_PASSWORD, DemoContext
 
 # Each app's demo.seed(ctx), in dependency order; an app without demo data is skipped.

@@ -239,7 +239,7 @@ class Command(BaseCommand):
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "makeup.wsgi",
+                "config.wsgi",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
