@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "credits",
     "franchise",
     "portal",
+    "ops",
 ]
 
 MIDDLEWARE = [
