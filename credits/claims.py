@@ -180,10 +180,11 @@ def claim_decline(*, claim: AbsenceClaim, actor, reason: str, now: datetime) -> 
 
 
 def _notify(claim: AbsenceClaim) -> None:
-    from .tasks import send_claim_answered
-
     outbox.enqueue(
-        send_claim_answered, claim.company_id, claim.pk, key=f"claim-answered:{claim.pk}"
+        "credits.tasks.send_claim_answered",
+        claim.company_id,
+        claim.pk,
+        key=f"claim-answered:{claim.pk}",
     )
 
 

@@ -207,10 +207,8 @@ def makeup_book(
         SessionWatch.objects.filter(pk=watch.pk).update(
             state=SessionWatch.State.BOOKED, booking=booking, ended_at=now
         )
-    from .tasks import send_makeup_booked
-
     outbox.enqueue(
-        send_makeup_booked,
+        "credits.tasks.send_makeup_booked",
         booking.home_company_id,
         booking.pk,
         key=f"makeup-booked:{booking.pk}",
@@ -486,10 +484,8 @@ def _tell_skipped_for_balance(*, watch: SessionWatch, gate: BalanceGate) -> None
     """BAL-6: e-mail the family (through the outbox, after the commit) that a place freed
     but went to the next in line because of the amount due — once per watch, however many
     places pass them by."""
-    from .tasks import send_watch_skipped_for_balance
-
     outbox.enqueue(
-        send_watch_skipped_for_balance,
+        "credits.tasks.send_watch_skipped_for_balance",
         watch.credit.company_id,
         watch.pk,
         f"{gate.due:.2f}",

@@ -105,7 +105,7 @@ def lessons_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
             )
             # The e-mails, in the claim's transaction (makeup.outbox): claimed means sent.
             outbox.enqueue_many(
-                send_lesson_reminder,
+                "credits.reminders.send_lesson_reminder",
                 [(f"lesson-reminder:{pk}", (company_id, pk)) for company_id, pk in claimed],
             )
         return claimed

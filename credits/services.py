@@ -157,10 +157,11 @@ def _create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCred
             note=_("Its validity had already run out when it was issued (POL-4)."),
         )
     else:
-        from .tasks import send_credit_issued
-
         outbox.enqueue(
-            send_credit_issued, credit.company_id, credit.pk, key=f"credit-issued:{credit.pk}"
+            "credits.tasks.send_credit_issued",
+            credit.company_id,
+            credit.pk,
+            key=f"credit-issued:{credit.pk}",
         )
     return credit
 

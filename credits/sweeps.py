@@ -82,8 +82,6 @@ def credits_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
     is claimed (and e-mailed) exactly once however many runs overlap; each claim writes its
     e-mail to the outbox in the same transaction. Returns the ``(company_id, credit_id)``
     pairs claimed."""
-    from .tasks import send_expiry_reminder
-
     claimed: list[tuple[int, int]] = []
     with scopes_disabled():
         companies = list(Company.objects.select_related("settings"))
@@ -110,7 +108,7 @@ def credits_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
                 )
                 # The e-mails, in the claim's transaction (makeup.outbox): claimed means sent.
                 outbox.enqueue_many(
-                    send_expiry_reminder,
+                    "credits.tasks.send_expiry_reminder",
                     [(f"credit-expiring:{pk}", (company.pk, pk)) for pk in won],
                 )
             claimed.extend((company.pk, pk) for pk in won)

@@ -181,10 +181,8 @@ def _locked_link(link: CompanyLink) -> CompanyLink:
 
 
 def _notify(recipient: Company | None, link: CompanyLink, event: str) -> None:
-    from .tasks import send_link_notice
-
     if recipient is not None:
-        outbox.enqueue(send_link_notice, recipient.pk, link.pk, event)
+        outbox.enqueue("franchise.tasks.send_link_notice", recipient.pk, link.pk, event)
 
 
 # --- links -----------------------------------------------------------------------------------
@@ -248,9 +246,7 @@ def link_invite(
         created_at=now,
         created_by=actor,
     )
-    from .tasks import send_link_invitation
-
-    outbox.enqueue(send_link_invitation, company.pk, link.pk)
+    outbox.enqueue("franchise.tasks.send_link_invitation", company.pk, link.pk)
     return link
 
 

@@ -44,10 +44,8 @@ class QueuedPasswordResetForm(PasswordResetForm):
     the answer nor its timing tells who has one."""
 
     def save(self, **kwargs) -> None:
-        from .tasks import send_password_reset
-
         email = self.cleaned_data["email"].strip().lower()
-        outbox.enqueue(send_password_reset, email, get_language())
+        outbox.enqueue("makeup.tasks.send_password_reset", email, get_language())
 
 
 class CompanyDetailsForm(forms.ModelForm):

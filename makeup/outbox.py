@@ -27,7 +27,7 @@ from datetime import timedelta
 from email import message_from_string
 from pathlib import Path
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -35,6 +35,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from .models import OutboxMessage
+from .taskbase import CompanyTask
 
 logger = logging.getLogger(__name__)
 
@@ -72,24 +73,39 @@ def _redeliver_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "OUTBOX_REDELIVER_AFTER", 600))
 
 
-def enqueue(task, *args, key: str | None = None) -> str:
-    """Write ``task(*args)`` to the outbox in the current transaction; returns its key.
+def enqueue(task: str, *args, key: str | None = None) -> str:
+    """Write the task named ``task`` (e.g. ``"credits.tasks.send_credit_issued"``) with
+    ``args`` to the outbox in the current transaction; returns its key. Services name tasks
+    rather than import them, so no service depends on a tasks module.
 
     ``key`` is the idempotency key: a second :func:`enqueue` with the same key is a no-op
     (one "make-up booked" e-mail per booking, however often the service runs). Without a key
     every call is its own message. Task arguments must be JSON (ids, strings)."""
-    return enqueue_many(task, [(key or f"{task.name}:{uuid.uuid4().hex}", args)])[0]
+    return enqueue_many(task, [(key or f"{task}:{uuid.uuid4().hex}", args)])[0]
 
 
-def enqueue_many(task, items: list[tuple[str, tuple]]) -> list[str]:
+def _registered(name: str):
+    """The Celery task registered under ``name`` (a typo fails at once, not at delivery).
+    Outside a worker the apps' ``tasks`` modules are imported on first need, as the worker
+    does when it starts (Celery's autodiscovery)."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    try:
+        return current_app.tasks[name]
+    except KeyError:
+        raise LookupError(f"No Celery task is registered as {name!r}.") from None
+
+
+def enqueue_many(task: str, items: list[tuple[str, tuple]]) -> list[str]:
     """:func:`enqueue` for many ``(key, args)`` at once: one INSERT, one hand-over."""
+    registered = _registered(task)
     now = timezone.now()  # clock: delivery is scheduled on the machine's clock
     rows = [
         OutboxMessage(
             key=key,
-            task=task.name,
+            task=task,
             args=list(args),
-            company_id=_company_arg(task, args),
+            company_id=_company_arg(registered, args),
             created_at=now,
             due_at=now + FAST_PATH_GRACE,
         )
@@ -104,8 +120,6 @@ def enqueue_many(task, items: list[tuple[str, tuple]]) -> list[str]:
 
 def _company_arg(task, args) -> int | None:
     """Company tasks take the company's id first (:class:`makeup.taskbase.CompanyTask`)."""
-    from .taskbase import CompanyTask
-
     return args[0] if args and isinstance(task, CompanyTask) else None
 
 
@@ -151,8 +165,6 @@ def relay_outbox() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def deliver(key: str) -> str:
     """Run the outbox row's task once. Returns what happened (for logs and tests)."""
-    from celery import current_app
-
     try:
         with transaction.atomic():
             row = OutboxMessage.objects.select_for_update().filter(key=key).first()

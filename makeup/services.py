@@ -63,13 +63,11 @@ def company_owner_signup(
     to log in and create the company from there; returns ``None``. Both ways the password is
     hashed and one e-mail is written to the outbox, so the person at the form sees the same
     answer in the same time and learns nothing about who has an account."""
-    from .tasks import send_company_signup_exists
-
     normalised = User.objects.normalize_email(email).strip().lower()
     existing = User.objects.filter(email__iexact=normalised).first()
     if existing is not None:
         hash_password_anyway(password)
-        outbox.enqueue(send_company_signup_exists, existing.pk, language)
+        outbox.enqueue("makeup.tasks.send_company_signup_exists", existing.pk, language)
         return None
     owner = user_create(email=normalised, password=password, full_name=full_name, now=now)
     company = company_create(
@@ -103,10 +101,8 @@ def user_confirm_email(*, token: str, now: datetime) -> User:
 
 def user_request_confirmation(*, user: User, company: Company) -> None:
     """Send (again) the confirmation link for ``user``, branded for ``company``."""
-    from .tasks import send_email_confirmation
-
     if user.email_confirmed_at is None:
-        outbox.enqueue(send_email_confirmation, company.pk, user.pk)
+        outbox.enqueue("makeup.tasks.send_email_confirmation", company.pk, user.pk)
 
 
 @transaction.atomic

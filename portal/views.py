@@ -57,7 +57,6 @@ from .selectors import (
     family_watches,
     makeup_search,
 )
-from .tasks import resend_email_confirmation
 
 logger = logging.getLogger(__name__)
 
@@ -551,7 +550,7 @@ def resend_confirmation(request: HttpRequest) -> HttpResponse:
         ratelimit.limit_email_request(
             request, action="confirmation", email=email, now=timezone.now()
         )
-        outbox.enqueue(resend_email_confirmation, email)
+        outbox.enqueue("portal.tasks.resend_email_confirmation", email)
         messages.info(
             request,
             _("If that address has an account waiting for confirmation, a new link is on its way."),

@@ -37,13 +37,11 @@ def parent_signup(
     never tells a stranger who has an account; the password is hashed anyway, so neither
     does the time the answer takes. Returns the new user, or ``None``.
     """
-    from makeup.tasks import send_account_exists
-
     existing = User.objects.filter(email__iexact=email.strip()).first()
     if existing is not None:
         # As long as creating a login takes (the password hash): the timing tells nothing.
         hash_password_anyway(password)
-        outbox.enqueue(send_account_exists, company.pk, existing.pk)
+        outbox.enqueue("makeup.tasks.send_account_exists", company.pk, existing.pk)
         return None
     user = user_create(email=email, password=password, full_name=full_name, now=now)
     known = (
@@ -303,8 +301,6 @@ def guardian_invite(*, guardian: Guardian, actor, now: datetime) -> Guardian:
 
     The e-mail goes out through a Celery task after commit.
     """
-    from ..tasks import send_parent_invite
-
     guardian = (
         Guardian.objects.select_for_update(of=("self",))
         .select_related("user", "family")
@@ -352,5 +348,5 @@ def guardian_invite(*, guardian: Guardian, actor, now: datetime) -> Guardian:
             ) from error
     guardian.invited_at = now
     guardian.save(update_fields=["invited_at"])
-    outbox.enqueue(send_parent_invite, guardian.company_id, guardian.pk)
+    outbox.enqueue("bookings.tasks.send_parent_invite", guardian.company_id, guardian.pk)
     return guardian

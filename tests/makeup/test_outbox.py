@@ -14,7 +14,9 @@ from kombu.exceptions import OperationalError
 
 from makeup import outbox
 from makeup.models import OutboxMessage, User
-from makeup.tasks import send_email_confirmation, send_password_reset
+from makeup.tasks import send_email_confirmation
+
+RESET = "makeup.tasks.send_password_reset"
 
 SIGNUP = {
     "full_name": "Bo Broker",
@@ -80,7 +82,7 @@ def test_a_rolled_back_change_leaves_no_message(world, django_capture_on_commit_
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        outbox.enqueue(send_password_reset, "owner.a@example.com", "en")
+        outbox.enqueue(RESET, "owner.a@example.com", "en")
         raise RuntimeError("the booking failed after asking for its e-mail")
     assert callbacks == [] and not OutboxMessage.objects.exists() and mail.outbox == []
 
@@ -91,7 +93,7 @@ def test_the_idempotency_key_writes_one_message_and_delivers_it_once(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(2):
-            outbox.enqueue(send_password_reset, "owner.a@example.com", "en", key="greeting:1")
+            outbox.enqueue(RESET, "owner.a@example.com", "en", key="greeting:1")
     assert OutboxMessage.objects.count() == 1
     assert len(mail.outbox) == 1  # both enqueues handed the key over; one delivery ran
     # A redelivered message (the relay and the fast path both, a Redis restart) is a no-op.
@@ -118,7 +120,7 @@ def test_a_message_handed_over_but_never_done_is_handed_over_again(
 
     monkeypatch.setattr(outbox.deliver, "apply_async", lose_first)
     with django_capture_on_commit_callbacks(execute=True):
-        outbox.enqueue(send_password_reset, "owner.a@example.com", "en")
+        outbox.enqueue(RESET, "owner.a@example.com", "en")
     assert mail.outbox == [] and OutboxMessage.objects.get().relayed_at is not None
     later = timezone.now() + timedelta(seconds=599)
     with time_machine.travel(later, tick=False):
@@ -146,7 +148,7 @@ def test_a_failing_delivery_backs_off_and_is_retried_until_done(
 
     monkeypatch.setattr(EmailBackend, "send_messages", smtp_down_once)
     with django_capture_on_commit_callbacks(execute=True):
-        outbox.enqueue(send_password_reset, "owner.a@example.com", "en")
+        outbox.enqueue(RESET, "owner.a@example.com", "en")
     row = OutboxMessage.objects.get()
     assert row.done_at is None and row.attempts == 1
     assert "mail server down" in row.last_error
@@ -163,7 +165,7 @@ def test_check_invariants_names_a_message_never_sent_and_one_e_mailed_twice(
     world, broker_down, django_capture_on_commit_callbacks, tmp_path
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        key = outbox.enqueue(send_password_reset, "owner.a@example.com", "en")
+        key = outbox.enqueue(RESET, "owner.a@example.com", "en")
     with (
         time_machine.travel(timezone.now() + timedelta(seconds=121), tick=False),
         pytest.raises(CommandError, match=f"outbox {key}: not sent after 120 s"),
@@ -189,7 +191,7 @@ def test_relay_outbox_command_hands_over_and_reports(
     world, broker_down, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        outbox.enqueue(send_password_reset, "owner.a@example.com", "en")
+        outbox.enqueue(RESET, "owner.a@example.com", "en")
     out = StringIO()
     call_command("relay_outbox", "--status", stdout=out)
     assert "pending: 1" in out.getvalue() and "done: 0" in out.getvalue()
@@ -200,3 +202,11 @@ def test_relay_outbox_command_hands_over_and_reports(
     out = StringIO()
     call_command("relay_outbox", "--status", stdout=out)
     assert "pending: 0" in out.getvalue() and "done: 1" in out.getvalue()
+
+
+def test_enqueue_names_its_task_and_a_wrong_name_fails_at_once(db):
+    """Services name tasks instead of importing them (no service depends on a tasks
+    module); a misspelt name is refused when the message is written, not at delivery."""
+    with pytest.raises(LookupError, match="credits.tasks.send_nothing"):
+        outbox.enqueue("credits.tasks.send_nothing", 1)
+    assert not OutboxMessage.objects.exists()
