@@ -17,8 +17,7 @@ from makeup import outbox
 from makeup.errors import DomainError
 
 from .models import AbsenceClaim
-from .policy import cutoff_instant
-from .receivers import policy_for
+from .policy import cutoff_instant, policy_for
 
 CLAIMABLE_STATES = (AttendanceState.LATE_CANCELLED, AttendanceState.NO_SHOW)
 MESSAGE_MAX = 1000

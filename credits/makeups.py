@@ -21,9 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
-from bookings.models import MakeupBooking, Student
+from bookings.models import (
+    Attendance,
+    AttendanceChange,
+    AttendanceState,
+    Enrolment,
+    MakeupBooking,
+    Student,
+)
 from bookings.selectors.account import BalanceGate, balance_gate
-from bookings.services import check_portal_parent
+from bookings.services import attendance_set_state, check_portal_parent
 from makeup import outbox
 from makeup.errors import DomainError
 from makeup.tenancy import membership_of
@@ -31,7 +38,8 @@ from programmes.models import Session
 
 from .eligibility import PORTAL_ONLY_RULES, evaluate, session_company_allowed, with_occupancy
 from .models import CreditState, MakeupCredit, SessionWatch
-from .services import credit_return, credit_spend
+from .policy import cutoff_instant, policy_for
+from .services import credit_reinstate, credit_return, credit_spend
 
 LOCK_TIMEOUT = "5s"
 MAX_WATCHES_PER_STUDENT = 2
@@ -255,12 +263,6 @@ def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime
     stamped now (ATT-3), on time or late by the policy (ATT-4), decided at once (POL-9).
     POL-11: where the policy refuses late portal cancellations, a late one is refused with
     the company's own instructions."""
-    from bookings.models import Attendance, AttendanceChange, AttendanceState, Enrolment
-    from bookings.services import attendance_set_state
-
-    from .policy import cutoff_instant
-    from .receivers import policy_for
-
     # The enrolment row serialises two taps of "Can't come": the second sees the first.
     Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk").get()
     current = Attendance.objects.filter(enrolment=enrolment, session=session).first()
@@ -298,8 +300,6 @@ def makeups_cancel_for_cancelled_session(
     """ATT-7 for make-up guests: the school cancelled the session, so every active make-up
     booking on it is cancelled and its credit comes back whatever the time (the family did
     nothing late). Watches of the session end. Runs inside the session-cancel transaction."""
-    from .services import credit_reinstate
-
     count = 0
     bookings = MakeupBooking.objects.select_for_update().filter(
         session_id=session.pk, state=MakeupBooking.State.BOOKED

@@ -1,10 +1,20 @@
-"""POL-1: is a client cancellation on time? In the company's time zone, DST-safe."""
+"""A programme's cancellation policy, and POL-1: is a client cancellation on time? In the
+company's time zone, DST-safe."""
 
 from datetime import datetime, timedelta
 
-from programmes.models import Session
+from programmes.models import Programme, Session
 
 from .models import CancellationPolicy, PolicyMode
+
+
+def policy_for(programme: Programme) -> CancellationPolicy:
+    policy = CancellationPolicy.objects.filter(programme=programme).first()
+    if policy is None:
+        policy = CancellationPolicy.objects.create(
+            company_id=programme.company_id, programme=programme
+        )
+    return policy
 
 
 def cutoff_instant(

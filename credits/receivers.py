@@ -7,17 +7,11 @@ from django.db.models.signals import post_save
 
 from programmes.models import Programme, Session
 
-from .models import CancellationPolicy
-from .policy import is_on_time
-
-
-def policy_for(programme: Programme) -> CancellationPolicy:
-    policy = CancellationPolicy.objects.filter(programme=programme).first()
-    if policy is None:
-        policy = CancellationPolicy.objects.create(
-            company_id=programme.company_id, programme=programme
-        )
-    return policy
+from .eligibility import FREEING_STATES
+from .makeups import makeups_cancel_for_cancelled_session, watch_fill
+from .models import CancellationPolicy, SessionWatch
+from .policy import is_on_time, policy_for
+from .services import credit_decide
 
 
 def classify_client_cancellation(*, session: Session, cancelled_at: datetime) -> bool:
@@ -29,26 +23,17 @@ def classify_client_cancellation(*, session: Session, cancelled_at: datetime) ->
 def decide_credit(*, attendance, previous_state: str, actor, now: datetime) -> None:
     """Every attendance change re-runs the credit decision (ATT-5, POL-9); a regular who
     cancels frees a place, which the first watcher in line takes (BEY-2)."""
-    from .eligibility import FREEING_STATES
-    from .makeups import watch_fill
-    from .services import credit_decide
-
     credit_decide(attendance=attendance, actor=actor, now=now)
     if attendance.state in FREEING_STATES and previous_state not in FREEING_STATES:
         watch_fill(session=attendance.session, now=now)
 
 
 def cancel_makeups_of_cancelled_session(*, session, reason: str, actor, now: datetime) -> None:
-    from .makeups import makeups_cancel_for_cancelled_session
-
     makeups_cancel_for_cancelled_session(session=session, reason=reason, actor=actor, now=now)
 
 
 def fill_watches_after_withdrawal(*, enrolment, now: datetime) -> None:
     """A withdrawal frees the student's place in the class's sessions from that day on."""
-    from .makeups import watch_fill
-    from .models import SessionWatch
-
     sessions = Session.objects.filter(
         klass_id=enrolment.klass_id,
         local_date__gte=enrolment.withdrawn_from,

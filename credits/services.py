@@ -25,11 +25,12 @@ from .models import (
     CreditState,
     DecisionReason,
     MakeupCredit,
+    PolicyMode,
     ValidityKind,
     ValidityStart,
+    WeeklyCutoff,
 )
-from .policy import cutoff_instant
-from .receivers import policy_for
+from .policy import cutoff_instant, is_on_time, policy_for
 
 PATH_FOR_STATE = {
     AttendanceState.CANCELLED: CreditPath.ON_TIME,
@@ -444,8 +445,6 @@ def policy_update(
     of the rolling window, instructions when late portal cancellations are refused), which
     refuse with a ``ValidationError`` keyed by field (the policy page shows each on its
     field)."""
-    from .models import PolicyMode, WeeklyCutoff
-
     policy = CancellationPolicy.objects.select_for_update().get(pk=policy.pk)
     rows = [c for c in cutoffs if c.get("cutoff_weekday") is not None and c.get("cutoff_time")]
     if values.get("mode") == PolicyMode.WEEKLY_CUTOFF and not rows:
@@ -541,8 +540,6 @@ def credit_return(
     host programme's policy, the credit is available again with its original expiry (expired
     at once if that has passed meanwhile); late, it stays used. Returns whether it came back.
     """
-    from .policy import is_on_time
-
     credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
     if credit.state != CreditState.USED:
         raise DomainError(_("Only a used credit can be returned."))

@@ -16,7 +16,7 @@ from programmes.models import WEEKDAYS, Programme
 
 from .forms import CreditFilterForm, CutoffFormSet, ManualCreditForm, PolicyForm
 from .models import CreditDecision, WeeklyCutoff
-from .receivers import policy_for
+from .policy import policy_for
 from .selectors import credits_for_company, policy_example
 from .services import credit_add_manual, decision_mark_reviewed, policy_update
 from .simulator import simulate_policy
