@@ -7,14 +7,13 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, QuerySet, Value, When
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, AttendanceChange, AttendanceState, Guardian
 from bookings.services import attendance_set_state
 from makeup import outbox
 from makeup.errors import DomainError
+from makeup.formats import local_datetime
 
 from .models import AbsenceClaim
 from .policy import cutoff_instant, policy_for
@@ -109,10 +108,6 @@ def _open_claim_locked(claim: AbsenceClaim) -> AbsenceClaim:
     return claim
 
 
-def _local(moment: datetime, tz) -> str:
-    return date_format(timezone.localtime(moment, tz), "D j M Y, H:i")
-
-
 @transaction.atomic
 def claim_approve(*, claim: AbsenceClaim, actor, now: datetime) -> AbsenceClaim:
     """BEY-6, ATT-4, ATT-5: staff accept that the client cancelled in time.
@@ -140,7 +135,7 @@ def claim_approve(*, claim: AbsenceClaim, actor, now: datetime) -> AbsenceClaim:
         actor=actor,
         source=AttendanceChange.Source.STAFF,
         note=_("Claim approved: cancelled in time, counted as told on {date}.").format(
-            date=_local(cancelled_at, tz)
+            date=local_datetime(cancelled_at, tz)
         ),
         now=now,
     )

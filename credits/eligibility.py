@@ -8,7 +8,6 @@ from datetime import datetime, time, timedelta
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, ExtractHour
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -20,6 +19,7 @@ from bookings.models import (
     MakeupBooking,
     Student,
 )
+from makeup.formats import local_datetime
 from makeup.models import Company
 from programmes.models import Session, age_in_months
 
@@ -117,10 +117,6 @@ def with_occupancy(sessions: QuerySet[Session], *, with_company: bool = True) ->
     )
 
 
-def _fmt(moment: datetime, tz) -> str:
-    return date_format(timezone.localtime(moment, tz), "D j M Y, H:i")
-
-
 def _months(months: int) -> str:
     years, rest = divmod(months, 12)
     if rest:
@@ -137,9 +133,11 @@ def credit_checks(*, credit: MakeupCredit, student: Student, now: datetime, tz) 
     if credit.state != CreditState.AVAILABLE:
         text = _("The credit is {state}.").format(state=credit.get_state_display().lower())
     elif not usable:
-        text = _("The credit expired on {date}.").format(date=_fmt(credit.expires_at, tz))
+        text = _("The credit expired on {date}.").format(date=local_datetime(credit.expires_at, tz))
     elif credit.expires_at:
-        text = _("The credit is available until {date}.").format(date=_fmt(credit.expires_at, tz))
+        text = _("The credit is available until {date}.").format(
+            date=local_datetime(credit.expires_at, tz)
+        )
     else:
         text = _("The credit is available with no expiry.")
     return [
@@ -245,7 +243,9 @@ def session_checks(
                 "Offered for make-ups from {opens} ({days} days before the class starts on "
                 "{start})."
             ).format(
-                opens=_fmt(opens, tz), days=lead, start=date_format(klass.start_date, "j M Y")
+                opens=local_datetime(opens, tz),
+                days=lead,
+                start=date_format(klass.start_date, "j M Y"),
             ),
         )
     )
@@ -259,7 +259,7 @@ def session_checks(
                 "MKP-6",
                 False,
                 _("It starts after the credit expires ({date}).").format(
-                    date=_fmt(credit.expires_at, tz)
+                    date=local_datetime(credit.expires_at, tz)
                 ),
             )
         )
@@ -277,7 +277,7 @@ def session_checks(
                 "MKP-6",
                 True,
                 _("Starts {date}, before the credit expires.").format(
-                    date=_fmt(session.starts_at, tz)
+                    date=local_datetime(session.starts_at, tz)
                 ),
             )
         )

@@ -32,7 +32,7 @@ from makeup.models import Company
 from makeup.taskbase import CompanyTask
 from programmes.models import Session
 
-from .tasks import _email_family
+from .tasks import email_family
 
 SALT = "credits.cant-come"
 SEND_FROM = time(9)  # local time on the day before
@@ -178,7 +178,7 @@ def send_lesson_reminder(self, company, reminder_id: int) -> int:
         "portal:cant_come",
         kwargs={"company_slug": company.slug, "token": cant_come_token(reminder)},
     )
-    return _email_family(
+    return email_family(
         company,
         family_id=reminder.student.family_id,
         template="lesson_reminder",

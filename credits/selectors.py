@@ -4,13 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import F, Prefetch, Q, QuerySet
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bookings.models import Enrolment, MakeupBooking
 from bookings.selectors.attendance import current_decision
+from makeup.formats import local_datetime
 from makeup.models import Company
 from programmes.models import WEEKDAYS, Session
 
@@ -353,14 +352,14 @@ def absence_receipt(attendance, decision: CreditDecision | None = None) -> Recei
     figures = decision.figures or {}
     lines: list[str] = []
     if decision.cancelled_at:
-        told = _local(decision.cancelled_at, tz)
+        told = local_datetime(decision.cancelled_at, tz)
         if "cutoff" in figures:
             cutoff = datetime.fromisoformat(figures["cutoff"])
             if decision.cancelled_at <= cutoff:
                 line = _("You told us on {date}: on time (the cut-off was {cutoff}).")
             else:
                 line = _("You told us on {date}: late (the cut-off was {cutoff}).")
-            lines.append(line.format(date=told, cutoff=_local(cutoff, tz)))
+            lines.append(line.format(date=told, cutoff=local_datetime(cutoff, tz)))
         else:
             lines.append(_("You told us on {date}.").format(date=told))
     if decision.path:
@@ -381,7 +380,9 @@ def absence_receipt(attendance, decision: CreditDecision | None = None) -> Recei
     if credit is not None:
         if credit.expires_at:
             lines.append(
-                _("Make-up credit valid until {date}.").format(date=_local(credit.expires_at, tz))
+                _("Make-up credit valid until {date}.").format(
+                    date=local_datetime(credit.expires_at, tz)
+                )
             )
         else:
             lines.append(_("Make-up credit with no expiry."))
@@ -389,7 +390,3 @@ def absence_receipt(attendance, decision: CreditDecision | None = None) -> Recei
     else:
         headline = decision.message
     return Receipt(headline=headline, lines=lines, credit=credit)
-
-
-def _local(moment: datetime, tz) -> str:
-    return date_format(timezone.localtime(moment, tz), "D j M Y, H:i")

@@ -4,7 +4,6 @@ credits (POL-8) and the credit ledger (CRD-1, CRD-2)."""
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -12,6 +11,7 @@ from bookings.models import Attendance, AttendanceState, Enrolment
 from makeup import outbox
 from makeup.audit import audit_record
 from makeup.errors import DomainError
+from makeup.formats import local_datetime
 from makeup.models import AuditEntry
 from programmes.models import Session
 
@@ -130,7 +130,7 @@ def _decision(
 def _fmt(moment: datetime | None, tz) -> str:
     if not moment:
         return _("open-ended")
-    return date_format(timezone.localtime(moment, tz), "j M Y H:i")
+    return local_datetime(moment, tz, "j M Y H:i")
 
 
 def _create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCredit:

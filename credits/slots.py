@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core import signing
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+
+from makeup.formats import local_datetime
 
 from .eligibility import Candidate, makeup_candidates
 from .models import CreditState, MakeupCredit
@@ -51,7 +51,7 @@ def slot_link_problem(link: SlotLink, credit: MakeupCredit, now: datetime) -> st
     if credit.state == CreditState.EXPIRED or (
         credit.expires_at is not None and credit.expires_at <= now
     ):
-        when = date_format(timezone.localtime(credit.expires_at), "j E Y, H:i")
+        when = local_datetime(credit.expires_at, fmt="j E Y, H:i")
         return _("This make-up credit expired on {date}, so the link no longer works.").format(
             date=when
         )

@@ -15,9 +15,7 @@ from .models import CreditState, MakeupCredit
 from .slots import bookable_slots, slot_token
 
 
-def _email_family(
-    company, *, family_id: int, template: str, context: dict, attachments=None
-) -> int:
+def email_family(company, *, family_id: int, template: str, context: dict, attachments=None) -> int:
     """One e-mail to each parent of the family with an address, in the parent's language
     (else the company's), times in the company's zone."""
     sent = 0
@@ -44,7 +42,7 @@ def send_credit_issued(self, company, credit_id: int) -> int:
     )
     if credit is None:
         return 0
-    return _email_family(
+    return email_family(
         company,
         family_id=credit.enrolment.student.family_id,
         template="credit_issued",
@@ -92,7 +90,7 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
         }
         for c in bookable_slots(credit, now)
     ]
-    return _email_family(
+    return email_family(
         company,
         family_id=credit.enrolment.student.family_id,
         template="credit_expiring",
@@ -124,7 +122,7 @@ def send_makeup_booked(self, company, booking_id: int) -> int:
         )
     if booking is None:
         return 0
-    return _email_family(
+    return email_family(
         company,
         family_id=booking.student.family_id,
         template="makeup_booked",
@@ -154,7 +152,7 @@ def send_claim_answered(self, company, claim_id: int) -> int:
         return 0
     attendance = claim.attendance
     approved = claim.state == AbsenceClaim.State.APPROVED
-    return _email_family(
+    return email_family(
         company,
         family_id=attendance.enrolment.student.family_id,
         template="claim_answered",
@@ -188,7 +186,7 @@ def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) ->
     pay_url = ""
     if company.settings.portal_payments_enabled:
         pay_url = reverse("portal:pay", kwargs={"company_slug": company.slug})
-    return _email_family(
+    return email_family(
         company,
         family_id=watch.student.family_id,
         template="watch_skipped_balance",

@@ -18,7 +18,7 @@ from franchise.models import CompanyLink
 from makeup.models import AuditEntry
 from makeup.tenancy import owner_required
 
-from .views import _local
+from .texts import local_time
 
 PER_SOURCE = 200
 AREAS = {
@@ -62,7 +62,7 @@ def audit_lines(company, area: str = "") -> list[Line]:
                     % {
                         "student": attendance.enrolment.student,
                         "class": attendance.session.klass.name,
-                        "when": _local(attendance.session.starts_at),
+                        "when": local_time(attendance.session.starts_at),
                         "from": change.get_from_state_display(),
                         "to": change.get_to_state_display(),
                     },
@@ -81,7 +81,7 @@ def audit_lines(company, area: str = "") -> list[Line]:
                     % {
                         "student": booking.student.first_name,
                         "class": booking.session.klass.name,
-                        "when": _local(booking.session.starts_at),
+                        "when": local_time(booking.session.starts_at),
                         "from": change.get_from_state_display(),
                         "to": change.get_to_state_display(),
                     },

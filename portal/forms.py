@@ -1,8 +1,8 @@
 from django import forms
-from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from makeup.formats import local_datetime
 from makeup.forms import NewPasswordFields
 
 
@@ -47,7 +47,7 @@ def credit_label(credit) -> str:
     programme = credit.enrolment.klass.programme.name
     if credit.expires_at is None:
         return gettext("{programme} · no expiry").format(programme=programme)
-    until = formats.date_format(timezone.localtime(credit.expires_at), "D j M")
+    until = local_datetime(credit.expires_at, fmt="D j M")
     return gettext("{programme} · use by {until}").format(programme=programme, until=until)
 
 

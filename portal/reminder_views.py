@@ -19,12 +19,13 @@ from franchise import partners
 from makeup.errors import DomainError
 from programmes.models import Session
 
-from .views import _company, _family_booking, _lesson_cancelled_message
+from .access import access_company, access_family_booking
+from .texts import lesson_cancelled_message
 
 
 @require_http_methods(["GET", "POST"])
 def cant_come(request: HttpRequest, company_slug: str, token: str) -> HttpResponse:
-    company = _company(request)
+    company = access_company(request)
     reminder_id = cant_come_read(token)
     reminder = (
         LessonReminder.objects.filter(pk=reminder_id, company=company)
@@ -41,7 +42,7 @@ def cant_come(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
     now = timezone.now()
     done = error = ""
     if reminder.booking is not None:
-        booking = _family_booking(reminder.student.family, reminder.booking_id)
+        booking = access_family_booking(reminder.student.family, reminder.booking_id)
         if booking.state != MakeupBooking.State.BOOKED:
             done = _("This make-up is already cancelled.")
     else:
@@ -67,7 +68,7 @@ def cant_come(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
                 attendance = lesson_cancel_by_parent(
                     enrolment=reminder.enrolment, session=session, actor=actor, now=now
                 )
-                message = _lesson_cancelled_message(attendance, reminder.student)
+                message = lesson_cancelled_message(attendance, reminder.student)
         except DomainError as refused:
             error = refused.message
         else:

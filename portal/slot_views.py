@@ -13,14 +13,14 @@ from credits.models import CreditState, MakeupCredit
 from credits.slots import bookable_slots, slot_link_problem, slot_link_read
 from franchise import partners
 
-from .views import _company, _guardian, _search_url
+from .access import access_company, access_guardian, makeup_search_url
 
 
 @require_GET
 @login_required
 def slot_link(request: HttpRequest, company_slug: str, token: str) -> HttpResponse:
-    _company(request)
-    family = _guardian(request).family
+    access_company(request)
+    family = access_guardian(request).family
     link = slot_link_read(token)
     if link is None:
         raise Http404
@@ -65,7 +65,7 @@ def slot_link(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
             "credit": credit,
             "student": credit.enrolment.student,
             "slots": bookable_slots(credit, now) if usable else [],
-            "search_url": _search_url(request, credit) if usable else "",
+            "search_url": makeup_search_url(request, credit) if usable else "",
         },
         status=410 if session is None else 200,
     )

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scopes_disabled
 
-from bookings.models import Attendance, AttendanceState, Enrolment, Family, Guardian, MakeupBooking
+from bookings.models import Attendance, AttendanceState, Enrolment, Family, MakeupBooking
 from bookings.payments import (
     PaymentRequest,
     TestProvider,
@@ -40,7 +40,6 @@ from credits.makeups import (
     watch_end,
 )
 from credits.models import CreditState, MakeupCredit, SessionWatch
-from credits.selectors import absence_receipt
 from franchise import partners
 from makeup import outbox, ratelimit
 from makeup.datacache import cached_fragment
@@ -48,6 +47,13 @@ from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import memberships_for_user
 from programmes.models import Session
 
+from .access import (
+    access_company,
+    access_family_booking,
+    access_family_credit,
+    access_guardian,
+    makeup_search_url,
+)
 from .forms import MakeupBookForm, MakeupSearchForm, ResendConfirmationForm, SignupForm
 from .selectors import (
     family_absences,
@@ -57,14 +63,9 @@ from .selectors import (
     family_watches,
     makeup_search,
 )
+from .texts import lesson_cancelled_message, local_time
 
 logger = logging.getLogger(__name__)
-
-
-def _company(request: HttpRequest):
-    if request.company is None:
-        raise Http404
-    return request.company
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -79,25 +80,12 @@ def landing(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/landing.html", {"companies": companies})
 
 
-def _guardian(request: HttpRequest) -> Guardian:
-    """The logged-in parent of this company, or 404: every object URL of the portal belongs
-    to one family, and nobody else gets a hint that it exists (TEN-1)."""
-    guardian = guardian_for_user(company=_company(request), user=request.user)
-    if guardian is None:
-        raise Http404
-    return guardian
-
-
-def _local(moment, fmt: str = "D j M, H:i") -> str:
-    return formats.date_format(timezone.localtime(moment), fmt)
-
-
 def _home(request: HttpRequest) -> HttpResponse:
     return redirect("portal:home", company_slug=request.company.slug)
 
 
 def home(request: HttpRequest, company_slug: str) -> HttpResponse:
-    company = _company(request)
+    company = access_company(request)
     guardian = guardian_for_user(company=company, user=request.user)
     if guardian is None:
         return render(request, "portal/welcome.html")
@@ -124,27 +112,6 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
 # --- cancelling a lesson and a make-up from the home page ---------------------------------
 
 
-def _lesson_cancelled_message(attendance: Attendance, student) -> str:
-    """What the parent learns at once (BEY-1): the credit and its expiry, or why none."""
-    late = attendance.state == AttendanceState.LATE_CANCELLED
-    what = {"name": student.first_name, "when": _local(attendance.session.starts_at)}
-    text = (
-        _("{name}'s lesson on {when} is cancelled (after the cut-off).").format(**what)
-        if late
-        else _("{name}'s lesson on {when} is cancelled.").format(**what)
-    ) + " "
-    receipt = absence_receipt(attendance)
-    if receipt is None:
-        return text.strip()
-    if receipt.credit is not None:
-        if receipt.credit.expires_at is None:
-            return text + _("You'll get a make-up credit with no expiry.")
-        return text + _("You'll get a make-up credit valid until {until}.").format(
-            until=_local(receipt.credit.expires_at, "j F Y, H:i")
-        )
-    return text + str(receipt.headline)
-
-
 @require_POST
 @login_required
 def lesson_cancel(
@@ -152,7 +119,7 @@ def lesson_cancel(
 ) -> HttpResponse:
     """ "Can't come": a client cancellation stamped now, decided at once (ATT-3, POL-9);
     where the policy refuses late portal cancellations, its instructions (POL-11)."""
-    family = _guardian(request).family
+    family = access_guardian(request).family
     enrolment = get_object_or_404(
         Enrolment.objects.select_related("student"), pk=enrolment_pk, student__family=family
     )
@@ -173,7 +140,7 @@ def lesson_cancel(
             request,
             _("{name}'s lesson on {when} is already marked “{state}”.").format(
                 name=enrolment.student.first_name,
-                when=_local(session.starts_at),
+                when=local_time(session.starts_at),
                 state=done.get_state_display(),
             ),
         )
@@ -186,31 +153,19 @@ def lesson_cancel(
         level = messages.WARNING if error.code == "late_refused" else messages.ERROR
         messages.add_message(request, level, error.message)
     else:
-        messages.success(request, _lesson_cancelled_message(attendance, enrolment.student))
+        messages.success(request, lesson_cancelled_message(attendance, enrolment.student))
     return _home(request)
-
-
-def _family_booking(family, pk) -> MakeupBooking:
-    """One of the family's make-ups, at home or at a partner branch (FRN-7), or 404."""
-    booking = (
-        MakeupBooking.objects.select_related("session__klass", "session__company", "student")
-        .filter(pk=pk, student__family=family)
-        .first()
-    ) or partners.family_partner_booking(family=family, booking_pk=pk)
-    if booking is None:
-        raise Http404
-    return booking
 
 
 @require_POST
 @login_required
 def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> HttpResponse:
     """Cancel a booked make-up: on time the credit comes back, late it stays used (CRD-3)."""
-    family = _guardian(request).family
-    booking = _family_booking(family, booking_pk)
+    family = access_guardian(request).family
+    booking = access_family_booking(family, booking_pk)
     credit = MakeupCredit.objects.filter(booking=booking).first()
     what = _("{name}'s make-up on {when} is cancelled.").format(
-        name=booking.student.first_name, when=_local(booking.session.starts_at)
+        name=booking.student.first_name, when=local_time(booking.session.starts_at)
     )
     try:
         returned = partners.makeup_cancel_at(
@@ -235,7 +190,7 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
             what
             + " "
             + _("Your credit is back, valid until {until}.").format(
-                until=_local(credit.expires_at, "j F Y, H:i")
+                until=local_time(credit.expires_at, "j F Y, H:i")
             ),
         )
     return _home(request)
@@ -244,7 +199,7 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
 @require_POST
 @login_required
 def watch_stop(request: HttpRequest, company_slug: str, watch_pk: int) -> HttpResponse:
-    family = _guardian(request).family
+    family = access_guardian(request).family
     watch = get_object_or_404(
         SessionWatch.objects.select_related("session__klass", "student"),
         pk=watch_pk,
@@ -255,7 +210,7 @@ def watch_stop(request: HttpRequest, company_slug: str, watch_pk: int) -> HttpRe
         request,
         _("You're no longer watching {klass} on {when} for {name}.").format(
             klass=watch.session.klass.name,
-            when=_local(watch.session.starts_at),
+            when=local_time(watch.session.starts_at),
             name=watch.student.first_name,
         ),
     )
@@ -270,20 +225,6 @@ def _int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _search_url(request: HttpRequest, credit: MakeupCredit | None = None) -> str:
-    url = reverse("portal:makeup_search", kwargs={"company_slug": request.company.slug})
-    return f"{url}?{urlencode({'credit': credit.pk})}" if credit is not None else url
-
-
-def _family_credit(family, pk) -> MakeupCredit:
-    """One of the family's credits in any state, or 404 (TEN-1)."""
-    return get_object_or_404(
-        MakeupCredit.objects.select_related("enrolment__student", "enrolment__klass__programme"),
-        pk=pk,
-        enrolment__student__family=family,
-    )
 
 
 def _page_urls(request: HttpRequest, data, result) -> dict:
@@ -313,8 +254,8 @@ def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
     The page body depends only on the family's and the company's data, the query and the
     minute, so it is cached under those (makeup.datacache): any write to the company's data
     retires it, and the booking re-checks every rule under the session lock anyway."""
-    company = _company(request)
-    family = _guardian(request).family
+    company = access_company(request)
+    family = access_guardian(request).family
     now = timezone.now()
     template = "portal/_makeup_results.html" if request.htmx else "portal/_makeup_search_body.html"
     body = cached_fragment(
@@ -346,7 +287,7 @@ def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
     if credit_pk is not None:
         credit = next((c for c in credits if c.pk == credit_pk), None)
         if credit is None:
-            stale = _family_credit(family, credit_pk)  # 404 unless it is this family's
+            stale = access_family_credit(family, credit_pk)  # 404 unless it is this family's
             notice = _("That credit can't be used any more: it is spent or has expired.")
             if student is None:
                 student = next(s for s in students if s.pk == stale.enrolment.student_id)
@@ -410,9 +351,9 @@ def makeup_confirm(
 ) -> HttpResponse:
     """ "Book using a make-up credit" (MKP-9, MKP-10). The booking service re-checks every
     rule under the session lock; a refusal is shown here with the note kept."""
-    _company(request)
-    family = _guardian(request).family
-    credit = _family_credit(family, credit_pk)
+    access_company(request)
+    family = access_guardian(request).family
+    credit = access_family_credit(family, credit_pk)
     # The family's company's session or an approved partner's (FRN-5), else 404.
     session = partners.makeup_session(credit=credit, session_pk=session_pk)
     if session is None:
@@ -460,7 +401,7 @@ def makeup_confirm(
             "form": form,
             "error": error,
             "code": code,
-            "search_url": _search_url(request, credit),
+            "search_url": makeup_search_url(request, credit),
         },
     )
 
@@ -468,9 +409,9 @@ def makeup_confirm(
 @require_GET
 @login_required
 def makeup_booked(request: HttpRequest, company_slug: str, booking_pk: int) -> HttpResponse:
-    family = _guardian(request).family
+    family = access_guardian(request).family
     return render(
-        request, "portal/makeup_booked.html", {"booking": _family_booking(family, booking_pk)}
+        request, "portal/makeup_booked.html", {"booking": access_family_booking(family, booking_pk)}
     )
 
 
@@ -479,12 +420,12 @@ def makeup_booked(request: HttpRequest, company_slug: str, booking_pk: int) -> H
 def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
     """Watch a full session with the chosen credit: at most two per child; when a place
     frees, the first watcher is booked automatically and e-mailed (BEY-2)."""
-    _company(request)
-    family = _guardian(request).family
+    access_company(request)
+    family = access_guardian(request).family
     credit_pk, session_pk = _int(request.POST.get("credit")), _int(request.POST.get("session"))
     if credit_pk is None or session_pk is None:
         raise Http404
-    credit = _family_credit(family, credit_pk)
+    credit = access_family_credit(family, credit_pk)
     session = get_object_or_404(Session.objects.select_related("klass"), pk=session_pk)
     student = credit.enrolment.student
     try:
@@ -492,7 +433,7 @@ def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
     except DomainError as error:
         if error.code == "balance_due" and request.company.settings.portal_payments_enabled:
             messages.info(request, error.message)  # BAL-5, BAL-6: pay, then watch
-            return _to_payment(request, next_url=_search_url(request, credit))
+            return _to_payment(request, next_url=makeup_search_url(request, credit))
         messages.error(request, error.message)
     else:
         messages.success(
@@ -501,14 +442,16 @@ def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
                 "You're watching {klass} on {when} for {name}. If a place frees up, we'll "
                 "book it with this credit automatically and e-mail you."
             ).format(
-                klass=session.klass.name, when=_local(session.starts_at), name=student.first_name
+                klass=session.klass.name,
+                when=local_time(session.starts_at),
+                name=student.first_name,
             ),
         )
-    return redirect(_search_url(request, credit))
+    return redirect(makeup_search_url(request, credit))
 
 
 def signup(request: HttpRequest, company_slug: str) -> HttpResponse:
-    company = _company(request)
+    company = access_company(request)
     if request.user.is_authenticated:
         return redirect("portal:home", company_slug=company.slug)
     form = SignupForm(request.POST or None)
@@ -531,7 +474,7 @@ def signup(request: HttpRequest, company_slug: str) -> HttpResponse:
 @require_POST
 @login_required
 def join(request: HttpRequest, company_slug: str) -> HttpResponse:
-    company = _company(request)
+    company = access_company(request)
     try:
         parent_join(company=company, user=request.user)
     except DomainError as error:
@@ -585,8 +528,8 @@ def _amount_due(company, family, now) -> Decimal:
 def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
     """The payment page: the amount due and "Pay now" through the configured provider. A
     parent refused a make-up by the balance check is sent here, and back after paying."""
-    company = _company(request)
-    family = _guardian(request).family
+    company = access_company(request)
+    family = access_guardian(request).family
     if not company.settings.portal_payments_enabled:
         raise Http404
     due = _amount_due(company, family, timezone.now())
@@ -625,8 +568,8 @@ def pay_test(request: HttpRequest, company_slug: str, token: str) -> HttpRespons
     test provider is the configured one: a link signed earlier pays nothing afterwards."""
     if not test_payments_on():
         raise Http404
-    company = _company(request)
-    family = _guardian(request).family
+    company = access_company(request)
+    family = access_guardian(request).family
     try:
         data = TestProvider.read(token)
     except DomainError as error:
