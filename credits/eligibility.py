@@ -127,9 +127,7 @@ def _months(months: int) -> str:
 def credit_checks(*, credit: MakeupCredit, student: Student, now: datetime, tz) -> list[Check]:
     """The credit itself: the student's own, available, not past its expiry (CRD-4)."""
     own = credit.enrolment.student_id == student.pk
-    usable = credit.state == CreditState.AVAILABLE and (
-        credit.expires_at is None or credit.expires_at > now
-    )
+    usable = credit.is_usable(now)
     if credit.state != CreditState.AVAILABLE:
         text = _("The credit is {state}.").format(state=credit.get_state_display().lower())
     elif not usable:

@@ -24,7 +24,7 @@ from makeup.tenancy import access_object, staff_required
 from programmes.models import Session
 
 from .makeups import makeup_book, makeup_cancel, watch_end
-from .models import CreditState, MakeupCredit, SessionWatch
+from .models import MakeupCredit, SessionWatch
 from .selectors import explain_credit_choices, makeup_guest_options, staff_makeup_candidates
 
 logger = logging.getLogger(__name__)
@@ -110,9 +110,7 @@ def makeup_book_view(request: HttpRequest, credit_pk: int) -> HttpResponse:
         else:
             error = gettext("Choose a session, and keep the note and reason short.")
     now = timezone.now()
-    usable = credit.state == CreditState.AVAILABLE and (
-        credit.expires_at is None or credit.expires_at > now
-    )
+    usable = credit.is_usable(now)
     options = staff_makeup_candidates(credit=credit, now=now, session=chosen) if usable else []
     return render(
         request,

@@ -394,13 +394,13 @@ def _watch_credits(watch: SessionWatch, now: datetime) -> list[MakeupCredit]:
     """The watcher's usable credits for the watched programme, soonest-expiring first (the
     chosen credit first among equals); open-ended credits last."""
     credits = list(
-        MakeupCredit.objects.filter(
+        MakeupCredit.objects.usable(now)
+        .filter(
             enrolment__student_id=watch.student_id,
-            state=CreditState.AVAILABLE,
             enrolment__klass__programme_id=watch.credit.enrolment.klass.programme_id,
-        ).select_related("enrolment__student", "enrolment__klass__programme")
+        )
+        .select_related("enrolment__student", "enrolment__klass__programme")
     )
-    credits = [c for c in credits if c.expires_at is None or c.expires_at > now]
     far = datetime.max.replace(tzinfo=now.tzinfo)
     credits.sort(key=lambda c: (c.expires_at or far, c.pk != watch.credit_id, c.pk))
     return credits

@@ -200,6 +200,18 @@ class CreditState(models.TextChoices):
 LIVE_CREDIT_STATES = [CreditState.AVAILABLE, CreditState.USED, CreditState.EXPIRED]
 
 
+class CreditQuerySet(models.QuerySet):
+    def usable(self, now):
+        """Credits that can be spent at ``now``: available and not expired (CRD-3, CRD-4);
+        the one definition of "usable", in SQL (``MakeupCredit.is_usable`` for one row)."""
+        return self.filter(state=CreditState.AVAILABLE).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+
+
+CreditManager = models.Manager.from_queryset(CreditQuerySet)
+
+
 class MakeupCredit(models.Model):
     """The right to attend one session elsewhere (CRD-1): on one enrolment, with its source,
     issue time and expiry. Never deleted; every change is a :class:`CreditEvent`."""
@@ -244,7 +256,7 @@ class MakeupCredit(models.Model):
         "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = ScopedManager(company="company")
+    objects = ScopedManager(_manager_class=CreditManager, company="company")
 
     class Meta:
         ordering = ["expires_at", "pk"]
@@ -272,6 +284,12 @@ class MakeupCredit(models.Model):
     def __str__(self) -> str:
         return gettext("Credit #{pk} ({path}, {state})").format(
             pk=self.pk, path=self.get_path_display(), state=self.get_state_display()
+        )
+
+    def is_usable(self, now) -> bool:
+        """CRD-3/CRD-4: available and not expired at ``now`` (open-ended never expires)."""
+        return self.state == CreditState.AVAILABLE and (
+            self.expires_at is None or self.expires_at > now
         )
 
 

@@ -15,7 +15,7 @@ from bookings.services.packages import COUNTED_STATES
 from makeup.models import Company
 from programmes.models import Session
 
-from .models import CreditState, MakeupCredit
+from .models import MakeupCredit
 
 ZERO = Decimal("0")
 
@@ -134,8 +134,8 @@ def makeup_liability(*, company: Company, now: datetime) -> list[LiabilityRow]:
         return Count("pk", filter=Q(expires_at__lte=now + timedelta(days=days)))
 
     per_class = (
-        MakeupCredit.objects.filter(company=company, state=CreditState.AVAILABLE)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        MakeupCredit.objects.usable(now)
+        .filter(company=company)
         .values(
             "enrolment__klass",
             "enrolment__klass__programme__name",

@@ -103,9 +103,7 @@ def family_credits_panel(*, request, family, now: datetime) -> dict:
         .order_by("state", "expires_at", "pk")
     )
     for credit in credits:
-        credit.usable = credit.state == CreditState.AVAILABLE and (
-            credit.expires_at is None or credit.expires_at > now
-        )
+        credit.usable = credit.is_usable(now)
     decisions = list(
         CreditDecision.objects.filter(attendance__enrolment__student__family=family)
         .select_related("attendance__session__klass", "attendance__enrolment__student")
@@ -247,12 +245,11 @@ def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandid
     queries however many students have credits."""
     annotated = _one_session(session.pk, session.company_id)
     credits = (
-        MakeupCredit.objects.filter(
+        MakeupCredit.objects.usable(now)
+        .filter(
             company_id=session.company_id,
-            state=CreditState.AVAILABLE,
             enrolment__klass__programme_id=annotated.klass.programme_id,
         )
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .select_related("enrolment__student__family", "enrolment__klass__programme")
         .order_by(
             "enrolment__student__first_name",

@@ -30,7 +30,6 @@ from credits.models import (
     AbsenceClaim,
     CancellationPolicy,
     CreditDecision,
-    CreditState,
     MakeupCredit,
     SessionWatch,
 )
@@ -92,12 +91,11 @@ def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[A
 
 def family_credits(*, family: Family, now: datetime) -> list[MakeupCredit]:
     """The family's usable credits, soonest-expiring first (open-ended last)."""
-    credits = list(
-        MakeupCredit.objects.filter(
-            enrolment__student__family=family, state=CreditState.AVAILABLE
-        ).select_related("enrolment__student", "enrolment__klass__programme")
+    usable = list(
+        MakeupCredit.objects.usable(now)
+        .filter(enrolment__student__family=family)
+        .select_related("enrolment__student", "enrolment__klass__programme")
     )
-    usable = [c for c in credits if c.expires_at is None or c.expires_at > now]
     usable.sort(key=lambda c: (c.expires_at is None, c.expires_at or now, c.pk))
     for credit in usable:
         credit.days_left = (credit.expires_at - now).days if credit.expires_at else None

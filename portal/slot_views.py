@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from credits.models import CreditState, MakeupCredit
+from credits.models import MakeupCredit
 from credits.slots import bookable_slots, slot_link_problem, slot_link_read
 from franchise import partners
 
@@ -53,9 +53,7 @@ def slot_link(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
                 reasons=" ".join(str(reason) for reason in candidate.reasons)
             )
         )
-    usable = credit.state == CreditState.AVAILABLE and (
-        credit.expires_at is None or credit.expires_at > now
-    )
+    usable = credit.is_usable(now)
     return render(
         request,
         "portal/slot_problem.html",

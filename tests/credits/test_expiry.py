@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from credits.models import CreditEvent, CreditState, MakeupCredit
 from credits.services import credit_add_manual
@@ -158,3 +158,28 @@ def test_crd_5_credit_issued_e_mail(world, django_capture_on_commit_callbacks):
     assert "Bo has a make-up credit" in mail.outbox[0].subject
     assert "Pool closed on Sunday" in mail.outbox[0].body
     assert "text/html" in mail.outbox[0].alternatives[0][1]
+
+
+@pytest.mark.django_db
+def test_crd_4_usable_is_one_rule_at_the_expiry_instant(world):
+    """A credit is usable while available and before its expiry, never at the expiry instant;
+    an open-ended one always; the queryset and the row agree (one definition)."""
+    enrolment = f.EnrolmentFactory(klass__programme__company=world.company_a)
+    with scope(company=world.company_a):
+        dated = credit_add_manual(
+            enrolment=enrolment, reason="t", actor=None, valid_days=10, now=NOW
+        )
+        open_ended = credit_add_manual(
+            enrolment=enrolment, reason="t", actor=None, valid_days=None, now=NOW
+        )
+        used = credit_add_manual(
+            enrolment=enrolment, reason="t", actor=None, valid_days=10, now=NOW
+        )
+        MakeupCredit.objects.filter(pk=used.pk).update(state=CreditState.USED)
+        used.refresh_from_db()
+        for moment, expected in [
+            (dated.expires_at - timedelta(microseconds=1), {dated.pk, open_ended.pk}),
+            (dated.expires_at, {open_ended.pk}),
+        ]:
+            assert set(MakeupCredit.objects.usable(moment).values_list("pk", flat=True)) == expected
+            assert {c.pk for c in (dated, open_ended, used) if c.is_usable(moment)} == expected
