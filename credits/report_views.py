@@ -1,6 +1,5 @@
 """Back office: reports (admins), on screen and as CSV."""
 
-import csv
 from decimal import Decimal
 
 from django import forms
@@ -11,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from makeup.csv_export import csv_response
 from makeup.tenancy import admin_required
 
 from .reports import instructor_pay, makeup_liability
@@ -32,13 +32,7 @@ class PeriodForm(forms.Form):
 
 
 def _csv(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # spreadsheets then read UTF-8 names correctly
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
+    return csv_response(filename, [header, *rows])
 
 
 @require_GET
