@@ -130,6 +130,7 @@ def attendance_set(request: HttpRequest, session_pk: int, enrolment_pk: int) -> 
                 state=form.cleaned_data["state"],
                 cancelled_at=form.cleaned_data.get("cancelled_at"),
                 actor=request.user,
+                now=timezone.now(),
             )
         except DomainError as exc:
             error = exc.message
@@ -269,7 +270,7 @@ def session_create_one_off_view(request: HttpRequest, class_pk: int) -> HttpResp
     form = OneOffSessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            session = session_create_one_off(klass=klass, **form.cleaned_data)
+            session = session_create_one_off(klass=klass, now=timezone.now(), **form.cleaned_data)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:

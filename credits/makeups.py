@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking, Student
+from bookings.services.attendance import check_client_cancellation_time
 from makeup import outbox
 from makeup.errors import DomainError
 from programmes.models import Session
@@ -164,6 +165,7 @@ def makeup_cancel(
     now = now or timezone.now()
     cancelled_at = cancelled_at or now
     locked = _lock_session(booking.session_id)
+    check_client_cancellation_time(session=locked, cancelled_at=cancelled_at, now=now)
     booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
     if booking.state != MakeupBooking.State.BOOKED:
         raise DomainError(_("This make-up is already cancelled."))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from makeup import dates
 from makeup.csv_export import csv_response
 from makeup.tenancy import admin_required
 
@@ -19,10 +20,10 @@ ZERO = Decimal("0.00")
 
 
 class PeriodForm(forms.Form):
-    first = forms.DateField(
+    first = dates.DateField(
         label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    last = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    last = dates.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         cleaned = super().clean()

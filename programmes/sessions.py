@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from makeup.datacache import data_changed
+from makeup.dates import check_in_range, check_term
 from makeup.errors import DomainError
 
 from .models import Class, ClassSchedule, Session
@@ -84,6 +85,7 @@ def class_generate_sessions(*, klass: Class, now: datetime | None = None) -> Gen
     """
     now = now or timezone.now()
     klass = Class.objects.select_for_update().select_related("company").get(pk=klass.pk)
+    check_term(klass.start_date, klass.end_date)  # bounds the work of one request
     slots = list(klass.schedule.all())
     wanted: dict[datetime, tuple[ClassSchedule, datetime, date]] = {}
     if klass.archived_at is None:
@@ -140,6 +142,7 @@ def session_create_one_off(
     now = now or timezone.now()
     if klass.archived_at is not None:
         raise DomainError(_("{name} is archived.").format(name=klass.name))
+    check_in_range(local_date)
     tz = klass.company.tzinfo
     starts_at = datetime.combine(local_date, start_time, tzinfo=tz).astimezone(UTC)
     if starts_at <= now:
