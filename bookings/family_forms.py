@@ -172,12 +172,6 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-class ImportConfirmForm(forms.Form):
-    """Carries the previewed file, signed for this company, back for the real import."""
-
-    payload = forms.CharField(widget=forms.HiddenInput)
-
-
 class PackageForm(forms.Form):
     """PKG-1: a package of sessions sold to (or recorded for) a family."""
 
