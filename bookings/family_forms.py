@@ -11,6 +11,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from makeup import dates
 from makeup.errors import DomainError
 from makeup.models import Company
 from makeup.widgets import Textarea
@@ -176,12 +177,6 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
-class ImportConfirmForm(forms.Form):
-    """Carries the previewed file, signed for this company, back for the real import."""
-
-    payload = forms.CharField(widget=forms.HiddenInput)
-
-
 class PackageForm(forms.Form):
     """PKG-1: a package of sessions sold to (or recorded for) a family."""
 
@@ -193,10 +188,10 @@ class PackageForm(forms.Form):
         help_text=_("How many sessions the family bought."),
     )
     price = forms.DecimalField(min_value=0, max_digits=10, decimal_places=2, label=_("Price paid"))
-    purchased_on = forms.DateField(
+    purchased_on = dates.DateField(
         label=_("Bought on"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    valid_until = forms.DateField(
+    valid_until = dates.DateField(
         required=False,
         label=_("Valid until"),
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -227,7 +222,7 @@ class PaymentForm(forms.Form):
         label=_("Amount"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
     )
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
-    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = dates.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
     reference = forms.CharField(
         label=_("Reference"),
         required=False,

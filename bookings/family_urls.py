@@ -9,6 +9,12 @@ urlpatterns = [
     path("families/new/", v.family_create_view, name="family_create"),
     path("families/import/", v.family_import_view, name="family_import"),
     path("families/import/sample.csv", v.family_import_sample, name="family_import_sample"),
+    path("families/import/<int:import_pk>/", v.family_import_detail, name="family_import_detail"),
+    path(
+        "families/import/<int:import_pk>/confirm/",
+        v.family_import_confirm_view,
+        name="family_import_confirm",
+    ),
     path("families/<int:family_pk>/", v.family_detail, name="family_detail"),
     path("families/<int:family_pk>/edit/", v.family_edit, name="family_edit"),
     path("families/<int:family_pk>/children/new/", v.student_create_view, name="student_create"),

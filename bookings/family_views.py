@@ -3,21 +3,20 @@ the CSV import of families. Thin: parse, call a service or selector, render."""
 
 from datetime import date
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from makeup import ratelimit
 from makeup.errors import DomainError
+from makeup.progress import progress_get
 from makeup.tenancy import access_object, staff_required
 
 from . import hooks
@@ -25,15 +24,14 @@ from .family_forms import (
     FamilyForm,
     FamilySearchForm,
     GuardianForm,
-    ImportConfirmForm,
     ImportUploadForm,
     OptionalStudentForm,
     PackageForm,
     PaymentForm,
     StudentForm,
 )
-from .importing import SAMPLE_CSV, ImportFileError, family_import, read_csv
-from .models import Family, Guardian, Student
+from .importing import SAMPLE_CSV
+from .models import Family, FamilyImport, Guardian, Student
 from .selectors.account import family_statement
 from .selectors.families import family_list_page, family_page
 from .services.account import payment_record
@@ -45,6 +43,12 @@ from .services.families import (
     guardian_update,
     student_create,
     student_update,
+)
+from .services.imports import (
+    confirm_refusal,
+    family_import_confirm,
+    family_import_upload,
+    summary_of,
 )
 from .services.packages import package_sell
 
@@ -298,27 +302,6 @@ def student_edit(request: HttpRequest, student_pk: int) -> HttpResponse:
 
 # --- CSV import -----------------------------------------------------------------------------
 
-_IMPORT_SALT = "bookings.family-import"
-IMPORT_CONFIRM_MAX_AGE = 60 * 60 * 2  # seconds between the preview and "Confirm import"
-PREVIEW_ROWS = 500
-
-
-def _sign_import(company, text: str) -> str:
-    return signing.dumps({"c": company.pk, "csv": text}, salt=_IMPORT_SALT, compress=True)
-
-
-def _unsign_import(company, payload: str) -> str:
-    """The previewed file back from the confirm form: signed, for this company, recent."""
-    try:
-        data = signing.loads(payload, salt=_IMPORT_SALT, max_age=IMPORT_CONFIRM_MAX_AGE)
-    except signing.SignatureExpired as error:
-        raise ImportFileError(_("The preview is too old: upload the file again.")) from error
-    except signing.BadSignature as error:
-        raise ImportFileError(_("The preview could not be read: upload the file again.")) from error
-    if not isinstance(data, dict) or data.get("c") != company.pk:
-        raise ImportFileError(_("The preview could not be read: upload the file again."))
-    return str(data.get("csv", ""))
-
 
 def _imported_counts(counts: dict[str, int]) -> str:
     """ "2 new families, 2 new parents, …" for the message after an import."""
@@ -336,90 +319,73 @@ def _imported_counts(counts: dict[str, int]) -> str:
     )
 
 
-def _render_preview(request, report, *, upload_form, payload: str = "") -> HttpResponse:
-    shown = report.error_rows if not report.ok else report.rows[:PREVIEW_ROWS]
-    confirm_form = ImportConfirmForm(initial={"payload": payload}) if payload else None
-    return render(
-        request,
-        "bookings/import_preview.html",
-        {
-            "report": report,
-            "rows": shown,
-            "hidden_rows": len(report.rows) - len(shown) if report.ok else 0,
-            "upload_form": upload_form,
-            "confirm_form": confirm_form,
-        },
-    )
-
-
 @staff_required
 def family_import_view(request: HttpRequest) -> HttpResponse:
-    """Upload → preview (a dry run: the real import, rolled back) → confirm (the import, in
-    one transaction: if any row fails, nothing is saved). Stateless: the confirm form carries
-    the file itself, signed for this company."""
+    """Upload a file: its size, encoding and header are checked at once (milliseconds, whatever
+    the file); the rows are checked by a task whose page follows (no upload holds a web
+    worker). Also lists the company's recent imports."""
     company = request.company
-    if request.method == "POST" and "payload" in request.POST:
-        form = ImportConfirmForm(request.POST)
-        try:
-            if not form.is_valid():
-                raise ImportFileError(_("The preview could not be read: upload the file again."))
-            text = _unsign_import(company, form.cleaned_data["payload"])
-            report = family_import(
-                company=company,
-                actor=request.user,
-                parsed=read_csv(text.encode("utf-8")),
-                dry_run=False,
-                now=timezone.now(),
-            )
-        except ImportFileError as error:
-            messages.error(request, _("Nothing was saved: {error}").format(error=error.message))
-            return render(request, "bookings/import_upload.html", {"form": ImportUploadForm()})
-        if not report.ok:  # something changed since the preview (a class filled up…)
-            messages.error(request, _("Nothing was saved: some rows can't be imported any more."))
-            return _render_preview(request, report, upload_form=ImportUploadForm())
-        messages.success(
-            request, _("Imported: {counts}.").format(counts=_imported_counts(report.counts))
-        )
-        return redirect("manage:family_list")
-
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if form.is_valid():
+            upload = form.cleaned_data["file"]
             try:
-                data = form.cleaned_data["file"].read()
-                parsed = read_csv(data)
-                report = family_import(
+                job = family_import_upload(
                     company=company,
                     actor=request.user,
-                    parsed=parsed,
-                    dry_run=True,
+                    file_name=upload.name,
+                    data=upload.read(),
+                    language=get_language() or company.language,
                     now=timezone.now(),
                 )
-            except ImportFileError as error:
+            except DomainError as error:
                 form.add_error("file", error.message)
             else:
-                payload = ""
-                if report.ok:
-                    payload = _sign_import(company, data.decode("utf-8-sig"))
-                    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-                    if limit is not None and len(payload) > limit - 64 * 1024:
-                        form.add_error(
-                            "file", _("This file is too large to import in one go: split it.")
-                        )
-                if not form.errors:
-                    if not report.ok:
-                        messages.error(
-                            request,
-                            _(
-                                "Nothing was saved: correct the rows below and upload the file "
-                                "again."
-                            ),
-                        )
-                    return _render_preview(
-                        request, report, upload_form=ImportUploadForm(), payload=payload
-                    )
+                return redirect("manage:family_import_detail", import_pk=job.pk)
         messages.error(request, NOTHING_SAVED)
-    return render(request, "bookings/import_upload.html", {"form": form})
+    recent = FamilyImport.objects.filter(company=company).select_related("uploaded_by")[:10]
+    return render(request, "bookings/import_upload.html", {"form": form, "recent": recent})
+
+
+@require_GET
+@staff_required
+def family_import_detail(request: HttpRequest, import_pk: int) -> HttpResponse:
+    """An import's page: its progress while the task runs (htmx polls the status part every
+    two seconds), then the check's report with "Confirm import", then the outcome."""
+    job = access_object(
+        FamilyImport.objects.select_related("uploaded_by", "confirmed_by"),
+        company=request.company,
+        pk=import_pk,
+    )
+    now = timezone.now()
+    progress = progress_get(job.progress_key) if job.running else None
+    summary = summary_of(job)
+    context = {
+        "job": job,
+        "summary": summary,
+        "rows_done": progress[0] if progress else None,
+        "rows_total": progress[1] if progress else None,
+        "can_confirm": not confirm_refusal(job, now=now),
+        "expired": job.state == FamilyImport.State.CHECKED
+        and summary is not None
+        and summary.ok
+        and bool(confirm_refusal(job, now=now)),
+        "counts": _imported_counts(summary.counts) if summary else "",
+        "upload_form": ImportUploadForm(),
+    }
+    template = "bookings/_import_status.html" if request.htmx else "bookings/import_detail.html"
+    return render(request, template, context)
+
+
+@require_POST
+@staff_required
+def family_import_confirm_view(request: HttpRequest, import_pk: int) -> HttpResponse:
+    job = access_object(FamilyImport.objects.all(), company=request.company, pk=import_pk)
+    try:
+        family_import_confirm(job=job, actor=request.user, now=timezone.now())
+    except DomainError as error:
+        messages.error(request, _("Nothing was saved: {error}").format(error=error.message))
+    return redirect("manage:family_import_detail", import_pk=job.pk)
 
 
 @require_GET

@@ -5,6 +5,11 @@ One row is one parent and one child of a family, optionally enrolled in a class:
     family_name, parent_name, parent_email, parent_phone, child_first_name,
     child_last_name, child_date_of_birth, class_name, enrolment_start
 
+An upload never holds a web worker: the page checks the file's size, encoding and header row
+(:func:`check_upload`, milliseconds whatever the file) and stores it; a Celery task
+(:mod:`bookings.services.imports`) parses every row (:func:`read_csv`, linear in the file's
+size, with caps on columns, values and rows) and runs the import with its progress.
+
 django-import-export runs the import: its ``Resource.import_data`` gives the dry run (the
 real import, rolled back), one transaction for the whole file with a savepoint per row,
 per-column errors from its widgets, and rolls everything back when any row fails. Its
@@ -24,7 +29,9 @@ Matching, so that importing the same file twice changes nothing the second time:
 import csv
 import io
 import logging
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
 import tablib
@@ -53,8 +60,12 @@ from .services.families import (
 
 logger = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 5000
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 50_000
+#: Columns of the header (and values of a row): the import reads 9; spreadsheets add a few.
+MAX_COLUMNS = 50
+#: Characters in one value: names and e-mails are far shorter (at most 254).
+MAX_CELL_CHARS = 1_000
 
 COLUMNS = [
     "family_name",
@@ -110,46 +121,70 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(data: bytes) -> ParsedFile:
-    """Check and parse an uploaded file; raises :class:`ImportFileError` with a message for
-    the person who uploaded it."""
+def _decode(data: bytes | str) -> str:
+    """The file as text: not too large, not binary, UTF-8 (a byte-order mark is dropped)."""
     if len(data) > MAX_FILE_BYTES:
         raise ImportFileError(
             _("The file is larger than {megabytes} MB: split it.").format(
                 megabytes=MAX_FILE_BYTES // (1024 * 1024)
             )
         )
-    if b"\x00" in data:
-        raise ImportFileError(
-            _("This is not a CSV text file. In Excel or Numbers, export it as CSV (UTF-8).")
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportFileError(
-            _(
-                "The file is not UTF-8 text. In Excel choose Save As → 'CSV UTF-8 (comma "
-                "delimited)'; in Google Sheets, File → Download → CSV."
+    if isinstance(data, str):
+        text = data.removeprefix("\ufeff")
+    else:
+        if b"\x00" in data:
+            raise ImportFileError(
+                _("This is not a CSV text file. In Excel or Numbers, export it as CSV (UTF-8).")
             )
-        ) from error
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise ImportFileError(
+                _(
+                    "The file is not UTF-8 text. In Excel choose Save As → 'CSV UTF-8 (comma "
+                    "delimited)'; in Google Sheets, File → Download → CSV."
+                )
+            ) from error
     if not text.strip():
         raise ImportFileError(_("The file is empty."))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.splitlines()[0]))
+    return text
+
+
+def _reader(text: str):
+    newline = text.find("\n")
+    first_line = text if newline == -1 else text[:newline]
+    return csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
+
+
+def _next_record(reader) -> list[str] | None:
     try:
-        records = list(reader)
+        return next(reader, None)
     except csv.Error as error:
         raise ImportFileError(
             _("The file is not valid CSV near line {line}: {error}.").format(
                 line=reader.line_num, error=error
             )
         ) from error
-    header = [_normalise_header(h) for h in records[0]]
-    duplicates = sorted({h for h in header if h and header.count(h) > 1})
+
+
+def _header(record: list[str]) -> list[str]:
+    """The header row's column names, checked in time linear in its length: at most
+    :data:`MAX_COLUMNS`, none twice, the required ones present."""
+    if len(record) > MAX_COLUMNS:
+        raise ImportFileError(
+            _(
+                "The first row has {count} columns; an import reads at most {limit}. Keep the "
+                "columns listed on this page and remove the others."
+            ).format(count=f"{len(record):,}", limit=MAX_COLUMNS)
+        )
+    header = [_normalise_header(h) for h in record]
+    duplicates = sorted(name for name, n in Counter(h for h in header if h).items() if n > 1)
     if duplicates:
         raise ImportFileError(
             _("These columns appear twice: {columns}.").format(columns=", ".join(duplicates))
         )
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    present = set(header)
+    missing = [c for c in REQUIRED_COLUMNS if c not in present]
     if missing:
         raise ImportFileError(
             _(
@@ -157,10 +192,43 @@ def read_csv(data: bytes) -> ParsedFile:
                 "(the last three may be left out)."
             ).format(missing=", ".join(missing), columns=", ".join(COLUMNS))
         )
+    return header
+
+
+def check_upload(data: bytes) -> str:
+    """The checks an upload gets before it is stored, in milliseconds whatever the file:
+    size, encoding and the header row. Returns the file's text; raises
+    :class:`ImportFileError` with a message for the person who uploaded it."""
+    text = _decode(data)
+    _header(_next_record(_reader(text)) or [])
+    return text
+
+
+def read_csv(data: bytes | str) -> ParsedFile:
+    """Check and parse a whole file in one pass (time linear in its size); raises
+    :class:`ImportFileError` with a message for the person who uploaded it."""
+    text = _decode(data)
+    reader = _reader(text)
+    header = _header(_next_record(reader) or [])
     index = {name: i for i, name in enumerate(header) if name in COLUMNS}
+    width = len(header)
     dataset = tablib.Dataset(headers=[*COLUMNS, _EXTRA])
     lines = []
-    for line, record in enumerate(records[1:], start=2):
+    line = 1
+    while (record := _next_record(reader)) is not None:
+        line += 1
+        if len(record) > MAX_COLUMNS:
+            raise ImportFileError(
+                _("Row {line} has {count} values; a row has at most {limit}.").format(
+                    line=line, count=f"{len(record):,}", limit=MAX_COLUMNS
+                )
+            )
+        if any(len(cell) > MAX_CELL_CHARS for cell in record):
+            raise ImportFileError(
+                _(
+                    "Row {line} has a value longer than {limit} characters: is this the right file?"
+                ).format(line=line, limit=f"{MAX_CELL_CHARS:,}")
+            )
         if not any(cell.strip() for cell in record):
             continue  # a blank line
         if len(lines) == MAX_ROWS:
@@ -169,7 +237,7 @@ def read_csv(data: bytes) -> ParsedFile:
                     rows=f"{MAX_ROWS:,}"
                 )
             )
-        extra = sum(1 for cell in record[len(header) :] if cell.strip())
+        extra = sum(1 for cell in record[width:] if cell.strip())
         values = [
             record[index[c]] if c in index and index[c] < len(record) else "" for c in COLUMNS
         ]
@@ -274,14 +342,30 @@ class FamilyRowResource(resources.Resource):
         using_db = DEFAULT_DB_ALIAS
         import_order = COLUMNS
 
-    def __init__(self, *, company: Company, actor, lines: list[int], now: datetime) -> None:
+    def __init__(
+        self,
+        *,
+        company: Company,
+        actor,
+        lines: list[int],
+        now: datetime,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         super().__init__()
         self.company = company
         self.actor = actor
         self.lines = lines
         self.now = now
-        self.today = timezone.localdate(now, timezone=company.tzinfo)
+        self.today = timezone.localtime(now, company.tzinfo).date()
         self.plans: dict[int, RowPlan] = {}
+        self.progress = progress
+
+    def import_row(self, row, instance_loader, **kwargs):
+        """Each row, then its progress (every row is counted, with or without errors)."""
+        result = super().import_row(row, instance_loader, **kwargs)
+        if self.progress is not None:
+            self.progress(kwargs["row_number"])
+        return result
 
     def init_instance(self, row=None) -> ParsedRow:
         return ParsedRow()
@@ -490,6 +574,33 @@ class ReportRow:
     plan: RowPlan | None
     errors: list[tuple[str, str]]  # (column or "", message)
 
+    def to_json(self) -> dict:
+        plan = None
+        if self.plan is not None:
+            plan = asdict(self.plan)
+            plan["enrol_from"] = self.plan.enrol_from.isoformat() if self.plan.enrol_from else None
+        return {
+            "line": self.line,
+            "values": self.values,
+            "plan": plan,
+            "errors": [list(error) for error in self.errors],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ReportRow":
+        plan = data.get("plan")
+        if plan is not None:
+            enrol_from = plan.get("enrol_from")
+            plan = RowPlan(
+                **{**plan, "enrol_from": date.fromisoformat(enrol_from) if enrol_from else None}
+            )
+        return cls(
+            line=data["line"],
+            values=data["values"],
+            plan=plan,
+            errors=[tuple(error) for error in data["errors"]],
+        )
+
 
 @dataclass
 class ImportReport:
@@ -518,14 +629,79 @@ class ImportReport:
     def counts(self) -> dict[str, int]:
         return {k: self.count(k) for k in ("families", "parents", "children", "enrolments")}
 
+    def summary(self, *, preview_rows: int, error_rows: int) -> "ImportSummary":
+        """What is kept for the pages: the counts, every error row up to ``error_rows`` (or,
+        without errors, the first ``preview_rows`` rows)."""
+        errors = self.error_rows
+        shown = errors[:error_rows] if errors else self.rows[:preview_rows]
+        return ImportSummary(
+            total_rows=len(self.rows),
+            error_row_count=len(errors),
+            counts=self.counts,
+            ignored_columns=self.ignored_columns,
+            rows=shown,
+            saved=self.saved,
+        )
+
+
+@dataclass
+class ImportSummary:
+    """An import's outcome as stored with it (JSON) and shown by the pages."""
+
+    total_rows: int
+    error_row_count: int
+    counts: dict[str, int]
+    ignored_columns: list[str]
+    rows: list[ReportRow]  # the rows shown: the error rows, else the first ones
+    saved: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_row_count == 0
+
+    @property
+    def hidden_rows(self) -> int:
+        shown = len(self.rows)
+        return (self.total_rows if self.ok else self.error_row_count) - shown
+
+    def to_json(self) -> dict:
+        return {
+            "total_rows": self.total_rows,
+            "error_row_count": self.error_row_count,
+            "counts": self.counts,
+            "ignored_columns": self.ignored_columns,
+            "rows": [row.to_json() for row in self.rows],
+            "saved": self.saved,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ImportSummary":
+        return cls(
+            total_rows=data["total_rows"],
+            error_row_count=data["error_row_count"],
+            counts=data["counts"],
+            ignored_columns=data["ignored_columns"],
+            rows=[ReportRow.from_json(row) for row in data["rows"]],
+            saved=data.get("saved", False),
+        )
+
 
 def family_import(
-    *, company: Company, actor, parsed: ParsedFile, dry_run: bool, now: datetime
+    *,
+    company: Company,
+    actor,
+    parsed: ParsedFile,
+    dry_run: bool,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import (or with ``dry_run``, try and roll back) a parsed CSV file in one transaction.
     If any row has an error, nothing is saved; the report has every row's outcome and every
-    row's errors, with its spreadsheet row number and column."""
-    resource = FamilyRowResource(company=company, actor=actor, lines=parsed.lines, now=now)
+    row's errors, with its spreadsheet row number and column. ``progress`` is called with
+    the number of rows done after each row."""
+    resource = FamilyRowResource(
+        company=company, actor=actor, lines=parsed.lines, now=now, progress=progress
+    )
     result = resource.import_data(
         parsed.dataset,
         dry_run=dry_run,

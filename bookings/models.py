@@ -598,3 +598,58 @@ class LessonReminder(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder: {self.student_id} @ {self.session_id}"
+
+
+class FamilyImport(models.Model):
+    """An uploaded CSV of families (``bookings.importing``), checked and then imported by a
+    Celery task so no upload holds a web worker. The file's text is kept in the company's own
+    row until the import is over (then dropped: it holds personal data), with the outcome
+    (counts, row errors) for the page that follows the import."""
+
+    class State(models.TextChoices):
+        CHECKING = "checking", _("Checking")  # the dry run: queued or running
+        CHECKED = "checked", _("Checked")  # the dry run's report is ready
+        IMPORTING = "importing", _("Importing")  # confirmed: queued or running
+        IMPORTED = "imported", _("Imported")
+        REFUSED = "refused", _("Not imported")  # rows had errors at import time
+        FAILED = "failed", _("Failed")  # the file could not be read
+
+    RUNNING = (State.CHECKING, State.IMPORTING)
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    language = models.CharField(
+        max_length=10, help_text=_("Row messages are written in the uploader's language.")
+    )
+    content = models.TextField(blank=True, help_text=_("The file's text, until the import ends."))
+    state = models.CharField(max_length=10, choices=State.choices, default=State.CHECKING)
+    message = models.TextField(blank=True, help_text=_("Why the file could not be read."))
+    report = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    checked_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the check ran (its start).")
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["company", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.state})"
+
+    @property
+    def running(self) -> bool:
+        return self.state in self.RUNNING
+
+    @property
+    def progress_key(self) -> str:
+        return f"family-import:{self.pk}:{self.state}"

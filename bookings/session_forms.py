@@ -6,6 +6,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from makeup import dates
 from programmes.models import Class
 
 from .models import AttendanceState, Student
@@ -24,7 +25,7 @@ class AttendanceForm(forms.Form):
     us (default now, ATT-3); the policy turns it into on time or late (ATT-4)."""
 
     state = forms.ChoiceField(choices=STATE_CHOICES)
-    cancelled_at = forms.DateTimeField(
+    cancelled_at = dates.DateTimeField(
         required=False,
         label=_("Client told us at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -47,14 +48,14 @@ class SessionCancelForm(forms.Form):
 
 
 class WeekForm(forms.Form):
-    date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = dates.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     view = forms.ChoiceField(choices=[("week", _("Week")), ("day", _("Day"))], required=False)
     programme = forms.IntegerField(required=False, min_value=1)
     instructor = forms.IntegerField(required=False, min_value=1)
 
 
 class OneOffSessionForm(forms.Form):
-    local_date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    local_date = dates.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(
         label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"})
     )
@@ -78,7 +79,7 @@ class EnrolForm(forms.Form):
 
     klass = forms.ModelChoiceField(queryset=Class.objects.none(), label=_("Class"))
     student = forms.ModelChoiceField(queryset=Student.objects.none(), label=_("Student"))
-    start_date = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = dates.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     confirm_age = forms.BooleanField(
         required=False,
         widget=forms.HiddenInput,
@@ -117,7 +118,7 @@ class EnrolForm(forms.Form):
 
 
 class WithdrawForm(forms.Form):
-    withdrawn_from = forms.DateField(
+    withdrawn_from = dates.DateField(
         label=_("No longer attends from"),
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Sessions on or after this day are no longer theirs; past attendance stays."),

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.contrib.auth.tokens import default_token_generator
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_encode
 
@@ -10,6 +11,7 @@ from makeup.emails import send_templated_email
 from makeup.taskbase import CompanyTask
 
 from .models import Guardian
+from .services.imports import family_import_run
 
 
 def invite_accept_path(user) -> str:
@@ -49,3 +51,21 @@ def send_parent_invite(self, company, guardian_id: int) -> int:
         language=user.language or company.language,
         context=context,
     )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def run_family_import(self, company, import_id: int) -> str:
+    """The check, or the confirmed import, of an uploaded CSV file (one transaction, with its
+    progress for the page). A second delivery finds the work done and does nothing."""
+    job = family_import_run(company=company, import_id=import_id, now=timezone.now())
+    return job.state if job is not None else "missing"
+
+
+@shared_task(acks_late=True)
+def purge_family_imports() -> int:
+    """Beat, hourly: drop the files checked but never confirmed."""
+    from django.utils import timezone
+
+    from .services.imports import family_imports_purge
+
+    return family_imports_purge(now=timezone.now())

@@ -143,6 +143,15 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# How far a long task (the CSV import) has got, read by the page that follows it: shared by
+# the web processes and the workers (Redis, else files on this machine), see makeup/progress.py.
+if REDIS_URL:
+    CACHES["progress"] = {**CACHES["default"], "KEY_PREFIX": "progress"}
+else:
+    CACHES["progress"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "progress"),
+    }
 
 # Days a partner-company invitation link works (FRN-1).
 FRANCHISE_INVITE_MAX_AGE_DAYS = env.int("FRANCHISE_INVITE_MAX_AGE_DAYS", default=14)
@@ -302,6 +311,10 @@ CELERY_BEAT_SCHEDULE = {
     "lesson-reminders": {
         "task": "credits.reminders.send_lesson_reminders",
         "schedule": crontab(minute=20),
+    },
+    "family-imports-purge": {
+        "task": "bookings.tasks.purge_family_imports",
+        "schedule": crontab(minute=40),
     },
     "housekeeping-nightly": {
         "task": "makeup.tasks.housekeeping",

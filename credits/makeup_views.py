@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import MakeupBooking
+from makeup import dates
 from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import access_object, staff_required
 from programmes.models import Session
@@ -47,7 +48,7 @@ class StaffBookingForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    cancelled_at = forms.DateTimeField(
+    cancelled_at = dates.DateTimeField(
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         label=_("The family told us at"),
@@ -57,7 +58,7 @@ class CancelForm(forms.Form):
 class ExplainForm(forms.Form):
     credit = forms.IntegerField(required=False, min_value=1)
     session = forms.IntegerField(required=False, min_value=1)
-    date = forms.DateField(required=False)
+    date = dates.DateField(required=False)
 
 
 def _next_url(request: HttpRequest, default: str) -> str:
@@ -241,10 +242,13 @@ def makeup_cancel_view(request: HttpRequest, booking_pk: int) -> HttpResponse:
     back = _next_url(request, reverse("manage:family_detail", args=[booking.student.family_id]))
     form = CancelForm(request.POST)
     now = timezone.now()
-    told = form.cleaned_data.get("cancelled_at") if form.is_valid() else None
-    if not form.is_valid() or (told is not None and told > now):
-        messages.error(request, gettext("Give the time the family told us: not in the future."))
+    if not form.is_valid():
+        errors = form.errors.get("cancelled_at") or [
+            gettext("Give the time the family told us: not in the future.")
+        ]
+        messages.error(request, " ".join(errors))
         return redirect(back)
+    told = form.cleaned_data.get("cancelled_at")
     try:
         returned = makeup_cancel(booking=booking, actor=request.user, now=now, cancelled_at=told)
     except DomainError as exc:

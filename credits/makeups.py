@@ -31,6 +31,7 @@ from bookings.models import (
 )
 from bookings.selectors.account import BalanceGate, balance_gate
 from bookings.services import attendance_set_state, check_portal_parent
+from bookings.services.attendance import check_client_cancellation_time
 from makeup import outbox
 from makeup.errors import DomainError
 from makeup.tenancy import membership_of
@@ -237,6 +238,7 @@ def makeup_cancel(
     watcher in line at once (BEY-2). Returns whether the credit came back."""
     cancelled_at = cancelled_at or now
     locked = _lock_session(booking.session_id)
+    check_client_cancellation_time(session=locked, cancelled_at=cancelled_at, now=now)
     booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
     if booking.state != MakeupBooking.State.BOOKED:
         raise DomainError(_("This make-up is already cancelled."))

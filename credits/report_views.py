@@ -1,6 +1,5 @@
 """Back office: reports (admins), on screen and as CSV."""
 
-import csv
 from decimal import Decimal
 
 from django import forms
@@ -11,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from makeup import dates
+from makeup.csv_export import csv_response
 from makeup.tenancy import admin_required
 
 from .reports import instructor_pay, makeup_liability
@@ -19,10 +20,10 @@ ZERO = Decimal("0.00")
 
 
 class PeriodForm(forms.Form):
-    first = forms.DateField(
+    first = dates.DateField(
         label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    last = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    last = dates.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self):
         cleaned = super().clean()
@@ -32,13 +33,7 @@ class PeriodForm(forms.Form):
 
 
 def _csv(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.write("\ufeff")  # spreadsheets then read UTF-8 names correctly
-    writer = csv.writer(response)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return response
+    return csv_response(filename, [header, *rows])
 
 
 @require_GET

@@ -2,8 +2,6 @@
 report is for admins too): partner companies (FRN-1), incoming restrictions (FRN-3), the
 answer page of an e-mailed invitation and the partner report (FRN-8)."""
 
-import csv
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from makeup import ratelimit
+from makeup.csv_export import csv_response
 from makeup.errors import DomainError
 from makeup.tenancy import SESSION_COMPANY_KEY, admin_required, owner_required
 
@@ -294,44 +293,38 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 def _report_csv(company, year: int, rows, totals) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="partner-makeups-{year}.csv"'
-    response.write("\ufeff")  # spreadsheets then read UTF-8 names correctly
-    writer = csv.writer(response)
-    writer.writerow(
+    """The partner report as CSV; partner names are another company's text, so they go
+    through the shared writer (never a formula in this company's spreadsheet)."""
+    header = [
+        _("Partner"),
+        _("Month"),
+        _("Guests hosted"),
+        _("Value hosted (%(currency)s)") % {"currency": company.currency},
+        _("Students sent"),
+        _("Value sent"),
+        _("Currency of value sent"),
+    ]
+    lines = [
         [
-            _("Partner"),
-            _("Month"),
-            _("Guests hosted"),
-            _("Value hosted (%(currency)s)") % {"currency": company.currency},
-            _("Students sent"),
-            _("Value sent"),
-            _("Currency of value sent"),
+            row.partner.name,
+            f"{month.month:%Y-%m}",
+            month.incoming,
+            month.incoming_value,
+            month.outgoing,
+            month.outgoing_value,
+            row.partner.currency,
         ]
-    )
-    for row in rows:
-        for month in row.months:
-            writer.writerow(
-                [
-                    row.partner.name,
-                    f"{month.month:%Y-%m}",
-                    month.incoming,
-                    month.incoming_value,
-                    month.outgoing,
-                    month.outgoing_value,
-                    row.partner.currency,
-                ]
-            )
+        for row in rows
+        for month in row.months
+    ]
     outgoing_value = totals["outgoing_value"]
-    writer.writerow(
-        [
-            _("Total"),
-            str(year),
-            totals["incoming"],
-            totals["incoming_value"],
-            totals["outgoing"],
-            "" if outgoing_value is None else outgoing_value,
-            "" if outgoing_value is None else company.currency,
-        ]
-    )
-    return response
+    total = [
+        _("Total"),
+        str(year),
+        totals["incoming"],
+        totals["incoming_value"],
+        totals["outgoing"],
+        "" if outgoing_value is None else outgoing_value,
+        "" if outgoing_value is None else company.currency,
+    ]
+    return csv_response(f"partner-makeups-{year}.csv", [header, *lines, total])

@@ -1,5 +1,5 @@
-"""The content of the private calendar feeds (RFC 5545, written by hand like
-:mod:`credits.calendar`, whose escaping and line folding it reuses).
+"""The content of the private calendar feeds (RFC 5545, written by the ``icalendar`` library
+through :mod:`credits.calendar`, which escapes every text and folds the lines).
 
 A family's feed lists its children's regular lessons and their booked make-ups, at home and
 at partner branches (FRN-7); an instructor's feed lists the sessions of the classes they
@@ -9,9 +9,8 @@ feed costs a fixed number of queries, whatever the number of children and lesson
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -24,13 +23,18 @@ from bookings.models import (
     MakeupBooking,
     Student,
 )
-from credits.calendar import _escape, _fold
+from credits.calendar import (
+    calendar_event,
+    new_calendar,
+    session_location,
+    to_ics,
+    uid_host,
+)
 from franchise.partners import family_partner_makeups
 from programmes.models import Session
 
 DAYS_BEHIND = 30
 DAYS_AHEAD = 120
-STAMP = "%Y%m%dT%H%M%SZ"
 CANCELLED_STATES = {*CLIENT_CANCELLED_STATES, AttendanceState.STAFF_CANCELLED}
 
 
@@ -43,62 +47,31 @@ class Event:
     cancelled: bool = False
 
 
-def _host() -> str:
-    return settings.SITE_URL.split("//")[-1].split("/")[0] or "makeup"
-
-
-def _text(value: str) -> str:
-    """One TEXT value: any line ending becomes an escaped newline (no bare CR reaches the
-    feed, whose lines end in CRLF)."""
-    return _escape("\n".join(value.splitlines()))
-
-
-def _location(session: Session) -> str:
-    company = session.company
-    parts = [session.klass.location, company.name, *company.address.splitlines()]
-    return ", ".join(part.strip() for part in parts if part.strip())
-
-
-def _vevent(event: Event, stamp: str) -> list[str]:
+def _vevent(event: Event, stamp: datetime):
     session = event.session
     summary = (
         _("Cancelled: {summary}").format(summary=event.summary)
         if event.cancelled
         else event.summary
     )
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{event.uid}",
-        f"DTSTAMP:{stamp}",
-        f"DTSTART:{session.starts_at.astimezone(UTC).strftime(STAMP)}",
-        f"DTEND:{session.ends_at.astimezone(UTC).strftime(STAMP)}",
-        f"SUMMARY:{_text(summary)}",
-        f"LOCATION:{_text(_location(session))}",
-        f"DESCRIPTION:{_text(event.description)}",
-        f"STATUS:{'CANCELLED' if event.cancelled else 'CONFIRMED'}",
-        "END:VEVENT",
-    ]
-    return lines
+    return calendar_event(
+        uid=event.uid,
+        stamp=stamp,
+        starts_at=session.starts_at,
+        ends_at=session.ends_at,
+        summary=summary,
+        location=session_location(session),
+        description=event.description,
+        status="CANCELLED" if event.cancelled else "CONFIRMED",
+    )
 
 
 def render_calendar(*, name: str, timezone: str, events: list[Event], now: datetime) -> str:
-    """A whole VCALENDAR: CRLF line endings, lines folded at 75 octets (RFC 5545 3.1)."""
-    stamp = now.astimezone(UTC).strftime(STAMP)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Make-up sessions//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{_text(name)}",
-        f"X-WR-TIMEZONE:{timezone}",
-        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
-        "X-PUBLISHED-TTL:PT1H",
-    ]
+    """A whole VCALENDAR of ``events`` (by start), refreshed by calendar apps every hour."""
+    calendar = new_calendar(name=name, timezone=timezone, refresh=timedelta(hours=1))
     for event in sorted(events, key=lambda e: (e.session.starts_at, e.uid)):
-        lines += _vevent(event, stamp)
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+        calendar.add_component(_vevent(event, now))
+    return to_ics(calendar)
 
 
 def _window(now: datetime) -> tuple[datetime, datetime]:
@@ -152,7 +125,7 @@ def family_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
     scope of the feed's company."""
     family, company = feed.family, feed.company
     start, end = _window(now)
-    host = _host()
+    host = uid_host()
     students = {s.pk: s for s in Student.objects.filter(company=company, family=family)}
     enrolments = list(
         Enrolment.objects.filter(company=company, student__family=family).filter(
@@ -232,7 +205,7 @@ def instructor_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
     """The sessions of the classes ``feed.user`` teaches in the feed's company, from 30 days
     ago to 120 days ahead, in one query."""
     start, end = _window(now)
-    host = _host()
+    host = uid_host()
     sessions = Session.objects.filter(
         company=feed.company,
         klass__instructor=feed.user,

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from makeup import dates
 from makeup.formats import local_datetime
 from makeup.forms import NewPasswordFields
 
@@ -58,10 +59,10 @@ class MakeupSearchForm(forms.Form):
 
     student = forms.TypedChoiceField(label=_("Child"), coerce=int, required=False)
     credit = forms.TypedChoiceField(label=_("Credit"), coerce=int, required=False)
-    date_from = forms.DateField(
+    date_from = dates.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = dates.DateField(
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     weekday = forms.TypedChoiceField(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_scopes.forms import SafeModelChoiceField
 
+from makeup.dates import MAX_TERM_DAYS, limit_date_fields, term_too_long_message
 from makeup.models import Company, User
 from makeup.widgets import Textarea
 
@@ -119,6 +120,7 @@ class ClassForm(forms.ModelForm):
     def __init__(self, *args, company: Company, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.company = company
+        limit_date_fields(self, "start_date", "end_date")
         klass = self.instance
         self.fields["programme"].queryset = programme_choices(
             company=company, keep_pk=klass.programme_id
@@ -169,6 +171,8 @@ class ClassForm(forms.ModelForm):
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", gettext("The end date must not be before the start date."))
+        elif start and end and (end - start).days > MAX_TERM_DAYS:
+            self.add_error("end_date", term_too_long_message())
         if not any(f in self.errors for f in self.AGE_FIELDS):
             youngest = _months(data.get("min_years"), data.get("min_months"))
             oldest = _months(data.get("max_years"), data.get("max_months"))

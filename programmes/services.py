@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from makeup.dates import check_term
 from makeup.errors import DomainError
 from makeup.models import Company, Membership
 
@@ -211,6 +212,7 @@ def _check_class(klass: Class, slots: Sequence[Slot], *, check_instructor: bool 
         raise DomainError(_("A class needs at least one place (capacity 1 or more)."))
     if klass.end_date < klass.start_date:
         raise DomainError(_("The end date must not be before the start date."))
+    check_term(klass.start_date, klass.end_date)
     low, high = klass.min_age_months, klass.max_age_months
     if low is not None and high is not None and low > high:
         raise DomainError(_("The youngest age must not be above the oldest age."))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from makeup.datacache import data_changed
+from makeup.dates import check_in_range, check_term
 from makeup.errors import DomainError
 
 from .models import Class, ClassSchedule, Session
@@ -82,6 +83,7 @@ def class_generate_sessions(*, klass: Class, now: datetime) -> GenerationResult:
     bookings, then it is kept (and counted, so the page can say so). Idempotent.
     """
     klass = Class.objects.select_for_update().select_related("company").get(pk=klass.pk)
+    check_term(klass.start_date, klass.end_date)  # bounds the work of one request
     slots = list(klass.schedule.all())
     wanted: dict[datetime, tuple[ClassSchedule, datetime, date]] = {}
     if klass.archived_at is None:
@@ -137,6 +139,7 @@ def session_create_one_off(
     Schedule regeneration never removes it."""
     if klass.archived_at is not None:
         raise DomainError(_("{name} is archived.").format(name=klass.name))
+    check_in_range(local_date)
     tz = klass.company.tzinfo
     starts_at = datetime.combine(local_date, start_time, tzinfo=tz).astimezone(UTC)
     if starts_at <= now:

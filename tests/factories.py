@@ -7,7 +7,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from bookings.models import Attendance, Enrolment, Family, Guardian, Student
+from bookings.models import Attendance, Enrolment, Family, FamilyImport, Guardian, Student
 from makeup.models import Company, CompanySettings, Membership, Role, User
 from programmes.models import Class, ClassSchedule, Programme, Session
 
@@ -194,3 +194,17 @@ def parent_of(obj) -> User:
         user.email_confirmed_at = timezone.now()
         user.save(update_fields=["email_confirmed_at"])
     return user
+
+
+class FamilyImportFactory(factory.django.DjangoModelFactory):
+    """An uploaded CSV waiting for its check (the task has not run)."""
+
+    class Meta:
+        model = FamilyImport
+
+    company = factory.SubFactory(CompanyFactory)
+    file_name = "families.csv"
+    language = "en"
+    content = "family_name,parent_name\r\n"
+    state = FamilyImport.State.CHECKING
+    created_at = factory.LazyFunction(timezone.now)

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from makeup.dates import check_in_range
 from makeup.errors import DomainError
 
 from ..models import Attendance, Charge, Family, Payment
@@ -60,6 +61,7 @@ def payment_record(
         raise DomainError(_("A payment is more than zero."))
     if method not in Payment.Method.values:
         raise DomainError(_("Unknown payment method."))
+    check_in_range(paid_on)
     return Payment.objects.create(
         company_id=family.company_id,
         family=family,

@@ -1,11 +1,12 @@
 """Attendance: one service for every change of state (ATT-1…ATT-7)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from makeup.dates import CANCELLATION_LEAD, check_in_range
 from makeup.errors import DomainError
 from programmes.models import Session
 
@@ -23,6 +24,23 @@ from .packages import package_apply_attendance
 
 # A client cancellation stamped a little ahead of the server clock is still "now".
 CLOCK_SKEW = timedelta(minutes=2)
+
+
+def check_client_cancellation_time(*, session: Session, cancelled_at: datetime, now: datetime):
+    """ATT-3: the time a client told us they cancel is a real one: in 2000…2100, not in the
+    future, and not more than a year before the session's class starts (or the session, if
+    it starts earlier). Checked before any arithmetic, which year 1 would overflow."""
+    check_in_range(cancelled_at)
+    if cancelled_at > now + CLOCK_SKEW:
+        raise DomainError(_("The cancellation time can't be in the future."))
+    tz = session.company.tzinfo
+    class_start = datetime.combine(session.klass.start_date, time(0), tzinfo=tz)
+    if cancelled_at < min(class_start, session.starts_at) - CANCELLATION_LEAD:
+        raise DomainError(
+            _(
+                "The cancellation time can't be more than a year before the class starts ({day})."
+            ).format(day=date_format(session.klass.start_date, "j M Y"))
+        )
 
 
 def _locked_attendance(*, enrolment: Enrolment, session: Session) -> Attendance:
@@ -74,8 +92,7 @@ def attendance_set_state(
 
     if state in CLIENT_CANCELLED_STATES:
         cancelled_at = cancelled_at or now
-        if cancelled_at > now + CLOCK_SKEW:
-            raise DomainError(_("The cancellation time can't be in the future."))
+        check_client_cancellation_time(session=session, cancelled_at=cancelled_at, now=now)
         on_time = hooks.classify_client_cancellation(session=session, cancelled_at=cancelled_at)
         state = AttendanceState.CANCELLED if on_time else AttendanceState.LATE_CANCELLED
     else:

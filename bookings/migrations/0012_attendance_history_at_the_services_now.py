@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0010_lessonreminder'),
+        ('bookings', '0011_family_import_stored_uploads'),
     ]
 
     operations = [
