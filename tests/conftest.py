@@ -6,6 +6,7 @@ on a laptop, and with ``CI=true`` any skipped test fails the run.
 """
 
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
 from config.celery import app as celery_app
@@ -175,3 +177,20 @@ def login(client):
 def no_scope():
     with scopes_disabled():
         yield
+
+
+@pytest.fixture
+def page_queries():
+    """``page_queries(client, url) -> (queries, response)``: GET ``url``, expect a 200 and
+    count its database queries (``response.elapsed_seconds`` says how long it took). The one
+    helper of the fixed-query-count tests: a page costs the same with 1 row as with 50."""
+
+    def measure(client, url: str):
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        response.elapsed_seconds = time.perf_counter() - started
+        assert response.status_code == 200, (url, response.status_code)
+        return len(captured.captured_queries), response
+
+    return measure

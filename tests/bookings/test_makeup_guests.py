@@ -6,8 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
@@ -158,14 +156,9 @@ def test_ten_1_a_guest_of_another_session_is_not_found(world, login, host):
     assert client.post(url, {"state": "present"}).status_code == 404
 
 
-def _queries(client, session) -> int:
-    with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as ctx:
-        response = client.get(reverse("manage:session_detail", args=[session.pk]))
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
-def test_attendance_page_with_guests_costs_the_same_queries_for_1_and_10(world, login, host):
+def test_attendance_page_with_guests_costs_the_same_queries_for_1_and_10(
+    world, login, host, page_queries
+):
     client = login(world.staff_a)
     _book(host, note="one")
     busy = f.SessionFactory(klass=host.host, local_date=date(2026, 12, 1))
@@ -179,8 +172,9 @@ def test_attendance_page_with_guests_costs_the_same_queries_for_1_and_10(world, 
                 note="many",
                 now=NOW,
             )
-    few = _queries(client, host.session)
-    many = _queries(client, busy)
+    with time_machine.travel(NOW, tick=False):
+        few, _ = page_queries(client, reverse("manage:session_detail", args=[host.session.pk]))
+        many, _ = page_queries(client, reverse("manage:session_detail", args=[busy.pk]))
     assert few == many, f"{few} queries with 1 guest, {many} with 10"
     assert many <= 10, many  # + the parents of own and of partner guests (FRN-7)
 

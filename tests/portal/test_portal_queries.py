@@ -1,13 +1,10 @@
 """Query budgets of the portal's pages: the home page and the make-up search cost a fixed
 number of queries, whatever the number of children, lessons, classes and sessions."""
 
-import time as clock
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
 from bookings.models import AttendanceState as S
@@ -21,15 +18,6 @@ from tests import factories as f
 from .conftest import NOW, add_credit
 
 pytestmark = pytest.mark.django_db
-
-
-def _queries(client, url: str) -> tuple[int, float]:
-    started = clock.perf_counter()
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(url)
-    assert response.status_code == 200
-
-    return len(ctx.captured_queries), clock.perf_counter() - started
 
 
 # --- home ---------------------------------------------------------------------------------
@@ -73,15 +61,17 @@ def _busy_family(company, programme, children: int, email: str):
     return guardian
 
 
-def test_portal_home_costs_the_same_queries_for_1_and_3_children(world, login, frozen):
+def test_portal_home_costs_the_same_queries_for_1_and_3_children(
+    world, login, frozen, page_queries
+):
     programme = f.ProgrammeFactory(company=world.company_a)
     one = _busy_family(world.company_a, programme, 1, "one@x.io")
     three = _busy_family(world.company_a, programme, 3, "three@x.io")
-    small, _ = _queries(login(one.user), "/portal/alpha/")
+    small, _ = page_queries(login(one.user), "/portal/alpha/")
     html = login(three.user).get("/portal/alpha/").content.decode()
     assert html.count(">Can't come</button>") == 9 and html.count("Cancel make-up") == 3
     assert html.count("Stop watching") == 3
-    large, _ = _queries(login(three.user), "/portal/alpha/")
+    large, _ = page_queries(login(three.user), "/portal/alpha/")
     assert small == large
 
 
@@ -144,7 +134,9 @@ def _family_of_three(company, classes, email):
     return guardian
 
 
-def test_makeup_search_costs_the_same_queries_for_a_tiny_and_a_large_company(login, frozen):
+def test_makeup_search_costs_the_same_queries_for_a_tiny_and_a_large_company(
+    login, frozen, page_queries
+):
     tiny, _, tiny_classes = _company_with_timetable(classes=3, sessions_per_class=8, programmes=1)
     big, _, big_classes = _company_with_timetable(
         classes=1000, sessions_per_class=20, programmes=10
@@ -155,7 +147,7 @@ def test_makeup_search_costs_the_same_queries_for_a_tiny_and_a_large_company(log
     # the first page (two weeks) checks about 200 sessions and shows whole days up to 60.
     small_parent = _family_of_three(tiny, tiny_classes, "tiny@x.io")
     big_parent = _family_of_three(big, big_classes[::10], "big@x.io")
-    small, _ = _queries(login(small_parent.user), f"/portal/{tiny.slug}/makeups/")
+    small, _ = page_queries(login(small_parent.user), f"/portal/{tiny.slug}/makeups/")
     response = login(big_parent.user).get(f"/portal/{big.slug}/makeups/")
     result = response.context["result"]
     assert (
@@ -170,10 +162,11 @@ def test_makeup_search_costs_the_same_queries_for_a_tiny_and_a_large_company(log
             credit=credit, now=NOW, date_from=result.start, date_to=result.start + timedelta(13)
         )
     assert len(checked) > 150
-    large, seconds = _queries(login(big_parent.user), f"/portal/{big.slug}/makeups/")
+    large, response = page_queries(login(big_parent.user), f"/portal/{big.slug}/makeups/")
+    seconds = response.elapsed_seconds
     print(f"make-up search: {small} queries (tiny), {large} queries (large, {seconds:.2f} s)")
     assert small == large
-    filtered, _ = _queries(
+    filtered, _ = page_queries(
         login(big_parent.user),
         f"/portal/{big.slug}/makeups/?weekday=2&time_of_day=morning&date_from=2026-11-23",
     )

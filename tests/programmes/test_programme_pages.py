@@ -1,8 +1,6 @@
 """Programme pages: list, create, edit, archive (TEN-2: admins configure)."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scope, scopes_disabled
 
@@ -207,20 +205,13 @@ def _add_programmes(company, count: int, start: int) -> None:
         )
 
 
-def _queries(client, url: str):
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return len(queries), response
-
-
-def test_programme_list_query_count_does_not_grow_with_programmes(world, login):
+def test_programme_list_query_count_does_not_grow_with_programmes(world, login, page_queries):
     client = login(world.admin_a)
     url = reverse("manage:programme_list")
     _add_programmes(world.company_a, 5, 0)
-    few, _ = _queries(client, url)
+    few, _ = page_queries(client, url)
     _add_programmes(world.company_a, 495, 5)
-    many, response = _queries(client, url)
+    many, response = page_queries(client, url)
     context = response.context
     assert len(context["active_programmes"]) + len(context["archived_programmes"]) == 500
     assert response.content.decode().count("manage/programmes/") > 1000
