@@ -5,7 +5,7 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self) -> None:
-        from programmes.sessions import register_protecting_relation
+        from programmes.hooks import register_protecting_relation
 
         # A session with attendance rows or make-up bookings (both PROTECT it) is never
         # removed by schedule regeneration.

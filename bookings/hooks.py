@@ -94,3 +94,18 @@ def register_guest_contacts(fn: Callable) -> None:
 
 def guest_contacts(*, bookings) -> dict:
     return _guest_contacts(bookings=bookings) if _guest_contacts is not None else {}
+
+
+_roster_prefetch: list[str] = []
+
+
+def register_roster_prefetch(relation: str) -> None:
+    """A reverse relation of ``Attendance`` a higher app records per attendance (credits: its
+    decisions): the attendance view prefetches it by name, so the page stays a fixed number
+    of queries."""
+    if relation not in _roster_prefetch:
+        _roster_prefetch.append(relation)
+
+
+def roster_prefetch_relations() -> list[str]:
+    return list(_roster_prefetch)

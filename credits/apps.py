@@ -13,13 +13,10 @@ class CreditsConfig(AppConfig):
         hooks.register_attendance_listener(receivers.decide_credit)
         hooks.register_withdrawal_listener(receivers.fill_watches_after_withdrawal)
         hooks.register_session_cancel_listener(receivers.cancel_makeups_of_cancelled_session)
-        from bookings.selectors.attendance import ROSTER_PREFETCH_RELATIONS
-
         from .selectors import family_credits_panel
 
         hooks.register_family_panel(family_credits_panel)
 
         # The attendance view shows each student's credit decision (POL-9).
-        if "credit_decisions" not in ROSTER_PREFETCH_RELATIONS:
-            ROSTER_PREFETCH_RELATIONS.append("credit_decisions")
+        hooks.register_roster_prefetch("credit_decisions")
         receivers.connect()

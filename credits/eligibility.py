@@ -2,7 +2,6 @@
 the booking service all use. For a student's credit and candidate sessions it returns every
 check, passed or failed, with the figures behind it (MKP-12)."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -23,6 +22,7 @@ from makeup.formats import local_datetime
 from makeup.models import Company
 from programmes.models import Session, age_in_months
 
+from . import hooks
 from .models import CreditState, MakeupCredit
 
 # What the checks and the parent's search list read of a session, its class and programme.
@@ -321,45 +321,23 @@ def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
     return booked
 
 
-# The franchise app registers the rules for sessions of another company (FRN-1…FRN-3) when
-# Django starts: credits never imports franchise (dependencies point one way).
-_partner_rules: Callable[..., dict[int, list[Check]]] | None = None
-
-
-def register_partner_rules(fn: Callable[..., dict[int, list[Check]]]) -> None:
-    """``fn(*, credit, sessions, now) -> {session id: [Check, ...]}`` for sessions of companies
-    other than the credit's: the link, the host programme's switch, the host's restrictions."""
-    global _partner_rules
-    _partner_rules = fn
-
-
-# And the companies a company has an approved link with (FRN-1), for the booking service's
-# check of whose session may be booked at all.
-_partner_companies: Callable[[int], list[int]] | None = None
-
-
-def register_partner_companies(fn: Callable[[int], list[int]]) -> None:
-    """``fn(company_id) -> [company id, ...]``: the companies with an approved link to it."""
-    global _partner_companies
-    _partner_companies = fn
-
-
 def session_company_allowed(*, credit: MakeupCredit, company_id: int) -> bool:
     """A credit is spent only on a session of its own company or of an approved partner of
     it (FRN-1, FRN-5); without the franchise app, only its own company's."""
     if company_id == credit.company_id:
         return True
-    return _partner_companies is not None and company_id in _partner_companies(credit.company_id)
+    return company_id in hooks.partner_companies(credit.company_id)
 
 
 def _partner_checks(credit, sessions, now) -> dict[int, list[Check]]:
     others = [s for s in sessions if s.company_id != credit.company_id]
     if not others:
         return {}
-    if _partner_rules is None:
+    checks = hooks.partner_rules(credit=credit, sessions=others, now=now)
+    if checks is None:  # no franchise app: another company's session is never offered
         refused = Check("FRN-1", False, _("The session belongs to another company."))
         return {s.pk: [refused] for s in others}
-    return _partner_rules(credit=credit, sessions=others, now=now)
+    return checks
 
 
 def evaluate(

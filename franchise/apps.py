@@ -8,10 +8,10 @@ class FranchiseConfig(AppConfig):
 
     def ready(self) -> None:
         from bookings import hooks
-        from credits import eligibility
+        from credits import hooks as credit_hooks
 
         from . import partners
 
-        eligibility.register_partner_rules(partners.partner_rules)
-        eligibility.register_partner_companies(partners.approved_partner_ids)
+        credit_hooks.register_partner_rules(partners.partner_rules)
+        credit_hooks.register_partner_companies(partners.approved_partner_ids)
         hooks.register_guest_contacts(partners.guest_contacts)

@@ -12,16 +12,8 @@ from makeup.datacache import data_changed
 from makeup.dates import check_in_range, check_term
 from makeup.errors import DomainError
 
+from . import hooks
 from .models import Class, ClassSchedule, Session
-
-# Reverse relations of Session whose rows make a session "in use": higher apps add theirs
-# (bookings: attendance and make-up bookings) when Django starts.
-PROTECTING_RELATIONS: list[str] = []
-
-
-def register_protecting_relation(name: str) -> None:
-    if name not in PROTECTING_RELATIONS:
-        PROTECTING_RELATIONS.append(name)
 
 
 @dataclass(frozen=True)
@@ -69,7 +61,7 @@ def slot_instants(
 
 def _protected_ids(sessions) -> set[int]:
     ids: set[int] = set()
-    for relation in PROTECTING_RELATIONS:
+    for relation in hooks.protecting_relations():
         ids |= set(sessions.filter(**{f"{relation}__isnull": False}).values_list("pk", flat=True))
     return ids
 

@@ -36,11 +36,6 @@ def expected_enrolments(session: Session) -> list[Enrolment]:
     )
 
 
-# Higher apps attach per-attendance records by reverse relation (credits: its decisions);
-# the roster prefetches them by name so the page stays a fixed number of queries.
-ROSTER_PREFETCH_RELATIONS: list[str] = []
-
-
 def current_decision(attendance: Attendance | None, decisions: list):
     """Of an attendance's credit decisions (oldest first, as a higher app records them, each
     with the ``attendance_state`` and ``cancelled_at`` it was made for), the one that says
@@ -67,7 +62,7 @@ class RosterRow:
     @property
     def decision(self):
         """The credit decision for this attendance's current state (POL-9), if any."""
-        if self.attendance is None or "credit_decisions" not in ROSTER_PREFETCH_RELATIONS:
+        if self.attendance is None or "credit_decisions" not in hooks.roster_prefetch_relations():
             return None
         return current_decision(self.attendance, list(self.attendance.credit_decisions.all()))
 
@@ -101,7 +96,7 @@ def session_roster(session: Session) -> list[RosterRow]:
                     Prefetch(
                         "changes", queryset=AttendanceChange.objects.select_related("changed_by")
                     ),
-                    *ROSTER_PREFETCH_RELATIONS,
+                    *hooks.roster_prefetch_relations(),
                 ),
                 to_attr="session_attendance",
             )
