@@ -11,7 +11,7 @@ from makeup.emails import send_templated_email
 from makeup.taskbase import CompanyTask
 
 from .models import Guardian
-from .services.imports import family_import_run
+from .services.imports import family_import_run, family_imports_purge
 
 
 def invite_accept_path(user) -> str:
@@ -64,8 +64,4 @@ def run_family_import(self, company, import_id: int) -> str:
 @shared_task(acks_late=True)
 def purge_family_imports() -> int:
     """Beat, hourly: drop the files checked but never confirmed."""
-    from django.utils import timezone
-
-    from .services.imports import family_imports_purge
-
     return family_imports_purge(now=timezone.now())

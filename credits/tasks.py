@@ -7,12 +7,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from bookings.models import Guardian
+from bookings.models import Guardian, MakeupBooking
 from makeup.emails import send_templated_email
 from makeup.taskbase import CompanyTask
 
-from .models import CreditState, MakeupCredit
+from .calendar import makeup_ics
+from .models import AbsenceClaim, CreditState, MakeupCredit, SessionWatch
+from .selectors import absence_receipt
 from .slots import bookable_slots, slot_token
+from .sweeps import credits_claim_reminders, credits_expire_due
 
 
 def email_family(company, *, family_id: int, template: str, context: dict, attachments=None) -> int:
@@ -53,16 +56,12 @@ def send_credit_issued(self, company, credit_id: int) -> int:
 @shared_task(acks_late=True)
 def expire_credits() -> int:
     """Beat: the expiry sweep (CRD-4)."""
-    from .sweeps import credits_expire_due
-
     return credits_expire_due(now=timezone.now())
 
 
 @shared_task(acks_late=True)
 def send_expiry_reminders() -> int:
     """Beat: claim due reminders; each claim writes its e-mail to the outbox (CRD-5)."""
-    from .sweeps import credits_claim_reminders
-
     return len(credits_claim_reminders(now=timezone.now()))
 
 
@@ -108,9 +107,6 @@ def send_makeup_booked(self, company, booking_id: int) -> int:
     """The make-up confirmation with an .ics calendar attachment, to the student's parents.
     Runs in the family's (home) company; a make-up at a partner branch is hosted by another
     company, so the booking is read by id and home company with scoping lifted."""
-    from bookings.models import MakeupBooking
-
-    from .calendar import makeup_ics
 
     with scopes_disabled():
         booking = (
@@ -135,8 +131,6 @@ def send_makeup_booked(self, company, booking_id: int) -> int:
 def send_claim_answered(self, company, claim_id: int) -> int:
     """BEY-6: tell the family the school's answer to their "I cancelled in time" claim —
     approved with the credit receipt (BEY-1), or declined with the reason."""
-    from .models import AbsenceClaim
-    from .selectors import absence_receipt
 
     claim = (
         AbsenceClaim.objects.filter(pk=claim_id)
@@ -171,8 +165,6 @@ def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) ->
     """BAL-6: tell the family that a place freed in the session they watch but went to the
     next in line, because their account had ``amount`` due then; the watch goes on. Runs in
     the family's (home) company; nothing is sent once the watch is booked or has ended."""
-    from .models import SessionWatch
-
     with scopes_disabled():
         watch = (
             SessionWatch.objects.filter(
