@@ -109,9 +109,7 @@ def booked(world, lesson):
         credit = credit_add_manual(
             enrolment=enrolment, reason="t", actor=None, valid_days=30, now=NOW
         )
-        return makeup_book(
-            credit=credit, session=host_session, actor=f.parent_of(credit), now=NOW
-        )
+        return makeup_book(credit=credit, session=host_session, actor=f.parent_of(credit), now=NOW)
 
 
 @pytest.mark.parametrize("told", [datetime(1, 1, 1, tzinfo=UTC), datetime(2101, 1, 1, tzinfo=UTC)])
