@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "programmes",
     "bookings",
     "credits",
+    "makeups",
     "franchise",
     "portal",
     "ops",

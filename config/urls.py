@@ -13,6 +13,7 @@ from django.views.generic import RedirectView
 import bookings.manage_urls
 import credits.manage_urls
 import franchise.manage_urls
+import makeups.urls
 import portal.manage_urls
 import programmes.manage_urls
 from bookings.family_views import InviteAcceptView
@@ -33,6 +34,7 @@ manage_patterns = [
     path("", include(programmes.manage_urls.urlpatterns)),
     path("", include(bookings.manage_urls.urlpatterns)),
     path("", include(credits.manage_urls.urlpatterns)),
+    path("", include(makeups.urls.urlpatterns)),
     path("", include(franchise.manage_urls.urlpatterns)),
     path("", include(portal.manage_urls.urlpatterns)),
 ]

@@ -11,8 +11,6 @@ class CreditsConfig(AppConfig):
 
         hooks.register_cancellation_classifier(receivers.classify_client_cancellation)
         hooks.register_attendance_listener(receivers.decide_credit)
-        hooks.register_withdrawal_listener(receivers.fill_watches_after_withdrawal)
-        hooks.register_session_cancel_listener(receivers.cancel_makeups_of_cancelled_session)
         from .selectors import family_credits_panel
 
         hooks.register_family_panel(family_credits_panel)

@@ -1,34 +1,23 @@
 """Extension points of the credits app for higher apps, registered in their
-``AppConfig.ready()`` (credits never imports franchise: dependencies point one way).
+``AppConfig.ready()`` (credits never imports makeups: dependencies point one way).
 
-Without a registration the credits app stands alone: a credit is spent only at home."""
+Without a registration the credits app stands alone: the expiry reminder names no sessions."""
 
 from collections.abc import Callable
 
-_partner_rules: Callable[..., dict] | None = None
-_partner_companies: Callable[[int], list[int]] | None = None
+_expiry_offers: Callable[..., list[dict]] | None = None
 
 
-def register_partner_rules(fn: Callable[..., dict]) -> None:
-    """``fn(*, credit, sessions, now) -> {session id: [Check, ...]}`` for sessions of companies
-    other than the credit's: the link, the host programme's switch, the host's restrictions
-    (FRN-1…FRN-3)."""
-    global _partner_rules
-    _partner_rules = fn
+def register_expiry_offers(fn: Callable[..., list[dict]]) -> None:
+    """``fn(*, company, credit, now) -> [{"session", "places_left", "url"}, ...]``: the
+    bookable sessions the "credit expiring" e-mail offers, each with a link that books it
+    (BEY-3)."""
+    global _expiry_offers
+    _expiry_offers = fn
 
 
-def register_partner_companies(fn: Callable[[int], list[int]]) -> None:
-    """``fn(company_id) -> [company id, ...]``: the companies with an approved link to it."""
-    global _partner_companies
-    _partner_companies = fn
-
-
-def partner_rules(*, credit, sessions, now) -> dict | None:
-    """The registered partner rules' checks, or ``None`` when no app registered them."""
-    if _partner_rules is None:
-        return None
-    return _partner_rules(credit=credit, sessions=sessions, now=now)
-
-
-def partner_companies(company_id: int) -> list[int]:
-    return _partner_companies(company_id) if _partner_companies is not None else []
+def expiry_offers(*, company, credit, now) -> list[dict]:
+    """The registered offers for ``credit``, or none when no app registered them."""
+    if _expiry_offers is None:
+        return []
+    return _expiry_offers(company=company, credit=credit, now=now)

@@ -1,20 +1,18 @@
-"""Credit e-mails (CRD-5), sent by Celery after the transaction that issued the credit."""
+"""Credit e-mails (CRD-5, BEY-6) and the expiry beat, sent by Celery after the transaction
+that wrote them to the outbox."""
 
 import math
 
 from celery import shared_task
-from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
-from bookings.models import Guardian, MakeupBooking
+from bookings.models import Guardian
 from makeup.emails import send_templated_email
 from makeup.taskbase import CompanyTask
 
-from .calendar import makeup_ics
-from .models import AbsenceClaim, CreditState, MakeupCredit, SessionWatch
+from . import hooks
+from .models import AbsenceClaim, CreditState, MakeupCredit
 from .selectors import absence_receipt
-from .slots import bookable_slots, slot_token
 from .sweeps import credits_claim_reminders, credits_expire_due
 
 
@@ -77,18 +75,8 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
     if credit is None:
         return 0
     days_left = math.ceil((credit.expires_at - now).total_seconds() / 86400)
-    # BEY-3: up to three bookable sessions, each a single-use link to the confirmation.
-    slots = [
-        {
-            "session": c.session,
-            "places_left": c.places_left,
-            "url": reverse(
-                "portal:slot_link",
-                kwargs={"company_slug": company.slug, "token": slot_token(credit, c.session.pk)},
-            ),
-        }
-        for c in bookable_slots(credit, now)
-    ]
+    # BEY-3: up to three bookable sessions, each a single-use link (offered by makeups).
+    slots = hooks.expiry_offers(company=company, credit=credit, now=now)
     return email_family(
         company,
         family_id=credit.enrolment.student.family_id,
@@ -99,31 +87,6 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
             "days_left": days_left,
             "slots": slots,
         },
-    )
-
-
-@shared_task(base=CompanyTask, bind=True)
-def send_makeup_booked(self, company, booking_id: int) -> int:
-    """The make-up confirmation with an .ics calendar attachment, to the student's parents.
-    Runs in the family's (home) company; a make-up at a partner branch is hosted by another
-    company, so the booking is read by id and home company with scoping lifted."""
-
-    with scopes_disabled():
-        booking = (
-            MakeupBooking.objects.filter(
-                pk=booking_id, home_company=company, state=MakeupBooking.State.BOOKED
-            )
-            .select_related("session__klass__programme", "session__company", "student__family")
-            .first()
-        )
-    if booking is None:
-        return 0
-    return email_family(
-        company,
-        family_id=booking.student.family_id,
-        template="makeup_booked",
-        context={"booking": booking, "session": booking.session, "student": booking.student},
-        attachments=[("make-up.ics", makeup_ics(booking), "text/calendar")],
     )
 
 
@@ -156,38 +119,5 @@ def send_claim_answered(self, company, claim_id: int) -> int:
             "session": attendance.session,
             "student": attendance.enrolment.student,
             "receipt": absence_receipt(attendance) if approved else None,
-        },
-    )
-
-
-@shared_task(base=CompanyTask, bind=True)
-def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) -> int:
-    """BAL-6: tell the family that a place freed in the session they watch but went to the
-    next in line, because their account had ``amount`` due then; the watch goes on. Runs in
-    the family's (home) company; nothing is sent once the watch is booked or has ended."""
-    with scopes_disabled():
-        watch = (
-            SessionWatch.objects.filter(
-                pk=watch_id, credit__company=company, state=SessionWatch.State.ACTIVE
-            )
-            .select_related("session__klass__programme", "session__company", "student")
-            .first()
-        )
-    if watch is None:
-        return 0
-    pay_url = ""
-    if company.settings.portal_payments_enabled:
-        pay_url = reverse("portal:pay", kwargs={"company_slug": company.slug})
-    return email_family(
-        company,
-        family_id=watch.student.family_id,
-        template="watch_skipped_balance",
-        context={
-            "watch": watch,
-            "session": watch.session,
-            "student": watch.student,
-            "amount": amount,
-            "currency": company.currency,
-            "pay_url": pay_url,
         },
     )

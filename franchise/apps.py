@@ -8,10 +8,10 @@ class FranchiseConfig(AppConfig):
 
     def ready(self) -> None:
         from bookings import hooks
-        from credits import hooks as credit_hooks
+        from makeups import hooks as makeup_hooks
 
         from . import partners
 
-        credit_hooks.register_partner_rules(partners.partner_rules)
-        credit_hooks.register_partner_companies(partners.approved_partner_ids)
+        makeup_hooks.register_partner_rules(partners.partner_rules)
+        makeup_hooks.register_partner_companies(partners.approved_partner_ids)
         hooks.register_guest_contacts(partners.guest_contacts)

@@ -16,10 +16,11 @@ from django_scopes import scope, scopes_disabled
 
 from bookings.models import Enrolment, MakeupBooking
 from credits.services import credit_add_manual
+from makeups.services import makeup_book
 from programmes.models import Class, Programme, age_in_months
 
 from .models import CompanyLink, IncomingRestriction
-from .partners import makeup_book_at, partner_candidates
+from .partners import partner_candidates
 from .services import link_approve, link_invite, restriction_update
 
 SHARED_CODES = ("SWIM-L2", "SWIM-L3")
@@ -106,7 +107,7 @@ def _guest_at_lakeside(riverside, lakeside, ctx, now) -> None:
             offered = partner_candidates(credit=credit, now=now, offered_only=True, limit=10)
             bookable = [c for c in offered if c.bookable]
             if bookable:
-                makeup_book_at(
+                makeup_book(
                     credit=credit,
                     session=bookable[0].session,
                     actor=admin,

@@ -13,10 +13,15 @@ from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from bookings.models import Guardian, MakeupBooking
-from credits.eligibility import Candidate, Check, evaluate, makeup_candidates, with_occupancy
-from credits.makeups import makeup_book, makeup_cancel
 from credits.models import MakeupCredit
 from makeup.models import Company
+from makeups.selectors.eligibility import (
+    Candidate,
+    Check,
+    evaluate,
+    makeup_candidates,
+    with_occupancy,
+)
 from programmes.models import Programme, Session
 
 from .models import CompanyLink, IncomingRestriction
@@ -148,7 +153,7 @@ def partner_candidates(*, credit: MakeupCredit, now: datetime, **filters) -> lis
     """FRN-6: the credit's make-up options at every approved partner — sessions of their
     programmes with the credit's programme code and the switch on (FRN-2, FRN-4), inside
     the partner's incoming restrictions — with every check on the host's class (FRN-5).
-    ``filters`` are those of :func:`credits.eligibility.makeup_candidates`."""
+    ``filters`` are those of :func:`makeups.selectors.eligibility.makeup_candidates`."""
     code = credit.enrolment.klass.programme.code
     partners = _credit_partner_ids(credit)
     if not code or not partners:
@@ -186,7 +191,8 @@ def partner_candidates(*, credit: MakeupCredit, now: datetime, **filters) -> lis
     return found
 
 
-# --- one make-up at a partner: the session, its checks, booking and cancelling ----------
+# --- one make-up at a partner: the session and its checks (booking and cancelling are
+# makeups.services.makeup_book / makeup_cancel, the one entry point for any session) -----
 
 
 def makeup_session(*, credit: MakeupCredit, session_pk: int) -> Session | None:
@@ -208,24 +214,6 @@ def makeup_check(*, credit: MakeupCredit, session: Session, now: datetime) -> Ca
         return evaluate(student=credit.enrolment.student, credit=credit, sessions=[fresh], now=now)[
             0
         ]
-
-
-def makeup_book_at(
-    *, credit: MakeupCredit, session: Session, now: datetime, **kwargs
-) -> MakeupBooking:
-    """Book a make-up at home or at a partner (FRN-5): the same booking service, which takes
-    the host session's lock and re-runs every rule, including the partner rules."""
-    if session.company_id == credit.company_id:
-        return makeup_book(credit=credit, session=session, now=now, **kwargs)
-    with scopes_disabled():
-        return makeup_book(credit=credit, session=session, now=now, **kwargs)
-
-
-def makeup_cancel_at(*, booking: MakeupBooking, now: datetime, **kwargs) -> bool:
-    """Cancel a make-up at a partner from the home side (FRN-7): the host's policy decides
-    whether the credit comes back (CRD-3)."""
-    with scopes_disabled():
-        return makeup_cancel(booking=booking, now=now, **kwargs)
 
 
 def family_partner_makeups(*, family, now: datetime) -> list[MakeupBooking]:

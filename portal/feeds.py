@@ -1,5 +1,5 @@
 """The content of the private calendar feeds (RFC 5545, written by the ``icalendar`` library
-through :mod:`credits.calendar`, which escapes every text and folds the lines).
+through :mod:`makeups.calendar`, which escapes every text and folds the lines).
 
 A family's feed lists its children's regular lessons and their booked make-ups, at home and
 at partner branches (FRN-7); an instructor's feed lists the sessions of the classes they
@@ -23,14 +23,14 @@ from bookings.models import (
     MakeupBooking,
     Student,
 )
-from credits.calendar import (
+from franchise.partners import family_partner_makeups
+from makeups.calendar import (
     calendar_event,
     new_calendar,
     session_location,
     to_ics,
     uid_host,
 )
-from franchise.partners import family_partner_makeups
 from programmes.models import Session
 
 DAYS_BEHIND = 30

@@ -13,10 +13,9 @@ from django.views.decorators.http import require_http_methods
 from django_scopes import scopes_disabled
 
 from bookings.models import Attendance, LessonReminder, MakeupBooking
-from credits.makeups import lesson_cancel_by_parent
 from credits.reminders import cant_come_read
-from franchise import partners
 from makeup.errors import DomainError
+from makeups.services import lesson_cancel_by_parent, makeup_cancel
 from programmes.models import Session
 
 from .access import access_company, access_family_booking
@@ -58,7 +57,7 @@ def cant_come(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
     if request.method == "POST" and not done:
         try:
             if reminder.booking is not None:
-                returned = partners.makeup_cancel_at(booking=booking, actor=actor, now=now)
+                returned = makeup_cancel(booking=booking, actor=actor, now=now)
                 message = (
                     _("The make-up is cancelled and your credit is back.")
                     if returned

@@ -25,7 +25,6 @@ from bookings.models import (
 from bookings.selectors.attendance import current_decision
 from bookings.selectors.packages import packages_with_remaining
 from credits.claims import claim_refusal
-from credits.eligibility import Candidate, makeup_candidates
 from credits.models import (
     AbsenceClaim,
     CancellationPolicy,
@@ -36,6 +35,7 @@ from credits.models import (
 from credits.policy import cutoff_instant
 from credits.selectors import Receipt, absence_receipt
 from franchise.partners import family_partner_makeups, partner_candidates
+from makeups.selectors.eligibility import Candidate, makeup_candidates
 from programmes.models import Session
 
 ABSENCE_STATES = [

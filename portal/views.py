@@ -33,18 +33,20 @@ from bookings.payments import (
 from bookings.selectors import guardian_for_user, portal_companies_for_user
 from bookings.selectors.account import balance_gate, family_statement
 from bookings.services import parent_join, parent_signup
-from credits.makeups import (
-    MAX_WATCHES_PER_STUDENT,
-    lesson_cancel_by_parent,
-    watch_create,
-    watch_end,
-)
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from franchise import partners
 from makeup import outbox, ratelimit
 from makeup.datacache import cached_fragment
 from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import memberships_for_user
+from makeups.services import (
+    MAX_WATCHES_PER_STUDENT,
+    lesson_cancel_by_parent,
+    makeup_book,
+    makeup_cancel,
+    watch_create,
+    watch_end,
+)
 from programmes.models import Session
 
 from .access import (
@@ -168,9 +170,7 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
         name=booking.student.first_name, when=local_time(booking.session.starts_at)
     )
     try:
-        returned = partners.makeup_cancel_at(
-            booking=booking, actor=request.user, now=timezone.now()
-        )
+        returned = makeup_cancel(booking=booking, actor=request.user, now=timezone.now())
     except DomainError as error:
         messages.error(request, error.message)
         return _home(request)
@@ -365,7 +365,7 @@ def makeup_confirm(
         # The service checks who books (the family's own parent with a confirmed login,
         # MKP-9: bookings.services.check_portal_parent) and the balance gate (BAL-3).
         try:
-            booking = partners.makeup_book_at(
+            booking = makeup_book(
                 credit=credit,
                 session=session,
                 actor=request.user,

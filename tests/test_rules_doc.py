@@ -114,9 +114,9 @@ def test_the_collector_finds_rule_ids_and_nothing_else():
 
 def test_the_walk_reaches_apps_templates_and_tests_but_not_vendored_or_docs():
     files = {str(path.relative_to(ROOT)) for path in project_files()}
-    assert "credits/makeups.py" in files
-    assert "credits/templates/credits/makeup_book.html" in files
-    assert "tests/credits/test_makeup_booking.py" in files
+    assert "makeups/services/booking.py" in files
+    assert "makeups/templates/makeups/makeup_book.html" in files
+    assert "tests/makeups/test_makeup_booking.py" in files
     assert not any(
         part in {"vendor", "migrations", "locale", "docs", ".venv"}
         for name in files

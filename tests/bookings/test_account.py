@@ -12,9 +12,9 @@ from bookings.models import Charge
 from bookings.selectors.account import balance_due, family_statement
 from bookings.services import attendance_set_state, package_sell
 from bookings.services.account import payment_record
-from credits.makeups import makeup_book
 from credits.services import credit_add_manual
 from makeup.errors import DomainError
+from makeups.services import makeup_book
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

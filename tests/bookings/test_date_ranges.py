@@ -13,9 +13,9 @@ from django_scopes import scope
 from bookings.models import Attendance, AttendanceState, Enrolment
 from bookings.services import attendance_set_state
 from bookings.services.enrolments import enrolment_create, enrolment_withdraw
-from credits.makeups import makeup_book, makeup_cancel
 from credits.services import credit_add_manual
 from makeup.errors import DomainError
+from makeups.services import makeup_book, makeup_cancel
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

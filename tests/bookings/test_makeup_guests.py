@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import MakeupBooking
-from credits.makeups import makeup_book
 from credits.models import CreditState
 from credits.services import credit_add_manual
+from makeups.services import makeup_book
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_mkp_10_a_guest_from_a_partner_branch_shows_the_home_branch(world, login
 
 
 def test_mkp_10_cancelled_make_ups_are_not_guests(world, login, host):
-    from credits.makeups import makeup_cancel
+    from makeups.services import makeup_cancel
 
     booking = _book(host)
     with scope(company=host.company):
@@ -208,8 +208,8 @@ def test_att_6_a_make_up_guests_attendance_changes_are_kept(world):
 def _booking_for_history(world):
     from datetime import UTC, datetime
 
-    from credits.makeups import makeup_book
     from credits.services import credit_add_manual
+    from makeups.services import makeup_book
 
     programme = f.ProgrammeFactory(company=world.company_a)
     host = f.ClassFactory(programme=programme, min_age_months=None, max_age_months=None)

@@ -15,9 +15,9 @@ from bookings.services import (
     package_sell,
     packages_with_remaining,
 )
-from credits.makeups import makeup_book
 from credits.services import credit_add_manual
 from makeup.errors import DomainError
+from makeups.services import makeup_book
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,9 @@ from bookings.services import session_cancel
 from credits.models import CreditState, MakeupCredit
 from credits.services import credit_add_manual
 from franchise.models import CompanyLink, IncomingRestriction
-from franchise.partners import makeup_book_at, makeup_check, partner_candidates
+from franchise.partners import makeup_check, partner_candidates
 from makeup.errors import DomainError
+from makeups.services import makeup_book
 from tests import factories as f
 
 NOW = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # Sat 21 Nov, 11:00 in Sydney
@@ -145,7 +146,7 @@ def test_frn_1_the_link_works_whichever_side_invited(fr):
 
 def test_frn_1_a_booking_made_stays_when_the_link_ends(fr):
     with scope(company=fr.home):
-        booking = makeup_book_at(
+        booking = makeup_book(
             credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
         )
     CompanyLink.objects.filter(pk=fr.link.pk).update(state=CompanyLink.State.ENDED)
@@ -209,7 +210,7 @@ def test_frn_3_the_guest_cap_per_session(fr):
         klass=fr.home_class, student__family=fr.family, student__date_of_birth=date(2020, 1, 1)
     )
     with scope(company=fr.home):
-        makeup_book_at(
+        makeup_book(
             credit=_credit(sibling), actor=f.parent_of(sibling), session=fr.session, now=NOW
         )
         check = makeup_check(credit=fr.credit, session=fr.session, now=NOW)
@@ -218,9 +219,7 @@ def test_frn_3_the_guest_cap_per_session(fr):
         ]
         assert not check.only_full  # a partner's cap is not a place to watch
         with pytest.raises(DomainError, match="1 of 1 places for guests"):
-            makeup_book_at(
-                credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
-            )
+            makeup_book(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
 
 
 def test_frn_3_how_far_ahead_a_guest_may_book_to_the_minute(fr):
@@ -290,7 +289,7 @@ def test_frn_5_booking_at_a_partner_through_the_portal(
 
 def test_frn_7_the_home_family_sees_the_partner_booking_and_cancels_it(fr, login):
     with scope(company=fr.home):
-        booking = makeup_book_at(
+        booking = makeup_book(
             credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
         )
     client = login(fr.guardian.user)
@@ -305,7 +304,7 @@ def test_frn_7_the_home_family_sees_the_partner_booking_and_cancels_it(fr, login
 
 def test_frn_7_another_family_cannot_cancel_it(fr, login):
     with scope(company=fr.home):
-        booking = makeup_book_at(
+        booking = makeup_book(
             credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
         )
     stranger = f.GuardianFactory(family__company=fr.home)
@@ -315,7 +314,7 @@ def test_frn_7_another_family_cannot_cancel_it(fr, login):
 
 def test_frn_7_the_host_sees_name_age_parent_contact_and_home_branch_only(fr, world, login):
     with scope(company=fr.home):
-        makeup_book_at(
+        makeup_book(
             credit=fr.credit,
             actor=f.parent_of(fr.credit),
             session=fr.session,
@@ -336,7 +335,7 @@ def test_ten_1_host_staff_get_404_for_the_guest_familys_pages_with_an_approved_l
     fr, world, login
 ):
     with scope(company=fr.home):
-        makeup_book_at(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
+        makeup_book(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
     client = login(world.owner_b)
     student = fr.ava.student
     for url in (
@@ -353,7 +352,7 @@ def test_ten_1_host_staff_get_404_for_the_guest_familys_pages_with_an_approved_l
 
 def test_ten_1_home_staff_get_404_for_the_hosts_session_page(fr, world, login):
     with scope(company=fr.home):
-        makeup_book_at(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
+        makeup_book(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
     assert login(world.staff_a).get(f"/manage/sessions/{fr.session.pk}/").status_code == 404
 
 
@@ -362,7 +361,7 @@ def test_ten_1_home_staff_get_404_for_the_hosts_session_page(fr, world, login):
 
 def test_crd_3_the_host_cancelling_the_session_gives_the_guests_credit_back(fr, world):
     with scope(company=fr.home):
-        makeup_book_at(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
+        makeup_book(credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW)
     with scope(company=fr.host):
         session_cancel(session=fr.session, reason="Pool closed", actor=world.owner_b, now=NOW)
     with scopes_disabled():
@@ -372,7 +371,7 @@ def test_crd_3_the_host_cancelling_the_session_gives_the_guests_credit_back(fr, 
 
 def test_mkp_10_the_host_takes_the_guests_attendance(fr, world, login):
     with scope(company=fr.home):
-        booking = makeup_book_at(
+        booking = makeup_book(
             credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
         )
     client = login(world.staff_b)
@@ -412,7 +411,7 @@ def test_frn_3_the_guest_cap_holds_under_concurrent_bookings(world):
         try:
             barrier.wait()
             with scope(company=home):
-                makeup_book_at(
+                makeup_book(
                     credit=credit, actor=parents[credit.pk], session=session, now=timezone.now()
                 )
             outcomes.append("booked")

@@ -12,8 +12,8 @@ from django.db import connection
 from django.utils import timezone
 from django_scopes import scope
 
-from credits.makeups import makeup_book
 from credits.services import credit_add_manual
+from makeups.services import makeup_book
 from tests import factories as f
 from tests.processes import ROOT, database_url
 

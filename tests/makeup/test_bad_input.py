@@ -34,10 +34,10 @@ from hypothesis import strategies as st
 
 from bookings.models import LessonReminder
 from bookings.payments import PaymentRequest, TestProvider
-from credits.makeups import makeup_book, watch_create
 from credits.reminders import cant_come_token
-from credits.slots import slot_token
 from makeup.models import Company, User
+from makeups.selectors.slots import slot_token
+from makeups.services import makeup_book, watch_create
 from tests import factories as f
 from tests.portal import conftest as portal_conftest
 from tests.portal.conftest import NOW, add_credit

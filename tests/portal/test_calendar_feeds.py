@@ -14,10 +14,9 @@ from django_scopes import scope, scopes_disabled
 
 from bookings.models import AttendanceState, CalendarFeed
 from bookings.services import attendance_set_state, feed_for_family, session_cancel
-from credits.makeups import makeup_book
 from franchise.models import CompanyLink
-from franchise.partners import makeup_book_at
 from makeup.models import Membership
+from makeups.services import makeup_book
 from tests import factories as f
 
 from .conftest import NOW, add_credit
@@ -66,7 +65,7 @@ def _partner_makeup(pf):
         created_at=NOW,
     )
     with scope(company=pf.company):
-        booking = makeup_book_at(
+        booking = makeup_book(
             credit=add_credit(pf.ava), actor=f.parent_of(pf.ava), session=session, now=NOW
         )
     assert booking.company_id == beta.pk

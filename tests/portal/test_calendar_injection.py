@@ -10,8 +10,8 @@ from django.core import mail
 from django_scopes import scope
 
 from bookings.services import feed_for_family, feed_for_instructor
-from credits.calendar import makeup_ics
-from credits.makeups import makeup_book
+from makeups.calendar import makeup_ics
+from makeups.services import makeup_book
 from portal.feeds import feed_calendar
 from tests.factories import parent_of
 

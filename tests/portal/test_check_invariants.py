@@ -8,8 +8,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_scopes import scope, scopes_disabled
 
-from credits.makeups import makeup_book
 from credits.models import CreditState, MakeupCredit
+from makeups.services import makeup_book
 from tests import factories as f
 
 from .conftest import NOW

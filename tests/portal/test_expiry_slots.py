@@ -8,8 +8,8 @@ from datetime import date, time, timedelta
 from django.core import mail
 from django_scopes import scope
 
-from credits.makeups import makeup_cancel
 from credits.tasks import send_expiry_reminder
+from makeups.services import makeup_cancel
 from tests import factories as f
 
 from .conftest import NOW

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import Attendance, AttendanceState, LessonReminder, MakeupBooking
-from credits.makeups import makeup_book
 from credits.models import CreditState, MakeupCredit
 from credits.reminders import lessons_claim_reminders, send_lesson_reminders
+from makeups.services import makeup_book
 from tests import factories as f
 
 from .conftest import NOW

@@ -10,7 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_scopes import scope
 
 from bookings.payments import PaymentRequest, TestProvider
-from credits.makeups import makeup_book, watch_create
+from makeups.services import makeup_book, watch_create
 from tests import factories as f
 
 from .conftest import NOW, add_credit

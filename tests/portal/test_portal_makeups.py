@@ -11,8 +11,8 @@ from django_scopes import scope, scopes_disabled
 from bookings.models import Attendance, MakeupBooking
 from bookings.models import AttendanceState as S
 from bookings.services import attendance_set_state
-from credits.makeups import makeup_book, watch_create
 from credits.models import CancellationPolicy, CreditState, MakeupCredit, SessionWatch
+from makeups.services import makeup_book, watch_create
 from tests import factories as f
 
 from .conftest import NOW, add_credit
@@ -237,7 +237,7 @@ def test_mkp_8_busy_please_try_again_keeps_the_form(pf, login, monkeypatch):
             "This session is busy right now: please try again in a moment.", code="busy"
         )
 
-    monkeypatch.setattr("franchise.partners.makeup_book", busy)
+    monkeypatch.setattr("portal.views.makeup_book", busy)
     html = login(pf.user).post(_confirm_url(pf.credit, pf.session), {"note": "Keep me"})
     html = html.content.decode()
     assert "please try again in a moment" in html and "Nothing was booked or spent" in html

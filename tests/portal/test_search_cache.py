@@ -11,8 +11,8 @@ from django_scopes import scope
 
 from bookings.models import AttendanceState
 from bookings.services import attendance_set_state
-from credits.makeups import makeup_book
 from makeup.datacache import data_versions
+from makeups.services import makeup_book
 from programmes.sessions import class_generate_sessions
 from tests import factories as f
 

@@ -9,7 +9,7 @@ from django.test.utils import override_settings
 from makeup.demo import DEMO_PASSWORD, DemoContext
 
 # Each app's demo.seed(ctx), in dependency order; an app without demo data is skipped.
-DEMO_APPS = ["makeup", "programmes", "bookings", "credits", "franchise"]
+DEMO_APPS = ["makeup", "programmes", "bookings", "credits", "makeups", "franchise"]
 
 
 class Command(BaseCommand):

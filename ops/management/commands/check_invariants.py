@@ -26,10 +26,10 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking
-from credits.eligibility import with_occupancy
 from credits.models import CreditEvent, CreditState, MakeupCredit
 from makeup.models import OutboxMessage
 from makeup.outbox import mail_sent
+from makeups.selectors.eligibility import with_occupancy
 from programmes.models import Session
 
 

@@ -19,14 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import MakeupBooking
+from credits.models import MakeupCredit, SessionWatch
 from makeup import dates
 from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import access_object, staff_required
 from programmes.models import Session
 
-from .makeups import makeup_book, makeup_cancel, watch_end
-from .models import MakeupCredit, SessionWatch
-from .selectors import explain_credit_choices, makeup_guest_options, staff_makeup_candidates
+from ..selectors.staff import explain_credit_choices, makeup_guest_options, staff_makeup_candidates
+from ..services import makeup_book, makeup_cancel, watch_end
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def makeup_book_view(request: HttpRequest, credit_pk: int) -> HttpResponse:
     options = staff_makeup_candidates(credit=credit, now=now, session=chosen) if usable else []
     return render(
         request,
-        "credits/makeup_book.html",
+        "makeups/makeup_book.html",
         {
             "credit": credit,
             "student": credit.enrolment.student,
@@ -183,7 +183,7 @@ def makeup_guest_new(request: HttpRequest, session_pk: int) -> HttpResponse:
     session = _session(request, session_pk)
     return render(
         request,
-        "credits/makeup_guest_new.html",
+        "makeups/makeup_guest_new.html",
         {"session": session, "options": makeup_guest_options(session=session, now=timezone.now())},
     )
 
@@ -216,7 +216,7 @@ def makeup_explain(request: HttpRequest) -> HttpResponse:
         choices = explain_credit_choices(company=request.company, programme_id=programme_id)
     return render(
         request,
-        "credits/makeup_explain.html",
+        "makeups/makeup_explain.html",
         {
             "credit": credit,
             "session": session,

@@ -8,12 +8,12 @@ import pytest
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import Guardian, MakeupBooking
-from credits.makeups import makeup_book, makeup_cancel, watch_create, watch_fill
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.services import credit_add_manual
 from franchise.models import CompanyLink
 from makeup.errors import DomainError
 from makeup.models import Role
+from makeups.services import makeup_book, makeup_cancel, watch_create, watch_fill
 from tests import factories as f
 
 NOW = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # Sat 21 Nov, 11:00 in Sydney

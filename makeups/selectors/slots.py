@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core import signing
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from credits.models import CreditState, MakeupCredit
 from makeup.formats import local_datetime
 
 from .eligibility import Candidate, makeup_candidates
-from .models import CreditState, MakeupCredit
 
+# The salt links already e-mailed were signed with (kept when the module moved from credits).
 SALT = "credits.slot-link"
 SLOTS_IN_EMAIL = 3
 
@@ -71,4 +73,20 @@ def bookable_slots(
     candidates = makeup_candidates(credit=credit, now=now, offered_only=True, limit=40)
     return [c for c in candidates if c.bookable and (after is None or c.session.starts_at > after)][
         :count
+    ]
+
+
+def expiry_offers(*, company, credit: MakeupCredit, now: datetime) -> list[dict]:
+    """The "credit expiring" e-mail's offers (BEY-3, registered with ``credits.hooks``): up
+    to three bookable sessions, each with its single-use link to the booking confirmation."""
+    return [
+        {
+            "session": c.session,
+            "places_left": c.places_left,
+            "url": reverse(
+                "portal:slot_link",
+                kwargs={"company_slug": company.slug, "token": slot_token(credit, c.session.pk)},
+            ),
+        }
+        for c in bookable_slots(credit, now)
     ]

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import MakeupBooking
-from credits.eligibility import evaluate, with_occupancy
-from credits.makeups import makeup_book, watch_create
 from credits.models import CreditState, SessionWatch
 from credits.services import credit_add_manual
+from makeups.selectors.eligibility import evaluate, with_occupancy
+from makeups.services import makeup_book, watch_create
 from programmes.models import Session
 from tests import factories as f
 

@@ -18,12 +18,12 @@ from bookings.models import (
     MakeupBooking,
     Student,
 )
+from credits.models import CreditState, MakeupCredit
 from makeup.formats import local_datetime
 from makeup.models import Company
 from programmes.models import Session, age_in_months
 
-from . import hooks
-from .models import CreditState, MakeupCredit
+from .. import hooks
 
 # What the checks and the parent's search list read of a session, its class and programme.
 SEARCH_FIELDS = (

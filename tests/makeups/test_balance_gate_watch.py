@@ -17,10 +17,10 @@ from bookings.models import Guardian, MakeupBooking
 from bookings.selectors.account import balance_gate
 from bookings.services import attendance_set_state
 from bookings.services.account import payment_record
-from credits.makeups import makeup_book, watch_create
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.services import credit_add_manual
 from makeup.errors import DomainError
+from makeups.services import makeup_book, watch_create
 from tests import factories as f
 
 NOW = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # Sat 21 Nov, 11:00 in Sydney

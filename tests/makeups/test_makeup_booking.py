@@ -14,11 +14,11 @@ from django_scopes import scope
 from bookings.models import AttendanceChange, MakeupBooking
 from bookings.models import AttendanceState as S
 from bookings.services import attendance_set_state, enrolment_withdraw
-from credits.eligibility import evaluate, makeup_candidates, with_occupancy
-from credits.makeups import makeup_book, makeup_cancel, watch_create
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.services import credit_add_manual
 from makeup.errors import DomainError
+from makeups.selectors.eligibility import evaluate, makeup_candidates, with_occupancy
+from makeups.services import makeup_book, makeup_cancel, watch_create
 from programmes.models import Session
 from tests import factories as f
 
@@ -394,8 +394,8 @@ def test_mkp_8_twenty_families_race_for_the_last_place_on_postgresql(world):
 
 
 def test_pol_11_portal_late_cancellation_taken_or_refused_with_instructions(mk):
-    from credits.makeups import lesson_cancel_by_parent
     from credits.models import CancellationPolicy
+    from makeups.services import lesson_cancel_by_parent
 
     regular = f.EnrolmentFactory(klass=mk.host)
     late = mk.session.starts_at - timedelta(hours=2)
@@ -476,7 +476,7 @@ def test_bey_2_the_watcher_is_booked_with_their_soonest_expiring_credit(mk):
 
 
 def test_att_3_a_second_cant_come_does_not_turn_an_on_time_cancellation_late(mk):
-    from credits.makeups import lesson_cancel_by_parent
+    from makeups.services import lesson_cancel_by_parent
 
     regular = f.EnrolmentFactory(klass=mk.host)
     first = lesson_cancel_by_parent(

@@ -1,0 +1,23 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MakeupsConfig(AppConfig):
+    name = "makeups"
+    verbose_name = _("Make-ups")
+
+    def ready(self) -> None:
+        from bookings import hooks as booking_hooks
+        from credits import hooks as credit_hooks
+
+        from . import receivers
+        from .selectors.slots import expiry_offers
+
+        # After credits' own listener (credits is installed first): the credit is decided,
+        # then a freed place goes to the first watcher in line (BEY-2).
+        booking_hooks.register_attendance_listener(receivers.fill_watches_after_attendance)
+        booking_hooks.register_withdrawal_listener(receivers.fill_watches_after_withdrawal)
+        booking_hooks.register_session_cancel_listener(
+            receivers.cancel_makeups_of_cancelled_session
+        )
+        credit_hooks.register_expiry_offers(expiry_offers)

@@ -1,0 +1,34 @@
+"""How makeups plugs into the lower apps: a place freed by a regular's cancellation or
+withdrawal goes to the first watcher in line (BEY-2); the school cancelling a session
+cancels its make-ups with their credits back (ATT-7)."""
+
+from datetime import datetime
+
+from credits.models import SessionWatch
+from programmes.models import Session
+
+from .selectors.eligibility import FREEING_STATES
+from .services import makeups_cancel_for_cancelled_session, watch_fill
+
+
+def fill_watches_after_attendance(*, attendance, previous_state: str, actor, now: datetime) -> None:
+    """A regular who cancels frees a place, which the first watcher in line takes (BEY-2).
+    Registered after the credit decision (credits is installed before makeups)."""
+    if attendance.state in FREEING_STATES and previous_state not in FREEING_STATES:
+        watch_fill(session=attendance.session, now=now)
+
+
+def cancel_makeups_of_cancelled_session(*, session, reason: str, actor, now: datetime) -> None:
+    makeups_cancel_for_cancelled_session(session=session, reason=reason, actor=actor, now=now)
+
+
+def fill_watches_after_withdrawal(*, enrolment, now: datetime) -> None:
+    """A withdrawal frees the student's place in the class's sessions from that day on."""
+    sessions = Session.objects.filter(
+        klass_id=enrolment.klass_id,
+        local_date__gte=enrolment.withdrawn_from,
+        starts_at__gt=now,
+        watches__state=SessionWatch.State.ACTIVE,
+    ).distinct()
+    for session in sessions:
+        watch_fill(session=session, now=now)

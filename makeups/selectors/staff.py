@@ -1,0 +1,198 @@
+"""Reads for the staff make-up pages (MKP-10…MKP-12): every check of the one eligibility
+function for a credit's sessions, for a session's possible guests, and the credits to explain
+a session with."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy
+
+from bookings.models import Enrolment, MakeupBooking
+from credits.models import CreditState, MakeupCredit
+from makeup.models import Company
+from programmes.models import Session
+
+from .eligibility import (
+    Candidate,
+    Check,
+    credit_checks,
+    evaluate,
+    makeup_candidates,
+    session_checks,
+    with_occupancy,
+)
+
+RULE_TITLES = {
+    "CRD-1": gettext_lazy("The student's own credit"),
+    "CRD-4": gettext_lazy("Credit usable"),
+    "MKP-1": gettext_lazy("Programme"),
+    "MKP-2": gettext_lazy("Age on the day"),
+    "MKP-3": gettext_lazy("Class takes make-ups"),
+    "MKP-4": gettext_lazy("Price for one session"),
+    "MKP-5": gettext_lazy("Lead time before the class starts"),
+    "MKP-6": gettext_lazy("Date, expiry, not already in"),
+    "MKP-7": gettext_lazy("Places"),
+}
+
+
+@dataclass
+class StaffCandidate:
+    """A session as staff see it for one credit (MKP-11): every check of the eligibility
+    function, and whether staff can book it as it is, only with a recorded reason (just
+    portal-only rules fail, MKP-5), or not at all (a rule nobody overrides, e.g. capacity)."""
+
+    candidate: Candidate
+    credit: MakeupCredit
+
+    @property
+    def session(self) -> Session:
+        return self.candidate.session
+
+    @property
+    def checks(self) -> list[Check]:
+        return self.candidate.checks
+
+    @property
+    def rows(self) -> list[tuple[str, Check]]:
+        """Each check with a short title, for the check tables."""
+        return [(RULE_TITLES.get(c.rule, c.rule), c) for c in self.candidate.checks]
+
+    @property
+    def passed(self) -> list[Check]:
+        return [c for c in self.candidate.checks if c.passed]
+
+    @property
+    def failed(self) -> list[Check]:
+        return self.candidate.failed
+
+    @property
+    def bookable(self) -> bool:
+        return self.candidate.bookable
+
+    @property
+    def overridden(self) -> list[Check]:
+        """Failed checks staff may book past with a reason."""
+        return [c for c in self.candidate.failed if c.overridable]
+
+    @property
+    def blocking(self) -> list[Check]:
+        """Failed checks that hold for everyone."""
+        return [c for c in self.candidate.failed if not c.overridable]
+
+    @property
+    def status(self) -> str:
+        if self.bookable:
+            return "bookable"
+        return "blocked" if self.blocking else "override"
+
+    @property
+    def places(self) -> str:
+        """The capacity check's figures ("5 of 8 places taken …")."""
+        return next((c.text for c in self.candidate.checks if c.rule == "MKP-7"), "")
+
+
+def _one_session(session_id: int, company_id: int) -> Session | None:
+    return with_occupancy(Session.objects.filter(pk=session_id, company_id=company_id)).first()
+
+
+def staff_makeup_candidates(
+    *, credit: MakeupCredit, now: datetime, session: Session | None = None
+) -> list[StaffCandidate]:
+    """The staff booking page (MKP-11) and "why isn't this session offered?" (MKP-12): for
+    ``credit``, either one chosen ``session`` (any session of the company, offered in the
+    portal or not), or the sessions the portal's make-up search considers — each with every
+    check the portal runs, from the one eligibility function."""
+    if session is not None:
+        annotated = _one_session(session.pk, session.company_id)
+        candidates = evaluate(
+            student=credit.enrolment.student, credit=credit, sessions=[annotated], now=now
+        )
+    else:
+        candidates = makeup_candidates(credit=credit, now=now)
+    return [StaffCandidate(candidate=c, credit=credit) for c in candidates]
+
+
+def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandidate]:
+    """ "Book a make-up guest" on a session page (MKP-11): every student of the company with a
+    usable credit of the session's programme who is not in the session yet (enrolled that
+    day or booked) — with their soonest-expiring credit (MKP-9's default) and every check for
+    this session, bookable first. The checks are those of
+    :func:`makeups.selectors.eligibility.evaluate`, composed the same way but with the "already in
+    this session" lookups done once for all students, so the page costs a fixed number of
+    queries however many students have credits."""
+    annotated = _one_session(session.pk, session.company_id)
+    credits = (
+        MakeupCredit.objects.usable(now)
+        .filter(
+            company_id=session.company_id,
+            enrolment__klass__programme_id=annotated.klass.programme_id,
+        )
+        .select_related("enrolment__student__family", "enrolment__klass__programme")
+        .order_by(
+            "enrolment__student__first_name",
+            "enrolment__student__last_name",
+            "enrolment__student_id",
+            F("expires_at").asc(nulls_last=True),
+            "pk",
+        )
+    )
+    soonest: dict[int, MakeupCredit] = {}
+    others: dict[int, int] = {}
+    for credit in credits:
+        student_id = credit.enrolment.student_id
+        if student_id in soonest:
+            others[student_id] += 1
+        else:
+            soonest[student_id], others[student_id] = credit, 0
+    ids = list(soonest)
+    enrolled = set(
+        Enrolment.objects.filter(
+            klass_id=annotated.klass_id,
+            student_id__in=ids,
+            start_date__lte=annotated.local_date,
+        )
+        .filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=annotated.local_date))
+        .values_list("student_id", flat=True)
+    )
+    booked = set(
+        MakeupBooking.objects.filter(
+            session_id=annotated.pk, state=MakeupBooking.State.BOOKED, student_id__in=ids
+        ).values_list("student_id", flat=True)
+    )
+    options = []
+    tz = annotated.company.tzinfo
+    for student_id, credit in soonest.items():
+        if student_id in enrolled or student_id in booked:
+            continue  # already in the session: not a guest to book
+        student = credit.enrolment.student
+        checks = credit_checks(credit=credit, student=student, now=now, tz=tz)
+        more, left = session_checks(
+            session=annotated, credit=credit, student=student, now=now, busy_session_ids=set()
+        )
+        option = StaffCandidate(
+            candidate=Candidate(session=annotated, checks=checks + more, places_left=left),
+            credit=credit,
+        )
+        option.other_credits = others[student_id]
+        options.append(option)
+    order = {"bookable": 0, "override": 1, "blocked": 2}
+    options.sort(key=lambda o: order[o.status])
+    return options
+
+
+def explain_credit_choices(*, company: Company, programme_id: int | None) -> list[MakeupCredit]:
+    """The credits staff can pick on "why isn't this session offered?" (MKP-12): the
+    company's available credits, those of the session's programme first, by student."""
+    credits = list(
+        MakeupCredit.objects.filter(company=company, state=CreditState.AVAILABLE)
+        .select_related("enrolment__student", "enrolment__klass__programme")
+        .order_by(
+            "enrolment__student__first_name",
+            "enrolment__student__last_name",
+            F("expires_at").asc(nulls_last=True),
+            "pk",
+        )[:1000]
+    )
+    credits.sort(key=lambda c: c.enrolment.klass.programme_id != programme_id)
+    return credits

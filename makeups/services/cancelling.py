@@ -1,0 +1,143 @@
+"""What a family or the school cancels: a make-up (its credit back on time by the host's
+policy, CRD-3), every make-up of a session the school cancelled (ATT-7), and a regular
+lesson the parent can't come to (ATT-3, ATT-4, POL-9, POL-11). A freed place goes to the
+first watcher in line at once (BEY-2)."""
+
+from contextlib import nullcontext
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from bookings.models import Attendance, AttendanceChange, AttendanceState, Enrolment, MakeupBooking
+from bookings.services import attendance_set_state
+from bookings.services.attendance import check_client_cancellation_time
+from credits.models import CreditState, MakeupCredit, SessionWatch
+from credits.policy import cutoff_instant, policy_for
+from credits.services import credit_reinstate, credit_return
+from makeup.errors import DomainError
+from programmes.models import Session
+
+from .capacity import lock_session
+from .watches import watch_end, watch_fill
+
+
+def guest_side(booking: MakeupBooking):
+    """A guest from a partner branch spent a credit of their home company on this booking:
+    the host's cancellation gives back exactly that credit (found by the booking), so its
+    company's scope is lifted for it (FRN-5, CRD-3). Own-company guests stay in scope."""
+    if booking.home_company_id == booking.company_id:
+        return nullcontext()
+    return scopes_disabled()
+
+
+@transaction.atomic
+def makeup_cancel(
+    *,
+    booking: MakeupBooking,
+    actor=None,
+    now: datetime,
+    cancelled_at: datetime | None = None,
+) -> bool:
+    """Cancel a make-up booking. On time by the host programme's policy the credit comes back
+    with its original expiry; late, it stays used (CRD-3). The freed place goes to the first
+    watcher in line at once (BEY-2). Returns whether the credit came back. The host's staff
+    and the guest's home school (FRN-7) cancel alike: a guest's booking is read and written
+    with scoping lifted (:func:`guest_side`)."""
+    with guest_side(booking):
+        return _cancel(booking=booking, actor=actor, now=now, cancelled_at=cancelled_at or now)
+
+
+def _cancel(*, booking: MakeupBooking, actor, now: datetime, cancelled_at: datetime) -> bool:
+    locked = lock_session(booking.session_id)
+    check_client_cancellation_time(session=locked, cancelled_at=cancelled_at, now=now)
+    booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
+    if booking.state != MakeupBooking.State.BOOKED:
+        raise DomainError(_("This make-up is already cancelled."))
+    if locked.starts_at <= now:
+        raise DomainError(_("This make-up has already started; staff record what happened."))
+    returned = False
+    credit = MakeupCredit.objects.filter(booking=booking, state=CreditState.USED).first()
+    if credit is not None:
+        returned = credit_return(
+            credit=credit, session=locked, cancelled_at=cancelled_at, actor=actor, now=now
+        )
+    booking.state = MakeupBooking.State.CANCELLED
+    booking.cancelled_at, booking.cancelled_by = cancelled_at, actor
+    booking.cancelled_late = not returned
+    booking.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancelled_late"])
+    watch_fill(session=locked, now=now)
+    return returned
+
+
+@transaction.atomic
+def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime):
+    """A parent cancels an upcoming regular lesson in the portal: a client cancellation
+    stamped now (ATT-3), on time or late by the policy (ATT-4), decided at once (POL-9).
+    POL-11: where the policy refuses late portal cancellations, a late one is refused with
+    the company's own instructions."""
+    # The enrolment row serialises two taps of "Can't come": the second sees the first.
+    Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk").get()
+    current = Attendance.objects.filter(enrolment=enrolment, session=session).first()
+    if current is not None and current.state != AttendanceState.EXPECTED:
+        raise DomainError(
+            _("This lesson is already marked “{state}”.").format(state=current.get_state_display()),
+            code="already",
+        )
+    session = Session.objects.select_related("klass__programme", "company").get(pk=session.pk)
+    if session.starts_at <= now:
+        raise DomainError(_("This lesson has already started."))
+    if session.cancelled_at is not None:
+        raise DomainError(_("This lesson is cancelled by the school."))
+    policy = policy_for(session.klass.programme)
+    if now > cutoff_instant(policy, session) and policy.portal_late_cancellation == "refuse":
+        raise DomainError(
+            policy.late_cancellation_instructions.strip()
+            or _("It's too late to cancel this lesson online: please contact us."),
+            code="late_refused",
+        )
+    return attendance_set_state(
+        enrolment=enrolment,
+        session=session,
+        state=AttendanceState.CANCELLED,
+        cancelled_at=now,
+        actor=actor,
+        source=AttendanceChange.Source.PORTAL,
+        now=now,
+    )
+
+
+def makeups_cancel_for_cancelled_session(
+    *, session: Session, reason: str, actor, now: datetime
+) -> int:
+    """ATT-7 for make-up guests: the school cancelled the session, so every active make-up
+    booking on it is cancelled and its credit comes back whatever the time (the family did
+    nothing late). Watches of the session end. Runs inside the session-cancel transaction."""
+    count = 0
+    bookings = MakeupBooking.objects.select_for_update().filter(
+        session_id=session.pk, state=MakeupBooking.State.BOOKED
+    )
+    for booking in bookings:
+        booking.state, booking.cancelled_at, booking.cancelled_by = (
+            MakeupBooking.State.CANCELLED,
+            now,
+            actor,
+        )
+        booking.save(update_fields=["state", "cancelled_at", "cancelled_by"])
+        with guest_side(booking):
+            for credit in MakeupCredit.objects.filter(booking=booking, state=CreditState.USED):
+                credit_reinstate(
+                    credit=credit,
+                    actor=actor,
+                    now=now,
+                    note=_("The school cancelled the make-up session: {reason}").format(
+                        reason=reason
+                    ),
+                )
+        count += 1
+    for watch in SessionWatch.objects.filter(
+        session_id=session.pk, state=SessionWatch.State.ACTIVE
+    ):
+        watch_end(watch=watch, reason=_("The school cancelled the session."), now=now)
+    return count

@@ -1,0 +1,72 @@
+"""Make-up e-mails, sent by Celery after the transaction that wrote them to the outbox: the
+confirmation with its calendar file, and the "a place went to the next in line" notice
+(BAL-6)."""
+
+from celery import shared_task
+from django.urls import reverse
+from django_scopes import scopes_disabled
+
+from bookings.models import MakeupBooking
+from credits.models import SessionWatch
+from credits.tasks import email_family
+from makeup.taskbase import CompanyTask
+
+from .calendar import makeup_ics
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_makeup_booked(self, company, booking_id: int) -> int:
+    """The make-up confirmation with an .ics calendar attachment, to the student's parents.
+    Runs in the family's (home) company; a make-up at a partner branch is hosted by another
+    company, so the booking is read by id and home company with scoping lifted."""
+
+    with scopes_disabled():
+        booking = (
+            MakeupBooking.objects.filter(
+                pk=booking_id, home_company=company, state=MakeupBooking.State.BOOKED
+            )
+            .select_related("session__klass__programme", "session__company", "student__family")
+            .first()
+        )
+    if booking is None:
+        return 0
+    return email_family(
+        company,
+        family_id=booking.student.family_id,
+        template="makeup_booked",
+        context={"booking": booking, "session": booking.session, "student": booking.student},
+        attachments=[("make-up.ics", makeup_ics(booking), "text/calendar")],
+    )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) -> int:
+    """BAL-6: tell the family that a place freed in the session they watch but went to the
+    next in line, because their account had ``amount`` due then; the watch goes on. Runs in
+    the family's (home) company; nothing is sent once the watch is booked or has ended."""
+    with scopes_disabled():
+        watch = (
+            SessionWatch.objects.filter(
+                pk=watch_id, credit__company=company, state=SessionWatch.State.ACTIVE
+            )
+            .select_related("session__klass__programme", "session__company", "student")
+            .first()
+        )
+    if watch is None:
+        return 0
+    pay_url = ""
+    if company.settings.portal_payments_enabled:
+        pay_url = reverse("portal:pay", kwargs={"company_slug": company.slug})
+    return email_family(
+        company,
+        family_id=watch.student.family_id,
+        template="watch_skipped_balance",
+        context={
+            "watch": watch,
+            "session": watch.session,
+            "student": watch.student,
+            "amount": amount,
+            "currency": company.currency,
+            "pay_url": pay_url,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Pages of the make-up: the staff pages (the parents' pages are the portal's)."""
