@@ -24,10 +24,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+
+from .models import Company
 
 TRACKED_APPS = {"programmes", "bookings", "credits", "franchise"}
 FRAGMENT_TTL = 120  # seconds; the minute in the key retires entries sooner anyway
@@ -121,8 +124,6 @@ def cached_fragment(
 
 
 def _company_of(instance) -> int | None:
-    from .models import Company
-
     if isinstance(instance, Company):
         return instance.pk
     return getattr(instance, "company_id", None)
@@ -140,8 +141,6 @@ def _on_write(sender, instance, **kwargs) -> None:
 def connect() -> None:
     """Listen to saves and deletes of the tenant models only (a listener on every model would
     stop Django's fast deletes everywhere)."""
-    from django.apps import apps
-
     for model in apps.get_models():
         meta = model._meta
         if meta.app_label in TRACKED_APPS or meta.model_name in {"companysettings", "company"}:

@@ -3,12 +3,14 @@ with a 429 page; keep logged-in pages and downloads out of caches."""
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django_scopes import scope
 
 from .models import Company
+from .ratelimit import RateLimited
 from .tenancy import current_membership, memberships_for_user
 
 
@@ -89,10 +91,6 @@ class RateLimitMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        from django.shortcuts import render
-
-        from .ratelimit import RateLimited
-
         if not isinstance(exception, RateLimited):
             return None
         response = render(request, "429.html", {"message": exception.message}, status=429)

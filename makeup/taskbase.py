@@ -2,6 +2,9 @@
 wiring: ``config/celery.py``)."""
 
 from celery import Task
+from django_scopes import scope
+
+from .models import Company
 
 
 class CompanyTask(Task):
@@ -19,10 +22,6 @@ class CompanyTask(Task):
     retry_kwargs = {"max_retries": 5}
 
     def __call__(self, *args, **kwargs):
-        from django_scopes import scope
-
-        from makeup.models import Company
-
         if "company_id" in kwargs:
             company_id = kwargs.pop("company_id")
         else:

@@ -16,7 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from .emails import send_templated_email
-from .models import Membership, Role, User
+from .models import Membership, OutboxMessage, Role, User
 from .outbox import mail_headers
 from .taskbase import CompanyTask
 from .tokens import email_confirmation_token
@@ -107,8 +107,6 @@ def housekeeping() -> None:
     """Nightly: drop expired login sessions, log-in records (successful and failed, with
     their IP addresses) older than ``LOGIN_RECORDS_KEEP_DAYS``, and sent outbox messages
     older than ``OUTBOX_KEEP_DAYS`` (they hold e-mail addresses)."""
-    from .models import OutboxMessage
-
     now = timezone.now()
     call_command("clearsessions")
     call_command("axes_reset_failure_logs", age=settings.LOGIN_RECORDS_KEEP_DAYS)
