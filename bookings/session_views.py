@@ -17,7 +17,7 @@ from makeup.errors import DomainError
 from makeup.models import Membership
 from makeup.tenancy import access_object, admin_required, staff_required
 from programmes.models import Class, Programme, Session
-from programmes.sessions import session_create_one_off
+from programmes.services.sessions import session_create_one_off
 
 from .models import AttendanceState, Enrolment, MakeupBooking, Student
 from .selectors import class_page, session_calendar

@@ -14,7 +14,7 @@ import bookings.manage_urls
 import credits.manage_urls
 import franchise.manage_urls
 import portal.manage_urls
-import programmes.manage_urls
+import programmes.urls
 from bookings.family_views import InviteAcceptView
 from makeup import urls as core
 from portal import feed_views
@@ -30,7 +30,7 @@ account_patterns = [
 
 manage_patterns = [
     *core.manage_patterns,
-    path("", include(programmes.manage_urls.urlpatterns)),
+    path("", include(programmes.urls.urlpatterns)),
     path("", include(bookings.manage_urls.urlpatterns)),
     path("", include(credits.manage_urls.urlpatterns)),
     path("", include(franchise.manage_urls.urlpatterns)),

@@ -13,7 +13,7 @@ from bookings.models import AttendanceState
 from bookings.services import attendance_set_state
 from credits.makeups import makeup_book
 from makeup.datacache import data_versions
-from programmes.sessions import class_generate_sessions
+from programmes.services.sessions import class_generate_sessions
 from tests import factories as f
 
 from .conftest import NOW, add_credit
