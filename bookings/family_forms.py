@@ -16,10 +16,10 @@ from makeup.errors import DomainError
 from makeup.models import Company
 from makeup.widgets import Textarea
 
-from .importing import MAX_FILE_BYTES, MAX_ROWS
 from .models import Family, Guardian, Payment, Student
 from .selectors.families import guardian_with_email
 from .services.families import check_date_of_birth
+from .services.import_csv import MAX_FILE_BYTES, MAX_ROWS
 
 
 class FamilySearchForm(forms.Form):

@@ -30,7 +30,6 @@ from .family_forms import (
     PaymentForm,
     StudentForm,
 )
-from .importing import SAMPLE_CSV
 from .models import Family, FamilyImport, Guardian, Student
 from .selectors.account import family_statement
 from .selectors.families import family_list_page, family_page
@@ -44,6 +43,7 @@ from .services.families import (
     student_create,
     student_update,
 )
+from .services.import_csv import SAMPLE_CSV
 from .services.imports import (
     confirm_refusal,
     family_import_confirm,

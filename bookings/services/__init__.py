@@ -17,7 +17,7 @@ from .families import (
     student_update,
 )
 from .feeds import feed_for_family, feed_for_instructor, feed_reset
-from .makeups import makeup_set_attendance
+from .guests import makeup_set_attendance
 from .packages import COUNTED_STATES, package_sell
 
 __all__ = [

@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from bookings.models import LessonReminder
-from bookings.payments import PaymentRequest, TestProvider
+from bookings.services.payments import PaymentRequest, TestProvider
 from credits.makeups import makeup_book, watch_create
 from credits.reminders import cant_come_token
 from credits.slots import slot_token
