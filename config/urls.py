@@ -10,12 +10,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-import bookings.manage_urls
+import bookings.urls
 import credits.manage_urls
 import franchise.manage_urls
 import portal.manage_urls
 import programmes.urls
-from bookings.family_views import InviteAcceptView
+from bookings.views.invitations import InviteAcceptView
 from makeup import urls as core
 from portal import feed_views
 from portal import views as portal_views
@@ -31,7 +31,7 @@ account_patterns = [
 manage_patterns = [
     *core.manage_patterns,
     path("", include(programmes.urls.urlpatterns)),
-    path("", include(bookings.manage_urls.urlpatterns)),
+    path("", include(bookings.urls.urlpatterns)),
     path("", include(credits.manage_urls.urlpatterns)),
     path("", include(franchise.manage_urls.urlpatterns)),
     path("", include(portal.manage_urls.urlpatterns)),
