@@ -1,16 +1,23 @@
 """Writes for families, enrolments and attendance (split by concept, re-exported here)."""
 
 from ..selectors.packages import packages_with_remaining
-from .attendance import attendance_mark_all_present, attendance_set_state, session_cancel
+from .attendance import (
+    attendance_mark_all_present,
+    attendance_set_state,
+    session_cancel,
+    session_mark_all_present,
+)
 from .enrolments import AgeOutsideRange, enrolment_create, enrolment_withdraw, places_taken
 from .families import (
     check_date_of_birth,
     check_portal_parent,
     family_create,
+    family_create_with_members,
     family_update,
     guardian_create,
     guardian_invite,
     guardian_update,
+    parent_accept_invitation,
     parent_join,
     parent_signup,
     student_create,
@@ -33,6 +40,7 @@ __all__ = [
     "enrolment_create",
     "enrolment_withdraw",
     "family_create",
+    "family_create_with_members",
     "family_update",
     "feed_for_family",
     "feed_for_instructor",
@@ -40,10 +48,12 @@ __all__ = [
     "guardian_create",
     "guardian_invite",
     "guardian_update",
+    "parent_accept_invitation",
     "parent_join",
     "parent_signup",
     "places_taken",
     "session_cancel",
+    "session_mark_all_present",
     "student_create",
     "student_update",
 ]

@@ -4,7 +4,6 @@ parent invitations to the portal. Thin: parse, call a service or selector, rende
 from datetime import date
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -32,7 +31,7 @@ from ..selectors.account import family_statement
 from ..selectors.families import family_list_page, family_page
 from ..services.account import payment_record
 from ..services.families import (
-    family_create,
+    family_create_with_members,
     family_update,
     guardian_create,
     guardian_invite,
@@ -82,25 +81,20 @@ def family_create_view(request: HttpRequest) -> HttpResponse:
     company = request.company
     family_form = FamilyForm(_data(request), prefix="family")
     parent_form = GuardianForm(_data(request), prefix="parent", company=company)
-    child_form = OptionalStudentForm(
-        _data(request), prefix="child", company=company, now=timezone.now()
-    )
+    now = timezone.now()
+    child_form = OptionalStudentForm(_data(request), prefix="child", company=company, now=now)
     if request.method == "POST":
         valid = [form.is_valid() for form in (family_form, parent_form, child_form)]
         if all(valid):
             try:
-                with transaction.atomic():
-                    family = family_create(
-                        company=company, actor=request.user, **family_form.cleaned_data
-                    )
-                    guardian_create(family=family, actor=request.user, **parent_form.cleaned_data)
-                    if child_form.is_filled:
-                        student_create(
-                            family=family,
-                            actor=request.user,
-                            now=timezone.now(),
-                            **child_form.cleaned_data,
-                        )
+                family = family_create_with_members(
+                    company=company,
+                    family=family_form.cleaned_data,
+                    parent=parent_form.cleaned_data,
+                    child=child_form.cleaned_data if child_form.is_filled else None,
+                    actor=request.user,
+                    now=now,
+                )
             except DomainError as error:
                 messages.error(request, _("Nothing was saved: {error}").format(error=error.message))
             else:

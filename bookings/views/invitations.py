@@ -6,6 +6,8 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..services.families import parent_accept_invitation
+
 
 class InviteAcceptView(auth_views.PasswordResetConfirmView):
     """The invitation link: an invited parent chooses a password, which confirms their
@@ -17,8 +19,6 @@ class InviteAcceptView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("landing")
 
     def form_valid(self, form):
-        user = form.user
-        if user.email_confirmed_at is None:
-            user.email_confirmed_at = timezone.now()  # saved with the password by the form
+        parent_accept_invitation(user=form.user, now=timezone.now())
         messages.success(self.request, _("Welcome! Your password is set."))
         return super().form_valid(form)

@@ -4,7 +4,6 @@ guests). Thin: parse, call a service or selector, render."""
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +17,7 @@ from makeup.tenancy import access_object, staff_required
 from programmes.models import Programme, Session
 
 from ..forms import AttendanceForm, SessionCancelForm, WeekForm
-from ..models import AttendanceState, Enrolment, MakeupBooking
+from ..models import Enrolment, MakeupBooking
 from ..selectors import session_calendar
 from ..selectors.attendance import (
     attendance_counts,
@@ -29,10 +28,10 @@ from ..selectors.attendance import (
     session_roster,
 )
 from ..services import (
-    attendance_mark_all_present,
     attendance_set_state,
     makeup_set_attendance,
     session_cancel,
+    session_mark_all_present,
 )
 
 
@@ -204,19 +203,7 @@ def session_all_present(request: HttpRequest, session_pk: int) -> HttpResponse:
     marked like any other)."""
     session = _session(request, session_pk)
     try:
-        with transaction.atomic():
-            count = attendance_mark_all_present(
-                now=timezone.now(), session=session, actor=request.user
-            )
-            for guest in session_makeup_guests(session):
-                if guest.attendance_state == AttendanceState.EXPECTED:
-                    makeup_set_attendance(
-                        now=timezone.now(),
-                        booking=guest,
-                        state=AttendanceState.PRESENT,
-                        actor=request.user,
-                    )
-                    count += 1
+        count = session_mark_all_present(now=timezone.now(), session=session, actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
