@@ -180,7 +180,7 @@ def makeup_attendance_set(request: HttpRequest, session_pk: int, booking_pk: int
         # DAY-1: the row and, out of band, the session's counts line, both read afresh.
         return render(
             request,
-            "bookings/_makeup_row_update.html",
+            "bookings/_attendance_row_update.html",
             {
                 "session": session,
                 "guest": guest,
