@@ -1,4 +1,6 @@
-"""Writes for families, enrolments and attendance (split by concept, re-exported here)."""
+"""Writes of the bookings app, a module per concept: families, enrolments, attendance, make-up
+guests, packages, account, feeds, the CSV import, online payments (the most used re-exported
+here)."""
 
 from ..selectors.packages import packages_with_remaining
 from .attendance import (
