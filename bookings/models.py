@@ -601,10 +601,10 @@ class LessonReminder(models.Model):
 
 
 class FamilyImport(models.Model):
-    """An uploaded CSV of families (``bookings.importing``), checked and then imported by a
-    Celery task so no upload holds a web worker. The file's text is kept in the company's own
-    row until the import is over (then dropped: it holds personal data), with the outcome
-    (counts, row errors) for the page that follows the import."""
+    """An uploaded CSV of families (``bookings.services.import_csv``), checked and then
+    imported by a Celery task so no upload holds a web worker. The file's text is kept in the
+    company's own row until the import is over (then dropped: it holds personal data), with
+    the outcome (counts, row errors) for the page that follows the import."""
 
     class State(models.TextChoices):
         CHECKING = "checking", _("Checking")  # the dry run: queued or running

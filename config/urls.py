@@ -10,13 +10,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-import bookings.manage_urls
+import bookings.urls
 import credits.manage_urls
 import franchise.manage_urls
 import makeups.urls
 import portal.manage_urls
-import programmes.manage_urls
-from bookings.family_views import InviteAcceptView
+import programmes.urls
+from bookings.views.invitations import InviteAcceptView
 from makeup import urls as core
 from portal import feed_views
 from portal import views as portal_views
@@ -31,8 +31,8 @@ account_patterns = [
 
 manage_patterns = [
     *core.manage_patterns,
-    path("", include(programmes.manage_urls.urlpatterns)),
-    path("", include(bookings.manage_urls.urlpatterns)),
+    path("", include(programmes.urls.urlpatterns)),
+    path("", include(bookings.urls.urlpatterns)),
     path("", include(credits.manage_urls.urlpatterns)),
     path("", include(makeups.urls.urlpatterns)),
     path("", include(franchise.manage_urls.urlpatterns)),

@@ -23,16 +23,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_scopes import scopes_disabled
 
 from bookings.models import Attendance, AttendanceState, Enrolment, Family, MakeupBooking
-from bookings.payments import (
+from bookings.selectors import guardian_for_user, portal_companies_for_user
+from bookings.selectors.account import balance_gate, family_statement
+from bookings.services import parent_join, parent_signup
+from bookings.services.payments import (
     PaymentRequest,
     TestProvider,
     get_provider,
     payment_record_online,
     test_payments_on,
 )
-from bookings.selectors import guardian_for_user, portal_companies_for_user
-from bookings.selectors.account import balance_gate, family_statement
-from bookings.services import parent_join, parent_signup
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from franchise import partners
 from makeup import outbox, ratelimit

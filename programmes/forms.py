@@ -17,6 +17,8 @@ from .models import WEEKDAYS, Class, ClassSchedule, Programme
 from .selectors import instructor_choices, programme_choices
 from .services import Slot, normalise_programme_code, programme_code_taken, schedule_conflicts
 
+#: What a page says when its form comes back with errors.
+NOTHING_SAVED = _("Nothing was saved: please correct the fields marked below.")
 MAX_SCHEDULE_SLOTS = 21  # three a day
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

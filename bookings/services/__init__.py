@@ -1,23 +1,32 @@
-"""Writes for families, enrolments and attendance (split by concept, re-exported here)."""
+"""Writes of the bookings app, a module per concept: families, enrolments, attendance, make-up
+guests, packages, account, feeds, the CSV import, online payments (the most used re-exported
+here)."""
 
 from ..selectors.packages import packages_with_remaining
-from .attendance import attendance_mark_all_present, attendance_set_state, session_cancel
+from .attendance import (
+    attendance_mark_all_present,
+    attendance_set_state,
+    session_cancel,
+    session_mark_all_present,
+)
 from .enrolments import AgeOutsideRange, enrolment_create, enrolment_withdraw, places_taken
 from .families import (
     check_date_of_birth,
     check_portal_parent,
     family_create,
+    family_create_with_members,
     family_update,
     guardian_create,
     guardian_invite,
     guardian_update,
+    parent_accept_invitation,
     parent_join,
     parent_signup,
     student_create,
     student_update,
 )
 from .feeds import feed_for_family, feed_for_instructor, feed_reset
-from .makeups import makeup_set_attendance
+from .guests import makeup_set_attendance
 from .packages import COUNTED_STATES, package_sell
 
 __all__ = [
@@ -33,6 +42,7 @@ __all__ = [
     "enrolment_create",
     "enrolment_withdraw",
     "family_create",
+    "family_create_with_members",
     "family_update",
     "feed_for_family",
     "feed_for_instructor",
@@ -40,10 +50,12 @@ __all__ = [
     "guardian_create",
     "guardian_invite",
     "guardian_update",
+    "parent_accept_invitation",
     "parent_join",
     "parent_signup",
     "places_taken",
     "session_cancel",
+    "session_mark_all_present",
     "student_create",
     "student_update",
 ]

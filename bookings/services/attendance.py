@@ -18,8 +18,9 @@ from ..models import (
     AttendanceState,
     Enrolment,
 )
-from ..selectors.attendance import expected_enrolments
+from ..selectors.attendance import expected_enrolments, session_makeup_guests
 from .account import account_apply_attendance
+from .guests import makeup_set_attendance
 from .packages import package_apply_attendance
 
 # A client cancellation stamped a little ahead of the server clock is still "now".
@@ -147,6 +148,21 @@ def attendance_mark_all_present(*, session: Session, now: datetime, actor=None) 
             now=now,
         )
     return len(enrolments)
+
+
+@transaction.atomic
+def session_mark_all_present(*, session: Session, now: datetime, actor=None) -> int:
+    """ "All present" on the attendance view: every regular (:func:`attendance_mark_all_present`)
+    and every make-up guest still expected becomes present (MKP-10: guests are marked like any
+    other), all or nothing. Returns how many were marked."""
+    count = attendance_mark_all_present(now=now, session=session, actor=actor)
+    for guest in session_makeup_guests(session):
+        if guest.attendance_state == AttendanceState.EXPECTED:
+            makeup_set_attendance(
+                now=now, booking=guest, state=AttendanceState.PRESENT, actor=actor
+            )
+            count += 1
+    return count
 
 
 @transaction.atomic

@@ -180,6 +180,26 @@ def family_create(*, company: Company, name: str, notes: str = "", actor=None) -
 
 
 @transaction.atomic
+def family_create_with_members(
+    *,
+    company: Company,
+    family: dict,
+    parent: dict,
+    child: dict | None = None,
+    actor=None,
+    now: datetime,
+) -> Family:
+    """A new family with its first parent and, optionally, its first child, all or nothing
+    (the "New family" page): ``family`` holds the values of :func:`family_create`, ``parent``
+    those of :func:`guardian_create`, ``child`` those of :func:`student_create` or ``None``."""
+    created = family_create(company=company, actor=actor, **family)
+    guardian_create(family=created, actor=actor, **parent)
+    if child is not None:
+        student_create(family=created, actor=actor, now=now, **child)
+    return created
+
+
+@transaction.atomic
 def family_update(*, family: Family, name: str, notes: str = "", actor=None) -> Family:
     family = Family.objects.select_for_update(of=("self",)).get(pk=family.pk)
     family.name = _text(name, label=_("family name"), max_length=150)
@@ -350,3 +370,14 @@ def guardian_invite(*, guardian: Guardian, actor, now: datetime) -> Guardian:
     guardian.save(update_fields=["invited_at"])
     outbox.enqueue("bookings.tasks.send_parent_invite", guardian.company_id, guardian.pk)
     return guardian
+
+
+@transaction.atomic
+def parent_accept_invitation(*, user: User, now: datetime) -> User:
+    """An invited parent followed the link e-mailed to them and chose a password: the link
+    came to their address, so it is confirmed (MKP-9). The password is saved by the page's
+    form."""
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = now
+        user.save(update_fields=["email_confirmed_at"])
+    return user

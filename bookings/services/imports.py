@@ -1,5 +1,5 @@
-"""The CSV import of families, off the request (``bookings.importing`` does the parsing and
-the rows).
+"""The CSV import of families, off the request (``bookings.services.import_csv`` does the
+parsing and the rows).
 
 1. :func:`family_import_upload` (the upload page): checks the file's size, encoding and header
    in milliseconds, stores it in a :class:`~bookings.models.FamilyImport` of the company and
@@ -23,8 +23,8 @@ from makeup.errors import DomainError
 from makeup.models import Company
 from makeup.progress import progress_clear, progress_reporter
 
-from ..importing import ImportFileError, ImportSummary, check_upload, family_import, read_csv
 from ..models import FamilyImport
+from .import_csv import ImportFileError, ImportSummary, check_upload, family_import, read_csv
 
 #: Rows of a clean file shown on the page before "Confirm import".
 PREVIEW_ROWS = 500

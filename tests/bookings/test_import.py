@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from bookings.importing import COLUMNS, MAX_ROWS, SAMPLE_CSV, read_csv
 from bookings.models import Enrolment, Family, FamilyImport, Guardian, Student
+from bookings.services.import_csv import COLUMNS, MAX_ROWS, SAMPLE_CSV, read_csv
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

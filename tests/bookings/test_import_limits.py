@@ -13,8 +13,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from bookings.importing import COLUMNS, MAX_COLUMNS, MAX_FILE_BYTES, check_upload, read_csv
 from bookings.models import FamilyImport
+from bookings.services.import_csv import (
+    COLUMNS,
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    check_upload,
+    read_csv,
+)
 from bookings.services.imports import CONFIRM_MAX_AGE, family_imports_purge
 from bookings.tasks import purge_family_imports
 from makeup.errors import DomainError

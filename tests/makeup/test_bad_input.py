@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from bookings.models import LessonReminder
-from bookings.payments import PaymentRequest, TestProvider
+from bookings.services.payments import PaymentRequest, TestProvider
 from credits.reminders import cant_come_token
 from makeup.models import Company, User
 from makeups.selectors.slots import slot_token

@@ -17,8 +17,8 @@ from django_scopes import scope, scopes_disabled
 
 from bookings.models import AttendanceState as S
 from bookings.models import MakeupBooking, Payment
-from bookings.payments import StripeProvider
 from bookings.services import attendance_set_state
+from bookings.services.payments import StripeProvider
 from makeup.errors import DomainError
 from tests import factories as f
 
@@ -169,7 +169,7 @@ def test_bal_5_no_payment_page_when_portal_payments_are_off(pf, login):
 
 def test_bal_5_stripe_checkout_is_started_with_the_amount_due(pf, monkeypatch):
     """No test talks to the internet: the Stripe API call is replaced by a fake."""
-    from bookings.payments import PaymentRequest
+    from bookings.services.payments import PaymentRequest
 
     seen = {}
 
@@ -236,7 +236,7 @@ def test_bal_5_a_test_payment_link_pays_nothing_unless_test_payments_are_on(
 ):
     """A link signed while test payments were on (or forged with a leaked key) records no
     payment once the test provider is not the configured one."""
-    from bookings.payments import PaymentRequest, TestProvider
+    from bookings.services.payments import PaymentRequest, TestProvider
 
     _blocked(pf)
     token = TestProvider.token(

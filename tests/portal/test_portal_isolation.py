@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django_scopes import scope
 
-from bookings.payments import PaymentRequest, TestProvider
+from bookings.services.payments import PaymentRequest, TestProvider
 from makeups.services import makeup_book, watch_create
 from tests import factories as f
 

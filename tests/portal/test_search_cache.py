@@ -13,7 +13,7 @@ from bookings.models import AttendanceState
 from bookings.services import attendance_set_state
 from makeup.datacache import data_versions
 from makeups.services import makeup_book
-from programmes.sessions import class_generate_sessions
+from programmes.services.sessions import class_generate_sessions
 from tests import factories as f
 
 from .conftest import NOW, add_credit

@@ -239,7 +239,7 @@ def klass(world, programme):
         programme=programme, name="Tuesday Dolphins", start_date=start, end_date=end
     )
     f.ClassScheduleFactory(klass=klass, weekday=TUESDAY, start_time=time(17, 0))
-    from programmes.sessions import class_generate_sessions
+    from programmes.services.sessions import class_generate_sessions
 
     with scope(company=world.company_a):
         class_generate_sessions(now=timezone.now(), klass=klass)

@@ -13,7 +13,7 @@ from makeup.dates import MAX_TERM_DAYS
 from makeup.errors import DomainError
 from programmes.models import Class, Session
 from programmes.services import Slot, class_create, class_update
-from programmes.sessions import session_create_one_off
+from programmes.services.sessions import session_create_one_off
 from tests import factories as f
 
 from .test_class_pages import _class_data

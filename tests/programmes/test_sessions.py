@@ -10,7 +10,7 @@ from django_scopes import scope
 from bookings.models import Attendance
 from programmes.models import Session
 from programmes.services import Slot, class_set_archived, class_update
-from programmes.sessions import class_generate_sessions
+from programmes.services.sessions import class_generate_sessions
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

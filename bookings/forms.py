@@ -1,12 +1,16 @@
-"""Forms of the back office's family pages and the CSV import. They parse and check what a
-person typed; the services write (and check again)."""
+"""Forms of the back office's bookings pages: families, parents and children, packages and
+payments, the CSV import; the session calendar and attendance, the class page's enrolments
+and one-off sessions. They parse and check what a person typed; the services write (and check
+again)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -15,11 +19,17 @@ from makeup import dates
 from makeup.errors import DomainError
 from makeup.models import Company
 from makeup.widgets import Textarea
+from programmes.models import Class
 
-from .importing import MAX_FILE_BYTES, MAX_ROWS
-from .models import Family, Guardian, Payment, Student
+from .models import AttendanceState, Family, Guardian, Payment, Student
 from .selectors.families import guardian_with_email
 from .services.families import check_date_of_birth
+from .services.import_csv import MAX_FILE_BYTES, MAX_ROWS
+
+#: What a page says when its form comes back with errors.
+NOTHING_SAVED = _("Nothing was saved: please correct the fields marked below.")
+
+# --- families, parents, children, packages, payments, the CSV import ----------------------
 
 
 class FamilySearchForm(forms.Form):
@@ -228,4 +238,120 @@ class PaymentForm(forms.Form):
         required=False,
         max_length=100,
         help_text=_("Receipt number, bank reference…"),
+    )
+
+
+# --- sessions, attendance, enrolments ------------------------------------------------------
+
+STATE_CHOICES = [
+    (AttendanceState.EXPECTED, _("Expected")),
+    (AttendanceState.PRESENT, _("Present")),
+    ("client_cancelled", _("Client cancelled")),
+    (AttendanceState.NO_SHOW, _("Did not attend")),
+    (AttendanceState.STAFF_CANCELLED, _("Cancelled by us")),
+]
+
+
+class AttendanceForm(forms.Form):
+    """One click on the attendance view. "Client cancelled" carries the time the client told
+    us (default now, ATT-3); the policy turns it into on time or late (ATT-4)."""
+
+    state = forms.ChoiceField(choices=STATE_CHOICES)
+    cancelled_at = dates.DateTimeField(
+        required=False,
+        label=_("Client told us at"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("state") == "client_cancelled":
+            cleaned["state"] = AttendanceState.CANCELLED  # cancelled_at empty: the service's now
+        return cleaned
+
+
+class SessionCancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200,
+        label=_("Reason"),
+        help_text=_('Parents see it, e.g. "Pool closed for maintenance".'),
+    )
+
+
+class WeekForm(forms.Form):
+    date = dates.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    view = forms.ChoiceField(choices=[("week", _("Week")), ("day", _("Day"))], required=False)
+    programme = forms.IntegerField(required=False, min_value=1)
+    instructor = forms.IntegerField(required=False, min_value=1)
+
+
+class OneOffSessionForm(forms.Form):
+    local_date = dates.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start_time = forms.TimeField(
+        label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    duration_minutes = forms.IntegerField(
+        label=_("Length (minutes)"), min_value=5, max_value=600, initial=30
+    )
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_local_date(self) -> date:
+        day = self.cleaned_data["local_date"]
+        if day < self.today:
+            raise ValidationError(_("Choose today or a later day."))
+        return day
+
+
+class EnrolForm(forms.Form):
+    """Enrol one student in one class; the page fixes one of the two."""
+
+    klass = forms.ModelChoiceField(queryset=Class.objects.none(), label=_("Class"))
+    student = forms.ModelChoiceField(queryset=Student.objects.none(), label=_("Student"))
+    start_date = dates.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    confirm_age = forms.BooleanField(
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    def __init__(self, *args, company, today: date, klass=None, student=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if klass is not None:
+            del self.fields["klass"]
+            # Students already in the class are not offered again.
+            self.fields["student"].queryset = (
+                Student.objects.filter(company=company)
+                .exclude(enrolments__klass=klass, enrolments__withdrawn_from__isnull=True)
+                .select_related("family")
+                .order_by("first_name", "last_name")
+            )
+            self.fields["student"].label_from_instance = lambda s: gettext(
+                "{first_name} {last_name} ({family}, born {born})"
+            ).format(
+                first_name=s.first_name,
+                last_name=s.last_name,
+                family=s.family.name,
+                born=date_format(s.date_of_birth, "j M Y"),
+            )
+        if student is not None:
+            del self.fields["student"]
+            self.fields["klass"].queryset = (
+                Class.objects.filter(company=company, archived_at__isnull=True)
+                .select_related("programme")
+                .order_by("programme__name", "name")
+            )
+            self.fields["klass"].label_from_instance = lambda c: (
+                f"{c.programme.name} · {c.name} ({c.age_range_label()})"
+            )
+        self.fields["start_date"].initial = today
+
+
+class WithdrawForm(forms.Form):
+    withdrawn_from = dates.DateField(
+        label=_("No longer attends from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Sessions on or after this day are no longer theirs; past attendance stays."),
     )

@@ -49,9 +49,9 @@ from makeup.errors import DomainError
 from makeup.models import Company
 from programmes.models import Class
 
-from .models import Enrolment, Family, Guardian, Student
-from .services.enrolments import enrolment_create
-from .services.families import (
+from ..models import Enrolment, Family, Guardian, Student
+from .enrolments import enrolment_create
+from .families import (
     check_date_of_birth,
     family_create,
     guardian_create,

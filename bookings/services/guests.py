@@ -1,4 +1,4 @@
-"""The host side of a make-up booking: its attendance (MKP-10)."""
+"""Make-up guests on the host's roster: their attendance, taken like a regular's (MKP-10)."""
 
 from datetime import datetime
 

@@ -12,8 +12,8 @@ from makeup.datacache import data_changed
 from makeup.dates import check_in_range, check_term
 from makeup.errors import DomainError
 
-from . import hooks
-from .models import Class, ClassSchedule, Session
+from .. import hooks
+from ..models import Class, ClassSchedule, Session
 
 
 @dataclass(frozen=True)

@@ -1,42 +1,37 @@
-"""Back-office pages for families, parents and students; parent invitations to the portal;
-the CSV import of families. Thin: parse, call a service or selector, render."""
+"""Back-office pages for families, parents and children, their packages and payments, and
+parent invitations to the portal. Thin: parse, call a service or selector, render."""
 
 from datetime import date
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from makeup import ratelimit
 from makeup.errors import DomainError
-from makeup.progress import progress_get
 from makeup.tenancy import access_object, staff_required
 
-from . import hooks
-from .family_forms import (
+from .. import hooks
+from ..forms import (
+    NOTHING_SAVED,
     FamilyForm,
     FamilySearchForm,
     GuardianForm,
-    ImportUploadForm,
     OptionalStudentForm,
     PackageForm,
     PaymentForm,
     StudentForm,
 )
-from .importing import SAMPLE_CSV
-from .models import Family, FamilyImport, Guardian, Student
-from .selectors.account import family_statement
-from .selectors.families import family_list_page, family_page
-from .services.account import payment_record
-from .services.families import (
-    family_create,
+from ..models import Family, Guardian, Student
+from ..selectors.account import family_statement
+from ..selectors.families import family_list_page, family_page
+from ..services.account import payment_record
+from ..services.families import (
+    family_create_with_members,
     family_update,
     guardian_create,
     guardian_invite,
@@ -44,15 +39,7 @@ from .services.families import (
     student_create,
     student_update,
 )
-from .services.imports import (
-    confirm_refusal,
-    family_import_confirm,
-    family_import_upload,
-    summary_of,
-)
-from .services.packages import package_sell
-
-NOTHING_SAVED = gettext_lazy("Nothing was saved: please correct the fields marked below.")
+from ..services.packages import package_sell
 
 
 def _today(request: HttpRequest) -> date:
@@ -94,25 +81,20 @@ def family_create_view(request: HttpRequest) -> HttpResponse:
     company = request.company
     family_form = FamilyForm(_data(request), prefix="family")
     parent_form = GuardianForm(_data(request), prefix="parent", company=company)
-    child_form = OptionalStudentForm(
-        _data(request), prefix="child", company=company, now=timezone.now()
-    )
+    now = timezone.now()
+    child_form = OptionalStudentForm(_data(request), prefix="child", company=company, now=now)
     if request.method == "POST":
         valid = [form.is_valid() for form in (family_form, parent_form, child_form)]
         if all(valid):
             try:
-                with transaction.atomic():
-                    family = family_create(
-                        company=company, actor=request.user, **family_form.cleaned_data
-                    )
-                    guardian_create(family=family, actor=request.user, **parent_form.cleaned_data)
-                    if child_form.is_filled:
-                        student_create(
-                            family=family,
-                            actor=request.user,
-                            now=timezone.now(),
-                            **child_form.cleaned_data,
-                        )
+                family = family_create_with_members(
+                    company=company,
+                    family=family_form.cleaned_data,
+                    parent=parent_form.cleaned_data,
+                    child=child_form.cleaned_data if child_form.is_filled else None,
+                    actor=request.user,
+                    now=now,
+                )
             except DomainError as error:
                 messages.error(request, _("Nothing was saved: {error}").format(error=error.message))
             else:
@@ -298,119 +280,3 @@ def student_edit(request: HttpRequest, student_pk: int) -> HttpResponse:
         ),
         success=lambda saved: _("Child saved."),
     )
-
-
-# --- CSV import -----------------------------------------------------------------------------
-
-
-def _imported_counts(counts: dict[str, int]) -> str:
-    """ "2 new families, 2 new parents, …" for the message after an import."""
-    families, parents = counts["families"], counts["parents"]
-    children, enrolments = counts["children"], counts["enrolments"]
-    return ", ".join(
-        [
-            ngettext("{count} new family", "{count} new families", families).format(count=families),
-            ngettext("{count} new parent", "{count} new parents", parents).format(count=parents),
-            ngettext("{count} new child", "{count} new children", children).format(count=children),
-            ngettext("{count} new enrolment", "{count} new enrolments", enrolments).format(
-                count=enrolments
-            ),
-        ]
-    )
-
-
-@staff_required
-def family_import_view(request: HttpRequest) -> HttpResponse:
-    """Upload a file: its size, encoding and header are checked at once (milliseconds, whatever
-    the file); the rows are checked by a task whose page follows (no upload holds a web
-    worker). Also lists the company's recent imports."""
-    company = request.company
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                job = family_import_upload(
-                    company=company,
-                    actor=request.user,
-                    file_name=upload.name,
-                    data=upload.read(),
-                    language=get_language() or company.language,
-                    now=timezone.now(),
-                )
-            except DomainError as error:
-                form.add_error("file", error.message)
-            else:
-                return redirect("manage:family_import_detail", import_pk=job.pk)
-        messages.error(request, NOTHING_SAVED)
-    recent = FamilyImport.objects.filter(company=company).select_related("uploaded_by")[:10]
-    return render(request, "bookings/import_upload.html", {"form": form, "recent": recent})
-
-
-@require_GET
-@staff_required
-def family_import_detail(request: HttpRequest, import_pk: int) -> HttpResponse:
-    """An import's page: its progress while the task runs (htmx polls the status part every
-    two seconds), then the check's report with "Confirm import", then the outcome."""
-    job = access_object(
-        FamilyImport.objects.select_related("uploaded_by", "confirmed_by"),
-        company=request.company,
-        pk=import_pk,
-    )
-    now = timezone.now()
-    progress = progress_get(job.progress_key) if job.running else None
-    summary = summary_of(job)
-    context = {
-        "job": job,
-        "summary": summary,
-        "rows_done": progress[0] if progress else None,
-        "rows_total": progress[1] if progress else None,
-        "can_confirm": not confirm_refusal(job, now=now),
-        "expired": job.state == FamilyImport.State.CHECKED
-        and summary is not None
-        and summary.ok
-        and bool(confirm_refusal(job, now=now)),
-        "counts": _imported_counts(summary.counts) if summary else "",
-        "upload_form": ImportUploadForm(),
-    }
-    template = "bookings/_import_status.html" if request.htmx else "bookings/import_detail.html"
-    return render(request, template, context)
-
-
-@require_POST
-@staff_required
-def family_import_confirm_view(request: HttpRequest, import_pk: int) -> HttpResponse:
-    job = access_object(FamilyImport.objects.all(), company=request.company, pk=import_pk)
-    try:
-        family_import_confirm(job=job, actor=request.user, now=timezone.now())
-    except DomainError as error:
-        messages.error(request, _("Nothing was saved: {error}").format(error=error.message))
-    return redirect("manage:family_import_detail", import_pk=job.pk)
-
-
-@require_GET
-@staff_required
-def family_import_sample(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(SAMPLE_CSV, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="families-sample.csv"'
-    return response
-
-
-# --- accepting an invitation (no company: /accounts/) -----------------------------------
-
-
-class InviteAcceptView(auth_views.PasswordResetConfirmView):
-    """The invitation link: an invited parent chooses a password, which confirms their
-    e-mail (the link came to it) and logs them in; landing takes them to their portal."""
-
-    template_name = "bookings/family_invite_accept.html"
-    post_reset_login = True
-    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
-    success_url = reverse_lazy("landing")
-
-    def form_valid(self, form):
-        user = form.user
-        if user.email_confirmed_at is None:
-            user.email_confirmed_at = timezone.now()  # saved with the password by the form
-        messages.success(self.request, _("Welcome! Your password is set."))
-        return super().form_valid(form)

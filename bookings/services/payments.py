@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
 
-from .models import Family, Payment
+from ..models import Family, Payment
 
 _TEST_SALT = "makeup.test-payment"
 
