@@ -310,7 +310,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
     },
     "lesson-reminders": {
-        "task": "credits.reminders.send_lesson_reminders",
+        "task": "credits.tasks.send_lesson_reminders",
         "schedule": crontab(minute=20),
     },
     "family-imports-purge": {

@@ -11,7 +11,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 import bookings.urls
-import credits.manage_urls
+import credits.urls
 import franchise.manage_urls
 import makeups.urls
 import portal.manage_urls
@@ -33,7 +33,7 @@ manage_patterns = [
     *core.manage_patterns,
     path("", include(programmes.urls.urlpatterns)),
     path("", include(bookings.urls.urlpatterns)),
-    path("", include(credits.manage_urls.urlpatterns)),
+    path("", include(credits.urls.urlpatterns)),
     path("", include(makeups.urls.urlpatterns)),
     path("", include(franchise.manage_urls.urlpatterns)),
     path("", include(portal.manage_urls.urlpatterns)),

@@ -7,12 +7,11 @@ class CreditsConfig(AppConfig):
     def ready(self) -> None:
         from bookings import hooks
 
-        from . import receivers, reminders  # noqa: F401 - reminders registers its tasks
+        from . import receivers
+        from .selectors.credits import family_credits_panel
 
         hooks.register_cancellation_classifier(receivers.classify_client_cancellation)
         hooks.register_attendance_listener(receivers.decide_credit)
-        from .selectors import family_credits_panel
-
         hooks.register_family_panel(family_credits_panel)
 
         # The attendance view shows each student's credit decision (POL-9).

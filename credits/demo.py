@@ -9,8 +9,8 @@ from django_scopes import scope
 from bookings.models import Enrolment
 
 from .models import CreditPath, MakeupCredit
-from .services import credit_add_manual
-from .sweeps import credits_expire_due
+from .services.ledger import credit_add_manual
+from .services.sweeps import credits_expire_due
 
 
 def seed(ctx) -> None:

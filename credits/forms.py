@@ -3,10 +3,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from makeup import dates
 from makeup.widgets import Textarea
 from programmes.models import WEEKDAYS
 
-from .models import CancellationPolicy, PolicyMode
+from .models import CancellationPolicy, CreditState, PolicyMode
+from .services.claims import REASON_MAX
 
 
 class PolicyForm(forms.ModelForm):
@@ -156,7 +158,29 @@ class CreditFilterForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from .models import CreditState
-
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("Any state")), *CreditState.choices]
+
+
+class DeclineForm(forms.Form):
+    """Staff decline an "I cancelled in time" claim (BEY-6)."""
+
+    reason = forms.CharField(
+        label=_("Why is it declined?"),
+        max_length=REASON_MAX,
+        widget=Textarea(attrs={"rows": 3}),
+        help_text=_("The family reads this in the e-mail and in the portal."),
+    )
+
+
+class PeriodForm(forms.Form):
+    """The period of a report."""
+
+    first = dates.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    last = dates.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("first") and cleaned.get("last") and cleaned["last"] < cleaned["first"]:
+            self.add_error("last", gettext("The period ends before it starts."))
+        return cleaned

@@ -9,8 +9,8 @@ from django.db.models.signals import post_save
 from programmes.models import Programme, Session
 
 from .models import CancellationPolicy
-from .policy import is_on_time, policy_for
-from .services import credit_decide
+from .selectors.policies import is_on_time, policy_for
+from .services.decisions import credit_decide
 
 
 def classify_client_cancellation(*, session: Session, cancelled_at: datetime) -> bool:

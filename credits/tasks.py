@@ -1,19 +1,24 @@
-"""Credit e-mails (CRD-5, BEY-6) and the expiry beat, sent by Celery after the transaction
-that wrote them to the outbox."""
+"""Credit e-mails (CRD-5, BEY-6), the lesson reminders (issue 9) and the beats that claim
+them, sent by Celery after the transaction that wrote them to the outbox."""
 
 import math
 
 from celery import shared_task
+from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
-from bookings.models import Guardian
+from bookings.models import Guardian, LessonReminder, MakeupBooking
 from makeup.emails import send_templated_email
 from makeup.taskbase import CompanyTask
+from programmes.models import Session
 
 from . import hooks
 from .models import AbsenceClaim, CreditState, MakeupCredit
-from .selectors import absence_receipt
-from .sweeps import credits_claim_reminders, credits_expire_due
+from .selectors.receipts import absence_receipt
+from .selectors.reminders import cant_come_token
+from .services.reminders import lessons_claim_reminders
+from .services.sweeps import credits_claim_reminders, credits_expire_due
 
 
 def email_family(company, *, family_id: int, template: str, context: dict, attachments=None) -> int:
@@ -119,5 +124,49 @@ def send_claim_answered(self, company, claim_id: int) -> int:
             "session": attendance.session,
             "student": attendance.enrolment.student,
             "receipt": absence_receipt(attendance) if approved else None,
+        },
+    )
+
+
+@shared_task(acks_late=True)
+def send_lesson_reminders() -> int:
+    """Beat: claim due lesson reminders; each claim writes its e-mail to the outbox."""
+    return len(lessons_claim_reminders(now=timezone.now()))
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_lesson_reminder(self, company, reminder_id: int) -> int:
+    """One "see you tomorrow" e-mail to the family's parents, in their language, with the
+    one-click "can't come" link. Nothing is sent if the lesson was cancelled meanwhile."""
+    reminder = (
+        LessonReminder.objects.filter(pk=reminder_id)
+        .select_related("student", "booking", "enrolment")
+        .first()
+    )
+    if reminder is None:
+        return 0
+    with scopes_disabled():  # a make-up may be hosted by a partner company (FRN-5)
+        session = Session.objects.select_related("klass__programme", "company").get(
+            pk=reminder.session_id
+        )
+    booking = reminder.booking
+    if session.cancelled_at is not None or (
+        booking is not None and booking.state != MakeupBooking.State.BOOKED
+    ):
+        return 0
+    link = reverse(
+        "portal:cant_come",
+        kwargs={"company_slug": company.slug, "token": cant_come_token(reminder)},
+    )
+    return email_family(
+        company,
+        family_id=reminder.student.family_id,
+        template="lesson_reminder",
+        context={
+            "tz": session.company.timezone,  # the lesson's place, maybe a partner's
+            "reminder": reminder,
+            "session": session,
+            "student": reminder.student,
+            "link": link,
         },
     )

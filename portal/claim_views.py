@@ -12,9 +12,10 @@ from django.views.decorators.http import require_http_methods
 
 from bookings.models import Attendance
 from bookings.selectors import guardian_for_user
-from credits.claims import MESSAGE_MAX, claim_refusal, claim_submit
 from credits.models import AbsenceClaim
-from credits.selectors import absence_receipt
+from credits.selectors.claims import claim_refusal
+from credits.selectors.receipts import absence_receipt
+from credits.services.claims import MESSAGE_MAX, claim_submit
 from makeup.errors import DomainError
 from makeup.widgets import Textarea
 

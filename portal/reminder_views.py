@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 from django_scopes import scopes_disabled
 
 from bookings.models import Attendance, LessonReminder, MakeupBooking
-from credits.reminders import cant_come_read
+from credits.selectors.reminders import cant_come_read
 from makeup.errors import DomainError
 from makeups.services import lesson_cancel_by_parent, makeup_cancel
 from programmes.models import Session

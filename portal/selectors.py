@@ -24,7 +24,6 @@ from bookings.models import (
 )
 from bookings.selectors.attendance import current_decision
 from bookings.selectors.packages import packages_with_remaining
-from credits.claims import claim_refusal
 from credits.models import (
     AbsenceClaim,
     CancellationPolicy,
@@ -32,8 +31,9 @@ from credits.models import (
     MakeupCredit,
     SessionWatch,
 )
-from credits.policy import cutoff_instant
-from credits.selectors import Receipt, absence_receipt
+from credits.selectors.claims import claim_refusal
+from credits.selectors.policies import cutoff_instant
+from credits.selectors.receipts import Receipt, absence_receipt
 from franchise.partners import family_partner_makeups, partner_candidates
 from makeups.selectors.eligibility import Candidate, makeup_candidates
 from programmes.models import Session

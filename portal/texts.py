@@ -3,7 +3,7 @@
 from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, AttendanceState
-from credits.selectors import absence_receipt
+from credits.selectors.receipts import absence_receipt
 from makeup.formats import local_datetime
 
 

@@ -14,7 +14,7 @@ from bookings.models import Attendance, AttendanceChange, AttendanceState, Enrol
 from bookings.services import attendance_set_state
 from bookings.services.attendance import check_client_cancellation_time
 from credits.models import CreditState, MakeupCredit, SessionWatch
-from credits.policy import cutoff_instant, policy_for
+from credits.selectors.policies import cutoff_instant, policy_for
 from credits.services import credit_reinstate, credit_return
 from makeup.errors import DomainError
 from programmes.models import Session

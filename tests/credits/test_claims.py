@@ -19,7 +19,6 @@ from django_scopes import scope, scopes_disabled
 from bookings.models import AttendanceChange, Guardian
 from bookings.models import AttendanceState as S
 from bookings.services import attendance_set_state
-from credits.claims import claim_approve, claim_decline, claim_submit
 from credits.models import (
     AbsenceClaim,
     CancellationPolicy,
@@ -28,6 +27,7 @@ from credits.models import (
     CreditState,
     MakeupCredit,
 )
+from credits.services.claims import claim_approve, claim_decline, claim_submit
 from makeup.errors import DomainError
 from tests import factories as f
 

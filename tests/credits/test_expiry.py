@@ -11,7 +11,7 @@ from django_scopes import scope, scopes_disabled
 
 from credits.models import CreditEvent, CreditState, MakeupCredit
 from credits.services import credit_add_manual
-from credits.sweeps import credits_claim_reminders, credits_expire_due
+from credits.services.sweeps import credits_claim_reminders, credits_expire_due
 from credits.tasks import send_expiry_reminders
 from tests import factories as f
 

@@ -18,7 +18,7 @@ from credits.models import (
     CreditState,
     MakeupCredit,
 )
-from credits.sweeps import credits_expire_due
+from credits.services.sweeps import credits_expire_due
 from tests import factories as f
 
 T0 = datetime(2026, 10, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django_scopes import scope
 
 from credits.models import CancellationPolicy
-from credits.policy import policy_for
+from credits.selectors.policies import policy_for
 from credits.services import policy_update
 from tests import factories as f
 

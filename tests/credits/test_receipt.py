@@ -9,7 +9,7 @@ from django_scopes import scope
 from bookings.models import AttendanceState as S
 from bookings.services import attendance_set_state
 from credits.models import CancellationPolicy
-from credits.selectors import absence_receipt
+from credits.selectors.receipts import absence_receipt
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from django_scopes import scope
 
 from bookings.models import AttendanceState as S
 from bookings.services import attendance_set_state, makeup_set_attendance
-from credits.reports import instructor_pay, makeup_liability
+from credits.selectors.reports import instructor_pay, makeup_liability
 from credits.services import credit_add_manual
 from makeups.services import makeup_book
 from tests import factories as f

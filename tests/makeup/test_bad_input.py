@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from bookings.models import LessonReminder
 from bookings.services.payments import PaymentRequest, TestProvider
-from credits.reminders import cant_come_token
+from credits.selectors.reminders import cant_come_token
 from makeup.models import Company, User
 from makeups.selectors.slots import slot_token
 from makeups.services import makeup_book, watch_create

@@ -13,7 +13,8 @@ from django_scopes import scope, scopes_disabled
 
 from bookings.models import Attendance, AttendanceState, LessonReminder, MakeupBooking
 from credits.models import CreditState, MakeupCredit
-from credits.reminders import lessons_claim_reminders, send_lesson_reminders
+from credits.services.reminders import lessons_claim_reminders
+from credits.tasks import send_lesson_reminders
 from makeups.services import makeup_book
 from tests import factories as f
 

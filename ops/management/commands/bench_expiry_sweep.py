@@ -20,7 +20,7 @@ from django_scopes import scopes_disabled
 
 from bookings.models import Enrolment, Family, Student
 from credits.models import CreditEvent, MakeupCredit
-from credits.sweeps import credits_expire_due
+from credits.services.sweeps import credits_expire_due
 from makeup.services import company_create
 from programmes.models import Class, Programme
 

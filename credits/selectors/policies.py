@@ -1,14 +1,17 @@
 """A programme's cancellation policy, and POL-1: is a client cancellation on time? In the
-company's time zone, DST-safe."""
+company's time zone, DST-safe. And the policy page's example sentence."""
 
 from datetime import datetime, timedelta
 
-from programmes.models import Programme, Session
+from django.utils.translation import gettext as _
 
-from .models import CancellationPolicy, PolicyMode
+from programmes.models import WEEKDAYS, Programme, Session
+
+from ..models import CancellationPolicy, PolicyMode
 
 
 def policy_for(programme: Programme) -> CancellationPolicy:
+    """The programme's policy, created with the defaults on first read if it has none yet."""
     policy = CancellationPolicy.objects.filter(programme=programme).first()
     if policy is None:
         policy = CancellationPolicy.objects.create(
@@ -45,3 +48,25 @@ def cutoff_instant(
 def is_on_time(*, policy: CancellationPolicy, session: Session, cancelled_at: datetime) -> bool:
     """On time when cancelled at or before the cut-off instant (exactly at it counts)."""
     return cancelled_at <= cutoff_instant(policy, session)
+
+
+def policy_example(policy, cutoffs: list | None = None) -> str:
+    """The sentence on the policy page: what it means for a Tuesday 17:00 lesson."""
+    days = [str(name) for _day, name in WEEKDAYS]
+    if policy.mode == PolicyMode.WEEKLY_CUTOFF:
+        rules = cutoffs if cutoffs is not None else list(policy.weekly_cutoffs.all())
+        for rule in rules:
+            if rule.lesson_weekday == 1:
+                before = (
+                    _("the same day") if rule.cutoff_weekday == 1 else days[rule.cutoff_weekday]
+                )
+                return _("A Tuesday 17:00 lesson cancelled after {before} {time} is late.").format(
+                    before=before, time=f"{rule.cutoff_time:%H:%M}"
+                )
+        return _(
+            "Tuesday lessons have no cut-off in the table: they use {hours} hours before."
+        ).format(hours=policy.hours_before)
+    when = datetime(2026, 1, 6, 17, 0) - timedelta(hours=policy.hours_before)
+    return _(
+        "A Tuesday 17:00 lesson cancelled after {day} {time} ({hours} hours before) is late."
+    ).format(day=days[when.weekday()], time=f"{when:%H:%M}", hours=policy.hours_before)

@@ -1,35 +1,16 @@
 """Back office: reports (admins), on screen and as CSV."""
 
-from decimal import Decimal
-
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from makeup import dates
 from makeup.csv_export import csv_response
 from makeup.tenancy import admin_required
 
-from .reports import instructor_pay, makeup_liability
-
-ZERO = Decimal("0.00")
-
-
-class PeriodForm(forms.Form):
-    first = dates.DateField(
-        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    last = dates.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("first") and cleaned.get("last") and cleaned["last"] < cleaned["first"]:
-            self.add_error("last", _("The period ends before it starts."))
-        return cleaned
+from ..forms import PeriodForm
+from ..selectors.reports import instructor_pay, makeup_liability
 
 
 def _csv(filename: str, header: list[str], rows: list[list]) -> HttpResponse:

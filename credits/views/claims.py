@@ -1,33 +1,23 @@
 """Back office: parents' "I cancelled in time" claims (BEY-6). Any staff role decides them:
 staff take and correct attendance (TEN-2)."""
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings.models import AttendanceChange
 from makeup.errors import DomainError
 from makeup.tenancy import access_object, staff_required
-from makeup.widgets import Textarea
 
-from .claims import REASON_MAX, claim_approve, claim_decline, claims_for_company
-from .models import AbsenceClaim
-from .selectors import absence_receipt
-
-
-class DeclineForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Why is it declined?"),
-        max_length=REASON_MAX,
-        widget=Textarea(attrs={"rows": 3}),
-        help_text=gettext_lazy("The family reads this in the e-mail and in the portal."),
-    )
+from ..forms import DeclineForm
+from ..models import AbsenceClaim
+from ..selectors.claims import claims_for_company
+from ..selectors.receipts import absence_receipt
+from ..services.claims import claim_approve, claim_decline
 
 
 @require_GET

@@ -2,10 +2,11 @@
 cancellations, beside what the current policy did.
 
 The replay walks the programme's cancellations in time order per enrolment and runs the
-same chain as :func:`credits.services.credit_decide` (POL-1…POL-7) against the draft, with
-caps counted over the credits the draft itself would have issued. Where a real credit was
-used for a make-up, the simulated one is taken as used at the same moment; otherwise it stays
-unused until it expires — so caps are, if anything, estimated on the strict side.
+same chain as :func:`credits.services.decisions.credit_decide` (POL-1…POL-7) against the
+draft, with caps counted over the credits the draft itself would have issued. Where a real
+credit was used for a make-up, the simulated one is taken as used at the same moment;
+otherwise it stays unused until it expires — so caps are, if anything, estimated on the
+strict side.
 """
 
 from collections import Counter, defaultdict
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from bookings.models import Attendance, AttendanceState
 from programmes.models import Programme
 
-from .models import (
+from ..models import (
     CLIENT_PATHS,
     CancellationPolicy,
     CreditDecision,
@@ -25,8 +26,8 @@ from .models import (
     CreditPath,
     DecisionReason,
 )
-from .policy import cutoff_instant
-from .services import credit_expiry
+from ..services.ledger import credit_expiry
+from .policies import cutoff_instant
 
 OUTCOMES = [
     (DecisionReason.ISSUED, _("Credits issued")),

@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 from makeup import outbox
 from makeup.models import Company
 
-from .models import CreditEvent, CreditState, MakeupCredit
+from ..models import CreditEvent, CreditState, MakeupCredit
 
 _credits = MakeupCredit._meta.db_table
 _events = CreditEvent._meta.db_table

@@ -6,7 +6,6 @@ own history (ATT-6) keeps the correction."""
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from bookings.models import Attendance, AttendanceChange, AttendanceState, Guardian
@@ -15,38 +14,12 @@ from makeup import outbox
 from makeup.errors import DomainError
 from makeup.formats import local_datetime
 
-from .models import AbsenceClaim
-from .policy import cutoff_instant, policy_for
+from ..models import AbsenceClaim
+from ..selectors.claims import claim_refusal
+from ..selectors.policies import cutoff_instant, policy_for
 
-CLAIMABLE_STATES = (AttendanceState.LATE_CANCELLED, AttendanceState.NO_SHOW)
 MESSAGE_MAX = 1000
 REASON_MAX = 1000
-
-
-def claim_refusal(
-    *, attendance: Attendance, latest_claim: AbsenceClaim | None, now: datetime
-) -> str | None:
-    """Why this absence can't be disputed now, or ``None`` when it can (BEY-6).
-
-    Only a late cancellation or a no-show, of a lesson on or before today (in the company's
-    zone), with no claim waiting. A declined claim is the school's answer for that state: a
-    new claim is possible only once the attendance has changed since (e.g. a later correction
-    put it back to late)."""
-    if attendance.state not in CLAIMABLE_STATES:
-        return _("Only a late cancellation or a missed lesson can be disputed.")
-    session = attendance.session
-    if session.local_date > now.astimezone(session.company.tzinfo).date():
-        return _("A lesson can be disputed from its day on.")
-    if latest_claim is not None:
-        if latest_claim.state == AbsenceClaim.State.OPEN:
-            return _("Your claim for this lesson is already waiting for the school.")
-        if (
-            latest_claim.state == AbsenceClaim.State.DECLINED
-            and latest_claim.recorded_state == attendance.state
-            and latest_claim.recorded_cancelled_at == attendance.cancelled_at
-        ):
-            return _("The school has already answered a claim for this lesson.")
-    return None
 
 
 def _attendance_locked(pk: int) -> Attendance:
@@ -117,9 +90,9 @@ def claim_approve(*, claim: AbsenceClaim, actor, now: datetime) -> AbsenceClaim:
     (ATT-6) and the credit decision re-runs (POL-9, POL-10). The cancellation time given is
     the recorded one when the policy finds it on time today (e.g. the policy changed), else
     the cut-off instant itself: cancelling exactly at the cut-off counts as on time
-    (:func:`credits.policy.is_on_time`), and it is the latest time that is. A no-show has
-    no recorded time, so it gets the cut-off too. (Never later than now: a lesson still
-    ahead today whose cut-off is not past yet is on time now.) The family is e-mailed."""
+    (:func:`credits.selectors.policies.is_on_time`), and it is the latest time that is. A
+    no-show has no recorded time, so it gets the cut-off too. (Never later than now: a lesson
+    still ahead today whose cut-off is not past yet is on time now.) The family is e-mailed."""
     attendance = _attendance_locked(claim.attendance_id)  # attendance first, as claim_submit
     claim = _open_claim_locked(claim)
     session = attendance.session
@@ -179,29 +152,4 @@ def _notify(claim: AbsenceClaim) -> None:
         claim.company_id,
         claim.pk,
         key=f"claim-answered:{claim.pk}",
-    )
-
-
-# --- reads ----------------------------------------------------------------------------------
-
-
-def claims_for_company(*, company) -> QuerySet[AbsenceClaim]:
-    """The back-office list: open claims first (oldest first: first come, first answered),
-    then the decided ones, latest decision first. One query per page."""
-    return (
-        AbsenceClaim.objects.filter(company=company)
-        .select_related(
-            "attendance__session__klass",
-            "attendance__enrolment__student",
-            "claimed_by",
-            "decided_by",
-        )
-        .annotate(
-            is_open=Case(
-                When(state=AbsenceClaim.State.OPEN, then=Value(0)),
-                default=Value(1),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("is_open", F("decided_at").desc(nulls_last=True), "claimed_at", "pk")
     )

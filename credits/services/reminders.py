@@ -1,7 +1,8 @@
-"""Lesson reminders (issue 9): the day before each make-up — and, when the company turns it
-on, each regular lesson — the family gets an e-mail with a one-click "can't come" link that
-runs the normal client cancellation (ATT-3, POL-1…POL-11 decide about the credit; a make-up
-cancelled on time gives its credit back, CRD-3).
+"""Lesson reminders (issue 9), the claim: the day before each make-up — and, when the company
+turns it on, each regular lesson — the family gets an e-mail (``credits.tasks``) with a
+one-click "can't come" link (``credits.selectors.reminders``) that runs the normal client
+cancellation (ATT-3, POL-1…POL-11 decide about the credit; a make-up cancelled on time gives
+its credit back, CRD-3).
 
 The sweep runs hourly and claims due lessons by inserting one ``LessonReminder`` row per
 (session, student): the unique constraint makes the claim, so overlapping runs or a rerun
@@ -12,12 +13,8 @@ on the day before it until it starts.
 import uuid
 from datetime import datetime, time, timedelta
 
-from celery import shared_task
-from django.core import signing
 from django.db import transaction
 from django.db.models import Q
-from django.urls import reverse
-from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from bookings.models import (
@@ -29,26 +26,9 @@ from bookings.models import (
 )
 from makeup import outbox
 from makeup.models import Company
-from makeup.taskbase import CompanyTask
 from programmes.models import Session
 
-from .tasks import email_family
-
-SALT = "credits.cant-come"
 SEND_FROM = time(9)  # local time on the day before
-
-
-def cant_come_token(reminder: LessonReminder) -> str:
-    return signing.dumps({"r": reminder.pk, "s": reminder.session_id}, salt=SALT)
-
-
-def cant_come_read(token: str) -> int | None:
-    """The reminder id in a "can't come" link, or ``None`` if it was tampered with."""
-    try:
-        data = signing.loads(token, salt=SALT)
-        return int(data["r"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
 
 
 def _due_window(company: Company, now: datetime) -> tuple[datetime, datetime] | None:
@@ -105,7 +85,7 @@ def lessons_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
             )
             # The e-mails, in the claim's transaction (makeup.outbox): claimed means sent.
             outbox.enqueue_many(
-                "credits.reminders.send_lesson_reminder",
+                "credits.tasks.send_lesson_reminder",
                 [(f"lesson-reminder:{pk}", (company_id, pk)) for company_id, pk in claimed],
             )
         return claimed
@@ -146,47 +126,3 @@ def _regular_rows(company, sessions: list[Session], now, run) -> list[LessonRemi
                 )
             )
     return rows
-
-
-@shared_task(acks_late=True)
-def send_lesson_reminders() -> int:
-    """Beat: claim due lesson reminders; each claim writes its e-mail to the outbox."""
-    return len(lessons_claim_reminders(now=timezone.now()))
-
-
-@shared_task(base=CompanyTask, bind=True)
-def send_lesson_reminder(self, company, reminder_id: int) -> int:
-    """One "see you tomorrow" e-mail to the family's parents, in their language, with the
-    one-click "can't come" link. Nothing is sent if the lesson was cancelled meanwhile."""
-    reminder = (
-        LessonReminder.objects.filter(pk=reminder_id)
-        .select_related("student", "booking", "enrolment")
-        .first()
-    )
-    if reminder is None:
-        return 0
-    with scopes_disabled():  # a make-up may be hosted by a partner company (FRN-5)
-        session = Session.objects.select_related("klass__programme", "company").get(
-            pk=reminder.session_id
-        )
-    booking = reminder.booking
-    if session.cancelled_at is not None or (
-        booking is not None and booking.state != MakeupBooking.State.BOOKED
-    ):
-        return 0
-    link = reverse(
-        "portal:cant_come",
-        kwargs={"company_slug": company.slug, "token": cant_come_token(reminder)},
-    )
-    return email_family(
-        company,
-        family_id=reminder.student.family_id,
-        template="lesson_reminder",
-        context={
-            "tz": session.company.timezone,  # the lesson's place, maybe a partner's
-            "reminder": reminder,
-            "session": session,
-            "student": reminder.student,
-            "link": link,
-        },
-    )

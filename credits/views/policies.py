@@ -1,25 +1,21 @@
-"""Back office: the cancellation policy page, the company's credits, manual credits."""
+"""Back office: a programme's cancellation policy page, with the simulator (BEY-4)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
 
-from bookings.models import Enrolment
 from makeup.errors import DomainError
-from makeup.tenancy import access_object, admin_required, staff_required
+from makeup.tenancy import access_object, admin_required
 from programmes.models import WEEKDAYS, Programme
 
-from .forms import CreditFilterForm, CutoffFormSet, ManualCreditForm, PolicyForm
-from .models import CreditDecision, WeeklyCutoff
-from .policy import policy_for
-from .selectors import credits_for_company, policy_example
-from .services import credit_add_manual, decision_mark_reviewed, policy_update
-from .simulator import simulate_policy
+from ..forms import CutoffFormSet, PolicyForm
+from ..models import WeeklyCutoff
+from ..selectors.policies import policy_example, policy_for
+from ..selectors.simulator import simulate_policy
+from ..services.policies import policy_update
 
 
 @admin_required
@@ -100,75 +96,3 @@ def policy_edit(request: HttpRequest, programme_pk: int) -> HttpResponse:
             "simulation": simulation,
         },
     )
-
-
-@require_GET
-@staff_required
-def credit_list(request: HttpRequest) -> HttpResponse:
-    form = CreditFilterForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
-    credits = credits_for_company(
-        company=request.company,
-        now=timezone.now(),
-        state=data.get("state") or "",
-        programme_id=data.get("programme"),
-        expiring_within=data.get("expiring_within"),
-    )
-    page = Paginator(credits, 50).get_page(request.GET.get("page"))
-    conflicts = list(
-        CreditDecision.objects.filter(company=request.company, needs_attention=True)
-        .select_related("attendance__session__klass", "attendance__enrolment__student", "credit")
-        .order_by("-decided_at")[:50]
-    )
-    programmes = Programme.objects.filter(company=request.company).order_by("name")
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "credits/credit_list.html",
-        {
-            "page": page,
-            "form": form,
-            "programmes": programmes,
-            "filters": data,
-            "query": query.urlencode(),
-            "conflicts": conflicts,
-            "now": timezone.now(),
-        },
-    )
-
-
-@admin_required
-def credit_add(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
-    """POL-8: an admin adds a credit by hand from the family page."""
-    enrolment = access_object(
-        Enrolment.objects.select_related("student__family", "klass__programme", "company"),
-        company=request.company,
-        pk=enrolment_pk,
-    )
-    form = ManualCreditForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            credit_add_manual(
-                enrolment=enrolment, actor=request.user, now=timezone.now(), **form.cleaned_data
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request, _("Credit added for {student}.").format(student=enrolment.student)
-            )
-            return redirect("manage:family_detail", family_pk=enrolment.student.family_id)
-    return render(request, "credits/credit_add.html", {"form": form, "enrolment": enrolment})
-
-
-@require_POST
-@admin_required
-def decision_review(request: HttpRequest, decision_pk: int) -> HttpResponse:
-    """ATT-5: mark a correction that met a spent credit as reviewed."""
-    decision = access_object(
-        CreditDecision.objects.select_related("credit"), company=request.company, pk=decision_pk
-    )
-    decision_mark_reviewed(now=timezone.now(), decision=decision, actor=request.user)
-    messages.success(request, _("Marked as reviewed."))
-    return redirect("manage:credit_list")

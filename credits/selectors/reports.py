@@ -15,7 +15,7 @@ from bookings.services.packages import COUNTED_STATES
 from makeup.models import Company
 from programmes.models import Session
 
-from .models import MakeupCredit
+from ..models import MakeupCredit
 
 ZERO = Decimal("0")
 

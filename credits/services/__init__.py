@@ -1,0 +1,35 @@
+"""Writes of credits (split by concept, re-exported here): the decision chain, the credit
+ledger, policies, claims, the periodic sweeps and the lesson reminders."""
+
+from .claims import MESSAGE_MAX, REASON_MAX, claim_approve, claim_decline, claim_submit
+from .decisions import PATH_FOR_STATE, credit_decide, decision_mark_reviewed
+from .ledger import (
+    credit_add_manual,
+    credit_expiry,
+    credit_reinstate,
+    credit_return,
+    credit_spend,
+)
+from .policies import policy_update
+from .reminders import lessons_claim_reminders
+from .sweeps import credits_claim_reminders, credits_expire_due
+
+__all__ = [
+    "MESSAGE_MAX",
+    "PATH_FOR_STATE",
+    "REASON_MAX",
+    "claim_approve",
+    "claim_decline",
+    "claim_submit",
+    "credit_add_manual",
+    "credit_decide",
+    "credit_expiry",
+    "credit_reinstate",
+    "credit_return",
+    "credit_spend",
+    "credits_claim_reminders",
+    "credits_expire_due",
+    "decision_mark_reviewed",
+    "lessons_claim_reminders",
+    "policy_update",
+]

@@ -1,0 +1,313 @@
+"""The decision chain for every cancellation (POL-1…POL-10): a credit issued or refused
+with its reasons and figures, corrections that revoke or flag a credit (ATT-5), and an
+admin's review of a flagged one."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from bookings.models import Attendance, AttendanceState
+
+from ..models import (
+    CLIENT_PATHS,
+    LIVE_CREDIT_STATES,
+    CancellationPolicy,
+    CreditDecision,
+    CreditEvent,
+    CreditPath,
+    CreditState,
+    DecisionReason,
+    MakeupCredit,
+)
+from ..selectors.policies import cutoff_instant, policy_for
+from .ledger import create_credit, credit_expiry, format_moment, record_event, transition
+
+PATH_FOR_STATE = {
+    AttendanceState.CANCELLED: CreditPath.ON_TIME,
+    AttendanceState.LATE_CANCELLED: CreditPath.LATE,
+    AttendanceState.STAFF_CANCELLED: CreditPath.STAFF,
+}
+
+
+def _decision(
+    attendance: Attendance,
+    *,
+    path: str,
+    reason: str,
+    message: str,
+    now,
+    actor,
+    figures: dict | None = None,
+    credit: MakeupCredit | None = None,
+    needs_attention: bool = False,
+) -> CreditDecision:
+    return CreditDecision.objects.create(
+        company_id=attendance.company_id,
+        attendance=attendance,
+        attendance_state=attendance.state,
+        cancelled_at=attendance.cancelled_at,
+        path=path,
+        reason=reason,
+        figures=figures or {},
+        message=message[:300],
+        credit=credit,
+        decided_at=now,
+        actor=actor,
+        needs_attention=needs_attention,
+    )
+
+
+def _issue(
+    attendance: Attendance, *, path: str, policy: CancellationPolicy, now, actor, figures: dict
+) -> CreditDecision:
+    session = attendance.session
+    expires_at = credit_expiry(
+        policy=policy,
+        path=path,
+        session=session,
+        cancelled_at=attendance.cancelled_at,
+        issued_at=now,
+    )
+    credit = create_credit(
+        company_id=attendance.company_id,
+        enrolment_id=attendance.enrolment_id,
+        path=path,
+        attendance=attendance,
+        cancelled_at=attendance.cancelled_at,
+        expires_at=expires_at,
+        now=now,
+        actor=actor,
+        note=_("{path}, lesson of {date}").format(
+            path=CreditPath(path).label, date=date_format(session.local_date, "j M Y")
+        ),
+    )
+    tz = session.company.tzinfo
+    figures = {**figures, "expires_at": expires_at.isoformat() if expires_at else None}
+    decision = _decision(
+        attendance,
+        path=path,
+        reason=DecisionReason.ISSUED,
+        now=now,
+        actor=actor,
+        figures=figures,
+        credit=credit,
+        message=_("Credit issued ({path}), valid until {date}.").format(
+            path=CreditPath(path).label.lower(), date=format_moment(expires_at, tz)
+        ),
+    )
+    return decision
+
+
+def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> CreditDecision:
+    """ATT-5: the state no longer earns ``live``. Revoke it while unused; a spent credit is
+    never taken back silently — the decision is flagged for an admin instead."""
+    new_state = str(AttendanceState(attendance.state).label)
+    if live.state == CreditState.USED:
+        return _decision(
+            attendance,
+            path=live.path,
+            reason=DecisionReason.SPENT_CONFLICT,
+            now=now,
+            actor=actor,
+            credit=live,
+            needs_attention=True,
+            message=_(
+                "Corrected to “{state}”, but credit #{pk} was already used for a make-up: it "
+                "stays used. Review with the family."
+            ).format(state=new_state, pk=live.pk),
+        )
+    transition(
+        live,
+        to=CreditState.REVOKED,
+        kind=CreditEvent.Kind.REVOKED,
+        at=now,
+        actor=actor,
+        note=_("Attendance corrected to “{state}”.").format(state=new_state),
+    )
+    return _decision(
+        attendance,
+        path=live.path,
+        reason=DecisionReason.REVOKED,
+        now=now,
+        actor=actor,
+        credit=live,
+        message=_("Credit #{pk} revoked: the attendance was corrected to “{state}”.").format(
+            pk=live.pk, state=new_state
+        ),
+    )
+
+
+def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDecision | None:
+    """The chain's refusals in order (POL-7, POL-2, POL-5, POL-6), or None to issue.
+    ``figures`` collects what each step saw (cut-off, caps), for the decision's receipt."""
+    programme = attendance.session.klass.programme
+    tz = attendance.session.company.tzinfo
+    if path in CLIENT_PATHS:
+        figures["cutoff"] = cutoff_instant(policy, attendance.session).isoformat()
+    if not programme.makeups_enabled:
+        return _decision(
+            attendance,
+            path=path,
+            reason=DecisionReason.MAKEUPS_DISABLED,
+            now=now,
+            actor=actor,
+            message=_("No credit: make-up sessions are off for {programme}.").format(
+                programme=programme.name
+            ),
+        )
+    issues = {
+        CreditPath.ON_TIME: policy.issue_on_time,
+        CreditPath.LATE: policy.issue_late,
+        CreditPath.STAFF: policy.issue_staff,
+    }[path]
+    if not issues:
+        if path == CreditPath.LATE:
+            cutoff = datetime.fromisoformat(figures["cutoff"])
+            return _decision(
+                attendance,
+                path=path,
+                reason=DecisionReason.LATE_FORFEITED,
+                now=now,
+                actor=actor,
+                figures=figures,
+                message=_("No credit: cancelled after the cut-off ({date}).").format(
+                    date=format_moment(cutoff, tz)
+                ),
+            )
+        return _decision(
+            attendance,
+            path=path,
+            reason=DecisionReason.PATH_FORFEITED,
+            now=now,
+            actor=actor,
+            message=_("No credit: the policy issues none when {path}.").format(
+                path=CreditPath(path).label.lower()
+            ),
+        )
+    if path not in CLIENT_PATHS:
+        return None
+    credits = MakeupCredit.objects.filter(enrolment_id=attendance.enrolment_id)
+    cap = (
+        policy.on_time_outstanding_cap
+        if path == CreditPath.ON_TIME
+        else policy.late_outstanding_cap
+    )
+    if cap is not None:
+        outstanding = credits.filter(path=path, state=CreditState.AVAILABLE).count()
+        figures.update(outstanding=outstanding, cap=cap)
+        if outstanding >= cap:
+            return _decision(
+                attendance,
+                path=path,
+                reason=DecisionReason.OUTSTANDING_CAP,
+                now=now,
+                actor=actor,
+                figures=figures,
+                message=(
+                    _("No credit: {outstanding} of {cap} unused on-time credits already.")
+                    if path == CreditPath.ON_TIME
+                    else _("No credit: {outstanding} of {cap} unused late credits already.")
+                ).format(outstanding=outstanding, cap=cap),
+            )
+    if policy.window_credits is not None and policy.window_days:
+        since = attendance.cancelled_at - timedelta(days=policy.window_days)
+        in_window = credits.filter(
+            path__in=CLIENT_PATHS,
+            state__in=LIVE_CREDIT_STATES,
+            cancelled_at__gt=since,
+            cancelled_at__lte=attendance.cancelled_at,
+        ).count()
+        figures.update(count=in_window, limit=policy.window_credits, days=policy.window_days)
+        if in_window >= policy.window_credits:
+            return _decision(
+                attendance,
+                path=path,
+                reason=DecisionReason.ROLLING_WINDOW_CAP,
+                now=now,
+                actor=actor,
+                figures=figures,
+                message=_("No credit: {count} of {limit} credits in the last {days} days.").format(
+                    count=in_window, limit=policy.window_credits, days=policy.window_days
+                ),
+            )
+    return None
+
+
+@transaction.atomic
+def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> CreditDecision | None:
+    """Run the decision chain for an attendance's current state and record the outcome.
+
+    Order: an existing credit for a different state is revoked (or flagged if spent, ATT-5);
+    a no-show never issues (ATT-2); make-ups off (POL-7); the path's mapping (POL-2); the
+    outstanding cap (POL-5) and the rolling window (POL-6) for client paths; validity
+    (POL-3, POL-4). Every outcome is a :class:`CreditDecision` with its figures (POL-9).
+    Running it again for the same state does nothing (POL-10). Returns the new decision,
+    or ``None`` when nothing needed deciding.
+    """
+    attendance = (
+        Attendance.objects.select_for_update()
+        .select_related("session__klass__programme", "session__company")
+        .get(pk=attendance.pk)
+    )
+    path = PATH_FOR_STATE.get(attendance.state)
+    live = (
+        MakeupCredit.objects.select_for_update()
+        .filter(attendance=attendance)
+        .exclude(state=CreditState.REVOKED)
+        .first()
+    )
+    if live is not None:
+        if live.path == path:
+            return None  # POL-10: this state already earned its credit
+        conflict = _correct_away(attendance, live, now=now, actor=actor)
+        if live.state == CreditState.USED:
+            return conflict
+    latest = CreditDecision.objects.filter(attendance=attendance).order_by("-pk").first()
+    if (
+        latest is not None
+        and latest.attendance_state == attendance.state
+        and latest.cancelled_at == attendance.cancelled_at
+        and latest.reason not in (DecisionReason.REVOKED, DecisionReason.SPENT_CONFLICT)
+    ):
+        return None  # POL-10: already decided for exactly this state
+    if attendance.state == AttendanceState.NO_SHOW:
+        return _decision(
+            attendance,
+            path="",
+            reason=DecisionReason.NO_SHOW,
+            now=now,
+            actor=actor,
+            message=_(
+                "No credit: did not attend without telling us (a no-show never earns a credit)."
+            ),
+        )
+    if path is None:
+        return None
+    policy = policy_for(attendance.session.klass.programme)
+    figures: dict = {}
+    refusal = _refusal(attendance, path=path, policy=policy, now=now, actor=actor, figures=figures)
+    if refusal is not None:
+        return refusal
+    return _issue(attendance, path=path, policy=policy, now=now, actor=actor, figures=figures)
+
+
+@transaction.atomic
+def decision_mark_reviewed(*, decision: CreditDecision, actor, now: datetime) -> CreditDecision:
+    """ATT-5: an admin has looked at a correction that met a spent credit."""
+    decision = CreditDecision.objects.select_for_update().get(pk=decision.pk)
+    if decision.needs_attention:
+        decision.needs_attention = False
+        decision.save(update_fields=["needs_attention"])
+        if decision.credit_id:
+            record_event(
+                decision.credit,
+                kind=CreditEvent.Kind.REVIEWED,
+                from_state=decision.credit.state,
+                to_state=decision.credit.state,
+                at=now,
+                actor=actor,
+                note=_("Conflict with an attendance correction reviewed; the credit stays used."),
+            )
+    return decision

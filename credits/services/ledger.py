@@ -1,0 +1,267 @@
+"""The credit ledger (CRD-1…CRD-4, POL-3, POL-4, POL-8): a credit's validity, its issue with
+its history, spending it on a make-up, giving it back, and manual credits. Every change of
+state writes its history row (CRD-2)."""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from bookings.models import Enrolment
+from makeup import outbox
+from makeup.errors import DomainError
+from makeup.formats import local_datetime
+from programmes.models import Session
+
+from ..models import (
+    CancellationPolicy,
+    CreditEvent,
+    CreditPath,
+    CreditState,
+    MakeupCredit,
+    ValidityKind,
+    ValidityStart,
+)
+from ..selectors.policies import is_on_time, policy_for
+
+
+def _end_of_day(day: date, tz) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+
+
+def credit_expiry(
+    *,
+    policy: CancellationPolicy,
+    path: str,
+    session: Session,
+    cancelled_at: datetime | None,
+    issued_at: datetime,
+) -> datetime | None:
+    """POL-3/POL-4: a number of days (wall-clock days in the company's zone, from the
+    cancellation or the lesson's start for client paths, from issue for the staff path), the
+    end of the class's term, or open-ended (``None``)."""
+    kind, days = {
+        CreditPath.ON_TIME: (policy.on_time_validity, policy.on_time_validity_days),
+        CreditPath.LATE: (policy.late_validity, policy.late_validity_days),
+        CreditPath.STAFF: (policy.staff_validity, policy.staff_validity_days),
+    }[path]
+    tz = session.company.tzinfo
+    if kind == ValidityKind.OPEN or (kind == ValidityKind.DAYS and not days):
+        return None
+    if kind == ValidityKind.TERM_END:
+        return _end_of_day(session.klass.end_date, tz)
+    if path == CreditPath.STAFF:
+        start = issued_at
+    else:
+        start_kind = (
+            policy.on_time_validity_start
+            if path == CreditPath.ON_TIME
+            else policy.late_validity_start
+        )
+        start = session.starts_at if start_kind == ValidityStart.SESSION else cancelled_at
+    return (start.astimezone(tz) + timedelta(days=days)).astimezone(UTC)
+
+
+def record_event(
+    credit: MakeupCredit, *, kind: str, from_state: str, to_state: str, at, actor, note: str = ""
+) -> CreditEvent:
+    """Write one row of a credit's history (CRD-2)."""
+    return CreditEvent.objects.create(
+        company_id=credit.company_id,
+        credit=credit,
+        kind=kind,
+        from_state=from_state,
+        to_state=to_state,
+        at=at,
+        actor=actor,
+        note=note[:300],
+    )
+
+
+def transition(credit: MakeupCredit, *, to: str, kind: str, at, actor, note: str = "") -> None:
+    """Move a credit to another state and write the history row for it (CRD-2)."""
+    previous = credit.state
+    credit.state, credit.state_changed_at = to, at
+    credit.save(update_fields=["state", "state_changed_at"])
+    record_event(credit, kind=kind, from_state=previous, to_state=to, at=at, actor=actor, note=note)
+
+
+def format_moment(moment: datetime | None, tz) -> str:
+    """An instant as the credit messages write it, in the zone ``tz``; "open-ended" for none."""
+    if not moment:
+        return _("open-ended")
+    return local_datetime(moment, tz, "j M Y H:i")
+
+
+def create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCredit:
+    """Issue a credit with its history row (CRD-2) and queue the "credit issued" e-mail
+    (CRD-5). A validity that had already run out (POL-4) expires it at once, unannounced.
+    Runs inside the caller's transaction."""
+    credit = MakeupCredit.objects.create(
+        expires_at=expires_at, issued_at=now, state_changed_at=now, created_by=actor, **fields
+    )
+    record_event(
+        credit,
+        kind=CreditEvent.Kind.ISSUED,
+        from_state="",
+        to_state=CreditState.AVAILABLE,
+        at=now,
+        actor=actor,
+        note=note,
+    )
+    if expires_at is not None and expires_at <= now:
+        transition(
+            credit,
+            to=CreditState.EXPIRED,
+            kind=CreditEvent.Kind.EXPIRED,
+            at=now,
+            actor=None,
+            note=_("Its validity had already run out when it was issued (POL-4)."),
+        )
+    else:
+        outbox.enqueue(
+            "credits.tasks.send_credit_issued",
+            credit.company_id,
+            credit.pk,
+            key=f"credit-issued:{credit.pk}",
+        )
+    return credit
+
+
+@transaction.atomic
+def credit_add_manual(
+    *,
+    enrolment: Enrolment,
+    reason: str,
+    actor,
+    valid_days: int | None = None,
+    now: datetime,
+) -> MakeupCredit:
+    """POL-8: an admin adds a credit by hand, with a reason; caps don't apply. Valid for
+    ``valid_days`` from now (wall-clock days in the company's zone), or open-ended."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Say why the credit is added (the family and your team see it)."))
+    if valid_days is not None and valid_days < 1:
+        raise DomainError(_("Validity must be at least one day, or empty for open-ended."))
+    tz = enrolment.company.tzinfo
+    expires_at = (
+        (now.astimezone(tz) + timedelta(days=valid_days)).astimezone(UTC) if valid_days else None
+    )
+    return create_credit(
+        company_id=enrolment.company_id,
+        enrolment_id=enrolment.pk,
+        path=CreditPath.MANUAL,
+        reason=reason[:200],
+        expires_at=expires_at,
+        now=now,
+        actor=actor,
+        note=reason,
+    )
+
+
+@transaction.atomic
+def credit_spend(
+    *, credit: MakeupCredit, session: Session, actor=None, now: datetime
+) -> MakeupCredit:
+    """CRD-3: spend a credit on a make-up session (available → used).
+
+    CRD-4: a credit past its expiry can never be spent, whether or not the sweep has run,
+    and the make-up must start no later than the credit's expiry.
+    """
+    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    tz = session.company.tzinfo
+    if credit.state != CreditState.AVAILABLE:
+        raise DomainError(
+            _("This credit is {state}: it can't be used.").format(
+                state=credit.get_state_display().lower()
+            ),
+            code="credit_unavailable",
+        )
+    if credit.expires_at is not None and credit.expires_at <= now:
+        raise DomainError(
+            _("This credit expired on {date}.").format(date=format_moment(credit.expires_at, tz)),
+            code="credit_expired",
+        )
+    if credit.expires_at is not None and session.starts_at > credit.expires_at:
+        raise DomainError(
+            _(
+                "This credit is valid for lessons starting by {expiry}; this one starts {start}."
+            ).format(
+                expiry=format_moment(credit.expires_at, tz),
+                start=format_moment(session.starts_at, tz),
+            ),
+            code="after_expiry",
+        )
+    transition(
+        credit,
+        to=CreditState.USED,
+        kind=CreditEvent.Kind.USED,
+        at=now,
+        actor=actor,
+        note=_("Make-up: {klass}, {date}").format(
+            klass=session.klass.name, date=format_moment(session.starts_at, tz)
+        ),
+    )
+    return credit
+
+
+@transaction.atomic
+def credit_return(
+    *,
+    credit: MakeupCredit,
+    session: Session,
+    cancelled_at: datetime,
+    actor=None,
+    now: datetime,
+) -> bool:
+    """CRD-3: the make-up booked with ``credit`` on ``session`` is cancelled. On time by the
+    host programme's policy, the credit is available again with its original expiry (expired
+    at once if that has passed meanwhile); late, it stays used. Returns whether it came back.
+    """
+    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    if credit.state != CreditState.USED:
+        raise DomainError(_("Only a used credit can be returned."))
+    host_policy = policy_for(session.klass.programme)
+    if not is_on_time(policy=host_policy, session=session, cancelled_at=cancelled_at):
+        return False
+    _give_back(
+        credit,
+        actor=actor,
+        now=now,
+        note=_("Make-up cancelled on time: {klass}").format(klass=session.klass.name),
+    )
+    return True
+
+
+def _give_back(credit: MakeupCredit, *, actor, now: datetime, note: str) -> None:
+    """A used credit is available again with its original expiry — expired at once if that
+    has passed meanwhile — and no longer tied to the make-up it was spent on."""
+    transition(
+        credit,
+        to=CreditState.AVAILABLE,
+        kind=CreditEvent.Kind.RETURNED,
+        at=now,
+        actor=actor,
+        note=note[:300],
+    )
+    MakeupCredit.objects.filter(pk=credit.pk).update(booking=None)
+    if credit.expires_at is not None and credit.expires_at <= now:
+        transition(
+            credit,
+            to=CreditState.EXPIRED,
+            kind=CreditEvent.Kind.EXPIRED,
+            at=now,
+            actor=None,
+            note=_("Returned after its expiry."),
+        )
+
+
+@transaction.atomic
+def credit_reinstate(*, credit: MakeupCredit, actor, now: datetime, note: str) -> MakeupCredit:
+    """Give a used credit back whatever the timing, because the school cancelled the make-up
+    (its original expiry stays; expired at once if that has passed)."""
+    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    if credit.state == CreditState.USED:
+        _give_back(credit, actor=actor, now=now, note=note)
+    return credit
