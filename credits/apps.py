@@ -6,6 +6,7 @@ class CreditsConfig(AppConfig):
 
     def ready(self) -> None:
         from bookings import hooks
+        from programmes import hooks as programme_hooks
 
         from . import receivers
         from .selectors.credits import family_credits_panel
@@ -16,4 +17,4 @@ class CreditsConfig(AppConfig):
 
         # The attendance view shows each student's credit decision (POL-9).
         hooks.register_roster_prefetch("credit_decisions")
-        receivers.connect()
+        programme_hooks.register_programme_created(receivers.default_policy)

@@ -4,8 +4,6 @@ programme."""
 
 from datetime import datetime
 
-from django.db.models.signals import post_save
-
 from programmes.models import Programme, Session
 
 from .models import CancellationPolicy
@@ -24,10 +22,8 @@ def decide_credit(*, attendance, previous_state: str, actor, now: datetime) -> N
     credit_decide(attendance=attendance, actor=actor, now=now)
 
 
-def _default_policy(sender, instance: Programme, created: bool, raw: bool = False, **kwargs):
-    if created and not raw:
-        CancellationPolicy.objects.create(company_id=instance.company_id, programme=instance)
-
-
-def connect() -> None:
-    post_save.connect(_default_policy, sender=Programme, dispatch_uid="credits.default_policy")
+def default_policy(*, programme: Programme) -> None:
+    """A new programme starts with the default cancellation policy (POL-1), which the admin
+    then edits. Programmes made without the service (factories, load data) get theirs from
+    :func:`credits.selectors.policies.policy_for` on first use."""
+    CancellationPolicy.objects.get_or_create(company_id=programme.company_id, programme=programme)

@@ -1,7 +1,10 @@
 """Extension points of the programmes app for higher apps, registered in their
 ``AppConfig.ready()`` (dependencies point one way: programmes imports none of them)."""
 
+from collections.abc import Callable
+
 _protecting_relations: list[str] = []
+_programme_created: list[Callable] = []
 
 
 def register_protecting_relation(name: str) -> None:
@@ -13,3 +16,16 @@ def register_protecting_relation(name: str) -> None:
 
 def protecting_relations() -> list[str]:
     return list(_protecting_relations)
+
+
+def register_programme_created(fn: Callable) -> None:
+    """``fn(*, programme)`` runs inside the transaction that created ``programme`` through
+    :func:`programmes.services.programme_create` (credits adds its default cancellation
+    policy)."""
+    if fn not in _programme_created:
+        _programme_created.append(fn)
+
+
+def programme_created(*, programme) -> None:
+    for fn in _programme_created:
+        fn(programme=programme)

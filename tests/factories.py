@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from bookings.models import Attendance, Enrolment, Family, FamilyImport, Guardian, Student
 from makeup.models import Company, CompanySettings, Membership, Role, User
+from programmes import hooks as programme_hooks
 from programmes.models import Class, ClassSchedule, Programme, Session
 
 PASSWORD = "correct-horse-battery"
@@ -94,10 +96,19 @@ class StudentFactory(factory.django.DjangoModelFactory):
 class ProgrammeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Programme
+        skip_postgeneration_save = True
 
     company = factory.SubFactory(CompanyFactory)
     name = factory.Sequence(lambda n: f"Swim Level {n}")
     code = factory.Sequence(lambda n: f"SWIM-L{n}")
+
+    @factory.post_generation
+    def created(obj, create, extracted, **kwargs):
+        """What ``programme_create`` runs for a new programme (the apps registered with
+        ``programmes.hooks``: credits adds the default cancellation policy)."""
+        if create:
+            with scopes_disabled():  # factories build outside any company's scope
+                programme_hooks.programme_created(programme=obj)
 
 
 class ClassFactory(factory.django.DjangoModelFactory):
@@ -174,8 +185,6 @@ def parent_of(obj) -> User:
     """A parent login of the family of ``obj`` (a family, student, enrolment or credit), with
     a confirmed e-mail address: who may book a make-up or watch a session for the family in
     the portal (MKP-9). The family's first parent with a login, else a new one."""
-    from django_scopes import scopes_disabled
-
     family = obj
     for step in ("enrolment", "student", "family"):
         if not isinstance(family, Family) and hasattr(family, step):

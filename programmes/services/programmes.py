@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 from makeup.errors import DomainError
 from makeup.models import Company
 
+from .. import hooks
 from ..models import Class, Programme
 
 
@@ -55,7 +56,8 @@ def programme_create(
     accept_partner_makeups: bool = False,
 ) -> Programme:
     """A new programme. Its code is stored in capitals and is unique in the company (FRN-4);
-    a default cancellation policy is added by ``credits`` (post_save)."""
+    the apps registered with ``programmes.hooks`` add what belongs to it, in the same
+    transaction (credits: the default cancellation policy)."""
     code = normalise_programme_code(code)
     if programme_code_taken(company=company, code=code):
         raise _programme_code_taken_error(code)
@@ -71,6 +73,7 @@ def programme_create(
     try:
         with transaction.atomic():
             programme.save()
+            hooks.programme_created(programme=programme)
     except IntegrityError as error:  # the same code saved meanwhile by someone else
         raise _programme_code_taken_error(code) from error
     return programme

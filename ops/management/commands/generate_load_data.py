@@ -264,8 +264,8 @@ class Builder:
                 for p in range(PROGRAMMES_PER_COMPANY)
             ]
         )
-        # The programme's post_save signal that adds the default policy doesn't run for a
-        # bulk insert: add them here (the decision chain and on-time check need one).
+        # Bulk inserts skip programme_create and its hooks: the default policies are added
+        # here (the decision chain and on-time check need one).
         CancellationPolicy.objects.bulk_create(
             [CancellationPolicy(company_id=p.company_id, programme=p) for p in self.programmes]
         )
