@@ -12,7 +12,7 @@ from django.views.generic import RedirectView
 
 import bookings.manage_urls
 import credits.manage_urls
-import franchise.manage_urls
+import franchise.urls
 import makeups.urls
 import portal.manage_urls
 import programmes.manage_urls
@@ -35,7 +35,7 @@ manage_patterns = [
     path("", include(bookings.manage_urls.urlpatterns)),
     path("", include(credits.manage_urls.urlpatterns)),
     path("", include(makeups.urls.urlpatterns)),
-    path("", include(franchise.manage_urls.urlpatterns)),
+    path("", include(franchise.urls.urlpatterns)),
     path("", include(portal.manage_urls.urlpatterns)),
 ]
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from bookings.models import Guardian, MakeupBooking
 from bookings.selectors import guardian_for_user
 from credits.models import MakeupCredit
-from franchise import partners
+from franchise.selectors import partners
 
 
 def access_company(request: HttpRequest):

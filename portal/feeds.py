@@ -23,7 +23,7 @@ from bookings.models import (
     MakeupBooking,
     Student,
 )
-from franchise.partners import family_partner_makeups
+from franchise.selectors.partners import family_partner_makeups
 from makeups.calendar import (
     calendar_event,
     new_calendar,

@@ -34,7 +34,7 @@ from credits.models import (
 )
 from credits.policy import cutoff_instant
 from credits.selectors import Receipt, absence_receipt
-from franchise.partners import family_partner_makeups, partner_candidates
+from franchise.selectors.partners import family_partner_makeups, partner_candidates
 from makeups.selectors.eligibility import Candidate, makeup_candidates
 from programmes.models import Session
 

@@ -34,7 +34,7 @@ from bookings.selectors import guardian_for_user, portal_companies_for_user
 from bookings.selectors.account import balance_gate, family_statement
 from bookings.services import parent_join, parent_signup
 from credits.models import CreditState, MakeupCredit, SessionWatch
-from franchise import partners
+from franchise.selectors import partners
 from makeup import outbox, ratelimit
 from makeup.datacache import cached_fragment
 from makeup.errors import BOOKING_FAILED, DomainError
