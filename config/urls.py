@@ -14,17 +14,18 @@ import bookings.manage_urls
 import credits.manage_urls
 import franchise.urls
 import makeups.urls
-import portal.manage_urls
+import portal.urls
 import programmes.manage_urls
 from bookings.family_views import InviteAcceptView
 from makeup import urls as core
-from portal import feed_views
-from portal import views as portal_views
+from portal.views import account as portal_account
+from portal.views import feeds as portal_feeds
+from portal.views import payments as portal_payments
 
 account_patterns = [
     # Before the core's: "confirm/resend/" would otherwise be read as a confirmation token.
-    path("landing/", portal_views.landing, name="landing"),
-    path("confirm/resend/", portal_views.resend_confirmation, name="resend_confirmation"),
+    path("landing/", portal_account.landing, name="landing"),
+    path("confirm/resend/", portal_account.resend_confirmation, name="resend_confirmation"),
     path("invite/<uidb64>/<token>/", InviteAcceptView.as_view(), name="invite_accept"),
     *core.account_patterns,
 ]
@@ -36,7 +37,7 @@ manage_patterns = [
     path("", include(credits.manage_urls.urlpatterns)),
     path("", include(makeups.urls.urlpatterns)),
     path("", include(franchise.urls.urlpatterns)),
-    path("", include(portal.manage_urls.urlpatterns)),
+    path("", include(portal.urls.manage_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -46,6 +47,6 @@ urlpatterns = [
     path("portal/<slug:company_slug>/", include("portal.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", core.health, name="health"),
-    path("calendar/<str:token>.ics", feed_views.calendar_feed, name="calendar_feed"),
-    path("payments/stripe/webhook/", portal_views.stripe_webhook, name="stripe_webhook"),
+    path("calendar/<str:token>.ics", portal_feeds.calendar_feed, name="calendar_feed"),
+    path("payments/stripe/webhook/", portal_payments.stripe_webhook, name="stripe_webhook"),
 ]

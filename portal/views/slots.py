@@ -13,7 +13,7 @@ from credits.models import MakeupCredit
 from franchise.selectors import partners
 from makeups.selectors.slots import bookable_slots, slot_link_problem, slot_link_read
 
-from .access import access_company, access_guardian, makeup_search_url
+from ..access import access_company, access_guardian, makeup_search_url
 
 
 @require_GET
