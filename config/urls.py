@@ -2,7 +2,8 @@
 
 - ``/accounts/`` log-in, sign-up and password pages (the core, plus the portal's landing and
   "resend confirmation" and the family invitation acceptance);
-- ``/manage/`` the back office (namespace ``manage``), each app's ``manage_urls``;
+- ``/manage/`` the back office (namespace ``manage``): each app's ``urls.urlpatterns`` (the
+  portal's back-office pages are its ``urls.manage_urlpatterns``);
 - ``/portal/<company>/`` the parents' portal; the calendar feeds; the payment webhook.
 """
 
@@ -12,19 +13,20 @@ from django.views.generic import RedirectView
 
 import bookings.urls
 import credits.urls
-import franchise.manage_urls
+import franchise.urls
 import makeups.urls
-import portal.manage_urls
+import portal.urls
 import programmes.urls
 from bookings.views.invitations import InviteAcceptView
 from makeup import urls as core
-from portal import feed_views
-from portal import views as portal_views
+from portal.views import account as portal_account
+from portal.views import feeds as portal_feeds
+from portal.views import payments as portal_payments
 
 account_patterns = [
     # Before the core's: "confirm/resend/" would otherwise be read as a confirmation token.
-    path("landing/", portal_views.landing, name="landing"),
-    path("confirm/resend/", portal_views.resend_confirmation, name="resend_confirmation"),
+    path("landing/", portal_account.landing, name="landing"),
+    path("confirm/resend/", portal_account.resend_confirmation, name="resend_confirmation"),
     path("invite/<uidb64>/<token>/", InviteAcceptView.as_view(), name="invite_accept"),
     *core.account_patterns,
 ]
@@ -35,8 +37,8 @@ manage_patterns = [
     path("", include(bookings.urls.urlpatterns)),
     path("", include(credits.urls.urlpatterns)),
     path("", include(makeups.urls.urlpatterns)),
-    path("", include(franchise.manage_urls.urlpatterns)),
-    path("", include(portal.manage_urls.urlpatterns)),
+    path("", include(franchise.urls.urlpatterns)),
+    path("", include(portal.urls.manage_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -46,6 +48,6 @@ urlpatterns = [
     path("portal/<slug:company_slug>/", include("portal.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", core.health, name="health"),
-    path("calendar/<str:token>.ics", feed_views.calendar_feed, name="calendar_feed"),
-    path("payments/stripe/webhook/", portal_views.stripe_webhook, name="stripe_webhook"),
+    path("calendar/<str:token>.ics", portal_feeds.calendar_feed, name="calendar_feed"),
+    path("payments/stripe/webhook/", portal_payments.stripe_webhook, name="stripe_webhook"),
 ]

@@ -10,7 +10,7 @@ class FranchiseConfig(AppConfig):
         from bookings import hooks
         from makeups import hooks as makeup_hooks
 
-        from . import partners
+        from .selectors import partners
 
         makeup_hooks.register_partner_rules(partners.partner_rules)
         makeup_hooks.register_partner_companies(partners.approved_partner_ids)

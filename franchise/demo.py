@@ -20,7 +20,7 @@ from makeups.services import makeup_book
 from programmes.models import Class, Programme, age_in_months
 
 from .models import CompanyLink, IncomingRestriction
-from .partners import partner_candidates
+from .selectors.partners import partner_candidates
 from .services import link_approve, link_invite, restriction_update
 
 SHARED_CODES = ("SWIM-L2", "SWIM-L3")

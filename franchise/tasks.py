@@ -13,7 +13,7 @@ from makeup.models import Membership, Role
 from makeup.taskbase import CompanyTask
 
 from .models import CompanyLink
-from .services import invite_max_age_days, link_invitation_token
+from .services.links import invite_max_age_days, link_invitation_token
 
 
 def _link(link_id: int) -> CompanyLink | None:

@@ -1,6 +1,6 @@
 """iCalendar (RFC 5545), written by the maintained ``icalendar`` library: the invitation
 attached to the make-up confirmation e-mail (here) and the private calendar feeds
-(:mod:`portal.feeds`, which builds its events with :func:`calendar_event`).
+(:mod:`portal.selectors.feeds`, which builds its events with :func:`calendar_event`).
 
 No iCalendar text is written by hand: the library escapes every TEXT value (``\\``, ``;``,
 ``,`` and any line ending, a lone carriage return included) and folds lines at 75 octets, so

@@ -1,6 +1,7 @@
-"""The portal's lookups: the company of the URL, the logged-in parent of it, and the family's
-own objects — each answers 404 for anything else, alike for a missing object and another
-family's or company's (TEN-1); and the address of the make-up search for a credit."""
+"""The portal's lookups: the company of the URL, the logged-in parent of it, the family's own
+objects and a calendar feed by its token — each answers 404 for anything else, alike for a
+missing object and another family's or company's (TEN-1); and the address of the make-up
+search for a credit."""
 
 from urllib.parse import urlencode
 
@@ -8,10 +9,13 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from bookings.models import Guardian, MakeupBooking
+from bookings.models import CalendarFeed, Guardian, MakeupBooking
 from bookings.selectors import guardian_for_user
 from credits.models import MakeupCredit
-from franchise import partners
+from franchise.selectors import partners
+from makeup.models import Membership
+
+FEED_TOKEN_MAX_LENGTH = CalendarFeed._meta.get_field("token").max_length
 
 
 def access_company(request: HttpRequest):
@@ -48,6 +52,27 @@ def access_family_credit(family, pk) -> MakeupCredit:
         pk=pk,
         enrolment__student__family=family,
     )
+
+
+def access_calendar_feed(token: str) -> CalendarFeed:
+    """The feed with exactly this token, or 404 (alike for unknown, reset and former staff).
+
+    The one unscoped read of feeds (``CalendarFeed.tokens``): the token is all the request
+    carries, and the company comes from the feed found."""
+    if len(token) > FEED_TOKEN_MAX_LENGTH:
+        raise Http404
+    feed = (
+        CalendarFeed.tokens.select_related("company", "family", "user").filter(token=token).first()
+    )
+    if feed is None:
+        raise Http404
+    # An instructor who left the company (or was deactivated) no longer sees its classes.
+    if feed.user_id is not None and not (
+        feed.user.is_active
+        and Membership.objects.filter(company=feed.company_id, user=feed.user_id).exists()
+    ):
+        raise Http404
+    return feed
 
 
 def makeup_search_url(request: HttpRequest, credit: MakeupCredit | None = None) -> str:

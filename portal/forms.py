@@ -2,9 +2,11 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from credits.services.claims import MESSAGE_MAX
 from makeup import dates
 from makeup.formats import local_datetime
 from makeup.forms import NewPasswordFields
+from makeup.widgets import Textarea
 
 
 class SignupForm(NewPasswordFields):
@@ -94,4 +96,18 @@ class MakeupBookForm(forms.Form):
         max_length=200,
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("E.g. Make-up for missed lesson 30/10")}),
+    )
+
+
+class ClaimForm(forms.Form):
+    message = forms.CharField(
+        label=_("Anything the school should know? (optional)"),
+        required=False,
+        max_length=MESSAGE_MAX,
+        widget=Textarea(
+            attrs={
+                "rows": 4,
+                "placeholder": _("E.g. I phoned the front desk on Monday morning."),
+            }
+        ),
     )

@@ -17,7 +17,7 @@ from bookings.services import session_cancel
 from credits.models import CreditState, MakeupCredit
 from credits.services import credit_add_manual
 from franchise.models import CompanyLink, IncomingRestriction
-from franchise.partners import makeup_check, partner_candidates
+from franchise.selectors.partners import makeup_check, partner_candidates
 from makeup.errors import DomainError
 from makeups.services import makeup_book
 from tests import factories as f

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from franchise.selectors import partner_report
+from franchise.selectors.reports import partner_report
 from tests import factories as f
 
 from .conftest import link_companies, makeup_booking

@@ -12,7 +12,7 @@ from django_scopes import scope
 from bookings.services import feed_for_family, feed_for_instructor
 from makeups.calendar import makeup_ics
 from makeups.services import makeup_book
-from portal.feeds import feed_calendar
+from portal.selectors.feeds import feed_calendar
 from tests.factories import parent_of
 
 from .conftest import NOW

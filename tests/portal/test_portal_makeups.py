@@ -237,7 +237,7 @@ def test_mkp_8_busy_please_try_again_keeps_the_form(pf, login, monkeypatch):
             "This session is busy right now: please try again in a moment.", code="busy"
         )
 
-    monkeypatch.setattr("portal.views.makeup_book", busy)
+    monkeypatch.setattr("portal.views.makeups.makeup_book", busy)
     html = login(pf.user).post(_confirm_url(pf.credit, pf.session), {"note": "Keep me"})
     html = html.content.decode()
     assert "please try again in a moment" in html and "Nothing was booked or spent" in html

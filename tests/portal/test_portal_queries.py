@@ -11,7 +11,7 @@ from bookings.models import AttendanceState as S
 from bookings.services import attendance_set_state
 from makeups.selectors.eligibility import makeup_candidates
 from makeups.services import makeup_book, watch_create
-from portal.selectors import SEARCH_MAX_SESSIONS
+from portal.selectors.search import SEARCH_MAX_SESSIONS
 from programmes.models import Class, Session
 from tests import factories as f
 

@@ -18,8 +18,8 @@ from makeup.errors import DomainError
 from makeups.services import lesson_cancel_by_parent, makeup_cancel
 from programmes.models import Session
 
-from .access import access_company, access_family_booking
-from .texts import lesson_cancelled_message
+from ..access import access_company, access_family_booking
+from ..texts import lesson_cancelled_message
 
 
 @require_http_methods(["GET", "POST"])

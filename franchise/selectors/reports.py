@@ -1,89 +1,20 @@
-"""Reads of the franchise. Links are shared by two companies and not scoped, so every read
-here filters by the company asking, on either side. :func:`partner_report` is one of the
-named functions that read another company's rows (ARCHITECTURE: tenancy)."""
+"""FRN-8 / BEY-5: the partner report, make-ups exchanged with each partner per month.
+:func:`partner_report` is one of the named functions that read another company's rows
+(ARCHITECTURE: tenancy)."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractMonth
-from django.http import Http404
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking
-from makeup.models import Company, Membership, Role, User
-
-from .models import CompanyLink, IncomingRestriction
+from makeup.models import Company
 
 ZERO = Decimal("0.00")
-
-
-def _links(company: Company) -> QuerySet[CompanyLink]:
-    return CompanyLink.objects.filter(Q(inviter=company) | Q(invitee=company)).select_related(
-        "inviter", "invitee", "created_by", "answered_by", "ended_by", "ended_by_company"
-    )
-
-
-def _decorate(link: CompanyLink, company: Company) -> CompanyLink:
-    link.outgoing = link.inviter_id == company.pk
-    link.partner = link.other(company.pk)
-    link.partner_name = link.partner.name if link.partner else link.invitee_email
-    return link
-
-
-def links_for(company: Company) -> list[CompanyLink]:
-    """Every link of ``company``, whichever side invited, newest first; each carries
-    ``outgoing`` (this company invited), ``partner`` (the other company, ``None`` while an
-    invitation waits for somebody to create theirs) and ``partner_name``."""
-    return [_decorate(link, company) for link in _links(company)]
-
-
-def pending_invitations_for(company: Company) -> list[CompanyLink]:
-    """Invitations waiting for ``company``'s answer."""
-    links = _links(company).filter(invitee=company, state=CompanyLink.State.PENDING)
-    return [_decorate(link, company) for link in links]
-
-
-def access_link(*, company: Company | None, link_pk: int) -> CompanyLink:
-    """One of ``company``'s links by id, or 404 alike for missing and other companies'."""
-    if company is None:
-        raise Http404
-    link = _links(company).filter(pk=link_pk).first()
-    if link is None:
-        raise Http404
-    return _decorate(link, company)
-
-
-def approved_partner(*, company: Company | None, partner_id: int) -> Company:
-    """The partner ``partner_id`` of an approved link with ``company``, or 404."""
-    if company is None:
-        raise Http404
-    linked = CompanyLink.objects.filter(state=CompanyLink.State.APPROVED).filter(
-        Q(inviter=company, invitee_id=partner_id) | Q(invitee=company, inviter_id=partner_id)
-    )
-    if not linked.exists():
-        raise Http404
-    return Company.objects.get(pk=partner_id)
-
-
-def restrictions_by_partner(company: Company) -> dict[int, IncomingRestriction]:
-    """``company``'s incoming restrictions (FRN-3), by partner id, programmes loaded."""
-    rows = IncomingRestriction.objects.filter(company=company).prefetch_related("programmes")
-    return {row.partner_id: row for row in rows}
-
-
-def companies_owned_by(user: User, *, exclude: int | None = None) -> list[Company]:
-    """The companies ``user`` owns (a place to answer an invitation that named none)."""
-    owned = Membership.objects.filter(user=user, role=Role.OWNER).values("company_id")
-    companies = Company.objects.filter(pk__in=owned).order_by("name", "pk")
-    if exclude is not None:
-        companies = companies.exclude(pk=exclude)
-    return list(companies)
-
-
-# --- FRN-8 / BEY-5: the settlement report ----------------------------------------------------
 
 
 @dataclass
@@ -163,3 +94,18 @@ def partner_report(company: Company, year: int) -> list[PartnerReport]:
     ]
     report.sort(key=lambda r: (r.partner.name.lower(), r.partner.pk))
     return report
+
+
+def partner_report_totals(company: Company, rows: list[PartnerReport]) -> dict:
+    """The report's totals row: guests hosted and their value (in ``company``'s currency),
+    students sent, and their value when every partner they went to shares ``company``'s
+    currency (else ``None``: amounts in several currencies are not added up)."""
+    totals = {
+        "incoming": sum(r.incoming for r in rows),
+        "incoming_value": sum(r.incoming_value for r in rows),
+        "outgoing": sum(r.outgoing for r in rows),
+    }
+    currencies = {r.partner.currency for r in rows if r.outgoing}
+    single = currencies <= {company.currency}
+    totals["outgoing_value"] = sum(r.outgoing_value for r in rows) if single else None
+    return totals

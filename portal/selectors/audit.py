@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -16,9 +14,8 @@ from bookings.models import AttendanceChange, MakeupAttendanceChange
 from credits.models import CreditEvent
 from franchise.models import CompanyLink
 from makeup.models import AuditEntry
-from makeup.tenancy import owner_required
 
-from .texts import local_time
+from ..texts import local_time
 
 PER_SOURCE = 200
 AREAS = {
@@ -157,19 +154,3 @@ def _link_lines(company) -> list[Line]:
                 )
             )
     return lines
-
-
-@owner_required
-def audit_log(request: HttpRequest) -> HttpResponse:
-    area = request.GET.get("area", "")
-    if area not in AREAS:
-        area = ""
-    return render(
-        request,
-        "portal/audit_log.html",
-        {
-            "lines": audit_lines(request.company, area),
-            "areas": [(key, str(label)) for key, label in AREAS.items()],
-            "area": area,
-        },
-    )

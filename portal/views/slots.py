@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from credits.models import MakeupCredit
-from franchise import partners
+from franchise.selectors import partners
 from makeups.selectors.slots import bookable_slots, slot_link_problem, slot_link_read
 
-from .access import access_company, access_guardian, makeup_search_url
+from ..access import access_company, access_guardian, makeup_search_url
 
 
 @require_GET

@@ -1,7 +1,10 @@
 """Make-ups across companies (FRN-1…FRN-7): the named functions that read another company's
-data. With :func:`franchise.selectors.partner_report` (FRN-8), these are the only places
-scoping is lifted for franchise reads; each function filters by an approved link and by the
-ids it was given, and returns only what the asking side may see.
+data. With :func:`franchise.selectors.reports.partner_report` (FRN-8), these are the only
+places scoping is lifted for franchise reads; each function filters by an approved link and
+by the ids it was given, and returns only what the asking side may see.
+
+``partner_rules``, ``approved_partner_ids`` and ``guest_contacts`` are registered with the
+lower apps' hooks in :meth:`franchise.apps.FranchiseConfig.ready`.
 """
 
 from collections import defaultdict
@@ -24,7 +27,7 @@ from makeups.selectors.eligibility import (
 )
 from programmes.models import Programme, Session
 
-from .models import CompanyLink, IncomingRestriction
+from ..models import CompanyLink, IncomingRestriction
 
 
 def approved_partner_ids(company_id: int) -> list[int]:

@@ -1,5 +1,6 @@
-"""The content of the private calendar feeds (RFC 5545, written by the ``icalendar`` library
-through :mod:`makeups.calendar`, which escapes every text and folds the lines).
+"""The private calendar feeds: whose feed is whose, and their content (RFC 5545, written by
+the ``icalendar`` library through :mod:`makeups.calendar`, which escapes every text and
+folds the lines).
 
 A family's feed lists its children's regular lessons and their booked make-ups, at home and
 at partner branches (FRN-7); an instructor's feed lists the sessions of the classes they
@@ -23,7 +24,7 @@ from bookings.models import (
     MakeupBooking,
     Student,
 )
-from franchise.partners import family_partner_makeups
+from franchise.selectors.partners import family_partner_makeups
 from makeups.calendar import (
     calendar_event,
     new_calendar,
@@ -31,7 +32,7 @@ from makeups.calendar import (
     to_ics,
     uid_host,
 )
-from programmes.models import Session
+from programmes.models import Class, Session
 
 DAYS_BEHIND = 30
 DAYS_AHEAD = 120
@@ -72,6 +73,29 @@ def render_calendar(*, name: str, timezone: str, events: list[Event], now: datet
     for event in sorted(events, key=lambda e: (e.session.starts_at, e.uid)):
         calendar.add_component(_vevent(event, now))
     return to_ics(calendar)
+
+
+# --- whose feed ----------------------------------------------------------------------------
+
+
+def family_feed(*, company, family) -> CalendarFeed | None:
+    """The family's calendar feed in ``company``, if it has one yet."""
+    return CalendarFeed.objects.filter(company=company, family=family).first()
+
+
+def staff_feed(*, company, user) -> CalendarFeed | None:
+    """A staff member's own calendar feed in ``company``, if they have one yet."""
+    return CalendarFeed.objects.filter(company=company, user=user).first()
+
+
+def staff_classes(*, company, user):
+    """The classes ``user`` teaches in ``company`` (the sessions their feed lists)."""
+    return Class.objects.filter(
+        company=company, instructor=user, archived_at__isnull=True
+    ).select_related("programme")
+
+
+# --- the content -----------------------------------------------------------------------------
 
 
 def _window(now: datetime) -> tuple[datetime, datetime]:

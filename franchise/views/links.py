@@ -1,6 +1,6 @@
-"""Back-office pages of the franchise (TEN-2: only owners manage links and their terms; the
-report is for admins too): partner companies (FRN-1), incoming restrictions (FRN-3), the
-answer page of an e-mailed invitation and the partner report (FRN-8)."""
+"""Partner companies (FRN-1): invite a company by e-mail, the links on both sides, approve,
+decline or end one, and the answer page of an e-mailed invitation. Only owners manage links
+(TEN-2)."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -9,36 +9,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from makeup import ratelimit
-from makeup.csv_export import csv_response
 from makeup.errors import DomainError
-from makeup.tenancy import SESSION_COMPANY_KEY, admin_required, owner_required
+from makeup.tenancy import SESSION_COMPANY_KEY, owner_required
 
-from .forms import InviteForm, ReportYearForm, RestrictionForm
-from .models import CompanyLink
-from .selectors import (
-    access_link,
-    approved_partner,
-    companies_owned_by,
-    links_for,
-    partner_report,
-    restrictions_by_partner,
-)
-from .services import (
-    is_owner,
-    link_approve,
-    link_decline,
-    link_end,
-    link_from_token,
-    link_invite,
-    restriction_update,
-)
-
-NOTHING_SAVED = gettext_lazy("Nothing was saved: please correct the fields marked below.")
-
+from ..forms import InviteForm
+from ..models import CompanyLink
+from ..selectors.links import access_link, companies_owned_by, links_by_state
+from ..services import is_owner, link_approve, link_decline, link_end, link_from_token, link_invite
 
 # --- partner companies (FRN-1) ---------------------------------------------------------------
 
@@ -73,26 +53,7 @@ def partners(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("manage:franchise")
         messages.error(request, _("No invitation was sent: please correct the fields below."))
-    links = links_for(company)
-    restrictions = restrictions_by_partner(company)
-    for link in links:
-        link.restriction = restrictions.get(link.partner.pk) if link.partner else None
-    by_state = {state: [] for state in CompanyLink.State.values}
-    for link in links:
-        by_state[link.state].append(link)
-    pending = by_state[CompanyLink.State.PENDING]
-    return render(
-        request,
-        "franchise/partners.html",
-        {
-            "form": form,
-            "incoming": [link for link in pending if not link.outgoing],
-            "outgoing": [link for link in pending if link.outgoing],
-            "approved": by_state[CompanyLink.State.APPROVED],
-            "declined": by_state[CompanyLink.State.DECLINED],
-            "ended": by_state[CompanyLink.State.ENDED],
-        },
-    )
+    return render(request, "franchise/partners.html", {"form": form, **links_by_state(company)})
 
 
 def _link_action(request: HttpRequest, link_pk: int, service, done: str) -> HttpResponse:
@@ -136,51 +97,6 @@ def link_end_view(request: HttpRequest, link_pk: int) -> HttpResponse:
         else _("The link with %(partner)s has ended. Make-ups already booked stay as they are.")
     )
     return _link_action(request, link_pk, link_end, done)
-
-
-# --- incoming restrictions (FRN-3) -----------------------------------------------------------
-
-
-@owner_required
-def restrictions(request: HttpRequest, partner_id: int) -> HttpResponse:
-    company = request.company
-    partner = approved_partner(company=company, partner_id=partner_id)
-    current = restrictions_by_partner(company).get(partner.pk)
-    chosen = [p.pk for p in current.programmes.all()] if current else []
-    initial = {
-        "programmes": chosen,
-        "max_guests_per_session": current.max_guests_per_session if current else None,
-        "max_days_ahead": current.max_days_ahead if current else None,
-    }
-    form = RestrictionForm(
-        request.POST if request.method == "POST" else None,
-        initial=initial,
-        company=company,
-        chosen=chosen,
-    )
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                restriction_update(
-                    now=timezone.now(),
-                    company=company,
-                    partner=partner,
-                    programme_ids=[p.pk for p in form.cleaned_data["programmes"]],
-                    max_guests_per_session=form.cleaned_data["max_guests_per_session"],
-                    max_days_ahead=form.cleaned_data["max_days_ahead"],
-                    actor=request.user,
-                )
-            except DomainError as error:
-                messages.error(request, error.message)
-            else:
-                messages.success(
-                    request,
-                    _("Incoming restrictions for %(partner)s saved.") % {"partner": partner.name},
-                )
-                return redirect("manage:franchise")
-        else:
-            messages.error(request, NOTHING_SAVED)
-    return render(request, "franchise/restrictions.html", {"form": form, "partner": partner})
 
 
 # --- the e-mailed invitation (FRN-1) ---------------------------------------------------------
@@ -260,71 +176,3 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
                     )
                 return redirect("manage:franchise")
     return render(request, "franchise/invitation.html", context)
-
-
-# --- report (FRN-8, BEY-5) -------------------------------------------------------------------
-
-
-@require_GET
-@admin_required
-def report(request: HttpRequest) -> HttpResponse:
-    company = request.company
-    this_year = timezone.localdate().year
-    form = ReportYearForm(
-        request.GET if "year" in request.GET else {"year": this_year}, this_year=this_year
-    )
-    year = form.cleaned_data["year"] if form.is_valid() else this_year
-    rows = partner_report(company, year)
-    totals = {
-        "incoming": sum(r.incoming for r in rows),
-        "incoming_value": sum(r.incoming_value for r in rows),
-        "outgoing": sum(r.outgoing for r in rows),
-    }
-    currencies = {r.partner.currency for r in rows if r.outgoing}
-    single = currencies <= {company.currency}
-    totals["outgoing_value"] = sum(r.outgoing_value for r in rows) if single else None
-    if request.GET.get("format") == "csv":
-        return _report_csv(company, year, rows, totals)
-    return render(
-        request,
-        "franchise/report.html",
-        {"form": form, "year": year, "rows": rows, "totals": totals},
-    )
-
-
-def _report_csv(company, year: int, rows, totals) -> HttpResponse:
-    """The partner report as CSV; partner names are another company's text, so they go
-    through the shared writer (never a formula in this company's spreadsheet)."""
-    header = [
-        _("Partner"),
-        _("Month"),
-        _("Guests hosted"),
-        _("Value hosted (%(currency)s)") % {"currency": company.currency},
-        _("Students sent"),
-        _("Value sent"),
-        _("Currency of value sent"),
-    ]
-    lines = [
-        [
-            row.partner.name,
-            f"{month.month:%Y-%m}",
-            month.incoming,
-            month.incoming_value,
-            month.outgoing,
-            month.outgoing_value,
-            row.partner.currency,
-        ]
-        for row in rows
-        for month in row.months
-    ]
-    outgoing_value = totals["outgoing_value"]
-    total = [
-        _("Total"),
-        str(year),
-        totals["incoming"],
-        totals["incoming_value"],
-        totals["outgoing"],
-        "" if outgoing_value is None else outgoing_value,
-        "" if outgoing_value is None else company.currency,
-    ]
-    return csv_response(f"partner-makeups-{year}.csv", [header, *lines, total])

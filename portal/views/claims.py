@@ -1,37 +1,22 @@
 """The parent's "I cancelled in time" claim on a past absence (BEY-6)."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from bookings.models import Attendance
-from bookings.selectors import guardian_for_user
-from credits.models import AbsenceClaim
 from credits.selectors.claims import claim_refusal
 from credits.selectors.receipts import absence_receipt
-from credits.services.claims import MESSAGE_MAX, claim_submit
+from credits.services.claims import claim_submit
 from makeup.errors import DomainError
-from makeup.widgets import Textarea
 
-
-class ClaimForm(forms.Form):
-    message = forms.CharField(
-        label=gettext_lazy("Anything the school should know? (optional)"),
-        required=False,
-        max_length=MESSAGE_MAX,
-        widget=Textarea(
-            attrs={
-                "rows": 4,
-                "placeholder": gettext_lazy("E.g. I phoned the front desk on Monday morning."),
-            }
-        ),
-    )
+from ..access import access_guardian
+from ..forms import ClaimForm
+from ..selectors.family import absence_claims
 
 
 @require_http_methods(["GET", "POST"])
@@ -39,11 +24,7 @@ class ClaimForm(forms.Form):
 def claim_create(request: HttpRequest, company_slug: str, attendance_pk: int) -> HttpResponse:
     """The absence with its receipt (BEY-1), and the claim form — or the claim's answer.
     Another family's attendance is a 404 (TEN-1)."""
-    if request.company is None:
-        raise Http404
-    guardian = guardian_for_user(company=request.company, user=request.user)
-    if guardian is None:
-        raise Http404
+    guardian = access_guardian(request)
     attendance = get_object_or_404(
         Attendance.objects.select_related(
             "session__klass__programme", "session__company", "enrolment__student"
@@ -52,7 +33,7 @@ def claim_create(request: HttpRequest, company_slug: str, attendance_pk: int) ->
         company=request.company,
         enrolment__student__family=guardian.family,
     )
-    claims = list(AbsenceClaim.objects.filter(attendance=attendance).order_by("-pk"))
+    claims = absence_claims(attendance=attendance)
     latest = claims[0] if claims else None
     form = ClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,5 +1,4 @@
-"""Writes of the franchise: company links and their invitations (FRN-1), each company's terms
-for incoming make-ups from a partner (FRN-3).
+"""Company links and their e-mailed invitations (FRN-1): invite, approve, decline, end.
 
 A :class:`~franchise.models.CompanyLink` is shared by two companies and not scoped: every
 function here says which company acts and checks it is one side of the link. Only owners
@@ -10,19 +9,16 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from makeup import outbox
-from makeup.audit import audit_record
 from makeup.errors import DomainError
-from makeup.models import AuditEntry, Company, Membership, Role, User
-from programmes.models import Programme
+from makeup.models import Company, Membership, Role, User
 
-from .models import CompanyLink, IncomingRestriction, new_nonce
+from ..models import CompanyLink, new_nonce
 
 INVITE_SALT = "franchise-invite"
 LIVE_STATES = (CompanyLink.State.PENDING, CompanyLink.State.APPROVED)
@@ -109,7 +105,8 @@ def is_owner(*, user: User | None, company: Company) -> bool:
     return Membership.objects.filter(user=user, company=company, role=Role.OWNER).exists()
 
 
-def _require_owner(*, company: Company, actor: User) -> None:
+def check_owner(*, company: Company, actor: User) -> None:
+    """Refuse (a :class:`DomainError`) anyone but an owner of ``company`` (TEN-2)."""
     if not is_owner(user=actor, company=company):
         raise DomainError(
             _("Only an owner of %(company)s can manage its partner links.")
@@ -124,7 +121,8 @@ def _lock_companies(*ids: int) -> None:
     list(Company.objects.select_for_update().filter(pk__in=ids).order_by("pk").values("pk"))
 
 
-def _live_link_between(a: int, b: int, *, exclude: int | None = None) -> CompanyLink | None:
+def live_link_between(a: int, b: int, *, exclude: int | None = None) -> CompanyLink | None:
+    """The pending or approved link between companies ``a`` and ``b``, either direction."""
     links = CompanyLink.objects.filter(state__in=LIVE_STATES).filter(
         Q(inviter_id=a, invitee_id=b) | Q(inviter_id=b, invitee_id=a)
     )
@@ -134,7 +132,7 @@ def _live_link_between(a: int, b: int, *, exclude: int | None = None) -> Company
 
 
 def _refuse_live_link(company: Company, other: Company, *, exclude: int | None = None) -> None:
-    link = _live_link_between(company.pk, other.pk, exclude=exclude)
+    link = live_link_between(company.pk, other.pk, exclude=exclude)
     if link is None:
         return
     if link.state == CompanyLink.State.APPROVED:
@@ -205,7 +203,7 @@ def link_invite(
     and a second live link between the same two companies (either direction) are refused.
     The invitation e-mail goes out after the transaction commits.
     """
-    _require_owner(company=company, actor=actor)
+    check_owner(company=company, actor=actor)
     email = email.strip().lower()
     if not email:
         raise DomainError(_("Enter the e-mail address of the company to invite."), code="email")
@@ -272,7 +270,7 @@ def _answer(
             % {"company": company.name},
             code="self",
         )
-    _require_owner(company=company, actor=actor)
+    check_owner(company=company, actor=actor)
     if state == CompanyLink.State.APPROVED:
         _lock_companies(link.inviter_id, company.pk)
         _refuse_live_link(company, link.inviter, exclude=link.pk)
@@ -312,7 +310,7 @@ def link_end(*, link: CompanyLink, company: Company, actor: User, now: datetime)
     link = _locked_link(link)
     if not link.involves(company.pk):
         raise DomainError(_("This link is not one of your company's."), code="not_yours")
-    _require_owner(company=company, actor=actor)
+    check_owner(company=company, actor=actor)
     if link.state == CompanyLink.State.PENDING:
         if company.pk != link.inviter_id:
             raise DomainError(
@@ -333,82 +331,3 @@ def link_end(*, link: CompanyLink, company: Company, actor: User, now: datetime)
     if not was_pending:
         _notify(link.other(company.pk), link, "ended")
     return link
-
-
-# --- incoming restrictions -------------------------------------------------------------------
-
-
-@transaction.atomic
-def restriction_update(
-    *,
-    company: Company,
-    partner: Company,
-    programme_ids: list[int],
-    max_guests_per_session: int | None,
-    max_days_ahead: int | None,
-    actor: User,
-    now: datetime,
-) -> IncomingRestriction:
-    """FRN-3: what ``company`` (the host) accepts from ``partner``'s guests: which of its own
-    programmes (none = every programme with FRN-2's switch on), at most how many of the
-    partner's guests per session, and how many days ahead they may book. Only with an
-    approved link; the programmes must be the company's own. The owners' audit log records
-    the new terms only when they differ from the old ones."""
-    _require_owner(company=company, actor=actor)
-    link = _live_link_between(company.pk, partner.pk)
-    if link is None or link.state != CompanyLink.State.APPROVED:
-        raise DomainError(
-            _("%(company)s and %(partner)s are not linked: approve a link first.")
-            % {"company": company.name, "partner": partner.name},
-            code="not_linked",
-        )
-    wanted = {int(pk) for pk in programme_ids}
-    programmes = list(Programme.objects.filter(company=company, pk__in=wanted))
-    if len(programmes) != len(wanted):
-        raise DomainError(_("Choose among your own company's programmes."), code="programme")
-    restriction = (
-        IncomingRestriction.objects.select_for_update()
-        .filter(company=company, partner=partner)
-        .first()
-    ) or IncomingRestriction(company=company, partner=partner)
-    # No row is the same terms as a row with nothing chosen (see IncomingRestriction).
-    before = (
-        (
-            set(restriction.programmes.values_list("pk", flat=True)),
-            restriction.max_guests_per_session,
-            restriction.max_days_ahead,
-        )
-        if restriction.pk
-        else (set(), None, None)
-    )
-    restriction.max_guests_per_session = max_guests_per_session
-    restriction.max_days_ahead = max_days_ahead
-    try:
-        restriction.full_clean(exclude=["company", "partner"], validate_unique=False)
-    except ValidationError as error:
-        text = "; ".join(
-            f"{IncomingRestriction._meta.get_field(field).verbose_name}: {' '.join(errs)}"
-            for field, errs in error.message_dict.items()
-        )
-        raise DomainError(text or _("Invalid restriction."), code="invalid") from error
-    restriction.save()
-    restriction.programmes.set(programmes)
-    if before == (wanted, max_guests_per_session, max_days_ahead):
-        return restriction  # saved unchanged: nothing for the audit log
-    audit_record(
-        company_id=company.pk,
-        actor=actor,
-        now=now,
-        area=AuditEntry.Area.LINK,
-        summary=_(
-            "Incoming restrictions for %(partner)s: %(programmes)s; at most %(guests)s guests "
-            "per session; %(days)s days ahead."
-        )
-        % {
-            "partner": partner.name,
-            "programmes": ", ".join(p.code for p in programmes) or _("every programme"),
-            "guests": max_guests_per_session or "—",
-            "days": max_days_ahead or "—",
-        },
-    )
-    return restriction
