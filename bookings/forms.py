@@ -19,7 +19,7 @@ from makeup import dates
 from makeup.errors import DomainError
 from makeup.models import Company
 from makeup.widgets import Textarea
-from programmes.models import Class
+from programmes.models import Class, Programme
 
 from .models import AttendanceState, Family, Guardian, Payment, Student
 from .selectors.families import guardian_with_email
@@ -211,8 +211,6 @@ class PackageForm(forms.Form):
 
     def __init__(self, *args, company, **kwargs):
         super().__init__(*args, **kwargs)
-        from programmes.models import Programme
-
         self.fields["programme"].queryset = Programme.objects.filter(
             company=company, archived_at__isnull=True
         ).order_by("name")

@@ -97,3 +97,14 @@ def balance_gate(*, family: Family, now: datetime) -> BalanceGate:
     return BalanceGate(
         active=True, days=settings.balance_gate_days, due=due, currency=company.currency
     )
+
+
+def amount_to_pay(*, family: Family, now: datetime) -> Decimal:
+    """What a family is asked to pay online (BAL-5): with the balance gate active, exactly
+    what blocks it (the same computation as the services', BAL-3); else the whole balance
+    owed."""
+    gate = balance_gate(family=family, now=now)
+    if gate.active:
+        return gate.due
+    statement = family_statement(family=family)
+    return statement[-1].balance if statement else Decimal("0")

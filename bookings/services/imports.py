@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.db import DatabaseError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
 from makeup import outbox
 from makeup.errors import DomainError
@@ -150,8 +151,6 @@ def family_imports_purge(*, now: datetime) -> int:
     """Drop the text of files checked but not confirmed in time (:data:`CONFIRM_MAX_AGE`):
     they can't be confirmed any more. Hourly (beat), every company's rows: a housekeeping
     sweep that reads no tenant data, hence without a scope."""
-    from django_scopes import scopes_disabled
-
     with scopes_disabled():
         return (
             FamilyImport.objects.filter(

@@ -5,7 +5,6 @@ function or a service, render."""
 
 import logging
 
-from django import forms
 from django.contrib import messages
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
@@ -15,50 +14,19 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import MakeupBooking
 from credits.models import MakeupCredit, SessionWatch
-from makeup import dates
 from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import access_object, staff_required
 from programmes.models import Session
 
+from ..forms import CancelForm, ExplainForm, StaffBookingForm
 from ..selectors.staff import explain_credit_choices, makeup_guest_options, staff_makeup_candidates
 from ..services import makeup_book, makeup_cancel, watch_end
 
 logger = logging.getLogger(__name__)
-
-
-class StaffBookingForm(forms.Form):
-    session = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
-    note = forms.CharField(
-        max_length=200,
-        required=False,
-        label=_("Note"),
-        help_text=_('Shown on the attendance list, e.g. "Make-up for missed lesson 30/10".'),
-    )
-    override_reason = forms.CharField(
-        max_length=150,
-        required=False,
-        label=_("Reason for booking past the portal's rules"),
-        help_text=_("Needed only where a portal-only rule fails; kept with the booking."),
-    )
-
-
-class CancelForm(forms.Form):
-    cancelled_at = dates.DateTimeField(
-        required=False,
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        label=_("The family told us at"),
-    )
-
-
-class ExplainForm(forms.Form):
-    credit = forms.IntegerField(required=False, min_value=1)
-    session = forms.IntegerField(required=False, min_value=1)
-    date = dates.DateField(required=False)
 
 
 def _next_url(request: HttpRequest, default: str) -> str:

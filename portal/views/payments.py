@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django_scopes import scopes_disabled
 
 from bookings.models import Family
+from bookings.selectors.account import amount_to_pay
 from bookings.services.payments import (
     PaymentRequest,
     TestProvider,
@@ -29,7 +30,6 @@ from bookings.services.payments import (
 from makeup.errors import DomainError
 
 from ..access import access_company, access_guardian
-from ..selectors.payments import amount_due
 
 
 def to_payment(request: HttpRequest, *, next_url: str) -> HttpResponse:
@@ -49,7 +49,7 @@ def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
     family = access_guardian(request).family
     if not company.settings.portal_payments_enabled:
         raise Http404
-    due = amount_due(family=family, now=timezone.now())
+    due = amount_to_pay(family=family, now=timezone.now())
     next_url = request.GET.get("next") or request.POST.get("next") or ""
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = ""

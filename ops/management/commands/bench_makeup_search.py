@@ -10,9 +10,11 @@ alive HTTP clients for the same time. Prints requests/s, p50/p95/p99 and the rat
 Everything it created is deleted at the end.
 """
 
+import cProfile
 import http.client
 import io
 import os
+import pstats
 import re
 import statistics
 import subprocess
@@ -26,10 +28,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from bookings.models import Enrolment, Family, Guardian, Student
+from credits.models import CreditDecision, CreditEvent, MakeupCredit
 from credits.services import credit_add_manual
 from makeup.models import Company, User
 from makeup.services import company_create
@@ -210,8 +215,6 @@ class Command(BaseCommand):
         company = Company.objects.filter(slug=SLUG).first()
         if company is None:
             return
-        from credits.models import CreditDecision, CreditEvent, MakeupCredit
-
         with transaction.atomic():
             CreditEvent.objects.filter(company=company).delete()
             CreditDecision.objects.filter(company=company).delete()
@@ -262,19 +265,11 @@ class Command(BaseCommand):
         raise CommandError("gunicorn did not start")
 
     def _profile(self, path: str) -> None:
-        import cProfile
-        import pstats
-
-        from django.test import Client
-
         client = Client()
         client.force_login(
             User.objects.get(email=BENCH_EMAIL), backend="django.contrib.auth.backends.ModelBackend"
         )
-        from django.db import connection as conn
-        from django.test.utils import CaptureQueriesContext
-
-        with CaptureQueriesContext(conn) as ctx:
+        with CaptureQueriesContext(connection) as ctx:
             first = client.get(path)
         if first.status_code != 200:
             raise CommandError(f"{path} answered {first.status_code}")
@@ -282,7 +277,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{q['time']} s: {q['sql'][:3000]}\n")
         for _ in range(5):
             client.get(path)
-        with CaptureQueriesContext(conn) as warm:
+        with CaptureQueriesContext(connection) as warm:
             client.get(path)
         self.stdout.write(
             f"{len(ctx.captured_queries)} queries uncached, "

@@ -1,0 +1,36 @@
+"""Forms of the staff make-up pages."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from makeup import dates
+
+
+class StaffBookingForm(forms.Form):
+    session = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    note = forms.CharField(
+        max_length=200,
+        required=False,
+        label=_("Note"),
+        help_text=_('Shown on the attendance list, e.g. "Make-up for missed lesson 30/10".'),
+    )
+    override_reason = forms.CharField(
+        max_length=150,
+        required=False,
+        label=_("Reason for booking past the portal's rules"),
+        help_text=_("Needed only where a portal-only rule fails; kept with the booking."),
+    )
+
+
+class CancelForm(forms.Form):
+    cancelled_at = dates.DateTimeField(
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        label=_("The family told us at"),
+    )
+
+
+class ExplainForm(forms.Form):
+    credit = forms.IntegerField(required=False, min_value=1)
+    session = forms.IntegerField(required=False, min_value=1)
+    date = dates.DateField(required=False)
