@@ -10,25 +10,21 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
-from django_scopes import scope, scopes_disabled
+from django_scopes import scope
 
 from bookings.models import AttendanceState as S
-from bookings.models import Guardian, MakeupBooking
+from bookings.models import MakeupBooking
 from bookings.selectors.account import balance_gate
 from bookings.services import attendance_set_state
 from bookings.services.account import payment_record
 from credits.models import CreditState, MakeupCredit, SessionWatch
-from credits.services import credit_add_manual
 from makeup.errors import DomainError
 from makeups.services import makeup_book, watch_create
 from tests import factories as f
+from tests.makeups.conftest import ava_and_host, credit_for
 
 NOW = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # Sat 21 Nov, 11:00 in Sydney
 TODAY = date(2026, 11, 21)
-
-
-class Ns:
-    pass
 
 
 @pytest.fixture
@@ -36,40 +32,17 @@ def bg(world, db):
     """The gate on (30 days). Ava of the Parker family (``world.parent_a``) has a credit;
     the host session (Tue 24 Nov, capacity 2) is full with two regulars. The clock is frozen:
     the attendance hooks fill watches at the service's ``now``."""
-    w = Ns()
-    w.world, w.company = world, world.company_a
+    w = ava_and_host(world, home="Home Dolphins", host="Host Sharks")  # AUD 25.00 a lesson
     settings = w.company.settings
     settings.balance_gate_enabled, settings.balance_gate_days = True, 30
     settings.save()
-    w.programme = f.ProgrammeFactory(company=w.company)
-    w.home = f.ClassFactory(programme=w.programme, name="Home Dolphins")  # AUD 25.00 a lesson
-    w.host = f.ClassFactory(
-        programme=w.programme,
-        name="Host Sharks",
-        capacity=2,
-        min_age_months=None,
-        max_age_months=None,
-    )
-    with scopes_disabled():
-        w.family = Guardian.objects.get(user=world.parent_a).family
-    w.parent = world.parent_a
-    w.ava = f.EnrolmentFactory(
-        klass=w.home,
-        student__family=w.family,
-        student__first_name="Ava",
-        student__date_of_birth=date(2020, 6, 1),
-    )
-    w.session = f.SessionFactory(klass=w.host)
     w.r1, w.r2 = f.EnrolmentFactory.create_batch(2, klass=w.host)  # full
     with time_machine.travel(NOW, tick=False), scope(company=w.company):
         w.credit = _credit(w.ava)
         yield w
 
 
-def _credit(enrolment):
-    return credit_add_manual(
-        enrolment=enrolment, reason="test", actor=None, valid_days=30, now=NOW - timedelta(days=1)
-    )
+_credit = credit_for
 
 
 def _owe_a_lesson(w):

@@ -9,51 +9,27 @@ from django_scopes import scope, scopes_disabled
 
 from bookings.models import Guardian, MakeupBooking
 from credits.models import CreditState, MakeupCredit, SessionWatch
-from credits.services import credit_add_manual
 from franchise.models import CompanyLink
 from makeup.errors import DomainError
 from makeup.models import Role
 from makeups.services import makeup_book, makeup_cancel, watch_create, watch_fill
 from tests import factories as f
+from tests.makeups.conftest import ava_and_host, credit_for
 
 NOW = datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # Sat 21 Nov, 11:00 in Sydney
-
-
-class Ns:
-    pass
 
 
 @pytest.fixture
 def wb(world, db):
     """Ava (Parker family, ``world.parent_a``) with a credit; a host class of the same
     programme (capacity 2) with a session on Tue 24 Nov."""
-    w = Ns()
-    w.world = world
-    w.company = world.company_a
-    w.programme = f.ProgrammeFactory(company=w.company)
-    w.home = f.ClassFactory(programme=w.programme, name="Home")
-    w.host = f.ClassFactory(
-        programme=w.programme, name="Host", capacity=2, min_age_months=None, max_age_months=None
-    )
-    with scopes_disabled():
-        w.family = Guardian.objects.get(user=world.parent_a).family
-    w.parent = world.parent_a
-    w.ava = f.EnrolmentFactory(
-        klass=w.home,
-        student__family=w.family,
-        student__first_name="Ava",
-        student__date_of_birth=date(2020, 6, 1),
-    )
-    w.session = f.SessionFactory(klass=w.host)
+    w = ava_and_host(world, home="Home", host="Host")
     with scope(company=w.company):
         w.credit = _credit(w.ava)
         yield w
 
 
-def _credit(enrolment):
-    return credit_add_manual(
-        enrolment=enrolment, reason="test", actor=None, valid_days=30, now=NOW - timedelta(days=1)
-    )
+_credit = credit_for
 
 
 def _state(credit) -> str:
