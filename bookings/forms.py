@@ -45,6 +45,11 @@ class FamilySearchForm(forms.Form):
             }
         ),
     )
+    blocked = forms.BooleanField(
+        label=_("Only families blocked by an unpaid balance"),
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
 
 class FamilyForm(forms.Form):

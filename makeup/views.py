@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import ratelimit
+from . import hooks, ratelimit
 from .errors import DomainError
 from .forms import (
     CompanyDetailsForm,
@@ -168,9 +168,31 @@ def company_signup(request: HttpRequest) -> HttpResponse:
 # --- back office ------------------------------------------------------------------------
 
 
+# The to-do lines with the most urgent first (then in the apps' order).
+TONE_ORDER = {"danger": 0, "warning": 1, "info": 2}
+
+
 @staff_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "makeup/dashboard.html")
+    """Today (DAY-2), the back office's home: what needs doing now, as the apps registered it
+    with :mod:`makeup.hooks` — each a count with a link, the ones at zero listed as done —
+    and the day's sessions with their roll call."""
+    now = timezone.now()
+    items = hooks.today_items(
+        company=request.company, user=request.user, membership=request.membership, now=now
+    )
+    todo = [item for item in items if not item.agenda]
+    due = sorted((item for item in todo if item.due), key=lambda i: TONE_ORDER.get(i.tone, 3))
+    return render(
+        request,
+        "makeup/dashboard.html",
+        {
+            "now": now,
+            "due": due,
+            "done": [item for item in todo if not item.due],
+            "agenda": [item for item in items if item.agenda],
+        },
+    )
 
 
 @require_POST

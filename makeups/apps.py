@@ -9,9 +9,11 @@ class MakeupsConfig(AppConfig):
     def ready(self) -> None:
         from bookings import hooks as booking_hooks
         from credits import hooks as credit_hooks
+        from makeup.hooks import register_today_item
 
         from . import receivers
         from .selectors.slots import expiry_offers
+        from .selectors.today import today_watched_sessions
 
         # After credits' own listener (credits is installed first): the credit is decided,
         # then a freed place goes to the first watcher in line (BEY-2).
@@ -21,3 +23,5 @@ class MakeupsConfig(AppConfig):
             receivers.cancel_makeups_of_cancelled_session
         )
         credit_hooks.register_expiry_offers(expiry_offers)
+        # The Today page (DAY-2): full sessions that families watch.
+        register_today_item(today_watched_sessions)

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,6 +97,44 @@ def balance_gate(*, family: Family, now: datetime) -> BalanceGate:
     )
     return BalanceGate(
         active=True, days=settings.balance_gate_days, due=due, currency=company.currency
+    )
+
+
+def _window_sum(model, day_field: str, *, since: date, today: date, **filters):
+    """The sum of ``amount`` of ``model`` rows of each family (``OuterRef("pk")``) dated in
+    (``since``, ``today``], zero when none: a subquery for :func:`blocked_families`."""
+    rows = (
+        model.objects.filter(
+            family=OuterRef("pk"),
+            **{f"{day_field}__gt": since, f"{day_field}__lte": today},
+            **filters,
+        )
+        .order_by()
+        .values("family")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=12, decimal_places=2)
+    return Coalesce(Subquery(rows, output_field=money), Value(Decimal("0")), output_field=money)
+
+
+def blocked_families(*, company: Company, now: datetime) -> QuerySet[Family]:
+    """Every family of ``company`` the balance gate blocks at ``now`` (BAL-2, BAL-3), each
+    annotated with ``due``: the computation of :func:`balance_gate` for all families at once,
+    in one query however many there are (the Today page counts them, the family list filters
+    by them). None while the gate is off. ``company.settings`` is read as loaded."""
+    settings = company.settings
+    if not settings.balance_gate_active:
+        return Family.objects.none()
+    today = timezone.localdate(now, timezone=company.tzinfo)
+    since = today - timedelta(days=settings.balance_gate_days)
+    charged = _window_sum(Charge, "charged_on", since=since, today=today, reversed_at__isnull=True)
+    paid = _window_sum(Payment, "paid_on", since=since, today=today)
+    return (
+        Family.objects.filter(company=company)
+        .annotate(due=charged - paid)
+        .filter(due__gt=0)
+        .order_by("name", "pk")
     )
 
 

@@ -1,7 +1,7 @@
 """Reads for families: the portal's parent lookups and the back office's family pages."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -12,6 +12,7 @@ from makeup.models import Company
 from programmes.models import age_in_months
 
 from ..models import Attendance, AttendanceChange, Enrolment, Family, Guardian, Package, Student
+from .account import blocked_families
 from .packages import packages_with_remaining
 
 
@@ -70,10 +71,14 @@ def _search_q(q: str) -> Q:
     return condition
 
 
-def family_list(*, company: Company, q: str = "", today: date) -> QuerySet[Family]:
+def family_list(
+    *, company: Company, q: str = "", today: date, blocked_at: datetime | None = None
+) -> QuerySet[Family]:
     """Families of ``company`` matching the search ``q``, by name, each annotated with
     ``active_enrolments``; parents and children are prefetched (their ages labelled by
-    :func:`family_list_page`). A page costs the same few queries whatever the data size."""
+    :func:`family_list_page`). With ``blocked_at``, only the families the balance gate blocks
+    at that moment (the Today page's link). A page costs the same few queries whatever the
+    data size."""
     active = (
         Enrolment.objects.filter(student__family=OuterRef("pk"))
         .filter(active_enrolment_q(today))
@@ -86,6 +91,10 @@ def family_list(*, company: Company, q: str = "", today: date) -> QuerySet[Famil
     q = q.strip()
     if q:
         families = families.filter(_search_q(q))
+    if blocked_at is not None:
+        families = families.filter(
+            pk__in=blocked_families(company=company, now=blocked_at).values("pk")
+        )
     return (
         families.annotate(active_enrolments=Coalesce(Subquery(active), 0))
         .prefetch_related(
@@ -96,10 +105,20 @@ def family_list(*, company: Company, q: str = "", today: date) -> QuerySet[Famil
     )
 
 
-def family_list_page(*, company: Company, q: str = "", page: str | int | None, today: date):
+def family_list_page(
+    *,
+    company: Company,
+    q: str = "",
+    page: str | int | None,
+    today: date,
+    blocked_at: datetime | None = None,
+):
     """One page (:data:`FAMILY_LIST_PAGE_SIZE` families) of :func:`family_list`: a count, the
     families, their parents and their children — 4 queries."""
-    paginator = Paginator(family_list(company=company, q=q, today=today), FAMILY_LIST_PAGE_SIZE)
+    paginator = Paginator(
+        family_list(company=company, q=q, today=today, blocked_at=blocked_at),
+        FAMILY_LIST_PAGE_SIZE,
+    )
     page_obj = paginator.get_page(page)
     for family in page_obj.object_list:
         _label_ages(family.students.all(), today)

@@ -52,13 +52,24 @@ def _data(request: HttpRequest):
 
 @staff_required
 def family_list(request: HttpRequest) -> HttpResponse:
-    """Families with their parents, children and active enrolments; searchable (TEN-2)."""
+    """Families with their parents, children and active enrolments; searchable (TEN-2); with
+    ``?blocked=1`` only those the balance gate blocks now (the Today page's link, DAY-2)."""
     form = FamilySearchForm(request.GET)
-    q = form.cleaned_data["q"] if form.is_valid() else ""
+    valid = form.is_valid()
+    q = form.cleaned_data["q"] if valid else ""
+    blocked = valid and form.cleaned_data["blocked"]
     page = family_list_page(
-        company=request.company, q=q, page=request.GET.get("page"), today=_today(request)
+        company=request.company,
+        q=q,
+        page=request.GET.get("page"),
+        today=_today(request),
+        blocked_at=timezone.now() if blocked else None,
     )
-    return render(request, "bookings/family_list.html", {"form": form, "page": page, "q": q})
+    return render(
+        request,
+        "bookings/family_list.html",
+        {"form": form, "page": page, "q": q, "blocked": blocked},
+    )
 
 
 @staff_required
