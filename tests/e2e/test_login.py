@@ -19,7 +19,8 @@ def _login(page, base_url: str, email: str) -> None:
 def test_demo_owner_logs_in_and_sees_the_back_office(page, live_server, demo, artifacts_dir):
     _login(page, live_server.url, "owner@riverside.example")
     expect(page).to_have_url(re.compile(r"/manage/$"))
-    expect(page.get_by_role("heading", name="Riverside Swim School")).to_be_visible()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="Riverside Swim School")).to_be_visible()
     nav = page.get_by_role("navigation", name="Back office")
     expect(nav.get_by_role("link", name="Settings")).to_be_visible()
     page.screenshot(path=str(artifacts_dir / "owner-back-office.png"), full_page=True)
