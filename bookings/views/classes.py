@@ -34,6 +34,7 @@ def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
     klass = _class(request, class_pk)
     today = timezone.localdate()
     context = class_page(klass=klass, today=today)
+    company_extra = request.company.settings.makeup_extra_capacity
     return render(
         request,
         "bookings/class_detail.html",
@@ -41,6 +42,8 @@ def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
             "klass": klass,
             **context,
             "places_left": max(klass.capacity - len(context["enrolments"]), 0),
+            "company_extra": company_extra,
+            "extra_places": klass.extra_capacity(company_extra),
             "enrol_form": EnrolForm(company=request.company, klass=klass, today=today),
             "one_off_form": OneOffSessionForm(today=today),
         },
