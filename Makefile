@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mails (sent by the worker) point at the server `make run` starts, unless given.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test lint format migrate seed worker clean lock messages
 
@@ -30,19 +32,21 @@ seed: migrate
 	$(BIN)/python manage.py seed_demo
 
 # The web server and a Celery worker (with beat) side by side; Ctrl-C stops both.
-# Without REDIS_URL the worker takes its tasks from a folder in var/celery/.
+# Without REDIS_URL the worker takes its tasks from a folder in var/celery/. Another port:
+# make run PORT=8010 (links in e-mails follow: SITE_URL).
 run: seed
 	@echo ""
 	@echo "  Open http://$(HOST):$(PORT)/accounts/login/ and log in with a demo login above."
-	@echo "  E-mails are printed here (the console); Ctrl-C stops the server and the worker."
+	@echo "  E-mails sent: http://$(HOST):$(PORT)/manage/dev/mail/ (log in as staff; kept in var/mail/)."
+	@echo "  Ctrl-C stops the server and the worker."
 	@echo ""
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/celery -A config worker --beat --pool=solo --loglevel=WARNING \
+	SITE_URL=$(SITE_URL) $(BIN)/celery -A config worker --beat --pool=solo --loglevel=WARNING \
 		--schedule=var/celerybeat-schedule & worker=$$!; \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 worker: messages
-	$(BIN)/celery -A config worker --beat --loglevel=INFO --schedule=var/celerybeat-schedule
+	SITE_URL=$(SITE_URL) $(BIN)/celery -A config worker --beat --loglevel=INFO --schedule=var/celerybeat-schedule
 
 test: messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -272,6 +272,15 @@ class MakeupBooking(models.Model):
     note = models.CharField(
         max_length=200, blank=True, help_text=_('E.g. "Make-up for missed lesson 30/10" (MKP-10).')
     )
+    family_message = models.CharField(
+        _("message to the family"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "What the confirmation e-mail tells the family, written by staff. A staff "
+            "booking's note stays internal; a parent's own note is shown back to them."
+        ),
+    )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.PORTAL)
     override_reason = models.CharField(
         max_length=200,

@@ -36,6 +36,7 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Public address of the site, for links in e-mails sent from Celery tasks (no request there).
+# `make run HOST=… PORT=…` passes SITE_URL=http://HOST:PORT to the server and the worker.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -245,8 +246,11 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- E-mail --------------------------------------------------------------------------------
 # EMAIL_URL as django-environ reads it (smtp://user:pass@host:587/?tls=True, consolemail://,
-# filemail:///path), turned into Django 6.1's MAILERS setting.
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+# filemail:///path), turned into Django 6.1's MAILERS setting. On a laptop (DEBUG, no
+# EMAIL_URL) e-mails are kept in var/mail/ and read at /manage/dev/mail/ (makeup.devmail).
+_email = env.email_url(
+    "EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}" if DEBUG else "consolemail://"
+)
 _email_options: dict = {}
 if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
     _email_options = {
@@ -372,13 +376,36 @@ if not DEBUG:
 
 ADMINS = [("Admin", a) for a in env.list("ADMIN_EMAILS", default=[])]
 
+# Every record is printed once, by the root's handler. Django's own default gives the "django"
+# logger a console handler too (DEBUG only), which printed each 403/404 warning twice: here
+# that logger keeps only the e-mail to ADMINS on errors (as Django's default, DEBUG=0 only)
+# and passes everything up to the root.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # runserver's request lines, as Django's default prints them.
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server"},
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "axes": {"level": "WARNING"},
         # The filesystem broker (no Redis on a laptop) has no host name; kombu warns each time.

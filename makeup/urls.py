@@ -42,6 +42,9 @@ manage_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("switch/<int:company_id>/", views.switch_company, name="switch_company"),
     path("settings/", views.company_settings, name="settings"),
+    # DEBUG only (404 otherwise): the e-mails a developer's laptop sent.
+    path("dev/mail/", views.dev_mail_list, name="dev_mail"),
+    path("dev/mail/html/", views.dev_mail_html, name="dev_mail_html"),
 ]
 
 health = views.health

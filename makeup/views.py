@@ -5,16 +5,20 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.db import connection, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.csp import CSP
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.csp import csp_override
+from django.views.decorators.http import require_GET, require_POST
 
 from . import hooks, ratelimit
+from .devmail import dev_mail, dev_mails, mail_dir
 from .errors import DomainError
 from .forms import (
     CompanyDetailsForm,
@@ -267,6 +271,59 @@ def language_set(request: HttpRequest) -> HttpResponse:
         httponly=True,
     )
     return response
+
+
+# --- the local mail viewer (DEBUG only) ----------------------------------------------------
+
+
+def _dev_mail_folder():
+    """The folder of sent e-mails, for the developer's viewer: 404 unless ``DEBUG``."""
+    if not settings.DEBUG:
+        raise Http404
+    return mail_dir()
+
+
+@require_GET
+@staff_required
+def dev_mail_list(request: HttpRequest) -> HttpResponse:
+    """DEBUG only: the e-mails this laptop sent (``var/mail/``), newest first, one of them
+    shown decoded with its HTML rendered."""
+    folder = _dev_mail_folder()
+    mails = dev_mails(folder) if folder is not None else []
+    key = request.GET.get("m", "")
+    shown = (dev_mail(folder, key) if key else None) if folder is not None else None
+    if shown is None and mails and not key:
+        shown = mails[0]
+    return render(
+        request,
+        "makeup/dev_mail.html",
+        {"folder": folder, "mails": mails, "shown": shown, "backend": _mailer_backend()},
+    )
+
+
+def _mailer_backend() -> str:
+    return settings.MAILERS.get("default", {}).get("BACKEND", "")
+
+
+@require_GET
+@staff_required
+@xframe_options_sameorigin
+@csp_override(
+    {
+        "default-src": [CSP.NONE],
+        "style-src": [CSP.UNSAFE_INLINE],
+        "img-src": ["data:"],
+        "frame-ancestors": [CSP.SELF],
+        "sandbox": True,
+    }
+)
+def dev_mail_html(request: HttpRequest) -> HttpResponse:
+    """DEBUG only: one e-mail's HTML part, for the viewer's frame (sandboxed: no scripts)."""
+    folder = _dev_mail_folder()
+    shown = dev_mail(folder, request.GET.get("m", "")) if folder is not None else None
+    if shown is None or not shown.html:
+        raise Http404
+    return HttpResponse(shown.html, content_type="text/html; charset=utf-8")
 
 
 def health(request: HttpRequest) -> HttpResponse:

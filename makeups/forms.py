@@ -11,8 +11,17 @@ class StaffBookingForm(forms.Form):
     note = forms.CharField(
         max_length=200,
         required=False,
-        label=_("Note"),
-        help_text=_('Shown on the attendance list, e.g. "Make-up for missed lesson 30/10".'),
+        label=_("Staff note"),
+        help_text=_(
+            "For staff only: shown on the attendance list and the family page, never e-mailed, "
+            'e.g. "Make-up for missed lesson 30/10, mum phoned Friday".'
+        ),
+    )
+    family_message = forms.CharField(
+        max_length=300,
+        required=False,
+        label=_("Message to the family"),
+        help_text=_("Optional: shown in the confirmation e-mail the family receives."),
     )
     override_reason = forms.CharField(
         max_length=150,

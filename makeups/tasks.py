@@ -1,13 +1,13 @@
 """Make-up e-mails, sent by Celery after the transaction that wrote them to the outbox: the
-confirmation with its calendar file, and the "a place went to the next in line" notice
-(BAL-6)."""
+confirmation with its calendar file, the cancellation (the credit back or kept), and the "a
+place went to the next in line" notice (BAL-6)."""
 
 from celery import shared_task
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking
-from credits.models import SessionWatch
+from credits.models import MakeupCredit, SessionWatch
 from credits.tasks import email_family
 from makeup.taskbase import CompanyTask
 
@@ -36,6 +36,40 @@ def send_makeup_booked(self, company, booking_id: int) -> int:
         template="makeup_booked",
         context={"booking": booking, "session": booking.session, "student": booking.student},
         attachments=[("make-up.ics", makeup_ics(booking), "text/calendar")],
+    )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_makeup_cancelled(
+    self, company, booking_id: int, credit_id: int | None, returned: bool, by_school: bool
+) -> int:
+    """Tell the family a make-up is cancelled: by them or staff (the credit back on time, or
+    kept when late, CRD-3) or because the school cancelled the session (the credit back,
+    ATT-7). Runs in the family's (home) company; the booking may be hosted by a partner, so
+    it is read by id and home company with scoping lifted."""
+    with scopes_disabled():
+        booking = (
+            MakeupBooking.objects.filter(
+                pk=booking_id, home_company=company, state=MakeupBooking.State.CANCELLED
+            )
+            .select_related("session__klass__programme", "session__company", "student__family")
+            .first()
+        )
+    if booking is None:
+        return 0
+    credit = MakeupCredit.objects.filter(pk=credit_id).first() if credit_id else None
+    return email_family(
+        company,
+        family_id=booking.student.family_id,
+        template="makeup_cancelled",
+        context={
+            "booking": booking,
+            "session": booking.session,
+            "student": booking.student,
+            "credit": credit,
+            "returned": returned,
+            "by_school": by_school,
+        },
     )
 
 

@@ -17,6 +17,7 @@ from programmes.services.sessions import session_create_one_off
 from ..forms import EnrolForm, OneOffSessionForm, WithdrawForm
 from ..models import Enrolment, Student
 from ..selectors import class_page
+from ..selectors.watchfill import bookings_from_watches, freed_places_message
 from ..services import AgeOutsideRange, enrolment_create, enrolment_withdraw
 
 
@@ -34,6 +35,7 @@ def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
     klass = _class(request, class_pk)
     today = timezone.localdate()
     context = class_page(klass=klass, today=today)
+    company_extra = request.company.settings.makeup_extra_capacity
     return render(
         request,
         "bookings/class_detail.html",
@@ -41,6 +43,8 @@ def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
             "klass": klass,
             **context,
             "places_left": max(klass.capacity - len(context["enrolments"]), 0),
+            "company_extra": company_extra,
+            "extra_places": klass.extra_capacity(company_extra),
             "enrol_form": EnrolForm(company=request.company, klass=klass, today=today),
             "one_off_form": OneOffSessionForm(today=today),
         },
@@ -153,5 +157,9 @@ def enrolment_withdraw_view(request: HttpRequest, enrolment_pk: int) -> HttpResp
                     student=enrolment.student, klass=enrolment.klass.name
                 ),
             )
+            # BEY-2: the places freed from that day on may have gone to the watch list.
+            filled = bookings_from_watches(now=now, klass_id=enrolment.klass_id)
+            if filled:
+                messages.info(request, freed_places_message(filled))
             return redirect("manage:class_detail", class_pk=enrolment.klass_id)
     return render(request, "bookings/withdraw_form.html", {"form": form, "enrolment": enrolment})

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from makeup.errors import DomainError
 from makeup.models import Membership
@@ -27,6 +28,7 @@ from ..selectors.attendance import (
     session_regular_states,
     session_roster,
 )
+from ..selectors.watchfill import bookings_from_watches, freed_places_message
 from ..services import (
     attendance_set_state,
     makeup_set_attendance,
@@ -129,6 +131,14 @@ def attendance_set(request: HttpRequest, session_pk: int, enrolment_pk: int) -> 
             )
         except DomainError as exc:
             error = exc.message
+        else:
+            # BEY-2: a cancellation that freed a place the watch list took — say so, and
+            # reload the page (a new make-up guest is on it), with the notice on top.
+            filled = bookings_from_watches(now=now, session_id=session.pk)
+            if filled:
+                messages.info(request, freed_places_message(filled))
+                if request.htmx:
+                    return HttpResponseClientRefresh()
     else:
         error = " ".join(str(e) for errors in form.errors.values() for e in errors)
     if request.htmx:

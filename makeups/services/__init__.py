@@ -1,11 +1,17 @@
 """Writes of the make-up (split by concept, re-exported here): booking, cancelling, watching."""
 
 from .booking import makeup_book
-from .cancelling import lesson_cancel_by_parent, makeup_cancel, makeups_cancel_for_cancelled_session
+from .cancelling import (
+    MakeupCancelled,
+    lesson_cancel_by_parent,
+    makeup_cancel,
+    makeups_cancel_for_cancelled_session,
+)
 from .watches import MAX_WATCHES_PER_STUDENT, watch_create, watch_end, watch_fill
 
 __all__ = [
     "MAX_WATCHES_PER_STUDENT",
+    "MakeupCancelled",
     "lesson_cancel_by_parent",
     "makeup_book",
     "makeup_cancel",

@@ -115,6 +115,7 @@ def makeup_book(
     session: Session,
     actor=None,
     note: str = "",
+    family_message: str = "",
     source: str = MakeupBooking.Source.PORTAL,
     override_reason: str = "",
     watch: SessionWatch | None = None,
@@ -131,6 +132,10 @@ def makeup_book(
     ``override_reason``, which is stored and shown; capacity holds for everyone (MKP-11).
     A booking from a watch marks the watch booked. At a partner branch the host's session
     is read and written with scoping lifted (:func:`host_side`).
+
+    ``note`` is shown on the attendance list and the family page; the confirmation e-mail
+    shows it back only to a parent who wrote it in the portal (a staff note stays internal).
+    ``family_message`` is what staff want the e-mail to tell the family.
     """
     with host_side(credit=credit, company_id=session.company_id):
         return _book(
@@ -138,6 +143,7 @@ def makeup_book(
             session=session,
             actor=actor,
             note=note,
+            family_message=family_message,
             source=source,
             override_reason=override_reason,
             watch=watch,
@@ -151,6 +157,7 @@ def _book(
     session: Session,
     actor,
     note: str,
+    family_message: str,
     source: str,
     override_reason: str,
     watch: SessionWatch | None,
@@ -190,6 +197,7 @@ def _book(
         student=student,
         enrolment=credit.enrolment,
         note=note.strip()[:200],
+        family_message=family_message.strip()[:300],
         source=source,
         override_reason=(
             _("{reason} (overrode: {checks})").format(

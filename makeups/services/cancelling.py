@@ -4,6 +4,7 @@ lesson the parent can't come to (ATT-3, ATT-4, POL-9, POL-11). A freed place goe
 first watcher in line at once (BEY-2)."""
 
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
@@ -16,11 +17,38 @@ from bookings.services.attendance import check_client_cancellation_time
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.selectors.policies import cutoff_instant, policy_for
 from credits.services import credit_reinstate, credit_return
+from makeup import outbox
 from makeup.errors import DomainError
 from programmes.models import Session
 
 from .capacity import lock_session
 from .watches import watch_end, watch_fill
+
+
+@dataclass(frozen=True)
+class MakeupCancelled:
+    """What cancelling a make-up did: whether its credit came back (CRD-3), and the bookings
+    the freed place went to from the watch list (BEY-2), for the page to say so."""
+
+    credit_returned: bool
+    filled: list[MakeupBooking] = field(default_factory=list)
+
+
+def tell_family_cancelled(
+    booking: MakeupBooking, *, credit_id: int | None, returned: bool, by_school: bool
+) -> None:
+    """The "make-up cancelled" e-mail to the family (through the outbox, after the commit):
+    whether the credit came back or stays used, or that the school cancelled the session.
+    Once per booking (a booking is cancelled once)."""
+    outbox.enqueue(
+        "makeups.tasks.send_makeup_cancelled",
+        booking.home_company_id,
+        booking.pk,
+        credit_id,
+        returned,
+        by_school,
+        key=f"makeup-cancelled:{booking.pk}",
+    )
 
 
 def guest_side(booking: MakeupBooking):
@@ -39,17 +67,20 @@ def makeup_cancel(
     actor=None,
     now: datetime,
     cancelled_at: datetime | None = None,
-) -> bool:
+) -> MakeupCancelled:
     """Cancel a make-up booking. On time by the host programme's policy the credit comes back
-    with its original expiry; late, it stays used (CRD-3). The freed place goes to the first
-    watcher in line at once (BEY-2). Returns whether the credit came back. The host's staff
-    and the guest's home school (FRN-7) cancel alike: a guest's booking is read and written
-    with scoping lifted (:func:`guest_side`)."""
+    with its original expiry; late, it stays used (CRD-3). The family is e-mailed either way.
+    The freed place goes to the first watcher in line at once (BEY-2). Returns whether the
+    credit came back and the bookings made from the watch list. The host's staff and the
+    guest's home school (FRN-7) cancel alike: a guest's booking is read and written with
+    scoping lifted (:func:`guest_side`)."""
     with guest_side(booking):
         return _cancel(booking=booking, actor=actor, now=now, cancelled_at=cancelled_at or now)
 
 
-def _cancel(*, booking: MakeupBooking, actor, now: datetime, cancelled_at: datetime) -> bool:
+def _cancel(
+    *, booking: MakeupBooking, actor, now: datetime, cancelled_at: datetime
+) -> MakeupCancelled:
     locked = lock_session(booking.session_id)
     check_client_cancellation_time(session=locked, cancelled_at=cancelled_at, now=now)
     booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
@@ -67,8 +98,11 @@ def _cancel(*, booking: MakeupBooking, actor, now: datetime, cancelled_at: datet
     booking.cancelled_at, booking.cancelled_by = cancelled_at, actor
     booking.cancelled_late = not returned
     booking.save(update_fields=["state", "cancelled_at", "cancelled_by", "cancelled_late"])
-    watch_fill(session=locked, now=now)
-    return returned
+    tell_family_cancelled(
+        booking, credit_id=credit.pk if credit else None, returned=returned, by_school=False
+    )
+    filled = watch_fill(session=locked, now=now)
+    return MakeupCancelled(credit_returned=returned, filled=filled)
 
 
 @transaction.atomic
@@ -113,7 +147,8 @@ def makeups_cancel_for_cancelled_session(
 ) -> int:
     """ATT-7 for make-up guests: the school cancelled the session, so every active make-up
     booking on it is cancelled and its credit comes back whatever the time (the family did
-    nothing late). Watches of the session end. Runs inside the session-cancel transaction."""
+    nothing late); each family is e-mailed. Watches of the session end. Runs inside the
+    session-cancel transaction."""
     count = 0
     bookings = MakeupBooking.objects.select_for_update().filter(
         session_id=session.pk, state=MakeupBooking.State.BOOKED
@@ -125,6 +160,7 @@ def makeups_cancel_for_cancelled_session(
             actor,
         )
         booking.save(update_fields=["state", "cancelled_at", "cancelled_by"])
+        credit_id = None
         with guest_side(booking):
             for credit in MakeupCredit.objects.filter(booking=booking, state=CreditState.USED):
                 credit_reinstate(
@@ -135,6 +171,8 @@ def makeups_cancel_for_cancelled_session(
                         reason=reason
                     ),
                 )
+                credit_id = credit.pk
+        tell_family_cancelled(booking, credit_id=credit_id, returned=True, by_school=True)
         count += 1
     for watch in SessionWatch.objects.filter(
         session_id=session.pk, state=SessionWatch.State.ACTIVE

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import MakeupBooking
+from bookings.selectors.watchfill import freed_places_message
 from credits.models import MakeupCredit, SessionWatch
 from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import access_object, staff_required
@@ -77,7 +78,7 @@ def makeup_book_view(request: HttpRequest, credit_pk: int) -> HttpResponse:
             if error is None:
                 return redirect(_next_url(request, family_url))
         else:
-            error = gettext("Choose a session, and keep the note and reason short.")
+            error = gettext("Choose a session, and keep the note, message and reason short.")
     now = timezone.now()
     usable = credit.is_usable(now)
     options = staff_makeup_candidates(credit=credit, now=now, session=chosen) if usable else []
@@ -115,6 +116,7 @@ def _book(
             session=session,
             actor=request.user,
             note=data["note"],
+            family_message=data["family_message"],
             source=MakeupBooking.Source.STAFF,
             override_reason=reason,
             now=now,
@@ -218,13 +220,15 @@ def makeup_cancel_view(request: HttpRequest, booking_pk: int) -> HttpResponse:
         return redirect(back)
     told = form.cleaned_data.get("cancelled_at")
     try:
-        returned = makeup_cancel(booking=booking, actor=request.user, now=now, cancelled_at=told)
+        result = makeup_cancel(booking=booking, actor=request.user, now=now, cancelled_at=told)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(back)
     local = timezone.localtime(booking.session.starts_at)
     values = {"name": booking.student.first_name, "date": date_format(local, "D j M, H:i")}
-    if returned:
+    if result.filled:
+        messages.info(request, freed_places_message(result.filled))
+    if result.credit_returned:
         messages.success(
             request,
             gettext(

@@ -293,7 +293,9 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
         name=booking.student.first_name, when=local_time(booking.session.starts_at)
     )
     try:
-        returned = makeup_cancel(booking=booking, actor=request.user, now=timezone.now())
+        returned = makeup_cancel(
+            booking=booking, actor=request.user, now=timezone.now()
+        ).credit_returned
     except DomainError as error:
         messages.error(request, error.message)
         return to_home(request)

@@ -57,7 +57,7 @@ def cant_come(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
     if request.method == "POST" and not done:
         try:
             if reminder.booking is not None:
-                returned = makeup_cancel(booking=booking, actor=actor, now=now)
+                returned = makeup_cancel(booking=booking, actor=actor, now=now).credit_returned
                 message = (
                     _("The make-up is cancelled and your credit is back.")
                     if returned

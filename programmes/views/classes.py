@@ -85,6 +85,9 @@ def _class_form_page(request: HttpRequest, klass: Class | None) -> HttpResponse:
                 else:
                     text = _("Class {name} saved: {result}")
                 messages.success(request, text.format(name=saved.name, result=result.message))
+                if klass is None and _class_link_name(can_configure=True) == "manage:class_detail":
+                    # A new class is opened next: its sessions, then enrolling students.
+                    return redirect("manage:class_detail", class_pk=saved.pk)
                 return redirect("manage:class_list")
         else:
             messages.error(request, NOTHING_SAVED)

@@ -235,3 +235,30 @@ def test_class_page_lists_students_and_sessions(world, login, klass):
     f.SessionFactory(klass=klass, local_date=date.today() + timedelta(days=3))
     html = login(world.staff_a).get(f"/manage/classes/{klass.pk}/").content.decode()
     assert "Zed" in html and "1 of 40 places" in html and "1 enrolled" in html
+
+
+@pytest.mark.parametrize(
+    ("company_extra", "own", "mode", "allow", "expected"),
+    [
+        (2, 1, "add", True, "3 extra places for make-ups only in each session"),
+        (2, 1, "add", True, "the company's 2 plus this class's 1"),
+        (2, 1, "replace", True, "1 extra place for make-ups only in each session"),
+        (2, 0, "replace", True, "this class replaces the company's extra places with none"),
+        (0, 0, "add", True, "no extra places: make-ups use free places"),
+        (2, 1, "add", False, "this class takes no make-ups from other classes"),
+    ],
+)
+def test_mkp_7_class_page_says_its_extra_places_for_makeups(
+    world, login, klass, company_extra, own, mode, allow, expected
+):
+    """The class page says in plain words how many places only make-ups may use (the
+    company's number and the class's, added or replaced), as the booking counts them."""
+    settings = world.company_a.settings
+    settings.makeup_extra_capacity = company_extra
+    settings.save()
+    klass.extra_makeup_capacity, klass.extra_capacity_mode = own, mode
+    klass.allow_makeups = allow
+    klass.save()
+    html = login(world.staff_a).get(f"/manage/classes/{klass.pk}/").content.decode()
+    assert expected in html
+    assert "MKP-" not in html.split('id="makeup-places"')[1].split("</p>")[0]

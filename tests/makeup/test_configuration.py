@@ -108,7 +108,7 @@ def test_laptop_defaults_need_no_services():
         "True",
         "django.db.backends.sqlite3",
         "filesystem://",
-        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",  # var/mail/, read at /manage/dev/mail/
     ]
 
 

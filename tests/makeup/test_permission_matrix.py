@@ -42,6 +42,17 @@ OWN_CHECKS = {
         "owner_a": ALLOWED,
     },
 }
+# The local mail viewer is staff-only and exists only with DEBUG (off in the tests): members
+# get 404 (tests/makeup/test_dev_mail.py opens it with DEBUG on).
+for _name in ("manage:dev_mail", "manage:dev_mail_html"):
+    OWN_CHECKS[_name] = {
+        "anonymous": 302,
+        "parent_a": 403,
+        "staff_a": 404,
+        "admin_a": 404,
+        "owner_b": 404,
+        "owner_a": 404,
+    }
 
 
 def _minimum_role(url: str) -> str:

@@ -248,14 +248,14 @@ def test_crd_3_cancelling_a_make_up_on_time_returns_the_credit_late_keeps_it_use
     booking = makeup_book(
         credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
     )
-    assert makeup_cancel(booking=booking, now=NOW) is True
+    assert makeup_cancel(booking=booking, now=NOW).credit_returned is True
     mk.credit.refresh_from_db()
     assert mk.credit.state == CreditState.AVAILABLE and mk.credit.booking is None
     booking = makeup_book(
         credit=mk.credit, actor=f.parent_of(mk.credit), session=mk.session, now=NOW
     )
     late = mk.session.starts_at - timedelta(hours=2)
-    assert makeup_cancel(booking=booking, now=late) is False
+    assert makeup_cancel(booking=booking, now=late).credit_returned is False
     mk.credit.refresh_from_db()
     booking.refresh_from_db()
     assert mk.credit.state == CreditState.USED and booking.cancelled_late

@@ -77,7 +77,7 @@ def test_bey_3_a_link_is_single_use(pf, login):
     # Cancelled in time, the credit comes back: the old links still don't work.
     with scope(company=pf.company):
         booking = pf.credit.__class__.objects.get(pk=pf.credit.pk).booking
-        assert makeup_cancel(booking=booking, now=NOW)
+        assert makeup_cancel(booking=booking, now=NOW).credit_returned
     assert client.get(first).status_code == 410
 
 

@@ -96,11 +96,15 @@ def test_admin_creates_a_class_with_its_schedule_and_sessions(world, login, prog
     assert client.get(reverse("manage:class_create")).status_code == 200
     data = _class_data(programme, instructor=str(world.staff_a.pk), min_months="3")
     response = client.post(reverse("manage:class_create"), data, follow=True)
-    assert response.redirect_chain == [(reverse("manage:class_list"), 302)]
     page = response.content.decode()
     assert "Class Tuesday Dolphins created: 4 session(s) added; 0 removed." in page
     with scope(company=world.company_a):
         klass = Class.objects.get()
+    # The admin lands on the new class's page (its sessions, enrolling), not the list.
+    assert response.redirect_chain == [
+        (reverse("manage:class_detail", kwargs={"class_pk": klass.pk}), 302)
+    ]
+    with scope(company=world.company_a):
         slot = ClassSchedule.objects.get()
         sessions = list(Session.objects.filter(klass=klass))
     assert (klass.company, klass.programme, klass.instructor) == (
