@@ -1,12 +1,18 @@
 """Writes of the make-up (split by concept, re-exported here): booking, cancelling, watching."""
 
 from .booking import makeup_book
-from .cancelling import lesson_cancel_by_parent, makeup_cancel, makeups_cancel_for_cancelled_session
+from .cancelling import (
+    lesson_cancel_by_parent,
+    lesson_cancel_undo,
+    makeup_cancel,
+    makeups_cancel_for_cancelled_session,
+)
 from .watches import MAX_WATCHES_PER_STUDENT, watch_create, watch_end, watch_fill
 
 __all__ = [
     "MAX_WATCHES_PER_STUDENT",
     "lesson_cancel_by_parent",
+    "lesson_cancel_undo",
     "makeup_book",
     "makeup_cancel",
     "makeups_cancel_for_cancelled_session",
