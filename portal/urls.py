@@ -11,6 +11,7 @@ app_name = "portal"
 
 urlpatterns = [
     path("pay/", payments.pay, name="pay"),
+    path("statement/", payments.statement, name="statement"),
     path("pay/test/<str:token>/", payments.pay_test, name="pay_test"),
     path("", home.home, name="home"),
     path("signup/", account.signup, name="signup"),
@@ -19,6 +20,11 @@ urlpatterns = [
         "lessons/<int:enrolment_pk>/<int:session_pk>/cancel/",
         home.lesson_cancel,
         name="lesson_cancel",
+    ),
+    path(
+        "lessons/<int:enrolment_pk>/<int:session_pk>/undo/",
+        home.lesson_undo,
+        name="lesson_cancel_undo",
     ),
     path("makeups/", makeups.makeup_search_view, name="makeup_search"),
     path(

@@ -1,4 +1,5 @@
-"""Reads for the family account (BAL-1, BAL-3) and the balance gate (BAL-2…BAL-6)."""
+"""Reads for the family account (BAL-1, BAL-3), the balance gate (BAL-2…BAL-6) and the
+statement a parent reads (DAY-5)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,12 +24,28 @@ class StatementRow:
     balance: Decimal
 
 
-def family_statement(*, family: Family) -> list[StatementRow]:
+def family_statement(
+    *,
+    family: Family,
+    since: date | None = None,
+    until: date | None = None,
+    opening: Decimal = Decimal("0.00"),
+) -> list[StatementRow]:
     """Charges and payments in date order with the running balance (positive: owed), in two
-    queries. Money is Decimal throughout."""
+    queries: all of them, or those dated after ``since`` and up to ``until``, the balance
+    running on from ``opening``. Money is Decimal throughout."""
+    dated = {}
+    if since is not None:
+        dated["__gt"] = since
+    if until is not None:
+        dated["__lte"] = until
     entries = [
         (c.charged_on, 0, c.pk, c.description, c.amount, None)
-        for c in Charge.objects.filter(family=family, reversed_at__isnull=True)
+        for c in Charge.objects.filter(
+            family=family,
+            reversed_at__isnull=True,
+            **{f"charged_on{k}": v for k, v in dated.items()},
+        )
     ] + [
         (
             p.paid_on,
@@ -39,10 +56,12 @@ def family_statement(*, family: Family) -> list[StatementRow]:
             None,
             p.amount,
         )
-        for p in Payment.objects.filter(family=family)
+        for p in Payment.objects.filter(
+            family=family, **{f"paid_on{k}": v for k, v in dated.items()}
+        )
     ]
     entries.sort()
-    balance = Decimal("0.00")
+    balance = opening
     rows = []
     for day, _kind, _pk, description, charge, payment in entries:
         balance += (charge or 0) - (payment or 0)
@@ -87,6 +106,10 @@ def balance_gate(*, family: Family, now: datetime) -> BalanceGate:
     portal pages and the services use; "today" is ``now``'s day in the family's company's
     time zone. Only staff get past the gate (BAL-4)."""
     company = Company.objects.select_related("settings").get(pk=family.company_id)
+    return _gate(family=family, company=company, now=now)
+
+
+def _gate(*, family: Family, company: Company, now: datetime) -> BalanceGate:
     settings = company.settings
     if not settings.balance_gate_active:
         return BalanceGate(active=False, days=None, due=Decimal("0"), currency=company.currency)
@@ -138,12 +161,67 @@ def blocked_families(*, company: Company, now: datetime) -> QuerySet[Family]:
     )
 
 
-def amount_to_pay(*, family: Family, now: datetime) -> Decimal:
+def amount_to_pay(*, family: Family, now: datetime, gate: BalanceGate | None = None) -> Decimal:
     """What a family is asked to pay online (BAL-5): with the balance gate active, exactly
     what blocks it (the same computation as the services', BAL-3); else the whole balance
-    owed."""
-    gate = balance_gate(family=family, now=now)
+    owed. ``gate``: the family's :func:`balance_gate` at ``now``, when the caller has it."""
+    gate = gate or balance_gate(family=family, now=now)
     if gate.active:
         return gate.due
     statement = family_statement(family=family)
     return statement[-1].balance if statement else Decimal("0")
+
+
+#: Without the balance gate, the statement shows this many days, after the balance before.
+STATEMENT_DAYS = 365
+
+
+@dataclass
+class AccountStatement:
+    """DAY-5: the statement a parent reads — the charges and payments of a period, their
+    totals and the amount due they make up. With the balance gate active, the period is the
+    gate's (the last ``gate.days`` days up to today, BAL-3) and ``due`` is exactly what the
+    gate counts; without it, the last :data:`STATEMENT_DAYS` days (and any charge dated
+    later) after the balance brought forward, ``due`` the whole balance owed — in both cases
+    what :func:`amount_to_pay` asks."""
+
+    gate: BalanceGate
+    since: date  # the period starts the day after
+    until: date | None  # its last day; None: every later entry too
+    opening: Decimal  # the balance before the period, when it counts (no gate)
+    rows: list[StatementRow]
+    charged: Decimal
+    paid: Decimal
+
+    @property
+    def due(self) -> Decimal:
+        return self.opening + self.charged - self.paid
+
+
+def family_account_statement(*, family: Family, now: datetime) -> AccountStatement:
+    """DAY-5: the family's statement at ``now`` (see :class:`AccountStatement`), in at most
+    five queries."""
+    company = Company.objects.select_related("settings").get(pk=family.company_id)
+    gate = _gate(family=family, company=company, now=now)
+    today = timezone.localdate(now, timezone=company.tzinfo)
+    if gate.active:
+        since, until, opening = today - timedelta(days=gate.days), today, Decimal("0.00")
+    else:
+        since, until = today - timedelta(days=STATEMENT_DAYS), None
+        charged = Charge.objects.filter(
+            family=family, reversed_at__isnull=True, charged_on__lte=since
+        ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+        paid = Payment.objects.filter(family=family, paid_on__lte=since).aggregate(
+            total=Sum("amount")
+        )["total"] or Decimal("0.00")
+        opening = charged - paid
+    rows = family_statement(family=family, since=since, until=until, opening=opening)
+    return AccountStatement(
+        gate=gate,
+        since=since,
+        until=until,
+        opening=opening,
+        rows=rows,
+        charged=sum((r.charge for r in rows if r.charge), Decimal("0.00")),
+        paid=sum((r.payment for r in rows if r.payment), Decimal("0.00")),
+    )

@@ -8,6 +8,7 @@ from .ledger import (
     credit_expiry,
     credit_reinstate,
     credit_return,
+    credit_revoke,
     credit_spend,
 )
 from .policies import policy_update
@@ -26,6 +27,7 @@ __all__ = [
     "credit_expiry",
     "credit_reinstate",
     "credit_return",
+    "credit_revoke",
     "credit_spend",
     "credits_claim_reminders",
     "credits_expire_due",

@@ -22,7 +22,7 @@ from ..models import (
     MakeupCredit,
 )
 from ..selectors.policies import cutoff_instant, policy_for
-from .ledger import create_credit, credit_expiry, format_moment, record_event, transition
+from .ledger import create_credit, credit_expiry, credit_revoke, format_moment, record_event
 
 PATH_FOR_STATE = {
     AttendanceState.CANCELLED: CreditPath.ON_TIME,
@@ -118,12 +118,10 @@ def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> 
                 "stays used. Review with the family."
             ).format(state=new_state, pk=live.pk),
         )
-    transition(
-        live,
-        to=CreditState.REVOKED,
-        kind=CreditEvent.Kind.REVOKED,
-        at=now,
+    credit_revoke(
+        credit=live,
         actor=actor,
+        now=now,
         note=_("Attendance corrected to “{state}”.").format(state=new_state),
     )
     return _decision(

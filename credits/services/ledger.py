@@ -265,3 +265,28 @@ def credit_reinstate(*, credit: MakeupCredit, actor, now: datetime, note: str) -
     if credit.state == CreditState.USED:
         _give_back(credit, actor=actor, now=now, note=note)
     return credit
+
+
+@transaction.atomic
+def credit_revoke(*, credit: MakeupCredit, actor, now: datetime, note: str) -> MakeupCredit:
+    """Withdraw a credit that was never spent (available, or expired unused), because what
+    earned it no longer stands: an attendance corrected (ATT-5) or a parent's "Can't come"
+    undone (DAY-5). The history keeps who, when and why (CRD-2). A spent credit is never
+    taken back this way: refused."""
+    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    if credit.state not in (CreditState.AVAILABLE, CreditState.EXPIRED):
+        raise DomainError(
+            _("This credit is {state}: it can't be withdrawn.").format(
+                state=credit.get_state_display().lower()
+            ),
+            code="credit_unavailable",
+        )
+    transition(
+        credit,
+        to=CreditState.REVOKED,
+        kind=CreditEvent.Kind.REVOKED,
+        at=now,
+        actor=actor,
+        note=note,
+    )
+    return credit

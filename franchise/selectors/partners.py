@@ -16,7 +16,8 @@ from django.utils.translation import ngettext
 from django_scopes import scopes_disabled
 
 from bookings.models import Guardian, MakeupBooking
-from credits.models import MakeupCredit
+from credits.models import CancellationPolicy, MakeupCredit
+from credits.selectors.policies import cutoff_instant
 from makeup.models import Company
 from makeups.selectors.eligibility import (
     Candidate,
@@ -219,11 +220,16 @@ def makeup_check(*, credit: MakeupCredit, session: Session, now: datetime) -> Ca
         ]
 
 
-def family_partner_makeups(*, family, now: datetime) -> list[MakeupBooking]:
+def family_partner_makeups(
+    *, family, now: datetime, with_cutoffs: bool = False
+) -> list[MakeupBooking]:
     """FRN-7, the home side: the family's upcoming make-ups booked at partners — the partner
-    and the session, nothing else of the host's."""
+    and the session, nothing else of the host's. With ``with_cutoffs``, each also carries
+    ``cancel_by``: the last instant a cancellation gets the credit back, by the host
+    programme's policy (CRD-3; the host's defaults where it has saved none). One query, three
+    with the cut-offs when there are bookings."""
     with scopes_disabled():
-        return list(
+        bookings = list(
             MakeupBooking.objects.filter(
                 home_company_id=family.company_id,
                 student__family=family,
@@ -234,6 +240,21 @@ def family_partner_makeups(*, family, now: datetime) -> list[MakeupBooking]:
             .select_related("session__klass__programme", "session__company")
             .order_by("session__starts_at", "pk")
         )
+        if with_cutoffs and bookings:
+            programmes = {b.session.klass.programme for b in bookings}
+            policies = {
+                p.programme_id: p
+                for p in CancellationPolicy.objects.filter(
+                    programme_id__in=[p.pk for p in programmes]
+                ).prefetch_related("weekly_cutoffs")
+            }
+            for booking in bookings:
+                programme = booking.session.klass.programme
+                policy = policies.get(programme.pk) or CancellationPolicy(
+                    company_id=programme.company_id, programme=programme
+                )
+                booking.cancel_by = cutoff_instant(policy, booking.session)
+    return bookings
 
 
 def family_partner_booking(*, family, booking_pk: int) -> MakeupBooking | None:

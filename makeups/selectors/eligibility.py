@@ -117,6 +117,15 @@ def with_occupancy(sessions: QuerySet[Session], *, with_company: bool = True) ->
     )
 
 
+def session_places(session: Session) -> tuple[int, int]:
+    """MKP-7 for a session annotated by :func:`with_occupancy`: the places taken (regulars
+    of the day, minus those who cancelled, plus make-up guests) and the limit (the class's
+    capacity plus its extra places for make-ups)."""
+    klass = session.klass
+    limit = klass.capacity + klass.extra_capacity(session.company.settings.makeup_extra_capacity)
+    return session.regulars - session.freed + session.makeups, limit
+
+
 def _months(months: int) -> str:
     years, rest = divmod(months, 12)
     if rest:
@@ -280,8 +289,7 @@ def session_checks(
             )
         )
     extra = klass.extra_capacity(settings.makeup_extra_capacity)
-    limit = klass.capacity + extra
-    taken = session.regulars - session.freed + session.makeups
+    taken, limit = session_places(session)
     left = max(limit - taken, 0)
     checks.append(
         Check(

@@ -4,6 +4,7 @@ from .booking import makeup_book
 from .cancelling import (
     MakeupCancelled,
     lesson_cancel_by_parent,
+    lesson_cancel_undo,
     makeup_cancel,
     makeups_cancel_for_cancelled_session,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "MAX_WATCHES_PER_STUDENT",
     "MakeupCancelled",
     "lesson_cancel_by_parent",
+    "lesson_cancel_undo",
     "makeup_book",
     "makeup_cancel",
     "makeups_cancel_for_cancelled_session",

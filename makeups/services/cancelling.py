@@ -1,6 +1,7 @@
 """What a family or the school cancels: a make-up (its credit back on time by the host's
 policy, CRD-3), every make-up of a session the school cancelled (ATT-7), and a regular
-lesson the parent can't come to (ATT-3, ATT-4, POL-9, POL-11). A freed place goes to the
+lesson the parent can't come to (ATT-3, ATT-4, POL-9, POL-11), and taking that back while
+the place is still free (DAY-5). A freed place goes to the
 first watcher in line at once (BEY-2)."""
 
 from contextlib import nullcontext
@@ -12,15 +13,16 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from bookings.models import Attendance, AttendanceChange, AttendanceState, Enrolment, MakeupBooking
-from bookings.services import attendance_set_state
+from bookings.services import attendance_set_state, check_portal_parent
 from bookings.services.attendance import check_client_cancellation_time
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.selectors.policies import cutoff_instant, policy_for
-from credits.services import credit_reinstate, credit_return
+from credits.services import credit_reinstate, credit_return, credit_revoke
 from makeup import outbox
 from makeup.errors import DomainError
 from programmes.models import Session
 
+from ..selectors.cancelling import lesson_cancel_undo_refusal
 from .capacity import lock_session
 from .watches import watch_end, watch_fill
 
@@ -138,6 +140,56 @@ def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime
         cancelled_at=now,
         actor=actor,
         source=AttendanceChange.Source.PORTAL,
+        now=now,
+    )
+
+
+@transaction.atomic
+def lesson_cancel_undo(*, enrolment: Enrolment, session: Session, actor, now: datetime):
+    """DAY-5: a parent takes back their "Can't come" — the lesson is on again. Only a
+    confirmed parent of the family (MKP-9), and only while :func:`lesson_cancel_undo_refusal`
+    finds nothing against it: their own portal cancellation, the lesson not started nor
+    cancelled by the school, its credit unused, the place still free (counted under the
+    capacity lock, MKP-8). The credit is withdrawn (its history says who, when and why) and
+    the attendance goes back to expected through the attendance service
+    (ATT-6 keeps the change; a late cancellation's charge is reversed, BAL-1)."""
+    check_portal_parent(family=enrolment.student.family, user=actor)
+    # Same order as "Can't come" (enrolment, then the session): the two serialise.
+    Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk").get()
+    locked = lock_session(session.pk)
+    attendance = (
+        Attendance.objects.select_for_update().filter(enrolment=enrolment, session=locked).first()
+    )
+    last_change = attendance.changes.order_by("-changed_at", "-pk").first() if attendance else None
+    credit = (
+        MakeupCredit.objects.select_for_update()
+        .filter(attendance=attendance)
+        .exclude(state=CreditState.REVOKED)
+        .first()
+        if attendance
+        else None
+    )
+    refusal = lesson_cancel_undo_refusal(
+        attendance=attendance, last_change=last_change, credit=credit, session=locked, now=now
+    )
+    if refusal:
+        raise DomainError(refusal, code="undo_refused")
+    if credit is not None:
+        # A watch waiting with it goes on with the child's other credits, or ends at its
+        # next chance of a place when there are none (BEY-2).
+        credit_revoke(
+            credit=credit,
+            actor=actor,
+            now=now,
+            note=_("“Can't come” undone: the lesson is on again."),
+        )
+    return attendance_set_state(
+        enrolment=enrolment,
+        session=locked,
+        state=AttendanceState.EXPECTED,
+        actor=actor,
+        source=AttendanceChange.Source.PORTAL,
+        note=_("“Can't come” undone by the parent."),
         now=now,
     )
 

@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bookings.models import (
+    CLIENT_CANCELLED_STATES,
     Attendance,
+    AttendanceChange,
     AttendanceState,
     Enrolment,
     Family,
@@ -30,6 +32,7 @@ from credits.models import (
     AbsenceClaim,
     CancellationPolicy,
     CreditDecision,
+    CreditState,
     MakeupCredit,
     SessionWatch,
 )
@@ -37,6 +40,8 @@ from credits.selectors.claims import claim_refusal
 from credits.selectors.policies import cutoff_instant
 from credits.selectors.receipts import Receipt, absence_receipt
 from franchise.selectors.partners import family_partner_makeups
+from makeups.selectors.cancelling import lesson_cancel_undo_refusal
+from makeups.selectors.eligibility import with_occupancy
 from programmes.models import Session
 
 ABSENCE_STATES = [
@@ -63,10 +68,15 @@ class Absence:
 
 
 def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[Absence]:
-    """The family's recent absences, each with its receipt (BEY-1) and latest claim (BEY-6),
-    in three queries."""
+    """The family's recent absences of lessons that have started, each with its receipt
+    (BEY-1) and latest claim (BEY-6), in three queries. A lesson still ahead that the
+    parent can't come to is listed with the upcoming ones, where it can be undone (DAY-5)."""
     attendances = list(
-        Attendance.objects.filter(enrolment__student__family=family, state__in=ABSENCE_STATES)
+        Attendance.objects.filter(
+            enrolment__student__family=family,
+            state__in=ABSENCE_STATES,
+            session__starts_at__lte=now,  # a lesson ahead is listed with the upcoming ones
+        )
         .select_related("session__klass", "session__company", "enrolment__student")
         .prefetch_related(
             Prefetch("credit_decisions", queryset=CreditDecision.objects.select_related("credit")),
@@ -121,6 +131,8 @@ class Lesson:
     receipt: Receipt | None = None
     booking: MakeupBooking | None = None
     cutoff: datetime | None = None
+    told_us: bool = False  # the parent's own "Can't come" from the portal (DAY-5)
+    undo_refusal: str | None = None  # why it can't be undone now, if it can't
 
     @property
     def is_makeup(self) -> bool:
@@ -139,6 +151,10 @@ class Lesson:
         if self.state == AttendanceState.STAFF_CANCELLED:
             return _("Cancelled by the school")
         return AttendanceState(self.state).label
+
+    @property
+    def can_undo(self) -> bool:
+        return self.told_us and self.undo_refusal is None
 
     @property
     def can_cancel(self) -> bool:
@@ -160,8 +176,8 @@ def family_upcoming(
 ) -> list[ChildLessons]:
     """Per child, in date order: the regular sessions of their enrolments in the next
     ``weeks`` weeks, with their state and credit receipt (BEY-1) and the on-time cut-off
-    (POL-1), and every booked make-up still ahead. At most seven queries, whatever the number of
-    children and lessons."""
+    (POL-1), whether a "Can't come" can be undone (DAY-5), and every booked make-up still
+    ahead with its cut-off. At most ten queries, whatever the number of children and lessons."""
     until = now + timedelta(weeks=weeks)
     today = timezone.localdate(now)
     enrolments = list(
@@ -170,11 +186,13 @@ def family_upcoming(
         .select_related("klass")
     )
     sessions = list(
-        Session.objects.filter(
-            klass_id__in={e.klass_id for e in enrolments}, starts_at__gt=now, starts_at__lte=until
-        )
-        .select_related("klass__programme", "company")
-        .order_by("starts_at", "pk")
+        with_occupancy(
+            Session.objects.filter(
+                klass_id__in={e.klass_id for e in enrolments},
+                starts_at__gt=now,
+                starts_at__lte=until,
+            )
+        ).order_by("starts_at", "pk")
     )
     attendance = {
         (a.enrolment_id, a.session_id): a
@@ -186,7 +204,8 @@ def family_upcoming(
             Prefetch(
                 "credit_decisions",
                 queryset=CreditDecision.objects.select_related("credit").order_by("pk"),
-            )
+            ),
+            Prefetch("changes", queryset=AttendanceChange.objects.order_by("changed_at", "pk")),
         )
     }
     makeups = list(
@@ -196,7 +215,8 @@ def family_upcoming(
         .select_related("session__klass__programme", "session__company")
         .order_by("session__starts_at", "pk")
     )
-    makeups += family_partner_makeups(family=family, now=now)  # FRN-7: partner, date
+    # FRN-7: the partner, the date and the host's cut-off
+    partner_makeups = family_partner_makeups(family=family, now=now, with_cutoffs=True)
     programme_ids = {s.klass.programme_id for s in sessions}
     programme_ids |= {b.session.klass.programme_id for b in makeups}
     policies = {
@@ -221,19 +241,45 @@ def family_upcoming(
             row = attendance.get((enrolment.pk, session.pk))
             if row is not None:
                 lesson.attendance = row
-                decision = current_decision(row, list(row.credit_decisions.all()))
+                decisions = list(row.credit_decisions.all())
+                decision = current_decision(row, decisions)
                 if decision:  # only what the lesson's current state earned (POL-9)
                     lesson.receipt = absence_receipt(row, decision)
+                if row.state in CLIENT_CANCELLED_STATES:
+                    _undo_facts(lesson, row, decisions, now)
             by_student[enrolment.student_id].append(lesson)
     for booking in makeups:
         by_student[booking.student_id].append(
             Lesson(session=booking.session, booking=booking, cutoff=cutoff(booking.session))
+        )
+    for booking in partner_makeups:
+        by_student[booking.student_id].append(
+            Lesson(session=booking.session, booking=booking, cutoff=booking.cancel_by)
         )
     children = []
     for student in students:
         lessons = sorted(by_student.get(student.pk, []), key=lambda x: x.session.starts_at)
         children.append(ChildLessons(student=student, lessons=lessons))
     return children
+
+
+def _undo_facts(lesson: Lesson, row: Attendance, decisions: list, now: datetime) -> None:
+    """DAY-5: whether the parent told us from the portal, and whether that can be undone
+    now (the same answer as the service's, from what is already loaded)."""
+    changes = list(row.changes.all())
+    last_change = changes[-1] if changes else None
+    lesson.told_us = (
+        last_change is not None
+        and last_change.source == AttendanceChange.Source.PORTAL
+        and last_change.to_state == row.state
+    )
+    # POL-10: at most one live credit per attendance, and each came with its decision.
+    live = next(
+        (d.credit for d in decisions if d.credit and d.credit.state != CreditState.REVOKED), None
+    )
+    lesson.undo_refusal = lesson_cancel_undo_refusal(
+        attendance=row, last_change=last_change, credit=live, session=lesson.session, now=now
+    )
 
 
 def family_watches(*, family: Family) -> list[SessionWatch]:

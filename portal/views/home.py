@@ -1,6 +1,8 @@
 """The parent portal's home page: /portal/<company_slug>/. The middleware has found the
 company from the slug and entered its scope; a slug that names no company is a 404. The
-home page lists each child's coming lessons, with "Can't come" on each."""
+home page leads with what matters (DAY-5): any amount due (with "Pay" and the statement), the
+credits with their expiry, then each child's coming lessons, with "Can't come" on each — and
+its undo while the place is still free."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,8 +14,9 @@ from django.views.decorators.http import require_POST
 
 from bookings.models import Attendance, AttendanceState, Enrolment
 from bookings.selectors import guardian_for_user
+from bookings.selectors.account import amount_to_pay, balance_gate
 from makeup.errors import DomainError
-from makeups.services import lesson_cancel_by_parent
+from makeups.services import lesson_cancel_by_parent, lesson_cancel_undo
 from programmes.models import Session
 
 from ..access import access_company, access_guardian
@@ -39,6 +42,7 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
     now = timezone.now()
     family = guardian.family
     students = list(family.students.all())
+    gate = balance_gate(family=family, now=now)
     return render(
         request,
         "portal/home.html",
@@ -46,6 +50,9 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
             "guardian": guardian,
             "family": family,
             "students": students,
+            "gate": gate,
+            "due": amount_to_pay(family=family, now=now, gate=gate),
+            "can_pay": company.settings.portal_payments_enabled,
             "children": family_upcoming(family=family, students=students, now=now),
             "watches": family_watches(family=family),
             "credits": family_credits(family=family, now=now),
@@ -101,4 +108,32 @@ def lesson_cancel(
         messages.add_message(request, level, error.message)
     else:
         messages.success(request, lesson_cancelled_message(attendance, enrolment.student))
+    return to_home(request)
+
+
+@require_POST
+@login_required
+def lesson_undo(
+    request: HttpRequest, company_slug: str, enrolment_pk: int, session_pk: int
+) -> HttpResponse:
+    """DAY-5: take back a "Can't come" while the place is still free and its credit unused
+    (the service holds every rule and says why when it refuses)."""
+    family = access_guardian(request).family
+    enrolment = get_object_or_404(
+        Enrolment.objects.select_related("student__family"), pk=enrolment_pk, student__family=family
+    )
+    session = get_object_or_404(Session, pk=session_pk, klass_id=enrolment.klass_id)
+    try:
+        lesson_cancel_undo(
+            enrolment=enrolment, session=session, actor=request.user, now=timezone.now()
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("{name}'s lesson on {when} is on again: see you there.").format(
+                name=enrolment.student.first_name, when=local_time(session.starts_at)
+            ),
+        )
     return to_home(request)

@@ -1,5 +1,5 @@
-"""Payments in the parent portal (BAL-5): the payment page, the built-in test provider's
-page and the Stripe webhook."""
+"""Payments in the parent portal (BAL-5): the statement (DAY-5), the payment page, the
+built-in test provider's page and the Stripe webhook."""
 
 import hashlib
 from decimal import Decimal
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from django_scopes import scopes_disabled
 
 from bookings.models import Family
-from bookings.selectors.account import amount_to_pay
+from bookings.selectors.account import amount_to_pay, family_account_statement
 from bookings.services.payments import (
     PaymentRequest,
     TestProvider,
@@ -75,6 +75,22 @@ def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
             "back": back,
             "online": provider is not None,
             "test_payments": isinstance(provider, TestProvider),
+        },
+    )
+
+
+@login_required
+def statement(request: HttpRequest, company_slug: str) -> HttpResponse:
+    """DAY-5: the family's charges and payments of the period and the amount due they make
+    up — with the balance check on, exactly what it counts."""
+    company = access_company(request)
+    family = access_guardian(request).family
+    return render(
+        request,
+        "portal/statement.html",
+        {
+            "statement": family_account_statement(family=family, now=timezone.now()),
+            "can_pay": company.settings.portal_payments_enabled,
         },
     )
 

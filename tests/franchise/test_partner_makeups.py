@@ -14,7 +14,7 @@ from django_scopes import scope, scopes_disabled
 
 from bookings.models import AttendanceState, MakeupBooking
 from bookings.services import session_cancel
-from credits.models import CreditState, MakeupCredit
+from credits.models import CancellationPolicy, CreditState, MakeupCredit
 from credits.services import credit_add_manual
 from franchise.models import CompanyLink, IncomingRestriction
 from franchise.selectors.partners import makeup_check, partner_candidates
@@ -300,6 +300,23 @@ def test_frn_7_the_home_family_sees_the_partner_booking_and_cancels_it(fr, login
     with scopes_disabled():
         assert MakeupBooking.objects.get(pk=booking.pk).state == MakeupBooking.State.CANCELLED
         assert MakeupCredit.objects.get(pk=fr.credit.pk).state == CreditState.AVAILABLE
+
+
+def test_day_5_partner_make_up_card_says_cancel_by_the_hosts_cut_off(fr, login):
+    """The card of a make-up at a partner says until when cancelling gives the credit back,
+    by the host programme's policy (48 hours), not the home one's (2 hours)."""
+    with scopes_disabled():
+        for programme, hours in ((fr.host_programme, 48), (fr.home_programme, 2)):
+            CancellationPolicy.objects.filter(programme=programme).update(hours_before=hours)
+    with scope(company=fr.home):
+        booking = makeup_book(
+            credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
+        )
+    home = login(fr.guardian.user).get("/portal/alpha/").content.decode()
+    card = home[home.index(f'id="makeup-{booking.pk}"') :]
+    card = card[: card.index("</li>")]
+    assert "At our partner branch" in card
+    assert "Cancel by Mon 23 Nov, 16:00 to get the credit back." in card
 
 
 def test_frn_7_another_family_cannot_cancel_it(fr, login):

@@ -354,6 +354,7 @@ def portal_urls(pf):
     )
     special = {
         "portal:lesson_cancel": {"enrolment_pk": pf.ava.pk, "session_pk": pf.lesson.pk},
+        "portal:lesson_cancel_undo": {"enrolment_pk": pf.ava.pk, "session_pk": pf.lesson.pk},
         "portal:makeup_confirm": {"credit_pk": pf.credit.pk, "session_pk": pf.session.pk},
         "portal:slot_link": {"token": slot_token(pf.credit, pf.session.pk)},
         "portal:cant_come": {"token": cant_come_token(reminder)},
