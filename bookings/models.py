@@ -177,7 +177,7 @@ class Attendance(models.Model):
         max_length=20, choices=AttendanceState.choices, default=AttendanceState.EXPECTED
     )
     cancelled_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the client told us (ATT-3).")
+        null=True, blank=True, help_text=_("When the client told us.")
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -270,13 +270,13 @@ class MakeupBooking(models.Model):
         max_length=20, choices=AttendanceState.choices, default=AttendanceState.EXPECTED
     )
     note = models.CharField(
-        max_length=200, blank=True, help_text=_('E.g. "Make-up for missed lesson 30/10" (MKP-10).')
+        max_length=200, blank=True, help_text=_('E.g. "Make-up for missed lesson 30/10".')
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.PORTAL)
     override_reason = models.CharField(
         max_length=200,
         blank=True,
-        help_text=_("Why staff booked past a portal-only rule (MKP-11)."),
+        help_text=_("Why staff booked past a portal-only rule."),
     )
     booked_at = models.DateTimeField()
     booked_by = models.ForeignKey(

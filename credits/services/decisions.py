@@ -80,7 +80,7 @@ def _issue(
         now=now,
         actor=actor,
         note=_("{path}, lesson of {date}").format(
-            path=CreditPath(path).label, date=date_format(session.local_date, "j M Y")
+            path=CreditPath(path).label, date=date_format(session.local_date, "DAY_FORMAT")
         ),
     )
     tz = session.company.tzinfo
