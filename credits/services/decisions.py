@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bookings.models import Attendance, AttendanceState
 
@@ -228,9 +229,11 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
                 now=now,
                 actor=actor,
                 figures=figures,
-                message=_("No credit: {count} of {limit} credits in the last {days} days.").format(
-                    count=in_window, limit=policy.window_credits, days=policy.window_days
-                ),
+                message=ngettext(
+                    "No credit: {count} of {limit} credits in the last day.",
+                    "No credit: {count} of {limit} credits in the last {days} days.",
+                    policy.window_days,
+                ).format(count=in_window, limit=policy.window_credits, days=policy.window_days),
             )
     return None
 
