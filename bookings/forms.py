@@ -337,7 +337,7 @@ class EnrolForm(forms.Form):
                 first_name=s.first_name,
                 last_name=s.last_name,
                 family=s.family.name,
-                born=date_format(s.date_of_birth, "j M Y"),
+                born=date_format(s.date_of_birth, "DAY_FORMAT"),
             )
         if student is not None:
             del self.fields["student"]

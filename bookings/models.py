@@ -177,7 +177,7 @@ class Attendance(models.Model):
         max_length=20, choices=AttendanceState.choices, default=AttendanceState.EXPECTED
     )
     cancelled_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When the client told us (ATT-3).")
+        null=True, blank=True, help_text=_("When the client told us.")
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -270,7 +270,7 @@ class MakeupBooking(models.Model):
         max_length=20, choices=AttendanceState.choices, default=AttendanceState.EXPECTED
     )
     note = models.CharField(
-        max_length=200, blank=True, help_text=_('E.g. "Make-up for missed lesson 30/10" (MKP-10).')
+        max_length=200, blank=True, help_text=_('E.g. "Make-up for missed lesson 30/10".')
     )
     family_message = models.CharField(
         _("message to the family"),
@@ -285,7 +285,7 @@ class MakeupBooking(models.Model):
     override_reason = models.CharField(
         max_length=200,
         blank=True,
-        help_text=_("Why staff booked past a portal-only rule (MKP-11)."),
+        help_text=_("Why staff booked past a portal-only rule."),
     )
     booked_at = models.DateTimeField()
     booked_by = models.ForeignKey(

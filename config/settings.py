@@ -222,6 +222,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"  # TEN-3: stored in UTC, shown in each company's own time zone.
 USE_I18N = True
 USE_TZ = True
+# DAY-4: named date formats per language ("DAY_FORMAT", "WEEKDAY_TIME_FORMAT"…).
+FORMAT_MODULE_PATH = ["makeup.locale_formats"]
 
 # --- Static files ----------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -55,13 +55,12 @@ class PolicyForm(forms.ModelForm):
         }
         help_texts = {
             "on_time_outstanding_cap": _(
-                "Per enrolment; used, expired and revoked credits "
-                "don't count (POL-5). Empty: no cap."
+                "Per enrolment; used, expired and revoked credits don't count. Empty: no cap."
             ),
-            "late_outstanding_cap": _("Per enrolment (POL-5). Empty: no cap."),
+            "late_outstanding_cap": _("Per enrolment. Empty: no cap."),
             "window_credits": _(
                 "Per enrolment, counted back from each cancellation; used "
-                "credits still count, staff and manual credits don't (POL-6). "
+                "credits still count, staff and manual credits don't. "
                 "Set both or neither."
             ),
             "late_cancellation_instructions": _(

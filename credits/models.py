@@ -230,15 +230,11 @@ class MakeupCredit(models.Model):
         help_text=_("The missed lesson it was earned for."),
     )
     cancelled_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("The cancellation it was earned by (POL-6 window).")
+        null=True, blank=True, help_text=_("The cancellation it was earned by.")
     )
-    reason = models.CharField(
-        max_length=200, blank=True, help_text=_("Why an admin added it (POL-8).")
-    )
+    reason = models.CharField(max_length=200, blank=True, help_text=_("Why an admin added it."))
     issued_at = models.DateTimeField()
-    expires_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("Empty: open-ended (POL-3).")
-    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty: open-ended."))
     state = models.CharField(
         max_length=10, choices=CreditState.choices, default=CreditState.AVAILABLE
     )

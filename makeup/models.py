@@ -193,7 +193,7 @@ class CompanySettings(models.Model):
         validators=[MaxValueValidator(100)],
         help_text=_(
             "Places per session that only make-up bookings may use, on top of the class "
-            "capacity (MKP-7). A class can add its own number to this one, or replace it."
+            "capacity. A class can add its own number to this one, or replace it."
         ),
     )
     makeup_lead_days = models.PositiveSmallIntegerField(
@@ -202,8 +202,8 @@ class CompanySettings(models.Model):
         validators=[MaxValueValidator(365)],
         help_text=_(
             "A class is offered for make-ups only from this many days before its start date, "
-            "so make-ups don't take places meant for full-paying enrolments (the 4-day rule, "
-            "MKP-5). Staff may override it with a reason."
+            "so make-ups don't take places meant for full-paying enrolments (the 4-day rule). "
+            "Staff may override it with a reason."
         ),
     )
     balance_gate_enabled = models.BooleanField(
@@ -211,7 +211,7 @@ class CompanySettings(models.Model):
         default=False,
         help_text=_(
             "When on and a number of days is set, the portal refuses a make-up while the "
-            "family's charges of those days exceed their payments (BAL-2, BAL-3). Staff can "
+            "family's charges of those days exceed their payments. Staff can "
             "still book."
         ),
     )
@@ -228,13 +228,13 @@ class CompanySettings(models.Model):
     portal_payments_enabled = models.BooleanField(
         _("take payments in the portal"),
         default=False,
-        help_text=_("A parent blocked by the balance check is taken to a payment page (BAL-5)."),
+        help_text=_("A parent blocked by the balance check is taken to a payment page."),
     )
     expiry_reminder_days = models.PositiveSmallIntegerField(
         _("expiry reminder (days before)"),
         default=7,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text=_("Parents are e-mailed this many days before an unused credit expires (CRD-5)."),
+        help_text=_("Parents are e-mailed this many days before an unused credit expires."),
     )
 
     regular_lesson_reminders = models.BooleanField(

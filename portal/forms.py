@@ -50,7 +50,7 @@ def credit_label(credit) -> str:
     programme = credit.enrolment.klass.programme.name
     if credit.expires_at is None:
         return gettext("{programme} · no expiry").format(programme=programme)
-    until = local_datetime(credit.expires_at, fmt="D j M")
+    until = local_datetime(credit.expires_at, fmt="WEEKDAY_FORMAT")
     return gettext("{programme} · use by {until}").format(programme=programme, until=until)
 
 

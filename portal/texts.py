@@ -7,7 +7,7 @@ from credits.selectors.receipts import absence_receipt
 from makeup.formats import local_datetime
 
 
-def local_time(moment, fmt: str = "D j M, H:i") -> str:
+def local_time(moment, fmt: str = "WEEKDAY_TIME_FORMAT") -> str:
     """An instant in the active time zone (the company's, on portal pages)."""
     return local_datetime(moment, fmt=fmt)
 

@@ -41,7 +41,7 @@ class Programme(models.Model):
         validators=[programme_code_validator],
         help_text=_(
             "A short code, unique in your company. Partner branches that use the same code "
-            "for their programme can exchange make-ups with it (FRN-4)."
+            "for their programme can exchange make-ups with it."
         ),
     )
     description = models.TextField(blank=True)
@@ -49,8 +49,8 @@ class Programme(models.Model):
         _("make-up sessions enabled"),
         default=True,
         help_text=_(
-            "Off: no make-up credit is issued for this programme on any path (POL-7), and its "
-            "classes take no make-up bookings (MKP-3)."
+            "Off: no make-up credit is issued for this programme on any path, and its "
+            "classes take no make-up bookings."
         ),
     )
     accept_partner_makeups = models.BooleanField(
@@ -58,7 +58,7 @@ class Programme(models.Model):
         default=False,
         help_text=_(
             "Linked partner branches may book their students into this programme's classes "
-            "for make-ups (FRN-2)."
+            "for make-ups."
         ),
     )
     archived_at = models.DateTimeField(null=True, blank=True)
@@ -118,7 +118,7 @@ class Class(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text=_("Needed for make-ups: a class priced only per course takes none (MKP-4)."),
+        help_text=_("Needed for make-ups: a class priced only per course takes none."),
     )
     course_price = models.DecimalField(
         _("price for the whole course"),
@@ -131,14 +131,14 @@ class Class(models.Model):
     allow_makeups = models.BooleanField(
         _("allow make-up bookings into this class"),
         default=True,
-        help_text=_("Off keeps credits from other classes out of this one (MKP-3)."),
+        help_text=_("Off keeps credits from other classes out of this one."),
     )
     extra_makeup_capacity = models.PositiveSmallIntegerField(
         _("extra make-up capacity"),
         default=0,
         validators=[MaxValueValidator(100)],
         help_text=_(
-            "Places only make-ups may use (MKP-7). With 'add', 0 leaves the company's number "
+            "Places only make-ups may use. With 'add', 0 leaves the company's number "
             "as it is; with 'replace', 0 removes extra capacity for this class."
         ),
     )
@@ -148,7 +148,7 @@ class Class(models.Model):
     deduct_per_attendance = models.PositiveSmallIntegerField(
         default=1,
         validators=[MaxValueValidator(20)],
-        help_text=_("Sessions taken from a family's package per counted attendance (PKG-1)."),
+        help_text=_("Sessions taken from a family's package per counted attendance."),
     )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

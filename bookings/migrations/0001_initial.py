@@ -85,7 +85,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('state', models.CharField(choices=[('expected', 'Expected'), ('present', 'Present'), ('cancelled', 'Cancelled (on time)'), ('late_cancelled', 'Cancelled late'), ('no_show', 'Did not attend'), ('staff_cancelled', 'Cancelled by us')], default='expected', max_length=20)),
-                ('cancelled_at', models.DateTimeField(blank=True, help_text='When the client told us (ATT-3).', null=True)),
+                ('cancelled_at', models.DateTimeField(blank=True, help_text='When the client told us.', null=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='makeup.company')),
             ],

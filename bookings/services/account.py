@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from makeup.dates import check_in_range
@@ -40,6 +41,7 @@ def account_apply_attendance(*, attendance: Attendance, covered: bool, now: date
     )
     if price is None:
         return
+    day = date_format(session.local_date, "DAY_MONTH_FORMAT")
     Charge.objects.create(
         company_id=attendance.company_id,
         family_id=enrolment.student.family_id,
@@ -47,7 +49,8 @@ def account_apply_attendance(*, attendance: Attendance, covered: bool, now: date
         amount=price,
         charged_on=session.local_date,
         created_at=now,
-        description=f"{session.klass.name}, {session.local_date:%-d %b} — "
+        # Stored text, in the language of the moment (DAY-4: its date through a named format).
+        description=f"{session.klass.name}, {day} — "
         f"{enrolment.student.first_name} ({attendance.get_state_display().lower()})",
     )
 

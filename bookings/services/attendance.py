@@ -40,7 +40,7 @@ def check_client_cancellation_time(*, session: Session, cancelled_at: datetime, 
         raise DomainError(
             _(
                 "The cancellation time can't be more than a year before the class starts ({day})."
-            ).format(day=date_format(session.klass.start_date, "j M Y"))
+            ).format(day=date_format(session.klass.start_date, "DAY_FORMAT"))
         )
 
 
@@ -87,7 +87,7 @@ def attendance_set_state(
     if not enrolment.is_active_on(session.local_date):
         raise DomainError(
             _("{student} is not enrolled on {day}.").format(
-                student=enrolment.student, day=date_format(session.local_date, "j M Y")
+                student=enrolment.student, day=date_format(session.local_date, "DAY_FORMAT")
             )
         )
 

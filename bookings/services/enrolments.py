@@ -68,7 +68,7 @@ def enrolment_create(
     if start_date > klass.end_date:
         raise DomainError(
             _("{klass} ends on {day}; choose an earlier start date.").format(
-                klass=klass.name, day=date_format(klass.end_date, "j M Y")
+                klass=klass.name, day=date_format(klass.end_date, "DAY_FORMAT")
             )
         )
     start_date = max(start_date, klass.start_date)
@@ -102,7 +102,7 @@ def enrolment_create(
                 ).format(
                     student=student.first_name,
                     age=_age_label(age),
-                    day=date_format(start_date, "j M Y"),
+                    day=date_format(start_date, "DAY_FORMAT"),
                     klass=klass.name,
                     ages=klass.age_range_label(),
                 )
@@ -128,7 +128,7 @@ def enrolment_withdraw(
     if withdrawn_from < enrolment.start_date:
         raise DomainError(
             _("The enrolment starts on {day}; withdraw from that day or later.").format(
-                day=date_format(enrolment.start_date, "j M Y")
+                day=date_format(enrolment.start_date, "DAY_FORMAT")
             )
         )
     enrolment.withdrawn_from = withdrawn_from

@@ -99,7 +99,7 @@ def _enrol(request: HttpRequest, *, klass: Class | None, student: Student | None
                 _("{student} is enrolled in {klass} from {day}.").format(
                     student=enrolment.student,
                     klass=enrolment.klass.name,
-                    day=date_format(enrolment.start_date, "j M Y"),
+                    day=date_format(enrolment.start_date, "DAY_FORMAT"),
                 ),
             )
             return None

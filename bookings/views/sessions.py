@@ -220,7 +220,7 @@ def session_all_present(request: HttpRequest, session_pk: int) -> HttpResponse:
         messages.success(
             request,
             ngettext(
-                "{count} student(s) marked present.", "{count} student(s) marked present.", count
+                "{count} student marked present.", "{count} students marked present.", count
             ).format(count=count),
         )
     return redirect("manage:session_detail", session_pk=session.pk)
@@ -247,8 +247,8 @@ def session_cancel_view(request: HttpRequest, session_pk: int) -> HttpResponse:
         messages.success(
             request,
             ngettext(
-                "Session cancelled; {count} student(s) marked “cancelled by us”.",
-                "Session cancelled; {count} student(s) marked “cancelled by us”.",
+                "Session cancelled; {count} student marked “cancelled by us”.",
+                "Session cancelled; {count} students marked “cancelled by us”.",
                 count,
             ).format(count=count),
         )

@@ -20,10 +20,10 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('path', models.CharField(choices=[('on_time', 'Client cancelled on time'), ('late', 'Client cancelled late'), ('staff', 'Cancelled by us'), ('manual', 'Added by an admin')], max_length=10)),
-                ('cancelled_at', models.DateTimeField(blank=True, help_text='The cancellation it was earned by (POL-6 window).', null=True)),
-                ('reason', models.CharField(blank=True, help_text='Why an admin added it (POL-8).', max_length=200)),
+                ('cancelled_at', models.DateTimeField(blank=True, help_text='The cancellation it was earned by.', null=True)),
+                ('reason', models.CharField(blank=True, help_text='Why an admin added it.', max_length=200)),
                 ('issued_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField(blank=True, help_text='Empty: open-ended (POL-3).', null=True)),
+                ('expires_at', models.DateTimeField(blank=True, help_text='Empty: open-ended.', null=True)),
                 ('state', models.CharField(choices=[('available', 'Available'), ('used', 'Used'), ('expired', 'Expired'), ('revoked', 'Revoked')], default='available', max_length=10)),
                 ('state_changed_at', models.DateTimeField()),
                 ('reminder_sent_at', models.DateTimeField(blank=True, null=True)),

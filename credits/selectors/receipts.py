@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bookings.selectors.attendance import current_decision
 from makeup.formats import local_datetime
@@ -60,9 +61,11 @@ def absence_receipt(attendance, decision: CreditDecision | None = None) -> Recei
         )
     if "limit" in figures:
         lines.append(
-            _("Credits in the {days} days before: {count} of at most {limit}.").format(
-                days=figures["days"], count=figures["count"], limit=figures["limit"]
-            )
+            ngettext(
+                "Credits in the day before: {count} of at most {limit}.",
+                "Credits in the {days} days before: {count} of at most {limit}.",
+                figures["days"],
+            ).format(days=figures["days"], count=figures["count"], limit=figures["limit"])
         )
     credit = decision.credit if decision.reason == "issued" else None
     if credit is not None:

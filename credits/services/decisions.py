@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bookings.models import Attendance, AttendanceState
 
@@ -80,7 +81,7 @@ def _issue(
         now=now,
         actor=actor,
         note=_("{path}, lesson of {date}").format(
-            path=CreditPath(path).label, date=date_format(session.local_date, "j M Y")
+            path=CreditPath(path).label, date=date_format(session.local_date, "DAY_FORMAT")
         ),
     )
     tz = session.company.tzinfo
@@ -226,9 +227,11 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
                 now=now,
                 actor=actor,
                 figures=figures,
-                message=_("No credit: {count} of {limit} credits in the last {days} days.").format(
-                    count=in_window, limit=policy.window_credits, days=policy.window_days
-                ),
+                message=ngettext(
+                    "No credit: {count} of {limit} credits in the last day.",
+                    "No credit: {count} of {limit} credits in the last {days} days.",
+                    policy.window_days,
+                ).format(count=in_window, limit=policy.window_credits, days=policy.window_days),
             )
     return None
 

@@ -90,7 +90,7 @@ def format_moment(moment: datetime | None, tz) -> str:
     """An instant as the credit messages write it, in the zone ``tz``; "open-ended" for none."""
     if not moment:
         return _("open-ended")
-    return local_datetime(moment, tz, "j M Y H:i")
+    return local_datetime(moment, tz, "DAY_YEAR_TIME_FORMAT")
 
 
 def create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCredit:
@@ -116,7 +116,7 @@ def create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCredi
             kind=CreditEvent.Kind.EXPIRED,
             at=now,
             actor=None,
-            note=_("Its validity had already run out when it was issued (POL-4)."),
+            note=_("Its validity had already run out when it was issued."),
         )
     else:
         outbox.enqueue(

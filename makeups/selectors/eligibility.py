@@ -9,6 +9,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce, ExtractHour
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bookings.models import (
     CLIENT_CANCELLED_STATES,
@@ -55,6 +56,23 @@ PORTAL_ONLY_RULES = {"MKP-5"}
 FREEING_STATES = [*sorted(CLIENT_CANCELLED_STATES), AttendanceState.STAFF_CANCELLED]
 
 
+# What people read for each check: a plain title, never the rule code (DAY-4).
+RULE_TITLES = {
+    "CRD-1": gettext_lazy("The student's own credit"),
+    "CRD-4": gettext_lazy("Credit usable"),
+    "MKP-1": gettext_lazy("Programme"),
+    "MKP-2": gettext_lazy("Age on the day"),
+    "MKP-3": gettext_lazy("Class takes make-ups"),
+    "MKP-4": gettext_lazy("Price for one session"),
+    "MKP-5": gettext_lazy("Lead time before the class starts"),
+    "MKP-6": gettext_lazy("Date, expiry, not already in"),
+    "MKP-7": gettext_lazy("Places"),
+    "FRN-1": gettext_lazy("Partner company"),
+    "FRN-2": gettext_lazy("Partner's programme takes make-ups"),
+    "FRN-3": gettext_lazy("Partner's terms"),
+}
+
+
 @dataclass(frozen=True)
 class Check:
     rule: str
@@ -64,6 +82,11 @@ class Check:
     @property
     def overridable(self) -> bool:
         return self.rule in PORTAL_ONLY_RULES
+
+    @property
+    def title(self) -> str:
+        """The check's name for people (the rule code stays in the code)."""
+        return RULE_TITLES.get(self.rule, gettext_lazy("Check"))
 
 
 @dataclass
@@ -210,7 +233,7 @@ def session_checks(
             _("{name} will be {age} on {date}; the class is for {ages}.").format(
                 name=student.first_name,
                 age=_months(age),
-                date=date_format(session.local_date, "j M"),
+                date=date_format(session.local_date, "DAY_MONTH_FORMAT"),
                 ages=klass.age_range_label(),
             ),
         )
@@ -252,7 +275,7 @@ def session_checks(
             ).format(
                 opens=local_datetime(opens, tz),
                 days=lead,
-                start=date_format(klass.start_date, "j M Y"),
+                start=date_format(klass.start_date, "DAY_FORMAT"),
             ),
         )
     )

@@ -53,7 +53,7 @@ def slot_link_problem(link: SlotLink, credit: MakeupCredit, now: datetime) -> st
     if credit.state == CreditState.EXPIRED or (
         credit.expires_at is not None and credit.expires_at <= now
     ):
-        when = local_datetime(credit.expires_at, fmt="j E Y, H:i")
+        when = local_datetime(credit.expires_at, fmt="TEXT_DATETIME_FORMAT")
         return _("This make-up credit expired on {date}, so the link no longer works.").format(
             date=when
         )

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy
 
 from bookings.models import Enrolment, MakeupBooking
 from credits.models import CreditState, MakeupCredit
@@ -22,18 +21,6 @@ from .eligibility import (
     session_checks,
     with_occupancy,
 )
-
-RULE_TITLES = {
-    "CRD-1": gettext_lazy("The student's own credit"),
-    "CRD-4": gettext_lazy("Credit usable"),
-    "MKP-1": gettext_lazy("Programme"),
-    "MKP-2": gettext_lazy("Age on the day"),
-    "MKP-3": gettext_lazy("Class takes make-ups"),
-    "MKP-4": gettext_lazy("Price for one session"),
-    "MKP-5": gettext_lazy("Lead time before the class starts"),
-    "MKP-6": gettext_lazy("Date, expiry, not already in"),
-    "MKP-7": gettext_lazy("Places"),
-}
 
 
 @dataclass
@@ -56,7 +43,7 @@ class StaffCandidate:
     @property
     def rows(self) -> list[tuple[str, Check]]:
         """Each check with a short title, for the check tables."""
-        return [(RULE_TITLES.get(c.rule, c.rule), c) for c in self.candidate.checks]
+        return [(c.title, c) for c in self.candidate.checks]
 
     @property
     def passed(self) -> list[Check]:

@@ -139,7 +139,7 @@ def _book(
         text.format(
             name=booking.student.first_name,
             klass=session.klass.name,
-            date=date_format(local, "D j M, H:i"),
+            date=date_format(local, "WEEKDAY_TIME_FORMAT"),
         ),
     )
     return None
@@ -225,7 +225,7 @@ def makeup_cancel_view(request: HttpRequest, booking_pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(back)
     local = timezone.localtime(booking.session.starts_at)
-    values = {"name": booking.student.first_name, "date": date_format(local, "D j M, H:i")}
+    values = {"name": booking.student.first_name, "date": date_format(local, "WEEKDAY_TIME_FORMAT")}
     if result.filled:
         messages.info(request, freed_places_message(result.filled))
     if result.credit_returned:

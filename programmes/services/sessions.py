@@ -25,7 +25,7 @@ class GenerationResult:
     @property
     def message(self) -> str:
         parts = [
-            ngettext("{count} session(s) added", "{count} session(s) added", self.created).format(
+            ngettext("{count} session added", "{count} sessions added", self.created).format(
                 count=self.created
             ),
             ngettext("{count} removed", "{count} removed", self.removed).format(count=self.removed),

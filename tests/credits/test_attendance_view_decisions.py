@@ -22,5 +22,5 @@ def test_pol_9_attendance_view_shows_each_cancelled_students_decision(world, log
                 {"state": "client_cancelled", "cancelled_at": told},
             )
         html = client.get(f"/manage/sessions/{session.pk}/").content.decode()
-    assert "Credit issued (client cancelled on time), valid until 20 Dec 2026 09:00." in html
-    assert "No credit: cancelled after the cut-off (23 Nov 2026 17:00)." in html
+    assert "Credit issued (client cancelled on time), valid until 20 Dec 2026, 09:00." in html
+    assert "No credit: cancelled after the cut-off (23 Nov 2026, 17:00)." in html

@@ -306,7 +306,7 @@ def test_pol_9_every_decision_is_recorded_with_its_reason_and_figures(setup):
     d = decision(late)
     assert d.reason == "late_forfeited"
     assert datetime.fromisoformat(d.figures["cutoff"]) == s.starts_at - timedelta(hours=24)
-    assert d.message == "No credit: cancelled after the cut-off (23 Nov 2026 17:00)."
+    assert d.message == "No credit: cancelled after the cut-off (23 Nov 2026, 17:00)."
 
 
 def test_pol_10_re_running_a_decision_never_issues_a_second_credit(setup):

@@ -48,7 +48,7 @@ def test_bey_1_receipt_says_why_there_is_no_credit(world):
             enrolment=enrolment, session=session, state=S.CANCELLED, cancelled_at=told, now=told
         )
         receipt = absence_receipt(a)
-    assert receipt.headline == "No credit: cancelled after the cut-off (23 Nov 2026 17:00)."
+    assert receipt.headline == "No credit: cancelled after the cut-off (23 Nov 2026, 17:00)."
     assert receipt.lines[0] == (
         "You told us on Tue 24 Nov 2026, 15:00: late (the cut-off was Mon 23 Nov 2026, 17:00)."
     )

@@ -1,0 +1,15 @@
+"""English named formats (DAY-4): "8 Dec 2026", "Tue 8 Dec, 17:00", "Tuesday 8 December"."""
+
+DAY_FORMAT = "j M Y"
+DAY_MONTH_FORMAT = "j M"
+DAY_TIME_FORMAT = "j M, H:i"
+DAY_YEAR_TIME_FORMAT = "j M Y, H:i"
+WEEKDAY_FORMAT = "D j M"
+WEEKDAY_YEAR_FORMAT = "D j M Y"
+WEEKDAY_TIME_FORMAT = "D j M, H:i"
+WEEKDAY_YEAR_TIME_FORMAT = "D j M Y, H:i"
+LONG_WEEKDAY_FORMAT = "l j F"
+LONG_WEEKDAY_TIME_FORMAT = "l j F, H:i"
+LONG_WEEKDAY_YEAR_TIME_FORMAT = "l j F Y, H:i"
+# Inside a sentence ("expires on …").
+TEXT_DATETIME_FORMAT = "l j F Y, H:i"
