@@ -26,6 +26,7 @@ FAILING_IMPACTS = ("serious", "critical")
 PASSWORD = "makeup-demo"
 PARENT = "parent@riverside.example"
 ADMIN = "admin@riverside.example"
+PHONE = {"width": 390, "height": 844}
 
 
 @cache
@@ -272,3 +273,22 @@ def test_attendance_states_are_labelled_in_text_not_only_colour(page, live_serve
     labels = {str(label) for label in AttendanceState.labels}
     for text in page.locator("tr.makeup-row .state-badge").all_inner_texts():
         assert re.sub(r"^\W+", "", text.strip()) in labels, text
+
+
+def test_a11y_daily_pages(browser, live_server, demo):
+    """axe-core stays clean on the pages of daily use (DAY-2, DAY-5): the back office's Today
+    page, on a desktop and on a phone, and the parent's account statement."""
+    for viewport, mobile in (({"width": 1280, "height": 900}, False), (PHONE, True)):
+        context = browser.new_context(viewport=viewport, is_mobile=mobile)
+        page = context.new_page()
+        _log_in(page, live_server.url, ADMIN)
+        page.goto(f"{live_server.url}/manage/")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        assert_accessible(page, f"the Today page ({viewport['width']} px)")
+        context.close()
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    _log_in(page, live_server.url, PARENT)
+    page.goto(f"{live_server.url}/portal/riverside/statement/")
+    assert_accessible(page, "the account statement on a phone")
+    context.close()
