@@ -10,18 +10,20 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from makeup.models import Company
-from makeup.searchtext import search_text
+from makeup.searchtext import search_text, typo_keys
 
 
 class SearchTextMixin:
-    """Keeps ``search_text`` (DAY-3) in step with the fields it is built from on every save,
-    also a save with ``update_fields``. Bulk inserts set it themselves (``fill_search_text``).
-    On PostgreSQL the column has a trigram index (migration 0013)."""
+    """Keeps ``search_text`` and ``search_keys`` (DAY-3, ``makeup.searchtext``) in step with
+    the fields they are built from on every save, also a save with ``update_fields``. Bulk
+    inserts set them themselves (``fill_search_text``). On PostgreSQL both columns have a
+    trigram index (migration 0013)."""
 
     SEARCH_SOURCE: tuple[str, ...] = ()
 
     def fill_search_text(self) -> None:
         self.search_text = self.build_search_text()
+        self.search_keys = typo_keys(self.search_text)
 
     def build_search_text(self) -> str:
         return search_text(*(getattr(self, name) for name in self.SEARCH_SOURCE))
@@ -29,12 +31,13 @@ class SearchTextMixin:
     def save(self, *args, update_fields=None, **kwargs):
         self.fill_search_text()
         if update_fields is not None and set(update_fields) & set(self.SEARCH_SOURCE):
-            update_fields = {*update_fields, "search_text"}
+            update_fields = {*update_fields, "search_text", "search_keys"}
         super().save(*args, update_fields=update_fields, **kwargs)
 
 
 #: The help of the stored search columns.
 SEARCH_TEXT_HELP = _("Names, e-mail and phone digits in lower case without accents, for search.")
+SEARCH_KEYS_HELP = _("The words of the search text with one letter left out, for typos.")
 
 
 class Family(SearchTextMixin, models.Model):
@@ -47,6 +50,7 @@ class Family(SearchTextMixin, models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     search_text = models.TextField(default="", editable=False, help_text=SEARCH_TEXT_HELP)
+    search_keys = models.TextField(default="", editable=False, help_text=SEARCH_KEYS_HELP)
 
     objects = ScopedManager(company="company")
 
@@ -81,6 +85,7 @@ class Guardian(SearchTextMixin, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     search_text = models.TextField(default="", editable=False, help_text=SEARCH_TEXT_HELP)
+    search_keys = models.TextField(default="", editable=False, help_text=SEARCH_KEYS_HELP)
 
     objects = ScopedManager(company="company")
 
@@ -121,6 +126,7 @@ class Student(SearchTextMixin, models.Model):
     date_of_birth = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     search_text = models.TextField(default="", editable=False, help_text=SEARCH_TEXT_HELP)
+    search_keys = models.TextField(default="", editable=False, help_text=SEARCH_KEYS_HELP)
 
     objects = ScopedManager(company="company")
 

@@ -19,6 +19,7 @@ _LETTERS = str.maketrans(
 _NOT_KEPT = re.compile(r"[^\w@.+-]+")
 _PHONE = re.compile(r"^[0-9\s+()./-]+$")
 _DIGITS = re.compile(r"[^0-9]")
+_KEY_SPLIT = re.compile(r"[ .@+_-]+")
 
 #: Words shorter than this are matched exactly (as a part of a word), never with a typo.
 FUZZY_MIN_LENGTH = 4
@@ -40,6 +41,36 @@ def fold(text: str) -> str:
 def digits(text: str) -> str:
     """Only the digits of a phone number."""
     return _DIGITS.sub("", text or "")
+
+
+def deletions(word: str) -> set[str]:
+    """``word`` with one letter left out, at each place."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def typo_keys(text: str) -> str:
+    """The stored typo keys of a folded text: each word of letters (not those of an e-mail
+    address), and for words of
+    :data:`FUZZY_MIN_LENGTH` letters or more each spelling with one letter left out,
+    space-separated with a space at both ends. A word one typo away from a stored word shares
+    a key with it (a letter wrong: both without it; one extra or missing: the shorter one;
+    two swapped: both without either), so the typo match is a few exact key look-ups."""
+    keys: set[str] = set()
+    for chunk in text.split():
+        if "@" in chunk:
+            continue  # an e-mail address is matched as typed
+        for word in _KEY_SPLIT.split(chunk):
+            if not word.isalpha():
+                continue
+            keys.add(word)
+            if is_fuzzy(word):
+                keys |= deletions(word)
+    return f" {' '.join(sorted(keys))} " if keys else ""
+
+
+def query_keys(word: str) -> list[str]:
+    """The keys to look up for a typed word (:func:`typo_keys`)."""
+    return sorted({word} | deletions(word))
 
 
 def search_text(*parts: str, phone: str = "") -> str:

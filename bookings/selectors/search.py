@@ -2,26 +2,23 @@
 by name, e-mail or phone number) and the searchable student picker of a class.
 
 Every row keeps a folded ``search_text`` (``makeup.searchtext``: lower case, no accents, the
-phone's digits). A query word matches a row when the column contains it, or — for words of
-four letters or more — when a word of the column starts with a spelling one typo away
-("Jonh" finds "John"). A phone number is matched on its digits, by its last nine when
-longer. On PostgreSQL each column has a GIN trigram index (migration ``bookings.0013``): the
-plain match uses it for ``LIKE``, the typo match adds pg_trgm's word-similarity operator
-(which the index answers) before the exact typo check, so neither scans the table.
-Everything is filtered by the company; each read is one query per kind of row (one more on
-PostgreSQL to set the similarity threshold when a word is matched with typos).
+phone's digits) and its ``search_keys`` (each word with one letter left out). A query word
+matches a row when the text contains it, or — for words of four letters or more — when a
+word of the text is one typo away ("Jonh" finds "John"): the row shares a key with the word
+(an exact look-up) and the exact typo expression confirms it. A phone number is matched on
+its digits, by its last nine when longer. On PostgreSQL both columns have a GIN trigram
+index (migration ``bookings.0013``), which answers these ``LIKE`` look-ups without reading
+the table. Everything is filtered by the company; each read is one query per kind of row.
 """
 
 import calendar
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.contrib.postgres.lookups import TrigramWordSimilar
-from django.db import connection
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from makeup.models import Company
-from makeup.searchtext import PHONE_TAIL, Query, is_fuzzy, parse, typo_regex
+from makeup.searchtext import PHONE_TAIL, Query, is_fuzzy, parse, query_keys, typo_regex
 from programmes.models import Class
 
 from ..models import Family, Guardian, Student
@@ -32,9 +29,6 @@ RESULTS_PER_KIND = 20
 DROPDOWN_PER_KIND = 5
 #: How many students the enrol picker lists at once.
 PICKER_SIZE = 20
-#: pg_trgm's word similarity needed before the exact typo check: a four-letter word with
-#: one typo shares two of its five trigrams with the right spelling (0.4).
-WORD_SIMILARITY = 0.3
 
 
 def text_match(query: Query, field: str = "search_text") -> Q:
@@ -45,14 +39,15 @@ def text_match(query: Query, field: str = "search_text") -> Q:
         if len(query.phone) > PHONE_TAIL:
             condition |= Q(**{f"{field}__contains": query.phone_tail})
         return condition
+    keys_field = field.removesuffix("search_text") + "search_keys"
     condition = Q()
     for word in query.words:
         match = Q(**{f"{field}__contains": word})
         if is_fuzzy(word):
-            typo = Q(**{f"{field}__regex": typo_regex(word)})
-            if connection.vendor == "postgresql":
-                typo &= TrigramWordSimilar(F(field), Value(word))
-            match |= typo
+            shares_a_key = Q()
+            for key in query_keys(word):
+                shares_a_key |= Q(**{f"{keys_field}__contains": f" {key} "})
+            match |= shares_a_key & Q(**{f"{field}__regex": typo_regex(word)})
         condition &= match
     return condition
 
@@ -66,17 +61,6 @@ def exact_first(query: Query, field: str = "search_text") -> Case | Value:
     for word in query.words:
         exact &= Q(**{f"{field}__contains": word})
     return Case(When(exact, then=Value(0)), default=Value(1), output_field=IntegerField())
-
-
-def prepare(query: Query) -> None:
-    """On PostgreSQL, set the word-similarity threshold of the typo match for this
-    connection (one query; nothing when no word is matched with typos)."""
-    if connection.vendor == "postgresql" and any(is_fuzzy(word) for word in query.words):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)",
-                [str(WORD_SIMILARITY)],
-            )
 
 
 def matching(queryset: QuerySet, query: Query, *order: str, field: str = "search_text"):
@@ -114,7 +98,6 @@ def search_people(
     results = SearchResults(q=q)
     if not query:
         return results
-    prepare(query)
     families = list(
         matching(Family.objects.filter(company=company), query, "name", "pk")[: limit + 1]
     )
@@ -183,7 +166,7 @@ def enrol_candidates(
     """The students the class page offers to enrol: the company's students not already in
     ``klass``, of an age that fits it on the day the enrolment would start (unless
     ``any_age``), matching ``q`` when given; at most ``limit``, with their family. One
-    query (two on PostgreSQL with a typo-tolerant word)."""
+    query."""
     on = max(today, klass.start_date)
     query = parse(q)
     students = Student.objects.filter(company_id=klass.company_id).exclude(
@@ -193,7 +176,6 @@ def enrol_candidates(
         students = students.filter(age_fits(klass, on))
     students = students.select_related("family")
     if query:
-        prepare(query)
         students = matching(students, query, "first_name", "last_name", "pk")
     else:
         students = students.order_by("first_name", "last_name", "pk")

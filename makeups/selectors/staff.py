@@ -9,7 +9,7 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils.translation import gettext_lazy
 
 from bookings.models import Enrolment, MakeupBooking
-from bookings.selectors.search import exact_first, prepare, text_match
+from bookings.selectors.search import exact_first, text_match
 from credits.models import MakeupCredit
 from makeup.models import Company
 from makeup.searchtext import parse
@@ -204,8 +204,7 @@ def explain_credit_choices(
     """The credits staff can pick on "why isn't this session offered?" (MKP-12, DAY-3): the
     company's usable credits whose student matches ``q`` (name, with one typo, accents
     folded — ``bookings.selectors.search``), those of the session's programme first, then
-    by student and expiry; at most ``limit``. One query (two on PostgreSQL with a
-    typo-tolerant word)."""
+    by student and expiry; at most ``limit``. One query."""
     query = parse(q)
     credits = (
         MakeupCredit.objects.filter(company=company)
@@ -223,7 +222,6 @@ def explain_credit_choices(
     )
     order = ["programme_first"]
     if query:
-        prepare(query)
         field = "enrolment__student__search_text"
         credits = credits.filter(text_match(query, field)).annotate(
             search_rank=exact_first(query, field)
