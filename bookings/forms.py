@@ -52,6 +52,13 @@ class FamilySearchForm(forms.Form):
     )
 
 
+class PeopleSearchForm(forms.Form):
+    """The back office's one search box (DAY-3); also the class page's student picker."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    any_age = forms.BooleanField(label=_("Also students outside the class's ages"), required=False)
+
+
 class FamilyForm(forms.Form):
     name = forms.CharField(
         label=_("Family name"),

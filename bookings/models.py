@@ -10,15 +10,47 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 from makeup.models import Company
+from makeup.searchtext import search_text, typo_keys
 
 
-class Family(models.Model):
+class SearchTextMixin:
+    """Keeps ``search_text`` and ``search_keys`` (DAY-3, ``makeup.searchtext``) in step with
+    the fields they are built from on every save, also a save with ``update_fields``. Bulk
+    inserts set them themselves (``fill_search_text``). On PostgreSQL both columns have a
+    trigram index (migration 0013)."""
+
+    SEARCH_SOURCE: tuple[str, ...] = ()
+
+    def fill_search_text(self) -> None:
+        self.search_text = self.build_search_text()
+        self.search_keys = typo_keys(self.search_text)
+
+    def build_search_text(self) -> str:
+        return search_text(*(getattr(self, name) for name in self.SEARCH_SOURCE))
+
+    def save(self, *args, update_fields=None, **kwargs):
+        self.fill_search_text()
+        if update_fields is not None and set(update_fields) & set(self.SEARCH_SOURCE):
+            update_fields = {*update_fields, "search_text", "search_keys"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+
+#: The help of the stored search columns.
+SEARCH_TEXT_HELP = _("Names, e-mail and phone digits in lower case without accents, for search.")
+SEARCH_KEYS_HELP = _("The words of the search text with one letter left out, for typos.")
+
+
+class Family(SearchTextMixin, models.Model):
     """A client household of one company."""
+
+    SEARCH_SOURCE = ("name",)
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="families")
     name = models.CharField(max_length=150, help_text=_("Usually the family's surname."))
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    search_text = models.TextField(default="", editable=False, help_text=SEARCH_TEXT_HELP)
+    search_keys = models.TextField(default="", editable=False, help_text=SEARCH_KEYS_HELP)
 
     objects = ScopedManager(company="company")
 
@@ -31,8 +63,10 @@ class Family(models.Model):
         return self.name
 
 
-class Guardian(models.Model):
+class Guardian(SearchTextMixin, models.Model):
     """A parent of a family: with a portal login (``user``) or, until invited, without."""
+
+    SEARCH_SOURCE = ("full_name", "email", "phone")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="guardians")
@@ -50,6 +84,8 @@ class Guardian(models.Model):
         null=True, blank=True, help_text=_("When the last portal invitation was sent.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    search_text = models.TextField(default="", editable=False, help_text=SEARCH_TEXT_HELP)
+    search_keys = models.TextField(default="", editable=False, help_text=SEARCH_KEYS_HELP)
 
     objects = ScopedManager(company="company")
 
@@ -74,9 +110,14 @@ class Guardian(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    def build_search_text(self) -> str:
+        return search_text(self.full_name, self.email, phone=self.phone)
 
-class Student(models.Model):
+
+class Student(SearchTextMixin, models.Model):
     """A child (or adult client) of a family."""
+
+    SEARCH_SOURCE = ("first_name", "last_name")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="students")
@@ -84,6 +125,8 @@ class Student(models.Model):
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    search_text = models.TextField(default="", editable=False, help_text=SEARCH_TEXT_HELP)
+    search_keys = models.TextField(default="", editable=False, help_text=SEARCH_KEYS_HELP)
 
     objects = ScopedManager(company="company")
 

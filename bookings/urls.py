@@ -4,9 +4,10 @@ is mounted under /accounts/ by ``config/urls.py`` (``views.invitations``)."""
 
 from django.urls import path
 
-from .views import classes, families, imports, sessions
+from .views import classes, families, imports, search, sessions
 
 urlpatterns = [
+    path("search/", search.search, name="search"),
     path("families/", families.family_list, name="family_list"),
     path("families/new/", families.family_create_view, name="family_create"),
     path("families/import/", imports.family_import_view, name="family_import"),

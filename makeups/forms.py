@@ -43,3 +43,4 @@ class ExplainForm(forms.Form):
     credit = forms.IntegerField(required=False, min_value=1)
     session = forms.IntegerField(required=False, min_value=1)
     date = dates.DateField(required=False)
+    credit_q = forms.CharField(required=False, max_length=100)

@@ -14,9 +14,11 @@ from makeup.tenancy import access_object, admin_required, staff_required
 from programmes.models import Class
 from programmes.services.sessions import session_create_one_off
 
-from ..forms import EnrolForm, OneOffSessionForm, WithdrawForm
+from ..forms import EnrolForm, OneOffSessionForm, PeopleSearchForm, WithdrawForm
 from ..models import Enrolment, Student
 from ..selectors import class_page
+from ..selectors.families import age_in_years
+from ..selectors.search import EnrolCandidates, enrol_candidates
 from ..selectors.watchfill import bookings_from_watches, freed_places_message
 from ..services import AgeOutsideRange, enrolment_create, enrolment_withdraw
 
@@ -29,6 +31,17 @@ def _class(request: HttpRequest, class_pk: int) -> Class:
     )
 
 
+def _candidates(
+    request: HttpRequest, klass: Class, today
+) -> tuple[PeopleSearchForm, EnrolCandidates]:
+    """The student picker of a class (DAY-3): the search typed (``q``, ``any_age``) and the
+    students it finds, of the class's ages unless asked otherwise."""
+    search = PeopleSearchForm(request.GET)
+    data = search.cleaned_data if search.is_valid() else {"q": "", "any_age": False}
+    candidates = enrol_candidates(klass=klass, q=data["q"], today=today, any_age=data["any_age"])
+    return search, candidates
+
+
 @require_GET
 @staff_required
 def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
@@ -36,6 +49,7 @@ def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
     today = timezone.localdate()
     context = class_page(klass=klass, today=today)
     company_extra = request.company.settings.makeup_extra_capacity
+    search, candidates = _candidates(request, klass, today)
     return render(
         request,
         "bookings/class_detail.html",
@@ -46,6 +60,8 @@ def class_detail(request: HttpRequest, class_pk: int) -> HttpResponse:
             "company_extra": company_extra,
             "extra_places": klass.extra_capacity(company_extra),
             "enrol_form": EnrolForm(company=request.company, klass=klass, today=today),
+            "enrol_search": search,
+            "candidates": candidates,
             "one_off_form": OneOffSessionForm(today=today),
         },
     )
@@ -70,15 +86,26 @@ def session_create_one_off_view(request: HttpRequest, class_pk: int) -> HttpResp
 def _enrol(request: HttpRequest, *, klass: Class | None, student: Student | None):
     """The enrol form for a fixed class or a fixed student. Returns ``None`` once enrolled.
     An age outside the class's range asks for confirmation (the page re-posts the same
-    values with ``confirm_age``)."""
+    values with ``confirm_age``). For a class, the student is picked from a search (DAY-3);
+    with htmx, a GET answers the picker's list only."""
     now = timezone.now()
+    today = timezone.localdate(now)
     form = EnrolForm(
         request.POST or None,
         company=request.company,
         klass=klass,
         student=student,
-        today=timezone.localdate(now),
+        today=today,
     )
+    search = candidates = None
+    if klass is not None:
+        search, candidates = _candidates(request, klass, today)
+        if request.method == "GET" and request.htmx:
+            return render(
+                request,
+                "bookings/_enrol_candidates.html",
+                {"candidates": candidates, "klass": klass},
+            )
     age_warning = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,6 +130,10 @@ def _enrol(request: HttpRequest, *, klass: Class | None, student: Student | None
                 ),
             )
             return None
+    chosen = form.cleaned_data.get("student") if form.is_bound and form.is_valid() else None
+    if candidates is not None and chosen is not None and chosen not in candidates.students:
+        chosen.age = age_in_years(chosen.date_of_birth, candidates.on)
+        candidates.students.insert(0, chosen)
     return render(
         request,
         "bookings/enrol_form.html",
@@ -111,6 +142,9 @@ def _enrol(request: HttpRequest, *, klass: Class | None, student: Student | None
             "klass": klass,
             "student": student,
             "age_warning": age_warning,
+            "enrol_search": search,
+            "candidates": candidates,
+            "chosen": chosen,
         },
     )
 

@@ -5,11 +5,13 @@ a session with."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 
 from bookings.models import Enrolment, MakeupBooking
-from credits.models import CreditState, MakeupCredit
+from bookings.selectors.search import exact_first, text_match
+from credits.models import MakeupCredit
 from makeup.models import Company
+from makeup.searchtext import parse
 from programmes.models import Session
 
 from .eligibility import (
@@ -168,18 +170,57 @@ def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandid
     return options
 
 
-def explain_credit_choices(*, company: Company, programme_id: int | None) -> list[MakeupCredit]:
-    """The credits staff can pick on "why isn't this session offered?" (MKP-12): the
-    company's available credits, those of the session's programme first, by student."""
-    credits = list(
-        MakeupCredit.objects.filter(company=company, state=CreditState.AVAILABLE)
+#: How many credits the "why isn't this session offered?" picker lists at once.
+EXPLAIN_CHOICES = 20
+
+
+@dataclass
+class CreditChoices:
+    credits: list[MakeupCredit]
+    more: bool  # more credits match than are listed
+
+
+def explain_credit_choices(
+    *,
+    company: Company,
+    programme_id: int | None,
+    now: datetime,
+    q: str = "",
+    limit: int = EXPLAIN_CHOICES,
+) -> CreditChoices:
+    """The credits staff can pick on "why isn't this session offered?" (MKP-12, DAY-3): the
+    company's usable credits whose student matches ``q`` (name, with one typo, accents
+    folded — ``bookings.selectors.search``), those of the session's programme first, then
+    by student and expiry; at most ``limit``. One query."""
+    query = parse(q)
+    credits = (
+        MakeupCredit.objects.filter(company=company)
+        .usable(now)
         .select_related("enrolment__student", "enrolment__klass__programme")
-        .order_by(
+    )
+    programme_first = (
+        Case(
+            When(enrolment__klass__programme_id=programme_id, then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        if programme_id
+        else Value(0, output_field=IntegerField())
+    )
+    order = ["programme_first"]
+    if query:
+        field = "enrolment__student__search_text"
+        credits = credits.filter(text_match(query, field)).annotate(
+            search_rank=exact_first(query, field)
+        )
+        order.append("search_rank")
+    rows = list(
+        credits.annotate(programme_first=programme_first).order_by(
+            *order,
             "enrolment__student__first_name",
             "enrolment__student__last_name",
             F("expires_at").asc(nulls_last=True),
             "pk",
-        )[:1000]
+        )[: limit + 1]
     )
-    credits.sort(key=lambda c: c.enrolment.klass.programme_id != programme_id)
-    return credits
+    return CreditChoices(credits=rows[:limit], more=len(rows) > limit)

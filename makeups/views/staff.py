@@ -163,7 +163,8 @@ def makeup_guest_new(request: HttpRequest, session_pk: int) -> HttpResponse:
 def makeup_explain(request: HttpRequest) -> HttpResponse:
     """MKP-12 "Why isn't this session offered?": staff pick a credit (a student) and a session
     and see every eligibility check, passed or failed, with its figures — the same checks the
-    portal runs."""
+    portal runs. The credit is found by the student's name (DAY-3); with htmx the picker's
+    list follows the typing."""
     form = ExplainForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     credit = _credit(request, data["credit"]) if data.get("credit") else None
@@ -180,10 +181,22 @@ def makeup_explain(request: HttpRequest) -> HttpResponse:
             .select_related("klass__programme")
             .order_by("starts_at", "pk")
         )
-    choices = []
+    choices = None
+    credit_q = data.get("credit_q") or ""
     if credit is None:
-        programme_id = session.klass.programme_id if session else None
-        choices = explain_credit_choices(company=request.company, programme_id=programme_id)
+        choices = explain_credit_choices(
+            company=request.company,
+            programme_id=session.klass.programme_id if session else None,
+            now=now,
+            q=credit_q,
+        )
+        if request.htmx and "credit_q" in request.GET:
+            # The picker's search as you type: only its list.
+            return render(
+                request,
+                "makeups/_explain_credit_choices.html",
+                {"choices": choices, "session": session, "credit_q": credit_q},
+            )
     return render(
         request,
         "makeups/makeup_explain.html",
@@ -192,6 +205,7 @@ def makeup_explain(request: HttpRequest) -> HttpResponse:
             "session": session,
             "result": result,
             "choices": choices,
+            "credit_q": credit_q,
             "day": day,
             "day_sessions": day_sessions,
         },

@@ -52,7 +52,7 @@ def test_admin_configures_a_class_enrols_and_takes_attendance(
     # The new class's page opens at once: enrol two students there.
     expect(page.get_by_role("heading", name="Adult Clinic Weekly")).to_be_visible()
     for _ in range(2):
-        page.locator("#id_student").select_option(index=1)
+        page.locator("#enrol-candidates").get_by_role("radio").first.check()
         page.locator("#id_start_date").fill((today - timedelta(days=7)).isoformat())
         page.get_by_role("button", name="Enrol", exact=True).click()
         confirm = page.get_by_role("button", name="Enrol anyway")

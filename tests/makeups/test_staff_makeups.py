@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import MakeupBooking
-from credits.models import CreditState, SessionWatch
+from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.services import credit_add_manual
 from makeups.selectors.eligibility import evaluate, with_occupancy
 from makeups.services import makeup_book, watch_create
@@ -282,10 +282,62 @@ def test_mkp_12_a_lead_time_failure_can_be_booked_by_staff(world, login, mk):
 def test_mkp_12_staff_pick_the_credit_and_the_session(world, login, mk):
     client = login(world.staff_a)
     html = _html(_explain(client, session=mk.session.pk))  # from the session page's link
-    assert f'<option value="{mk.credit.pk}">Ava' in html
+    assert f'href="?credit={mk.credit.pk}&amp;session={mk.session.pk}">Ava' in html
     html = _html(_explain(client, credit=mk.credit.pk, date="2026-11-24"))
     assert f"?credit={mk.credit.pk}&amp;session={mk.session.pk}" in html
     assert "Host class" in html
+
+
+def test_day_3_the_credit_picker_is_a_search(world, login, mk, page_queries):
+    """The credits to explain are found by the student's name (with a typo, without
+    accents); only usable credits are listed, the session's programme first; with htmx the
+    list alone answers, and the page costs the same with more credits."""
+    with scope(company=mk.company):
+        zofie = f.EnrolmentFactory(
+            klass=f.ClassFactory(programme__company=mk.company),
+            student__first_name="Žofie",
+            student__last_name="Dvořáková",
+        )
+        other_programme = credit_add_manual(
+            enrolment=zofie, reason="test", actor=None, valid_days=30, now=NOW
+        )
+        spent = credit_add_manual(
+            enrolment=zofie, reason="test", actor=None, valid_days=30, now=NOW
+        )
+        MakeupCredit.objects.filter(pk=spent.pk).update(state=CreditState.USED)
+    client = login(world.staff_a)
+    with _at():
+        html = _html(client.get(reverse("manage:makeup_explain"), {"session": mk.session.pk}))
+        assert html.index(f"?credit={mk.credit.pk}&amp;") < html.index(
+            f"?credit={other_programme.pk}&amp;"
+        )
+        assert f"?credit={spent.pk}&amp;" not in html
+        for typed in ("zofie", "Dvorakova", "dvorakvoa"):
+            html = _html(
+                client.get(
+                    reverse("manage:makeup_explain"),
+                    {"credit_q": typed, "session": mk.session.pk},
+                )
+            )
+            assert f"?credit={other_programme.pk}&amp;session={mk.session.pk}" in html, typed
+            assert f"?credit={mk.credit.pk}&amp;" not in html, typed
+        part = _html(
+            client.get(
+                reverse("manage:makeup_explain"),
+                {"credit_q": "ava"},
+                headers={"HX-Request": "true"},
+            )
+        )
+        assert "<html" not in part and f"?credit={mk.credit.pk}" in part
+        url = reverse("manage:makeup_explain") + "?credit_q=dvorakova"
+        few, _ = page_queries(client, url)
+        with scope(company=mk.company):
+            for _ in range(5):
+                credit_add_manual(
+                    enrolment=zofie, reason="test", actor=None, valid_days=30, now=NOW
+                )
+        many, _ = page_queries(client, url)
+    assert few == many
 
 
 def test_ten_1_explain_answers_404_for_another_companys_credit_or_session(world, login, mk):

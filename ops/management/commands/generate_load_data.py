@@ -83,6 +83,23 @@ STATES = (
 )
 VALIDITY = timedelta(days=30)  # the default policy's, for every path
 
+# Names for families, parents and children (Czech with accents and English), so the back
+# office's search (DAY-3, bench_search) meets realistic names: many families per surname.
+SURNAMES = (  # noqa: SIM905 - a list of names reads best as text
+    "Novák Svoboda Novotný Dvořák Černý Procházka Kučera Veselý Horák Němec Marek Pospíšil "
+    "Hájek Jelínek Král Růžička Beneš Fiala Sedláček Doležal Zeman Kolář Navrátil Čermák "
+    "Smith Jones Williams Brown Taylor Wilson Davies Evans Thomas Johnson Roberts Walker "
+    "Wright Robinson Thompson White Hughes Edwards Green Hall Wood Harris Lewis Martin"
+).split()
+FIRST_NAMES = (  # noqa: SIM905 - a list of names reads best as text
+    "Jan Jiří Petr Josef Pavel Tomáš Martin Jana Eva Hana Lucie Kateřina Tereza Markéta "
+    "John David Michael James Sarah Emma Olivia Sophie Chloé Zoë Anežka Šárka Žofie Václav"
+).split()
+CHILD_NAMES = (  # noqa: SIM905 - a list of names reads best as text
+    "Adam Jakub Matyáš Vojtěch Ondřej Eliška Anna Adéla Natálie Viktorie Ella Ava Mia Noah "
+    "Oliver Leo Jack Charlie Isla Amélie Štěpán Kryštof Barbora Klára"
+).split()
+
 
 def sized(full: int, scale: float, minimum: int = 1) -> int:
     return max(minimum, round(full * scale))
@@ -98,8 +115,15 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="Delete the previous load data first."
         )
         parser.add_argument("--seed", type=int, default=8)
+        parser.add_argument(
+            "--companies",
+            type=int,
+            default=None,
+            help=f"How many companies share the data (default {COMPANIES} at scale 1); "
+            "1 puts every family in one company (the search benchmark's worst case).",
+        )
 
-    def handle(self, *args, scale, prefix, reset, seed, **options):
+    def handle(self, *args, scale, prefix, reset, seed, companies, **options):
         if scale <= 0:
             raise CommandError("--scale must be positive.")
         if connection.vendor != "postgresql" and scale > 0.05:
@@ -121,7 +145,9 @@ class Command(BaseCommand):
                 )
             elif reset:
                 self._delete_users(prefix)
-            build = Builder(scale=scale, prefix=prefix, seed=seed, out=self.stdout)
+            build = Builder(
+                scale=scale, prefix=prefix, seed=seed, out=self.stdout, companies=companies
+            )
             with transaction.atomic():
                 build.run()
             if connection.vendor == "postgresql":
@@ -174,8 +200,9 @@ class Command(BaseCommand):
 
 
 class Builder:
-    def __init__(self, *, scale: float, prefix: str, seed: int, out):
+    def __init__(self, *, scale: float, prefix: str, seed: int, out, companies: int | None = None):
         self.scale = scale
+        self.n_companies = companies
         self.prefix = prefix
         self.rng = random.Random(seed)
         self.out = out
@@ -212,7 +239,7 @@ class Builder:
 
     def run(self) -> None:
         s = self.scale
-        n_companies = sized(COMPANIES, s)
+        n_companies = self.n_companies or sized(COMPANIES, s)
         n_classes = max(sized(CLASSES, s), n_companies * 2)
         self._companies(n_companies)
         self._programmes()
@@ -342,9 +369,11 @@ class Builder:
     def _families(self, n: int) -> None:
         rng = self.rng
         families = [
-            Family(company=self.companies[f % len(self.companies)], name=f"Family {f}")
+            Family(company=self.companies[f % len(self.companies)], name=rng.choice(SURNAMES))
             for f in range(n)
         ]
+        for family in families:
+            family.fill_search_text()  # bulk_create skips save(), which keeps it
         families = Family.objects.bulk_create(families, batch_size=BATCH)
         users = User.objects.bulk_create(
             [
@@ -368,7 +397,7 @@ class Builder:
                     company_id=family.company_id,
                     family=family,
                     user=user,
-                    full_name=f"Parent {f}",
+                    full_name=f"{rng.choice(FIRST_NAMES)} {family.name}",
                     email=user.email if user else f"{self.prefix}-guardian-{f}@example.com",
                     phone=f"04{f:08d}",
                 )
@@ -378,10 +407,12 @@ class Builder:
                     Guardian(
                         company_id=family.company_id,
                         family=family,
-                        full_name=f"Second parent {f}",
+                        full_name=f"{rng.choice(FIRST_NAMES)} {family.name}",
                         phone=f"05{f:08d}",
                     )
                 )
+        for guardian in guardians:
+            guardian.fill_search_text()
         Guardian.objects.bulk_create(guardians, batch_size=BATCH)
 
         # Students: one or two a family (1.5 on average), each enrolled in one class of the
@@ -395,7 +426,7 @@ class Builder:
         self.regulars: dict[int, int] = {}
         for f, family in enumerate(families):
             # (by the family's turn in its company, so every company gets 1.5 a family)
-            for child in range(1 + f // len(self.companies) % 2):
+            for _child in range(1 + f // len(self.companies) % 2):
                 own = classes_of[family.company_id]
                 klass = None
                 for _ in range(len(own)):
@@ -412,12 +443,14 @@ class Builder:
                     Student(
                         company_id=family.company_id,
                         family=family,
-                        first_name=f"Child{child + 1}",
+                        first_name=rng.choice(CHILD_NAMES),
                         last_name=family.name.split()[-1],
                         date_of_birth=self.today - timedelta(days=int(age * 30.44)),
                     )
                 )
                 homes.append(klass)
+        for student in students:
+            student.fill_search_text()
         self.students = Student.objects.bulk_create(students, batch_size=BATCH)
         enrolled_from = self.today - timedelta(weeks=PAST_WEEKS, days=7)
         self.enrolments = Enrolment.objects.bulk_create(
