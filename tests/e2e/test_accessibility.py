@@ -276,15 +276,24 @@ def test_attendance_states_are_labelled_in_text_not_only_colour(page, live_serve
 
 
 def test_a11y_daily_pages(browser, live_server, demo):
-    """axe-core stays clean on the pages of daily use (DAY-2, DAY-5): the back office's Today
-    page, on a desktop and on a phone, and the parent's account statement."""
+    """axe-core stays clean on the pages of daily use (DAY-2, DAY-3, DAY-5): the back office's
+    Today page, the search results, a class page with its student search, on a desktop and
+    on a phone, and the parent's account statement."""
+    with scopes_disabled():
+        klass = Programme.objects.filter(company__slug="riverside").first().classes.first()
+    pages = (
+        ("/manage/", "the Today page"),
+        ("/manage/search/?q=parker", "the search results"),
+        (f"/manage/classes/{klass.pk}/?q=a", "a class page with the student search"),
+    )
     for viewport, mobile in (({"width": 1280, "height": 900}, False), (PHONE, True)):
         context = browser.new_context(viewport=viewport, is_mobile=mobile)
         page = context.new_page()
         _log_in(page, live_server.url, ADMIN)
-        page.goto(f"{live_server.url}/manage/")
-        expect(page.get_by_role("heading", level=1)).to_be_visible()
-        assert_accessible(page, f"the Today page ({viewport['width']} px)")
+        for path, where in pages:
+            page.goto(f"{live_server.url}{path}")
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            assert_accessible(page, f"{where} ({viewport['width']} px)")
         context.close()
     context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
