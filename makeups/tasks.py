@@ -14,20 +14,23 @@ from makeup.taskbase import CompanyTask
 from .calendar import makeup_ics
 
 
+def _family_booking(company, booking_id: int, state: str) -> MakeupBooking | None:
+    """The family's make-up ``booking_id`` in ``state``, read by id and home company with
+    scoping lifted: a make-up at a partner branch is hosted by another company."""
+    with scopes_disabled():
+        return (
+            MakeupBooking.objects.filter(pk=booking_id, home_company=company, state=state)
+            .select_related("session__klass__programme", "session__company", "student__family")
+            .first()
+        )
+
+
 @shared_task(base=CompanyTask, bind=True)
 def send_makeup_booked(self, company, booking_id: int) -> int:
     """The make-up confirmation with an .ics calendar attachment, to the student's parents.
     Runs in the family's (home) company; a make-up at a partner branch is hosted by another
     company, so the booking is read by id and home company with scoping lifted."""
-
-    with scopes_disabled():
-        booking = (
-            MakeupBooking.objects.filter(
-                pk=booking_id, home_company=company, state=MakeupBooking.State.BOOKED
-            )
-            .select_related("session__klass__programme", "session__company", "student__family")
-            .first()
-        )
+    booking = _family_booking(company, booking_id, MakeupBooking.State.BOOKED)
     if booking is None:
         return 0
     return email_family(
@@ -47,14 +50,7 @@ def send_makeup_cancelled(
     kept when late, CRD-3) or because the school cancelled the session (the credit back,
     ATT-7). Runs in the family's (home) company; the booking may be hosted by a partner, so
     it is read by id and home company with scoping lifted."""
-    with scopes_disabled():
-        booking = (
-            MakeupBooking.objects.filter(
-                pk=booking_id, home_company=company, state=MakeupBooking.State.CANCELLED
-            )
-            .select_related("session__klass__programme", "session__company", "student__family")
-            .first()
-        )
+    booking = _family_booking(company, booking_id, MakeupBooking.State.CANCELLED)
     if booking is None:
         return 0
     credit = MakeupCredit.objects.filter(pk=credit_id).first() if credit_id else None

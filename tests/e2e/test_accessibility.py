@@ -18,12 +18,12 @@ from playwright.sync_api import Page, expect
 
 from bookings.models import Attendance, AttendanceState
 from programmes.models import Programme, Session
+from tests.e2e.pages import log_in
 
 pytestmark = pytest.mark.e2e
 
 AXE_JS = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 FAILING_IMPACTS = ("serious", "critical")
-PASSWORD = "makeup-demo"
 PARENT = "parent@riverside.example"
 ADMIN = "admin@riverside.example"
 PHONE = {"width": 390, "height": 844}
@@ -56,14 +56,6 @@ def assert_accessible(page: Page, where: str) -> None:
         name = "axe-" + re.sub(r"[^a-z0-9]+", "-", where.lower()).strip("-") + ".json"
         (folder / name).write_text(json.dumps(violations, indent=1, ensure_ascii=False))
     assert not violations, f"axe-core on {where} ({page.url}):\n" + "\n".join(lines)
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
 
 
 def _policy_url(base: str) -> str:
@@ -132,7 +124,7 @@ def _tab_order(page: Page, form_selector: str, max_presses: int = 200) -> tuple[
 
 
 def test_a11y_portal_home_and_makeup_search(page, live_server, demo, artifacts_dir):
-    _log_in(page, live_server.url, PARENT)
+    log_in(page, live_server.url, PARENT)
     page.goto(f"{live_server.url}/portal/riverside/")
     expect(page.get_by_role("main")).to_be_visible()
     assert_accessible(page, "the portal home")
@@ -150,7 +142,7 @@ def test_a11y_portal_home_and_makeup_search(page, live_server, demo, artifacts_d
 def test_a11y_portal_on_a_phone(browser, live_server, demo):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
-    _log_in(page, live_server.url, PARENT)
+    log_in(page, live_server.url, PARENT)
     for path, where in (("", "the portal home"), ("makeups/", "the make-up search")):
         page.goto(f"{live_server.url}/portal/riverside/{path}")
         assert_accessible(page, f"{where} on a phone")
@@ -159,7 +151,7 @@ def test_a11y_portal_on_a_phone(browser, live_server, demo):
 
 def test_a11y_attendance_view(page, live_server, demo):
     session = _session_with_most_states()
-    _log_in(page, live_server.url, ADMIN)
+    log_in(page, live_server.url, ADMIN)
     page.goto(f"{live_server.url}/manage/sessions/{session.pk}/")
     expect(page.locator("tr.attendance-row").first).to_be_visible()
     assert_accessible(page, "the attendance view")
@@ -169,7 +161,7 @@ def test_a11y_attendance_view(page, live_server, demo):
 
 
 def test_a11y_policy_form(page, live_server, demo):
-    _log_in(page, live_server.url, ADMIN)
+    log_in(page, live_server.url, ADMIN)
     page.goto(_policy_url(live_server.url))
     expect(page.locator("#policy-form")).to_be_visible()
     assert_accessible(page, "the policy form")
@@ -187,7 +179,7 @@ def test_a11y_policy_form(page, live_server, demo):
 
 
 def test_keyboard_makeup_search(page, live_server, demo):
-    _log_in(page, live_server.url, PARENT)
+    log_in(page, live_server.url, PARENT)
     page.goto(f"{live_server.url}/portal/riverside/makeups/")
     expected, reached = _tab_order(page, "#makeup-filters")
     assert {"id_student", "id_date_from", "id_date_to", "id_weekday", "id_time_of_day"} <= set(
@@ -212,7 +204,7 @@ def test_keyboard_makeup_search(page, live_server, demo):
 
 
 def test_keyboard_policy_form(page, live_server, demo):
-    _log_in(page, live_server.url, ADMIN)
+    log_in(page, live_server.url, ADMIN)
     page.goto(_policy_url(live_server.url))
     for mode in ("hours_before", "weekly_cutoff"):
         page.locator("#id_mode").select_option(mode)
@@ -248,7 +240,7 @@ def test_attendance_states_are_labelled_in_text_not_only_colour(page, live_serve
             Attendance.objects.filter(session=session).values_list("enrolment_id", "state")
         )
     assert len(set(states.values())) >= 3, states
-    _log_in(page, live_server.url, ADMIN)
+    log_in(page, live_server.url, ADMIN)
     page.goto(f"{live_server.url}/manage/sessions/{session.pk}/")
     rows = page.locator("tr.attendance-row:not(.makeup-row)")
     expect(rows.first).to_be_visible()
@@ -289,7 +281,7 @@ def test_a11y_daily_pages(browser, live_server, demo):
     for viewport, mobile in (({"width": 1280, "height": 900}, False), (PHONE, True)):
         context = browser.new_context(viewport=viewport, is_mobile=mobile)
         page = context.new_page()
-        _log_in(page, live_server.url, ADMIN)
+        log_in(page, live_server.url, ADMIN)
         for path, where in pages:
             page.goto(f"{live_server.url}{path}")
             expect(page.get_by_role("heading", level=1)).to_be_visible()
@@ -297,7 +289,7 @@ def test_a11y_daily_pages(browser, live_server, demo):
         context.close()
     context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
-    _log_in(page, live_server.url, PARENT)
+    log_in(page, live_server.url, PARENT)
     page.goto(f"{live_server.url}/portal/riverside/statement/")
     assert_accessible(page, "the account statement on a phone")
     context.close()

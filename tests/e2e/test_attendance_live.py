@@ -3,44 +3,16 @@ decision and the session's counts line in place (htmx, no reload), and what it s
 a reload shows — also after a late cancellation corrected back to present."""
 
 import re
-from datetime import timedelta
 
 import pytest
-from django.utils import timezone
-from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
 
-from programmes.models import Session
+from tests.e2e.pages import log_in, past_session_with_students
 
 pytestmark = pytest.mark.e2e
 
 STAFF = "staff@riverside.example"
 FORFEITED = "No credit: cancelled after the cut-off"
-
-
-def _log_in(page: Page, base: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(STAFF)
-    page.get_by_label("Password").fill("makeup-demo")
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
-
-
-def _past_session_with_students() -> Session:
-    """A Riverside lesson of last week with regular students: a cancellation recorded now
-    is after its cut-off."""
-    with scopes_disabled():
-        return (
-            Session.objects.filter(
-                company__slug="riverside",
-                starts_at__lt=timezone.now() - timedelta(days=2),
-                cancelled_at__isnull=True,
-                klass__enrolments__isnull=False,
-                klass__allow_makeups=True,
-            )
-            .order_by("-starts_at", "pk")
-            .first()
-        )
 
 
 def _counts(page: Page) -> str:
@@ -60,9 +32,9 @@ def _reloaded(page: Page, url: str, row_id: str) -> tuple[str, str]:
 def test_day_1_a_click_updates_row_decision_and_counts_in_place(
     page, live_server, demo, artifacts_dir
 ):
-    session = _past_session_with_students()
+    session = past_session_with_students()
     url = f"{live_server.url}/manage/sessions/{session.pk}/"
-    _log_in(page, live_server.url)
+    log_in(page, live_server.url, STAFF)
     page.goto(url)
     row = page.locator("tr.attendance-row:not(.makeup-row)").first
     row_id = row.get_attribute("id")

@@ -3,22 +3,20 @@ student's card, its credit decision and the session's counts in place; and no pa
 parents use every day scrolls sideways or cuts a control off at the right edge."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
 from django_scopes import scopes_disabled
 from playwright.sync_api import Page, expect
 
 from bookings.models import Family, MakeupBooking
 from programmes.models import Session
+from tests.e2e.pages import log_in, past_session_with_students
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-PASSWORD = "makeup-demo"
 STAFF = "staff@riverside.example"
 PARENT = "parent@riverside.example"
 
@@ -44,30 +42,6 @@ OFF_SCREEN_JS = """() => {
     }
     return problems;
 }"""
-
-
-def _log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
-
-
-def _past_session_with_students() -> Session:
-    """A Riverside lesson of last week with regular students (as in test_attendance_live)."""
-    with scopes_disabled():
-        return (
-            Session.objects.filter(
-                company__slug="riverside",
-                starts_at__lt=timezone.now() - timedelta(days=2),
-                cancelled_at__isnull=True,
-                klass__enrolments__isnull=False,
-                klass__allow_makeups=True,
-            )
-            .order_by("-starts_at", "pk")
-            .first()
-        )
 
 
 def _widest_session() -> Session:
@@ -98,7 +72,7 @@ def _staff_pages(base: str) -> list[str]:
         f"{base}/manage/sessions/",
         f"{base}/manage/sessions/?view=day",
         f"{base}/manage/sessions/{_widest_session().pk}/",
-        f"{base}/manage/sessions/{_past_session_with_students().pk}/",
+        f"{base}/manage/sessions/{past_session_with_students().pk}/",
         f"{base}/manage/families/",
         f"{base}/manage/families/{family.pk}/",
     ]
@@ -117,14 +91,14 @@ def test_day_1_pages_fit_a_phone(browser, live_server, demo, artifacts_dir):
     problems: list[str] = []
     staff = browser.new_context(**PHONE)
     page = staff.new_page()
-    _log_in(page, live_server.url, STAFF)
+    log_in(page, live_server.url, STAFF)
     for url in _staff_pages(live_server.url):
         problems += _problems(page, url, artifacts_dir)
     staff.close()
 
     parent = browser.new_context(**PHONE)
     page = parent.new_page()
-    _log_in(page, live_server.url, PARENT)
+    log_in(page, live_server.url, PARENT)
     portal = f"{live_server.url}/portal/riverside/"
     problems += _problems(page, portal, artifacts_dir)
     problems += _problems(page, portal + "makeups/", artifacts_dir)
@@ -140,11 +114,11 @@ def _counts(page: Page) -> str:
 
 
 def test_day_1_roll_call_by_taps_on_a_phone(browser, live_server, demo, artifacts_dir):
-    session = _past_session_with_students()
+    session = past_session_with_students()
     url = f"{live_server.url}/manage/sessions/{session.pk}/"
     context = browser.new_context(**PHONE)
     page = context.new_page()
-    _log_in(page, live_server.url, STAFF)
+    log_in(page, live_server.url, STAFF)
     page.goto(url)
     cards = page.locator("tr.attendance-row")
     total = cards.count()
