@@ -334,6 +334,7 @@ class DecisionReason(models.TextChoices):
     ROLLING_WINDOW_CAP = "rolling_window_cap", _("Too many credits in the period")
     REVOKED = "revoked", _("Credit revoked by a correction")
     SPENT_CONFLICT = "spent_conflict", _("Correction conflicts with a spent credit")
+    CLOSURE_NO_CREDIT = "closure_no_credit", _("Closed: priced into the term")
 
 
 class CreditDecision(models.Model):

@@ -237,6 +237,21 @@ class CompanySettings(models.Model):
         help_text=_("Parents are e-mailed this many days before an unused credit expires."),
     )
 
+    holiday_country = models.CharField(
+        _("public holidays of"),
+        max_length=2,
+        blank=True,
+        help_text=_(
+            "The country whose public holidays you can add to the closures in one step "
+            "(empty: none offered)."
+        ),
+    )
+    holiday_subdivision = models.CharField(
+        _("state or region"),
+        max_length=10,
+        blank=True,
+        help_text=_("Adds the holidays of this state or region too, e.g. NSW (optional)."),
+    )
     regular_lesson_reminders = models.BooleanField(
         _("remind families of regular lessons"),
         default=False,

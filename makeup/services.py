@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from . import outbox
 from .audit import audit_record
 from .errors import DomainError
+from .holidays import check_holiday_region
 from .models import AuditEntry, Company, CompanySettings, Membership, Role, User
 from .tokens import read_email_confirmation_token
 
@@ -161,6 +162,8 @@ _SETTINGS_FIELDS = {
     "portal_payments_enabled",
     "expiry_reminder_days",
     "regular_lesson_reminders",
+    "holiday_country",
+    "holiday_subdivision",
 }
 
 
@@ -177,6 +180,11 @@ def company_settings_update(
         )
     values = {field: _normalised(value) for field, value in values.items()}
     settings_row = CompanySettings.objects.select_for_update().get(company=company)
+    if "holiday_country" in values or "holiday_subdivision" in values:
+        check_holiday_region(
+            values.get("holiday_country", settings_row.holiday_country),
+            values.get("holiday_subdivision", settings_row.holiday_subdivision),
+        )
     changed = _changed(settings_row, values)
     for field, value in values.items():
         setattr(settings_row, field, value)

@@ -280,6 +280,14 @@ class Session(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    closure = models.ForeignKey(
+        "Closure",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cancelled_sessions",
+        help_text=_("The closure that cancelled it; empty for any other cancellation."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(company="company")
@@ -304,3 +312,138 @@ class Session(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.cancelled_at is not None
+
+
+class ClosureCredits(models.TextChoices):
+    POLICY = "policy", _("Credits by each programme's policy")
+    NONE = "none", _("No credit: priced into the term")
+
+
+class Closure(models.Model):
+    """CLO-1: a named period the school is shut — whole days ``first_day``…``last_day`` in the
+    company's zone, or only ``start_time``…``end_time`` on each of those days — for the whole
+    company or only some locations or programmes. Removing one keeps the row (``removed_at``)
+    for the history of the sessions it cancelled."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="closures")
+    name = models.CharField(
+        max_length=120, help_text=_("Families see it, e.g. “Christmas” or “Pool maintenance”.")
+    )
+    first_day = models.DateField()
+    last_day = models.DateField(help_text=_("The last closed day, inclusive."))
+    start_time = models.TimeField(
+        null=True,
+        blank=True,
+        help_text=_("Part of a day: closed from this time on each day (empty: the whole day)."),
+    )
+    end_time = models.TimeField(
+        null=True, blank=True, help_text=_("Part of a day: closed until this time.")
+    )
+    locations = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Only classes at these locations (empty: every location)."),
+    )
+    programmes = models.ManyToManyField(
+        Programme,
+        blank=True,
+        related_name="closures",
+        help_text=_("Only these programmes (empty: every programme)."),
+    )
+    credits = models.CharField(
+        max_length=10,
+        choices=ClosureCredits.choices,
+        default=ClosureCredits.POLICY,
+        help_text=_(
+            "By policy: each programme's policy for lessons we cancel decides. No credit: the "
+            "closure is priced into the term, so cancelled lessons earn none."
+        ),
+    )
+    holiday = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text=_("Set when added from the public holidays: the holiday's own name."),
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When its sessions were last cancelled.")
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["first_day", "start_time", "pk"]
+        indexes = [models.Index(fields=["company", "last_day"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")), name="closure_days_ordered"
+            ),
+            models.CheckConstraint(
+                condition=(Q(start_time__isnull=True) & Q(end_time__isnull=True))
+                | (Q(start_time__isnull=False) & Q(end_time__gt=F("start_time"))),
+                name="closure_times_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def whole_days(self) -> bool:
+        return self.start_time is None
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+
+class ClosureRun(models.Model):
+    """CLO-7: one background run applying or removing a closure, with its progress. A run
+    works session by session, each in its own transaction, so a failure leaves every
+    session either fully done or untouched and a new run finishes the rest."""
+
+    class Kind(models.TextChoices):
+        APPLY = "apply", _("Cancel its sessions")
+        RESTORE = "restore", _("Restore its sessions")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    closure = models.ForeignKey(Closure, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(company="company")
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(done__lte=F("total")), name="closure_run_progress")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.closure}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.done / self.total)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from makeup.dates import CANCELLATION_LEAD, check_in_range
 from makeup.errors import DomainError
-from programmes.models import Session
+from programmes.models import Closure, Session
 
 from .. import hooks
 from ..models import (
@@ -166,11 +166,16 @@ def session_mark_all_present(*, session: Session, now: datetime, actor=None) -> 
 
 
 @transaction.atomic
-def session_cancel(*, session: Session, reason: str, actor=None, now: datetime) -> int:
+def session_cancel(
+    *, session: Session, reason: str, actor=None, now: datetime, closure: Closure | None = None
+) -> int:
     """ATT-7: the business cancels the whole session. Every student still expected becomes
     ``staff_cancelled`` at once (the staff path of the policy decides about credits);
     students who had already cancelled keep their state; make-up guests' bookings are
-    cancelled and their credits given back (credits listens). Returns how many were marked."""
+    cancelled and their credits given back (credits listens). Returns how many were marked.
+
+    ``closure``: the closure cancelling it (CLO-3), recorded on the session so the credit
+    decision follows the closure's choice and reports can tell closures apart."""
     reason = reason.strip()
     if not reason:
         raise DomainError(_("Say why the session is cancelled (parents see it)."))
@@ -178,7 +183,8 @@ def session_cancel(*, session: Session, reason: str, actor=None, now: datetime) 
     if session.cancelled_at is not None:
         raise DomainError(_("This session is already cancelled."))
     session.cancelled_at, session.cancel_reason, session.cancelled_by = now, reason[:200], actor
-    session.save(update_fields=["cancelled_at", "cancel_reason", "cancelled_by"])
+    session.closure = closure
+    session.save(update_fields=["cancelled_at", "cancel_reason", "cancelled_by", "closure"])
     enrolments = _expected_now(session)
     for enrolment in enrolments:
         attendance_set_state(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from bookings.models import Attendance, AttendanceState
+from programmes.models import ClosureCredits
 
 from ..models import (
     CLIENT_PATHS,
@@ -145,6 +146,18 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
     tz = attendance.session.company.tzinfo
     if path in CLIENT_PATHS:
         figures["cutoff"] = cutoff_instant(policy, attendance.session).isoformat()
+    closure = attendance.session.closure
+    if path == CreditPath.STAFF and closure is not None and closure.credits == ClosureCredits.NONE:
+        return _decision(
+            attendance,
+            path=path,
+            reason=DecisionReason.CLOSURE_NO_CREDIT,
+            now=now,
+            actor=actor,
+            message=_("No credit: closed for {closure}, which is priced into the term.").format(
+                closure=closure.name
+            ),
+        )
     if not programme.makeups_enabled:
         return _decision(
             attendance,
@@ -249,7 +262,7 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
     """
     attendance = (
         Attendance.objects.select_for_update()
-        .select_related("session__klass__programme", "session__company")
+        .select_related("session__klass__programme", "session__company", "session__closure")
         .get(pk=attendance.pk)
     )
     path = PATH_FOR_STATE.get(attendance.state)

@@ -1,6 +1,12 @@
 """Writes for programmes, classes and their sessions (split by concept, re-exported here)."""
 
 from .classes import Slot, class_create, class_set_archived, class_update, schedule_conflicts
+from .closures import (
+    closure_create,
+    closure_mark_removed,
+    closure_update,
+    closures_add_holidays,
+)
 from .programmes import (
     normalise_programme_code,
     programme_code_taken,
@@ -22,6 +28,10 @@ __all__ = [
     "class_generate_sessions",
     "class_set_archived",
     "class_update",
+    "closure_create",
+    "closure_mark_removed",
+    "closure_update",
+    "closures_add_holidays",
     "normalise_programme_code",
     "programme_code_taken",
     "programme_create",

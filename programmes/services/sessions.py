@@ -14,6 +14,7 @@ from makeup.errors import DomainError
 
 from .. import hooks
 from ..models import Class, ClassSchedule, Session
+from ..selectors.closures import ClosureCalendar
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class GenerationResult:
     created: int
     removed: int
     kept: int  # future sessions no longer in the schedule, kept for their attendance/bookings
+    skipped: int = 0  # lessons not generated because the school is closed (CLO-2)
 
     @property
     def message(self) -> str:
@@ -39,6 +41,14 @@ class GenerationResult:
                     "have attendance or bookings",
                     self.kept,
                 ).format(count=self.kept)
+            )
+        if self.skipped:
+            parts.append(
+                ngettext(
+                    "{count} skipped because the school is closed that day",
+                    "{count} skipped because the school is closed on those days",
+                    self.skipped,
+                ).format(count=self.skipped)
             )
         return "; ".join(parts) + "."
 
@@ -86,6 +96,20 @@ def class_generate_sessions(*, klass: Class, now: datetime) -> GenerationResult:
 
     future = Session.objects.filter(klass=klass, starts_at__gt=now, one_off=False)
     existing = {s.starts_at: s for s in future}
+    skipped = 0
+    calendar = ClosureCalendar.for_company(klass.company, klass.start_date, klass.end_date)
+    if calendar:
+        for start, (_slot, end, _day) in list(wanted.items()):
+            # CLO-2: no new lesson on a closed day; one that already exists stays for the
+            # closure to cancel (its families are told, its credits issued).
+            if start not in existing and calendar.closure_at(
+                starts_at=start,
+                ends_at=end,
+                location=klass.location,
+                programme_id=klass.programme_id,
+            ):
+                del wanted[start]
+                skipped += 1
     stale = [s for start, s in existing.items() if start not in wanted]
     protected = _protected_ids(future.filter(pk__in=[s.pk for s in stale])) if stale else set()
     removable = [s.pk for s in stale if s.pk not in protected]
@@ -115,7 +139,9 @@ def class_generate_sessions(*, klass: Class, now: datetime) -> GenerationResult:
         Session.objects.bulk_update(to_update, ["ends_at", "schedule"])
     if to_create or to_update:
         data_changed(klass.company_id)  # bulk writes send no signals
-    return GenerationResult(created=len(to_create), removed=len(removable), kept=len(protected))
+    return GenerationResult(
+        created=len(to_create), removed=len(removable), kept=len(protected), skipped=skipped
+    )
 
 
 @transaction.atomic
@@ -136,6 +162,17 @@ def session_create_one_off(
     starts_at = datetime.combine(local_date, start_time, tzinfo=tz).astimezone(UTC)
     if starts_at <= now:
         raise DomainError(_("A one-off session must start in the future."))
+    ends_at = starts_at + timedelta(minutes=duration_minutes)
+    closure = ClosureCalendar.for_company(klass.company, local_date, local_date).closure_at(
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=klass.location,
+        programme_id=klass.programme_id,
+    )
+    if closure is not None:
+        raise DomainError(
+            _("The school is closed then ({name}): choose another time.").format(name=closure.name)
+        )
     if Session.objects.filter(klass=klass, starts_at=starts_at).exists():
         raise DomainError(_("{name} already has a session at that time.").format(name=klass.name))
     return Session.objects.create(
@@ -143,6 +180,6 @@ def session_create_one_off(
         klass=klass,
         one_off=True,
         starts_at=starts_at,
-        ends_at=starts_at + timedelta(minutes=duration_minutes),
+        ends_at=ends_at,
         local_date=local_date,
     )

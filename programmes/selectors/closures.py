@@ -1,0 +1,159 @@
+"""Reads of the closure calendar (CLO-1): which closures are live, which instants and
+sessions they cover, in the company's time zone."""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+
+from makeup.models import Company
+
+from ..models import Closure, Session
+
+# A part-day closure is one window per day: the database filter for it grows with its days,
+# so part-day closures are bounded (a whole-day closure is one window, of any length).
+MAX_PART_DAY_DAYS = 62
+
+
+@dataclass(frozen=True)
+class Window:
+    """One closed stretch in UTC, with the closure's scope."""
+
+    closure: Closure
+    starts_at: datetime
+    ends_at: datetime
+
+    def overlaps(self, starts_at: datetime, ends_at: datetime) -> bool:
+        return starts_at < self.ends_at and ends_at > self.starts_at
+
+
+def closure_windows(closure: Closure, tz) -> Iterator[Window]:
+    """The UTC windows a closure shuts: one from the first day's midnight to the midnight
+    after the last day, or ``start_time``…``end_time`` on each day. Wall-clock times in the
+    company's zone, so a closure across a daylight-saving change still starts at local
+    midnight (its UTC instant moves instead)."""
+    if closure.whole_days:
+        start = datetime.combine(closure.first_day, time(0), tzinfo=tz).astimezone(UTC)
+        end_day = closure.last_day + timedelta(days=1)
+        end = datetime.combine(end_day, time(0), tzinfo=tz).astimezone(UTC)
+        yield Window(closure, start, end)
+        return
+    day = closure.first_day
+    while day <= closure.last_day:
+        yield Window(
+            closure,
+            datetime.combine(day, closure.start_time, tzinfo=tz).astimezone(UTC),
+            datetime.combine(day, closure.end_time, tzinfo=tz).astimezone(UTC),
+        )
+        day += timedelta(days=1)
+
+
+def closures_between(company: Company, first: date, last: date) -> QuerySet[Closure]:
+    """The company's live (not removed) closures touching ``first``…``last``, with their
+    programmes prefetched: one query for the closures, one for their programmes."""
+    return (
+        Closure.objects.filter(
+            company=company, removed_at__isnull=True, first_day__lte=last, last_day__gte=first
+        )
+        .prefetch_related("programmes")
+        .order_by("first_day", "pk")
+    )
+
+
+def closure_list(company: Company) -> QuerySet[Closure]:
+    """Every live closure of the company, soonest first, for the Closures page."""
+    return (
+        Closure.objects.filter(company=company, removed_at__isnull=True)
+        .prefetch_related("programmes")
+        .select_related("created_by")
+        .order_by("first_day", "start_time", "pk")
+    )
+
+
+class ClosureCalendar:
+    """The live closures of one company over a stretch of days, loaded once, answering
+    "is this session (or this class's lesson at this instant) closed?" in memory.
+
+    Scope: a closure with locations covers only classes at those locations; one with
+    programmes only those programmes' classes; both empty means the whole company."""
+
+    def __init__(self, closures: Iterable[Closure], tz):
+        self.windows: list[Window] = []
+        self._programmes: dict[int, set[int]] = {}
+        for closure in closures:
+            self._programmes[closure.pk] = {p.pk for p in closure.programmes.all()}
+            self.windows.extend(closure_windows(closure, tz))
+
+    @classmethod
+    def for_company(cls, company: Company, first: date, last: date) -> "ClosureCalendar":
+        return cls(closures_between(company, first, last), company.tzinfo)
+
+    def covers_class(self, closure: Closure, *, location: str, programme_id: int) -> bool:
+        if closure.locations and location not in closure.locations:
+            return False
+        programmes = self._programmes[closure.pk]
+        return not programmes or programme_id in programmes
+
+    def closure_at(
+        self, *, starts_at: datetime, ends_at: datetime, location: str, programme_id: int
+    ) -> Closure | None:
+        """The closure shutting a lesson of a class at these instants, if any: a lesson is
+        closed when it overlaps a closed window at all (one that starts before a closure
+        and ends inside it is closed too)."""
+        for window in self.windows:
+            if window.overlaps(starts_at, ends_at) and self.covers_class(
+                window.closure, location=location, programme_id=programme_id
+            ):
+                return window.closure
+        return None
+
+    def closure_for(self, session: Session) -> Closure | None:
+        """The closure covering ``session`` (needs ``session.klass`` loaded)."""
+        return self.closure_at(
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            location=session.klass.location,
+            programme_id=session.klass.programme_id,
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.windows)
+
+
+def closure_sessions_q(closure: Closure, tz, *, prefix: str = "") -> Q:
+    """A filter for the sessions ``closure`` covers (its windows and its scope), for a
+    queryset of ``Session`` — or of a model reaching a session through ``prefix``
+    (e.g. ``"session__"``)."""
+    windows = Q()
+    for window in closure_windows(closure, tz):
+        windows |= Q(
+            **{f"{prefix}starts_at__lt": window.ends_at, f"{prefix}ends_at__gt": window.starts_at}
+        )
+    q = windows
+    if closure.locations:
+        q &= Q(**{f"{prefix}klass__location__in": closure.locations})
+    programme_ids = [p.pk for p in closure.programmes.all()]
+    if programme_ids:
+        q &= Q(**{f"{prefix}klass__programme_id__in": programme_ids})
+    return q
+
+
+def closed_sessions_q(calendar: ClosureCalendar, tz, *, prefix: str = "") -> Q | None:
+    """A filter matching every session any of the calendar's closures covers, or ``None``
+    when nothing is closed (so callers add no condition at all). The make-up search
+    excludes it: a closed day is never offered (CLO-5)."""
+    closures = {w.closure.pk: w.closure for w in calendar.windows}
+    if not closures:
+        return None
+    q = Q()
+    for closure in closures.values():
+        q |= closure_sessions_q(closure, tz, prefix=prefix)
+    return q
+
+
+def closure_sessions(closure: Closure) -> QuerySet[Session]:
+    """The sessions a closure covers, cancelled or not, soonest first."""
+    return Session.objects.filter(
+        closure_sessions_q(closure, closure.company.tzinfo), company_id=closure.company_id
+    ).order_by("starts_at", "pk")
