@@ -15,7 +15,7 @@ class CreditsConfig(AppConfig):
         from .selectors.credits import family_credits_panel
 
         hooks.register_cancellation_classifier(receivers.classify_client_cancellation)
-        hooks.register_attendance_listener(receivers.decide_credit)
+        hooks.register_attendance_listener(receivers.decide_credit, batch=receivers.decide_credits)
         hooks.register_family_panel(family_credits_panel)
 
         # The attendance view shows each student's credit decision (POL-9).

@@ -8,7 +8,7 @@ from programmes.models import Programme, Session
 
 from .models import CancellationPolicy
 from .selectors.policies import is_on_time, policy_for
-from .services.decisions import credit_decide
+from .services.decisions import credit_decide, credits_decide_many
 
 
 def classify_client_cancellation(*, session: Session, cancelled_at: datetime) -> bool:
@@ -20,6 +20,11 @@ def classify_client_cancellation(*, session: Session, cancelled_at: datetime) ->
 def decide_credit(*, attendance, previous_state: str, actor, now: datetime) -> None:
     """Every attendance change re-runs the credit decision (ATT-5, POL-9)."""
     credit_decide(attendance=attendance, actor=actor, now=now)
+
+
+def decide_credits(*, attendances, previous_states: dict, actor, now: datetime) -> None:
+    """The same for many attendances changed together (a whole session cancelled, ATT-7)."""
+    credits_decide_many(attendances=attendances, actor=actor, now=now)
 
 
 def default_policy(*, programme: Programme) -> None:

@@ -17,7 +17,10 @@ class MakeupsConfig(AppConfig):
 
         # After credits' own listener (credits is installed first): the credit is decided,
         # then a freed place goes to the first watcher in line (BEY-2).
-        booking_hooks.register_attendance_listener(receivers.fill_watches_after_attendance)
+        booking_hooks.register_attendance_listener(
+            receivers.fill_watches_after_attendance,
+            batch=receivers.fill_watches_after_attendances,
+        )
         booking_hooks.register_withdrawal_listener(receivers.fill_watches_after_withdrawal)
         booking_hooks.register_session_cancel_listener(
             receivers.cancel_makeups_of_cancelled_session

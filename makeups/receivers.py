@@ -11,11 +11,30 @@ from .selectors.eligibility import FREEING_STATES
 from .services import makeups_cancel_for_cancelled_session, watch_fill
 
 
+def _frees_a_place(attendance, previous_state: str) -> bool:
+    return attendance.state in FREEING_STATES and previous_state not in FREEING_STATES
+
+
 def fill_watches_after_attendance(*, attendance, previous_state: str, actor, now: datetime) -> None:
     """A regular who cancels frees a place, which the first watcher in line takes (BEY-2).
-    Registered after the credit decision (credits is installed before makeups)."""
-    if attendance.state in FREEING_STATES and previous_state not in FREEING_STATES:
+    Registered after the credit decision (credits is installed before makeups). A session
+    the school cancelled frees nothing: its watches end with it (ATT-7)."""
+    if _frees_a_place(attendance, previous_state) and attendance.session.cancelled_at is None:
         watch_fill(session=attendance.session, now=now)
+
+
+def fill_watches_after_attendances(
+    *, attendances, previous_states: dict, actor, now: datetime
+) -> None:
+    """The same for many attendances changed together: each session once."""
+    sessions = {
+        attendance.session_id: attendance.session
+        for attendance in attendances
+        if _frees_a_place(attendance, previous_states[attendance.pk])
+    }
+    for session in sessions.values():
+        if session.cancelled_at is None:
+            watch_fill(session=session, now=now)
 
 
 def cancel_makeups_of_cancelled_session(*, session, reason: str, actor, now: datetime) -> None:

@@ -55,6 +55,16 @@ def account_apply_attendance(*, attendance: Attendance, covered: bool, now: date
     )
 
 
+def account_release_attendances(*, attendances: list[Attendance], now: datetime) -> None:
+    """BAL-1 for many attendances moved together to a state that doesn't count (the school
+    cancelling a whole session): their live charges are reversed, in one statement."""
+    if any(attendance.state in COUNTED_STATES for attendance in attendances):
+        raise ValueError("account_release_attendances() is for states that don't count.")
+    Charge.objects.filter(
+        attendance_id__in=[attendance.pk for attendance in attendances], reversed_at__isnull=True
+    ).update(reversed_at=now)
+
+
 @transaction.atomic
 def payment_record(
     *, family: Family, amount: Decimal, method: str, paid_on: date, reference: str = "", actor=None

@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from makeup.datacache import data_changed
 from makeup.dates import CANCELLATION_LEAD, check_in_range
 from makeup.errors import DomainError
 from programmes.models import Closure, Session
@@ -19,9 +20,9 @@ from ..models import (
     Enrolment,
 )
 from ..selectors.attendance import expected_enrolments, session_makeup_guests
-from .account import account_apply_attendance
+from .account import account_apply_attendance, account_release_attendances
 from .guests import makeup_set_attendance
-from .packages import package_apply_attendance
+from .packages import package_apply_attendance, packages_release_attendances
 
 # A client cancellation stamped a little ahead of the server clock is still "now".
 CLOCK_SKEW = timedelta(minutes=2)
@@ -173,18 +174,40 @@ def session_cancel(
     ``staff_cancelled`` at once (the staff path of the policy decides about credits);
     students who had already cancelled keep their state; make-up guests' bookings are
     cancelled and their credits given back (credits listens). Returns how many were marked.
+    All in one transaction; a session already cancelled is refused (``code``
+    ``"already_cancelled"``).
 
     ``closure``: the closure cancelling it (CLO-3), recorded on the session so the credit
-    decision follows the closure's choice and reports can tell closures apart."""
-    reason = reason.strip()
+    decision follows the closure's choice and reports can tell closures apart.
+
+    The students are marked together, at a fixed number of queries whatever the class's size
+    (a closure cancels thousands of sessions, CLO-7): each change is kept (ATT-6), what a
+    package or the account held for them is released, and the listeners decide in their
+    batch form. Should a row appear meanwhile (a parent's "can't come" at this very moment),
+    the students go one by one through :func:`attendance_set_state` instead."""
+    reason = reason.strip()[:200]
     if not reason:
         raise DomainError(_("Say why the session is cancelled (parents see it)."))
-    session = Session.objects.select_for_update().select_related("klass").get(pk=session.pk)
+    session = (
+        Session.objects.select_for_update(of=("self", "klass"))
+        .select_related("klass__programme", "company")
+        .get(pk=session.pk)
+    )
     if session.cancelled_at is not None:
-        raise DomainError(_("This session is already cancelled."))
-    session.cancelled_at, session.cancel_reason, session.cancelled_by = now, reason[:200], actor
+        raise DomainError(_("This session is already cancelled."), code="already_cancelled")
+    session.cancelled_at, session.cancel_reason, session.cancelled_by = now, reason, actor
     session.closure = closure
     session.save(update_fields=["cancelled_at", "cancel_reason", "cancelled_by", "closure"])
+    try:
+        with transaction.atomic():
+            marked = _mark_all_staff_cancelled(session, reason=reason, actor=actor, now=now)
+    except IntegrityError:
+        marked = _mark_each_staff_cancelled(session, reason=reason, actor=actor, now=now)
+    hooks.session_cancelled(session=session, reason=reason, actor=actor, now=now)
+    return marked
+
+
+def _mark_each_staff_cancelled(session: Session, *, reason: str, actor, now: datetime) -> int:
     enrolments = _expected_now(session)
     for enrolment in enrolments:
         attendance_set_state(
@@ -193,8 +216,70 @@ def session_cancel(
             state=AttendanceState.STAFF_CANCELLED,
             actor=actor,
             source=AttendanceChange.Source.SESSION_CANCEL,
-            note=reason[:200],
+            note=reason,
             now=now,
         )
-    hooks.session_cancelled(session=session, reason=reason[:200], actor=actor, now=now)
     return len(enrolments)
+
+
+def _mark_all_staff_cancelled(session: Session, *, reason: str, actor, now: datetime) -> int:
+    """What :func:`attendance_set_state` does for each student still expected, for all of
+    them at once: rows written (created, or updated under their lock), history kept,
+    package and account released, listeners told. Raises ``IntegrityError`` when another
+    transaction created a row meanwhile."""
+    enrolments = expected_enrolments(session)
+    rows = {
+        row.enrolment_id: row
+        for row in Attendance.objects.select_for_update().filter(session_id=session.pk)
+    }
+    expected = [
+        e for e in enrolments if e.pk not in rows or rows[e.pk].state == AttendanceState.EXPECTED
+    ]
+    if not expected:
+        return 0
+    state = AttendanceState.STAFF_CANCELLED
+    existing = [rows[e.pk] for e in expected if e.pk in rows]
+    if existing:
+        Attendance.objects.filter(pk__in=[row.pk for row in existing]).update(
+            state=state, cancelled_at=None, updated_at=now
+        )
+    created = Attendance.objects.bulk_create(
+        [
+            Attendance(company_id=session.company_id, enrolment=e, session=session, state=state)
+            for e in expected
+            if e.pk not in rows
+        ]
+    )
+    by_enrolment = {row.enrolment_id: row for row in [*existing, *created]}
+    attendances = []
+    for enrolment in expected:
+        attendance = by_enrolment[enrolment.pk]
+        attendance.state, attendance.cancelled_at = state, None
+        attendance.enrolment, attendance.session = enrolment, session
+        attendances.append(attendance)
+    AttendanceChange.objects.bulk_create(
+        [
+            AttendanceChange(
+                company_id=session.company_id,
+                attendance=attendance,
+                from_state=AttendanceState.EXPECTED,
+                to_state=state,
+                changed_at=now,
+                changed_by=actor,
+                source=AttendanceChange.Source.SESSION_CANCEL,
+                note=reason,
+            )
+            for attendance in attendances
+        ]
+    )
+    if existing:  # a row created just now has taken nothing from a package or the account
+        packages_release_attendances(attendances=existing, now=now)  # PKG-1
+        account_release_attendances(attendances=existing, now=now)  # BAL-1
+    data_changed(session.company_id)
+    hooks.attendances_changed(
+        attendances=attendances,
+        previous_states=dict.fromkeys((a.pk for a in attendances), AttendanceState.EXPECTED),
+        actor=actor,
+        now=now,
+    )
+    return len(attendances)

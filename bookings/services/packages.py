@@ -97,3 +97,14 @@ def package_apply_attendance(*, attendance: Attendance, now: datetime) -> bool:
             )
             return True
     return False
+
+
+def packages_release_attendances(*, attendances: list[Attendance], now: datetime) -> None:
+    """PKG-1 for many attendances moved together to a state that doesn't count (the school
+    cancelling a whole session): what each had taken from a package is given back, in one
+    statement. ``package_apply_attendance`` does the same for one attendance."""
+    if any(attendance.state in COUNTED_STATES for attendance in attendances):
+        raise ValueError("packages_release_attendances() is for states that don't count.")
+    PackageUse.objects.filter(
+        attendance_id__in=[attendance.pk for attendance in attendances], reversed_at__isnull=True
+    ).update(reversed_at=now)

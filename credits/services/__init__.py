@@ -2,7 +2,13 @@
 ledger, policies, claims, the periodic sweeps and the lesson reminders."""
 
 from .claims import MESSAGE_MAX, REASON_MAX, claim_approve, claim_decline, claim_submit
-from .decisions import PATH_FOR_STATE, credit_decide, decision_mark_reviewed
+from .decisions import (
+    PATH_FOR_STATE,
+    credit_decide,
+    credits_decide_many,
+    decision_mark_reviewed,
+    staff_path_refusal,
+)
 from .ledger import (
     credit_add_manual,
     credit_expiry,
@@ -30,8 +36,10 @@ __all__ = [
     "credit_revoke",
     "credit_spend",
     "credits_claim_reminders",
+    "credits_decide_many",
     "credits_expire_due",
     "decision_mark_reviewed",
     "lessons_claim_reminders",
     "policy_update",
+    "staff_path_refusal",
 ]

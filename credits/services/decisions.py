@@ -2,6 +2,8 @@
 with its reasons and figures, corrections that revoke or flag a credit (ATT-5), and an
 admin's review of a flagged one."""
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -10,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from bookings.models import Attendance, AttendanceState
-from programmes.models import ClosureCredits
+from programmes.models import Closure, ClosureCredits, Programme
 
 from ..models import (
     CLIENT_PATHS,
@@ -24,7 +26,22 @@ from ..models import (
     MakeupCredit,
 )
 from ..selectors.policies import cutoff_instant, policy_for
-from .ledger import create_credit, credit_expiry, credit_revoke, format_moment, record_event
+from .ledger import (
+    create_credit,
+    create_credits,
+    credit_expiry,
+    credit_revoke,
+    format_moment,
+    record_event,
+)
+
+LOCKED_WITH_ATTENDANCE = (
+    "self",
+    "session",
+    "session__klass",
+    "session__klass__programme",
+    "session__company",
+)
 
 PATH_FOR_STATE = {
     AttendanceState.CANCELLED: CreditPath.ON_TIME,
@@ -139,25 +156,45 @@ def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> 
     )
 
 
+def staff_path_refusal(
+    *, programme: Programme, policy: CancellationPolicy, closure: Closure | None
+) -> tuple[str, str] | None:
+    """The staff path's refusals, in the chain's order, as ``(reason, message)``, or ``None``
+    when the school cancelling a lesson of ``programme`` issues a credit: a closure priced
+    into the term issues none (CLO-3), nor do make-ups switched off (POL-7) or a policy
+    whose staff path issues none (POL-2). The staff path has no caps. The decision chain and
+    the closure preview both ask it, so the preview shows what applying will do."""
+    if closure is not None and closure.credits == ClosureCredits.NONE:
+        return DecisionReason.CLOSURE_NO_CREDIT, _(
+            "No credit: closed for {closure}, which is priced into the term."
+        ).format(closure=closure.name)
+    if not programme.makeups_enabled:
+        return DecisionReason.MAKEUPS_DISABLED, _(
+            "No credit: make-up sessions are off for {programme}."
+        ).format(programme=programme.name)
+    if not policy.issue_staff:
+        return DecisionReason.PATH_FORFEITED, _(
+            "No credit: the policy issues none when {path}."
+        ).format(path=CreditPath(CreditPath.STAFF).label.lower())
+    return None
+
+
 def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDecision | None:
-    """The chain's refusals in order (POL-7, POL-2, POL-5, POL-6), or None to issue.
-    ``figures`` collects what each step saw (cut-off, caps), for the decision's receipt."""
-    programme = attendance.session.klass.programme
-    tz = attendance.session.company.tzinfo
-    if path in CLIENT_PATHS:
-        figures["cutoff"] = cutoff_instant(policy, attendance.session).isoformat()
-    closure = attendance.session.closure
-    if path == CreditPath.STAFF and closure is not None and closure.credits == ClosureCredits.NONE:
+    """The chain's refusals in order (CLO-3 and POL-7, POL-2 for the staff path; POL-7,
+    POL-2, POL-5, POL-6 for the client paths), or None to issue. ``figures`` collects what
+    each step saw (cut-off, caps), for the decision's receipt."""
+    session = attendance.session
+    programme = session.klass.programme
+    tz = session.company.tzinfo
+    if path == CreditPath.STAFF:
+        refusal = staff_path_refusal(programme=programme, policy=policy, closure=session.closure)
+        if refusal is None:
+            return None
+        reason, message = refusal
         return _decision(
-            attendance,
-            path=path,
-            reason=DecisionReason.CLOSURE_NO_CREDIT,
-            now=now,
-            actor=actor,
-            message=_("No credit: closed for {closure}, which is priced into the term.").format(
-                closure=closure.name
-            ),
+            attendance, path=path, reason=reason, now=now, actor=actor, message=message
         )
+    figures["cutoff"] = cutoff_instant(policy, session).isoformat()
     if not programme.makeups_enabled:
         return _decision(
             attendance,
@@ -169,11 +206,7 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
                 programme=programme.name
             ),
         )
-    issues = {
-        CreditPath.ON_TIME: policy.issue_on_time,
-        CreditPath.LATE: policy.issue_late,
-        CreditPath.STAFF: policy.issue_staff,
-    }[path]
+    issues = policy.issue_on_time if path == CreditPath.ON_TIME else policy.issue_late
     if not issues:
         if path == CreditPath.LATE:
             cutoff = datetime.fromisoformat(figures["cutoff"])
@@ -198,8 +231,6 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
                 path=CreditPath(path).label.lower()
             ),
         )
-    if path not in CLIENT_PATHS:
-        return None
     credits = MakeupCredit.objects.filter(enrolment_id=attendance.enrolment_id)
     cap = (
         policy.on_time_outstanding_cap
@@ -260,8 +291,10 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
     Running it again for the same state does nothing (POL-10). Returns the new decision,
     or ``None`` when nothing needed deciding.
     """
+    # The closure is joined on its nullable side, which PostgreSQL can't lock: every other
+    # row is locked as before, the closure (read only for its name and choice) is not.
     attendance = (
-        Attendance.objects.select_for_update()
+        Attendance.objects.select_for_update(of=LOCKED_WITH_ATTENDANCE)
         .select_related("session__klass__programme", "session__company", "session__closure")
         .get(pk=attendance.pk)
     )
@@ -305,6 +338,93 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
     if refusal is not None:
         return refusal
     return _issue(attendance, path=path, policy=policy, now=now, actor=actor, figures=figures)
+
+
+def credits_decide_many(*, attendances: Sequence[Attendance], actor=None, now: datetime) -> None:
+    """:func:`credit_decide` for many attendances changed together — the school cancelling a
+    whole session (ATT-7, CLO-3) — with the same outcome for each, at a fixed number of
+    queries for the usual case: a staff-cancelled attendance with no credit and no decision
+    yet, whose outcome is its session's (the staff path has no caps, POL-2, and its validity
+    counts from the issue, POL-4). Every other attendance goes through :func:`credit_decide`
+    one by one. Runs inside the caller's transaction, which holds the attendances' rows
+    (``attendance.session`` loaded with its class, programme, company and closure)."""
+    if not attendances:
+        return
+    ids = [attendance.pk for attendance in attendances]
+    with_credit = (
+        MakeupCredit.objects.filter(attendance_id__in=ids)
+        .exclude(state=CreditState.REVOKED)
+        .order_by()
+        .values_list("attendance_id", flat=True)
+    )
+    decided = (
+        CreditDecision.objects.filter(attendance_id__in=ids)
+        .order_by()
+        .values_list("attendance_id", flat=True)
+    )
+    known = set(with_credit.union(decided).order_by())
+    fresh: dict[int, list[Attendance]] = defaultdict(list)
+    for attendance in attendances:
+        if attendance.pk in known or attendance.state != AttendanceState.STAFF_CANCELLED:
+            credit_decide(attendance=attendance, actor=actor, now=now)
+        else:
+            fresh[attendance.session_id].append(attendance)
+    for group in fresh.values():
+        _decide_staff_group(group, actor=actor, now=now)
+
+
+def _decide_staff_group(group: list[Attendance], *, actor, now: datetime) -> None:
+    session = group[0].session
+    policy = policy_for(session.klass.programme)
+    path = CreditPath.STAFF
+    refusal = staff_path_refusal(
+        programme=session.klass.programme, policy=policy, closure=session.closure
+    )
+    credits: list[MakeupCredit | None] = [None] * len(group)
+    if refusal is not None:
+        reason, message, figures = *refusal, {}
+    else:
+        expires_at = credit_expiry(
+            policy=policy, path=path, session=session, cancelled_at=None, issued_at=now
+        )
+        if expires_at is not None and expires_at <= now:
+            for attendance in group:  # expired on issue: recorded one by one
+                credit_decide(attendance=attendance, actor=actor, now=now)
+            return
+        credits = create_credits(
+            attendances=group,
+            path=path,
+            expires_at=expires_at,
+            now=now,
+            actor=actor,
+            note=_("{path}, lesson of {date}").format(
+                path=CreditPath(path).label, date=date_format(session.local_date, "DAY_FORMAT")
+            ),
+        )
+        reason = DecisionReason.ISSUED
+        figures = {"expires_at": expires_at.isoformat() if expires_at else None}
+        message = _("Credit issued ({path}), valid until {date}.").format(
+            path=CreditPath(path).label.lower(),
+            date=format_moment(expires_at, session.company.tzinfo),
+        )
+    CreditDecision.objects.bulk_create(
+        [
+            CreditDecision(
+                company_id=attendance.company_id,
+                attendance=attendance,
+                attendance_state=attendance.state,
+                cancelled_at=attendance.cancelled_at,
+                path=path,
+                reason=reason,
+                figures=figures,
+                message=message[:300],
+                credit=credit,
+                decided_at=now,
+                actor=actor,
+            )
+            for attendance, credit in zip(group, credits, strict=True)
+        ]
+    )
 
 
 @transaction.atomic

@@ -2,13 +2,15 @@
 its history, spending it on a make-up, giving it back, and manual credits. Every change of
 state writes its history row (CRD-2)."""
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from bookings.models import Enrolment
+from bookings.models import Attendance, Enrolment
 from makeup import outbox
+from makeup.datacache import data_changed
 from makeup.errors import DomainError
 from makeup.formats import local_datetime
 from programmes.models import Session
@@ -126,6 +128,56 @@ def create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCredi
             key=f"credit-issued:{credit.pk}",
         )
     return credit
+
+
+def create_credits(
+    *, attendances: Sequence[Attendance], path: str, expires_at, now, actor, note: str
+) -> list[MakeupCredit]:
+    """:func:`create_credit` for many attendances at once (the school cancelling a whole
+    session: ATT-7, CLO-3): the credits, their "issued" history rows (CRD-2) and their
+    "credit issued" e-mails (CRD-5) in three statements. Only for a validity still running
+    at ``now`` (or open-ended): a credit expired on issue goes through :func:`create_credit`,
+    which records that. Runs inside the caller's transaction."""
+    if expires_at is not None and expires_at <= now:
+        raise ValueError("create_credits() issues only credits that are still valid.")
+    credits = MakeupCredit.objects.bulk_create(
+        [
+            MakeupCredit(
+                company_id=attendance.company_id,
+                enrolment_id=attendance.enrolment_id,
+                path=path,
+                attendance=attendance,
+                cancelled_at=attendance.cancelled_at,
+                expires_at=expires_at,
+                issued_at=now,
+                state=CreditState.AVAILABLE,
+                state_changed_at=now,
+                created_by=actor,
+            )
+            for attendance in attendances
+        ]
+    )
+    CreditEvent.objects.bulk_create(
+        [
+            CreditEvent(
+                company_id=credit.company_id,
+                credit=credit,
+                kind=CreditEvent.Kind.ISSUED,
+                from_state="",
+                to_state=CreditState.AVAILABLE,
+                at=now,
+                actor=actor,
+                note=note[:300],
+            )
+            for credit in credits
+        ]
+    )
+    outbox.enqueue_many(
+        "credits.tasks.send_credit_issued",
+        [(f"credit-issued:{credit.pk}", (credit.company_id, credit.pk)) for credit in credits],
+    )
+    data_changed(*{credit.company_id for credit in credits})
+    return credits
 
 
 @transaction.atomic

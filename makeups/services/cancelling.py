@@ -199,8 +199,8 @@ def makeups_cancel_for_cancelled_session(
 ) -> int:
     """ATT-7 for make-up guests: the school cancelled the session, so every active make-up
     booking on it is cancelled and its credit comes back whatever the time (the family did
-    nothing late); each family is e-mailed. Watches of the session end. Runs inside the
-    session-cancel transaction."""
+    nothing late); each family is e-mailed. Watches of the session end, giving the reason (a
+    closure's name, CLO-3). Runs inside the session-cancel transaction."""
     count = 0
     bookings = MakeupBooking.objects.select_for_update().filter(
         session_id=session.pk, state=MakeupBooking.State.BOOKED
@@ -229,5 +229,9 @@ def makeups_cancel_for_cancelled_session(
     for watch in SessionWatch.objects.filter(
         session_id=session.pk, state=SessionWatch.State.ACTIVE
     ):
-        watch_end(watch=watch, reason=_("The school cancelled the session."), now=now)
+        watch_end(
+            watch=watch,
+            reason=_("The school cancelled the session: {reason}").format(reason=reason),
+            now=now,
+        )
     return count
