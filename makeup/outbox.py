@@ -17,11 +17,24 @@ skips it if it is already done, runs the task and marks the row done in one tran
 the fast path and the relay, or a redelivered message, can both reach a worker and the family
 still gets one e-mail. (If the mail server accepted an e-mail and the database then failed
 before the commit, the row would be sent again: once per *committed* delivery.)
+
+Two refinements for long jobs (a closure cancelling hundreds of lessons, CLO-7):
+
+* A task marked ``outbox_own_transactions = True`` runs *outside* the delivery's transaction,
+  so it can commit its work piece by piece (and show its progress) as it goes; its row is
+  marked done after it returns. Such a task must be idempotent and safe to run twice at once
+  on its own (it claims its work with a conditional update): a row not done in time is handed
+  over again like any other.
+* :func:`held_back` keeps chosen tasks out of the outbox for a block of code: a closure run
+  tells each family once about all its lessons (CLO-4), so the per-lesson messages the
+  services it calls would send are held back.
 """
 
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from email import message_from_string
@@ -73,6 +86,21 @@ def _redeliver_after() -> timedelta:
     return timedelta(seconds=getattr(settings, "OUTBOX_REDELIVER_AFTER", 600))
 
 
+#: Tasks :func:`enqueue` leaves out while a :func:`held_back` block runs.
+_held_back: ContextVar[frozenset[str]] = ContextVar("outbox_held_back", default=frozenset())
+
+
+@contextmanager
+def held_back(*tasks: str) -> Iterator[None]:
+    """Inside the block, enqueueing any of ``tasks`` writes nothing (the caller tells the
+    people concerned itself, in one message of its own)."""
+    token = _held_back.set(_held_back.get() | frozenset(tasks))
+    try:
+        yield
+    finally:
+        _held_back.reset(token)
+
+
 def enqueue(task: str, *args, key: str | None = None) -> str:
     """Write the task named ``task`` (e.g. ``"credits.tasks.send_credit_issued"``) with
     ``args`` to the outbox in the current transaction; returns its key. Services name tasks
@@ -97,8 +125,11 @@ def _registered(name: str):
 
 
 def enqueue_many(task: str, items: list[tuple[str, tuple]]) -> list[str]:
-    """:func:`enqueue` for many ``(key, args)`` at once: one INSERT, one hand-over."""
+    """:func:`enqueue` for many ``(key, args)`` at once: one INSERT, one hand-over. Nothing
+    is written for a task held back (:func:`held_back`)."""
     registered = _registered(task)
+    if task in _held_back.get():
+        return [key for key, _args in items]
     now = timezone.now()  # clock: delivery is scheduled on the machine's clock
     rows = [
         OutboxMessage(
@@ -172,14 +203,16 @@ def deliver(key: str) -> str:
                 return "missing"
             if row.done_at is not None:
                 return "duplicate"
-            token = current_key.set(key)
-            try:
-                current_app.tasks[row.task](*row.args, **row.kwargs)
-            finally:
-                current_key.reset(token)
-            row.done_at = timezone.now()
-            row.save(update_fields=["done_at"])
-            return "done"
+            task = current_app.tasks[row.task]
+            if not getattr(task, "outbox_own_transactions", False):
+                _run(task, key, row.args, row.kwargs)
+                row.done_at = timezone.now()
+                row.save(update_fields=["done_at"])
+                return "done"
+        # A long job commits as it goes: run it outside this transaction, then mark it done.
+        _run(task, key, row.args, row.kwargs)
+        OutboxMessage.objects.filter(key=key, done_at__isnull=True).update(done_at=timezone.now())
+        return "done"
     except Exception as exc:
         failed = OutboxMessage.objects.filter(key=key, done_at__isnull=True)
         attempts = (failed.values_list("attempts", flat=True).first() or 0) + 1
@@ -191,6 +224,14 @@ def deliver(key: str) -> str:
         )
         logger.exception("Outbox: %s failed (attempt %d); retried in %s.", key, attempts, backoff)
         return "failed"
+
+
+def _run(task, key: str, args: list, kwargs: dict) -> None:
+    token = current_key.set(key)
+    try:
+        task(*args, **kwargs)
+    finally:
+        current_key.reset(token)
 
 
 def outbox_status() -> dict[str, int]:
