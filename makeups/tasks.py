@@ -1,17 +1,22 @@
 """Make-up e-mails, sent by Celery after the transaction that wrote them to the outbox: the
-confirmation with its calendar file, the cancellation (the credit back or kept), and the "a
-place went to the next in line" notice (BAL-6)."""
+confirmation with its calendar file, the cancellation (the credit back or kept), the "a
+place went to the next in line" notice (BAL-6), and a family's one message about a closure
+(CLO-4); and the background run applying a closure (CLO-7)."""
 
 from celery import shared_task
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from bookings.models import MakeupBooking
+from bookings.models import Family, MakeupBooking
 from credits.models import MakeupCredit, SessionWatch
 from credits.tasks import email_family
 from makeup.taskbase import CompanyTask
+from programmes.models import Closure, ClosureRun
 
 from .calendar import makeup_ics
+from .selectors.closures import closure_notice_lessons
+from .services.closures import closure_run_execute
 
 
 def _family_booking(company, booking_id: int, state: str) -> MakeupBooking | None:
@@ -98,5 +103,47 @@ def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) ->
             "amount": amount,
             "currency": company.currency,
             "pay_url": pay_url,
+        },
+    )
+
+
+@shared_task(base=CompanyTask, bind=True, outbox_own_transactions=True)
+def run_closure(self, company, run_id: int) -> str:
+    """CLO-7: apply a closure, session by session, each in its own transaction (so it runs
+    outside the outbox's delivery transaction and the page sees its progress). Idempotent: a
+    second delivery, or a run after a failure, skips what is done."""
+    run = ClosureRun.objects.filter(pk=run_id, company=company).first()
+    if run is None:
+        return "missing"
+    return closure_run_execute(run=run, clock=timezone.now).state
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_closure_notice(self, company, closure_id: int, family_id: int) -> int:
+    """CLO-4: the family's one message about a closure: every lesson of its children the
+    closure cancelled, with what each brought (a credit and its expiry, or why none; a
+    make-up cancelled with its credit back), in each parent's language. Runs in the family's
+    company; a child may have been a make-up guest at a partner branch whose closure it was,
+    so the closure and its lessons are read by id with scoping lifted, for this family."""
+    family = Family.objects.filter(pk=family_id, company=company).first()
+    if family is None:
+        return 0
+    with scopes_disabled():
+        closure = Closure.objects.select_related("company").filter(pk=closure_id).first()
+        if closure is None:
+            return 0
+        lessons = closure_notice_lessons(closure=closure, family_id=family.pk)
+    if not lessons:
+        return 0
+    return email_family(
+        company,
+        family_id=family.pk,
+        template="closure_notice",
+        context={
+            "closure": closure,
+            "host": closure.company,
+            "lessons": lessons,
+            "tz": closure.company.timezone,
+            "credits": any(lesson.outcome in ("credit", "guest") for lesson in lessons),
         },
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import staff
+from .views import closures, staff
 
 urlpatterns = [
     # Make-ups for staff (MKP-10…MKP-12, CRD-3, BEY-2)
@@ -15,4 +15,20 @@ urlpatterns = [
     path("makeups/why-not/", staff.makeup_explain, name="makeup_explain"),
     path("makeups/<int:booking_pk>/cancel/", staff.makeup_cancel_view, name="makeup_cancel"),
     path("watches/<int:watch_pk>/stop/", staff.watch_stop, name="watch_stop"),
+    # Applying a closure (CLO-3, CLO-7); the closures list is programmes' page.
+    path(
+        "settings/closures/<int:closure_pk>/",
+        closures.closure_detail,
+        name="closure_detail",
+    ),
+    path(
+        "settings/closures/<int:closure_pk>/apply/",
+        closures.closure_apply_view,
+        name="closure_apply",
+    ),
+    path(
+        "settings/closures/<int:closure_pk>/progress/",
+        closures.closure_run_progress,
+        name="closure_run_progress",
+    ),
 ]

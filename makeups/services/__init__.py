@@ -1,4 +1,5 @@
-"""Writes of the make-up (split by concept, re-exported here): booking, cancelling, watching."""
+"""Writes of the make-up (split by concept, re-exported here): booking, cancelling, watching,
+applying closures."""
 
 from .booking import makeup_book
 from .cancelling import (
@@ -8,11 +9,21 @@ from .cancelling import (
     makeup_cancel,
     makeups_cancel_for_cancelled_session,
 )
+from .closures import (
+    closure_apply_request,
+    closure_notify_families,
+    closure_reason,
+    closure_run_execute,
+)
 from .watches import MAX_WATCHES_PER_STUDENT, watch_create, watch_end, watch_fill
 
 __all__ = [
     "MAX_WATCHES_PER_STUDENT",
     "MakeupCancelled",
+    "closure_apply_request",
+    "closure_notify_families",
+    "closure_reason",
+    "closure_run_execute",
     "lesson_cancel_by_parent",
     "lesson_cancel_undo",
     "makeup_book",

@@ -74,6 +74,7 @@ FILLERS: dict[str, Callable] = {
     "token": lambda company, filled: _invitation_token(company),
     "claim_pk": lambda company, filled: _absence_claim(company),
     "import_pk": lambda company, filled: f.FamilyImportFactory(company=company),
+    "closure_pk": lambda company, filled: _closure(company),
 }
 
 
@@ -160,6 +161,19 @@ def _decision(company):
         message="No credit",
         decided_at=attendance.session.starts_at,
         needs_attention=True,
+    )
+
+
+def _closure(company):
+    from programmes.models import Closure
+
+    day = timezone.localdate(timezone.now(), company.tzinfo)
+    return Closure.objects.create(
+        company=company,
+        name="Crawl",
+        first_day=day,
+        last_day=day,
+        created_at=timezone.now(),
     )
 
 
