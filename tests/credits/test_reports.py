@@ -344,14 +344,14 @@ def _school_credit(enrolment, session):
     )
 
 
-def test_bey_5_clo_3_unused_credits_from_closures_are_shown_apart_with_their_value(closed):
+def test_bey_5_unused_credits_from_closures_are_shown_apart_with_their_value(closed):
     (row,) = makeup_liability(company=closed.world.company_a, now=NOW)
     # Ava's own, Ben's and Cy's (closure), Dan's (school, no closure), Eve's (by hand).
     assert (row.credits, row.value) == (5, Decimal("125.00"))
     assert (row.closure_credits, row.closure_value) == (2, Decimal("50.00"))
 
 
-def test_clo_3_what_each_closure_cost_used_unused_and_revoked(closed):
+def test_bey_5_what_each_closure_cost_used_unused_and_revoked(closed):
     ben, cy = closed.kids["Ben"], closed.kids["Cy"]
     other = f.ClassFactory(
         programme=closed.klass.programme, location="Main pool", min_age_months=None
@@ -396,7 +396,7 @@ def test_clo_3_what_each_closure_cost_used_unused_and_revoked(closed):
     ].value == Decimal("25.00")
 
 
-def test_bey_5_clo_3_the_page_and_csv_show_closure_credits_apart(closed, login):
+def test_bey_5_the_page_and_csv_show_closure_credits_apart(closed, login):
     client = login(closed.world.admin_a)
     with time_machine.travel(NOW, tick=False):
         html = client.get("/manage/reports/makeup-liability/").content.decode()
@@ -412,7 +412,7 @@ def test_bey_5_clo_3_the_page_and_csv_show_closure_credits_apart(closed, login):
     ]  # fmt: skip
 
 
-def test_bey_5_clo_3_the_report_costs_the_same_with_more_closures(closed, login):
+def test_bey_5_the_report_costs_the_same_with_more_closures(closed, login):
     client = login(closed.world.admin_a)
 
     def cost():

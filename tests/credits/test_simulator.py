@@ -97,7 +97,7 @@ def _figures(programme, draft):
     return sim, (sim.cancellations, sim.rows())
 
 
-def test_bey_4_clo_3_lessons_a_closure_cancelled_do_not_change_the_simulation(world, history):
+def test_bey_4_lessons_a_closure_cancelled_do_not_change_the_simulation(world, history):
     """Two lessons closed by closures (one issuing credits by policy, one "priced into the
     term") leave every figure, current and draft, as it was; they are only counted as left
     out. A lesson the school cancelled for another reason is still replayed."""
@@ -140,9 +140,7 @@ def test_bey_4_clo_3_lessons_a_closure_cancelled_do_not_change_the_simulation(wo
     assert rows["Forfeited: path issues no credit"] == (0, 3)  # the draft's issue_staff off
 
 
-def test_bey_4_clo_3_a_familys_own_cancellation_of_a_closed_lesson_is_still_replayed(
-    world, history
-):
+def test_bey_4_a_familys_own_cancellation_of_a_closed_lesson_is_still_replayed(world, history):
     with scope(company=world.company_a):
         klass = history.classes.get()
         enrolment = klass.enrolments.get()
