@@ -92,19 +92,32 @@ def enrolment_withdrawn(*, enrolment, now) -> None:
 
 
 _session_cancel_listeners: list[Callable] = []
+_session_cancel_batches: dict[Callable, Callable] = {}
 
 
-def register_session_cancel_listener(fn: Callable) -> None:
+def register_session_cancel_listener(fn: Callable, *, batch: Callable | None = None) -> None:
     """``fn(*, session, reason, actor, now)`` runs inside the transaction that cancels a whole
-    session (ATT-7): credits cancels the make-up guests' bookings and gives their credits
-    back."""
+    session (ATT-7): makeups cancels the make-up guests' bookings and gives their credits
+    back. ``batch(*, sessions, reason, actor, now)``, if given, does the same for several
+    sessions cancelled together (a closure, CLO-7)."""
     if fn not in _session_cancel_listeners:
         _session_cancel_listeners.append(fn)
+    if batch is not None:
+        _session_cancel_batches[fn] = batch
 
 
 def session_cancelled(*, session, reason: str, actor, now) -> None:
+    sessions_cancelled(sessions=[session], reason=reason, actor=actor, now=now)
+
+
+def sessions_cancelled(*, sessions: list, reason: str, actor, now) -> None:
     for fn in _session_cancel_listeners:
-        fn(session=session, reason=reason, actor=actor, now=now)
+        batch = _session_cancel_batches.get(fn)
+        if batch is not None:
+            batch(sessions=sessions, reason=reason, actor=actor, now=now)
+            continue
+        for session in sessions:
+            fn(session=session, reason=reason, actor=actor, now=now)
 
 
 _session_restore_listeners: list[Callable] = []

@@ -23,7 +23,8 @@ class MakeupsConfig(AppConfig):
         )
         booking_hooks.register_withdrawal_listener(receivers.fill_watches_after_withdrawal)
         booking_hooks.register_session_cancel_listener(
-            receivers.cancel_makeups_of_cancelled_session
+            receivers.cancel_makeups_of_cancelled_session,
+            batch=receivers.cancel_makeups_of_cancelled_sessions,
         )
         credit_hooks.register_expiry_offers(expiry_offers)
         # The Today page (DAY-2): full sessions that families watch.

@@ -8,7 +8,11 @@ from credits.models import SessionWatch
 from programmes.models import Session
 
 from .selectors.eligibility import FREEING_STATES
-from .services import makeups_cancel_for_cancelled_session, watch_fill
+from .services import (
+    makeups_cancel_for_cancelled_session,
+    makeups_cancel_for_cancelled_sessions,
+    watch_fill,
+)
 
 
 def _frees_a_place(attendance, previous_state: str) -> bool:
@@ -39,6 +43,10 @@ def fill_watches_after_attendances(
 
 def cancel_makeups_of_cancelled_session(*, session, reason: str, actor, now: datetime) -> None:
     makeups_cancel_for_cancelled_session(session=session, reason=reason, actor=actor, now=now)
+
+
+def cancel_makeups_of_cancelled_sessions(*, sessions, reason: str, actor, now: datetime) -> None:
+    makeups_cancel_for_cancelled_sessions(sessions=sessions, reason=reason, actor=actor, now=now)
 
 
 def fill_watches_after_withdrawal(*, enrolment, now: datetime) -> None:

@@ -9,6 +9,7 @@ from .attendance import (
     session_cancel,
     session_mark_all_present,
     session_restore,
+    sessions_cancel,
 )
 from .enrolments import AgeOutsideRange, enrolment_create, enrolment_withdraw, places_taken
 from .families import (
@@ -56,6 +57,7 @@ __all__ = [
     "parent_signup",
     "places_taken",
     "session_cancel",
+    "sessions_cancel",
     "session_mark_all_present",
     "session_restore",
     "student_create",

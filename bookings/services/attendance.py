@@ -1,9 +1,13 @@
 """Attendance: one service for every change of state (ATT-1…ATT-7), cancelling a whole
 session and restoring it (CLO-6)."""
 
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
+from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -175,36 +179,83 @@ def session_cancel(
     ``staff_cancelled`` at once (the staff path of the policy decides about credits);
     students who had already cancelled keep their state; make-up guests' bookings are
     cancelled and their credits given back (credits listens). Returns how many were marked.
-    All in one transaction; a session already cancelled is refused (``code``
-    ``"already_cancelled"``).
+    A session already cancelled is refused (``code`` ``"already_cancelled"``).
 
     ``closure``: the closure cancelling it (CLO-3), recorded on the session so the credit
-    decision follows the closure's choice and reports can tell closures apart.
+    decision follows the closure's choice and reports can tell closures apart."""
+    locked = (
+        Session.objects.select_for_update()
+        .filter(pk=session.pk)
+        .values_list("cancelled_at", flat=True)
+    )
+    if locked.get() is not None:
+        raise DomainError(_("This session is already cancelled."), code="already_cancelled")
+    return sum(
+        sessions_cancel(
+            sessions=[session], reason=reason, actor=actor, now=now, closure=closure
+        ).values()
+    )
 
-    The students are marked together, at a fixed number of queries whatever the class's size
-    (a closure cancels thousands of sessions, CLO-7): each change is kept (ATT-6), what a
-    package or the account held for them is released, and the listeners decide in their
-    batch form. Should a row appear meanwhile (a parent's "can't come" at this very moment),
-    the students go one by one through :func:`attendance_set_state` instead."""
+
+def sessions_cancel(
+    *,
+    sessions: Sequence[Session],
+    reason: str,
+    actor=None,
+    now: datetime,
+    closure: Closure | None = None,
+) -> dict[int, int]:
+    """ATT-7 for several sessions together, in one transaction: each of them not cancelled
+    yet is cancelled exactly as :func:`session_cancel` does (those already cancelled are
+    left as they are), so each is either fully cancelled — its students, their credits, its
+    guests and watches — or, should anything fail, untouched with all the others. Returns
+    ``{session id: students marked}`` for the sessions it cancelled.
+
+    The students are marked together at a fixed number of queries whatever the number of
+    sessions and students (a closure cancels thousands of sessions, CLO-7): rows written,
+    each change kept (ATT-6), what a package or the account held released, and the listeners
+    told in their batch form. Should a row appear meanwhile (a parent's "can't come" at
+    this very moment), it starts again with the students one by one through
+    :func:`attendance_set_state`."""
     reason = reason.strip()[:200]
     if not reason:
         raise DomainError(_("Say why the session is cancelled (parents see it)."))
-    session = (
-        Session.objects.select_for_update(of=("self", "klass"))
-        .select_related("klass__programme", "company")
-        .get(pk=session.pk)
-    )
-    if session.cancelled_at is not None:
-        raise DomainError(_("This session is already cancelled."), code="already_cancelled")
-    session.cancelled_at, session.cancel_reason, session.cancelled_by = now, reason, actor
-    session.closure = closure
-    session.save(update_fields=["cancelled_at", "cancel_reason", "cancelled_by", "closure"])
+    ids = sorted({session.pk for session in sessions})
+    cancel = partial(_cancel_sessions, ids, reason=reason, actor=actor, now=now, closure=closure)
     try:
         with transaction.atomic():
-            marked = _mark_all_staff_cancelled(session, reason=reason, actor=actor, now=now)
+            return cancel(together=True)
     except IntegrityError:
-        marked = _mark_each_staff_cancelled(session, reason=reason, actor=actor, now=now)
-    hooks.session_cancelled(session=session, reason=reason, actor=actor, now=now)
+        with transaction.atomic():
+            return cancel(together=False)
+
+
+def _cancel_sessions(
+    ids: list[int], *, reason: str, actor, now: datetime, closure, together: bool
+) -> dict[int, int]:
+    locked = list(
+        Session.objects.select_for_update(of=("self", "klass"))
+        .select_related("klass__programme", "company")
+        .filter(pk__in=ids, cancelled_at__isnull=True)
+        .order_by("pk")
+    )
+    if not locked:
+        return {}
+    Session.objects.filter(pk__in=[s.pk for s in locked]).update(
+        cancelled_at=now, cancel_reason=reason, cancelled_by=actor, closure=closure
+    )
+    for session in locked:
+        session.cancelled_at, session.cancel_reason, session.cancelled_by = now, reason, actor
+        session.closure = closure
+    data_changed(*{session.company_id for session in locked})
+    if together:
+        marked = _mark_all_staff_cancelled(locked, reason=reason, actor=actor, now=now)
+    else:
+        marked = {
+            session.pk: _mark_each_staff_cancelled(session, reason=reason, actor=actor, now=now)
+            for session in locked
+        }
+    hooks.sessions_cancelled(sessions=locked, reason=reason, actor=actor, now=now)
     return marked
 
 
@@ -223,45 +274,70 @@ def _mark_each_staff_cancelled(session: Session, *, reason: str, actor, now: dat
     return len(enrolments)
 
 
-def _mark_all_staff_cancelled(session: Session, *, reason: str, actor, now: datetime) -> int:
-    """What :func:`attendance_set_state` does for each student still expected, for all of
-    them at once: rows written (created, or updated under their lock), history kept,
-    package and account released, listeners told. Raises ``IntegrityError`` when another
-    transaction created a row meanwhile."""
-    enrolments = expected_enrolments(session)
+def _mark_all_staff_cancelled(
+    sessions: list[Session], *, reason: str, actor, now: datetime
+) -> dict[int, int]:
+    """What :func:`attendance_set_state` does for each student still expected at
+    ``sessions``, for all of them at once: rows written (created, or updated under their
+    lock), history kept, package and account released, listeners told. Raises
+    ``IntegrityError`` when another transaction created a row meanwhile."""
+    enrolments: dict[int, list[Enrolment]] = defaultdict(list)
+    for enrolment in (
+        Enrolment.objects.filter(
+            klass_id__in={s.klass_id for s in sessions},
+            start_date__lte=max(s.local_date for s in sessions),
+        )
+        .filter(
+            Q(withdrawn_from__isnull=True)
+            | Q(withdrawn_from__gt=min(s.local_date for s in sessions))
+        )
+        .order_by("pk")
+    ):
+        enrolments[enrolment.klass_id].append(enrolment)
     rows = {
-        row.enrolment_id: row
-        for row in Attendance.objects.select_for_update().filter(session_id=session.pk)
+        (row.session_id, row.enrolment_id): row
+        for row in Attendance.objects.select_for_update().filter(
+            session_id__in=[s.pk for s in sessions]
+        )
     }
-    expected = [
-        e for e in enrolments if e.pk not in rows or rows[e.pk].state == AttendanceState.EXPECTED
-    ]
-    if not expected:
-        return 0
     state = AttendanceState.STAFF_CANCELLED
-    existing = [rows[e.pk] for e in expected if e.pk in rows]
+    expected: list[tuple[Session, Enrolment]] = [
+        (session, enrolment)
+        for session in sessions
+        for enrolment in enrolments[session.klass_id]
+        if enrolment.is_active_on(session.local_date)
+        and (
+            (session.pk, enrolment.pk) not in rows
+            or rows[session.pk, enrolment.pk].state == AttendanceState.EXPECTED
+        )
+    ]
+    marked = dict.fromkeys((s.pk for s in sessions), 0)
+    if not expected:
+        return marked
+    existing = [rows[s.pk, e.pk] for s, e in expected if (s.pk, e.pk) in rows]
     if existing:
         Attendance.objects.filter(pk__in=[row.pk for row in existing]).update(
             state=state, cancelled_at=None, updated_at=now
         )
     created = Attendance.objects.bulk_create(
         [
-            Attendance(company_id=session.company_id, enrolment=e, session=session, state=state)
-            for e in expected
-            if e.pk not in rows
+            Attendance(company_id=s.company_id, enrolment=e, session=s, state=state)
+            for s, e in expected
+            if (s.pk, e.pk) not in rows
         ]
     )
-    by_enrolment = {row.enrolment_id: row for row in [*existing, *created]}
+    written = {(row.session_id, row.enrolment_id): row for row in [*existing, *created]}
     attendances = []
-    for enrolment in expected:
-        attendance = by_enrolment[enrolment.pk]
+    for session, enrolment in expected:
+        attendance = written[session.pk, enrolment.pk]
         attendance.state, attendance.cancelled_at = state, None
         attendance.enrolment, attendance.session = enrolment, session
         attendances.append(attendance)
+        marked[session.pk] += 1
     AttendanceChange.objects.bulk_create(
         [
             AttendanceChange(
-                company_id=session.company_id,
+                company_id=attendance.company_id,
                 attendance=attendance,
                 from_state=AttendanceState.EXPECTED,
                 to_state=state,
@@ -276,14 +352,13 @@ def _mark_all_staff_cancelled(session: Session, *, reason: str, actor, now: date
     if existing:  # a row created just now has taken nothing from a package or the account
         packages_release_attendances(attendances=existing, now=now)  # PKG-1
         account_release_attendances(attendances=existing, now=now)  # BAL-1
-    data_changed(session.company_id)
     hooks.attendances_changed(
         attendances=attendances,
         previous_states=dict.fromkeys((a.pk for a in attendances), AttendanceState.EXPECTED),
         actor=actor,
         now=now,
     )
-    return len(attendances)
+    return marked
 
 
 def _cancelled_by_the_session(session: Session) -> list[Attendance]:

@@ -16,6 +16,7 @@ from .ledger import (
     credit_return,
     credit_revoke,
     credit_spend,
+    credits_reinstate_many,
 )
 from .policies import policy_update
 from .reminders import lessons_claim_reminders
@@ -37,6 +38,7 @@ __all__ = [
     "credit_spend",
     "credits_claim_reminders",
     "credits_decide_many",
+    "credits_reinstate_many",
     "credits_expire_due",
     "decision_mark_reviewed",
     "lessons_claim_reminders",

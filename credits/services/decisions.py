@@ -2,7 +2,6 @@
 with its reasons and figures, corrections that revoke or flag a credit (ATT-5), and an
 admin's review of a flagged one."""
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -341,8 +340,8 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
 
 
 def credits_decide_many(*, attendances: Sequence[Attendance], actor=None, now: datetime) -> None:
-    """:func:`credit_decide` for many attendances changed together — the school cancelling a
-    whole session (ATT-7, CLO-3) — with the same outcome for each, at a fixed number of
+    """:func:`credit_decide` for many attendances changed together — the school cancelling
+    whole sessions (ATT-7, CLO-3) — with the same outcome for each, at a fixed number of
     queries for the usual case: a staff-cancelled attendance with no credit and no decision
     yet, whose outcome is its session's (the staff path has no caps, POL-2, and its validity
     counts from the issue, POL-4). Every other attendance goes through :func:`credit_decide`
@@ -363,50 +362,52 @@ def credits_decide_many(*, attendances: Sequence[Attendance], actor=None, now: d
         .values_list("attendance_id", flat=True)
     )
     known = set(with_credit.union(decided).order_by())
-    fresh: dict[int, list[Attendance]] = defaultdict(list)
+    fresh: list[Attendance] = []
     for attendance in attendances:
         if attendance.pk in known or attendance.state != AttendanceState.STAFF_CANCELLED:
             credit_decide(attendance=attendance, actor=actor, now=now)
         else:
-            fresh[attendance.session_id].append(attendance)
-    for group in fresh.values():
-        _decide_staff_group(group, actor=actor, now=now)
+            fresh.append(attendance)
+    if fresh:
+        _decide_staff_path(fresh, actor=actor, now=now)
 
 
-def _decide_staff_group(group: list[Attendance], *, actor, now: datetime) -> None:
-    session = group[0].session
-    policy = policy_for(session.klass.programme)
+def _decide_staff_path(attendances: list[Attendance], *, actor, now: datetime) -> None:
+    """The staff path's outcome for attendances with no history, session by session (one
+    outcome for each session), written together: credits, their history and e-mails, and
+    the decisions, in a few statements whatever the number."""
     path = CreditPath.STAFF
-    refusal = staff_path_refusal(
-        programme=session.klass.programme, policy=policy, closure=session.closure
-    )
-    credits: list[MakeupCredit | None] = [None] * len(group)
-    if refusal is not None:
-        reason, message, figures = *refusal, {}
-    else:
-        expires_at = credit_expiry(
-            policy=policy, path=path, session=session, cancelled_at=None, issued_at=now
-        )
-        if expires_at is not None and expires_at <= now:
-            for attendance in group:  # expired on issue: recorded one by one
-                credit_decide(attendance=attendance, actor=actor, now=now)
-            return
-        credits = create_credits(
-            attendances=group,
-            path=path,
-            expires_at=expires_at,
-            now=now,
-            actor=actor,
-            note=_("{path}, lesson of {date}").format(
+    programmes = {a.session.klass.programme_id: a.session.klass.programme for a in attendances}
+    policies = {
+        policy.programme_id: policy
+        for policy in CancellationPolicy.objects.filter(programme_id__in=list(programmes))
+    }
+    outcomes: dict[int, tuple] = {}  # session id -> (reason, message, figures, expires_at)
+    notes: dict[int, str] = {}
+    to_issue: list[tuple[Attendance, datetime | None, str]] = []
+    for attendance in attendances:
+        session = attendance.session
+        if session.pk not in outcomes:
+            programme = session.klass.programme
+            policy = policies.get(programme.pk) or policies.setdefault(
+                programme.pk, policy_for(programme)
+            )
+            outcomes[session.pk] = _staff_outcome(session, policy=policy, now=now)
+            notes[session.pk] = _("{path}, lesson of {date}").format(
                 path=CreditPath(path).label, date=date_format(session.local_date, "DAY_FORMAT")
-            ),
-        )
-        reason = DecisionReason.ISSUED
-        figures = {"expires_at": expires_at.isoformat() if expires_at else None}
-        message = _("Credit issued ({path}), valid until {date}.").format(
-            path=CreditPath(path).label.lower(),
-            date=format_moment(expires_at, session.company.tzinfo),
-        )
+            )
+        reason, _message, _figures, expires_at = outcomes[session.pk]
+        if reason == DecisionReason.ISSUED and expires_at is not None and expires_at <= now:
+            # Expired on issue: recorded one by one, as credit_decide does.
+            credit_decide(attendance=attendance, actor=actor, now=now)
+            continue
+        if reason == DecisionReason.ISSUED:
+            to_issue.append((attendance, expires_at, notes[session.pk]))
+    credits = create_credits(items=to_issue, path=path, now=now, actor=actor)
+    credit_of = {
+        attendance.pk: credit
+        for (attendance, _expiry, _note), credit in zip(to_issue, credits, strict=True)
+    }
     CreditDecision.objects.bulk_create(
         [
             CreditDecision(
@@ -415,16 +416,38 @@ def _decide_staff_group(group: list[Attendance], *, actor, now: datetime) -> Non
                 attendance_state=attendance.state,
                 cancelled_at=attendance.cancelled_at,
                 path=path,
-                reason=reason,
-                figures=figures,
-                message=message[:300],
-                credit=credit,
+                reason=outcomes[attendance.session_id][0],
+                figures=outcomes[attendance.session_id][2],
+                message=outcomes[attendance.session_id][1][:300],
+                credit=credit_of.get(attendance.pk),
                 decided_at=now,
                 actor=actor,
             )
-            for attendance, credit in zip(group, credits, strict=True)
+            for attendance in attendances
+            if attendance.pk in credit_of
+            or outcomes[attendance.session_id][0] != DecisionReason.ISSUED
         ]
     )
+
+
+def _staff_outcome(session, *, policy: CancellationPolicy, now: datetime) -> tuple:
+    """``(reason, message, figures, expires_at)`` of the staff path for ``session``'s
+    students: a refusal (:func:`staff_path_refusal`), or a credit and its expiry."""
+    refusal = staff_path_refusal(
+        programme=session.klass.programme, policy=policy, closure=session.closure
+    )
+    if refusal is not None:
+        return refusal[0], refusal[1], {}, None
+    path = CreditPath.STAFF
+    expires_at = credit_expiry(
+        policy=policy, path=path, session=session, cancelled_at=None, issued_at=now
+    )
+    message = _("Credit issued ({path}), valid until {date}.").format(
+        path=CreditPath(path).label.lower(),
+        date=format_moment(expires_at, session.company.tzinfo),
+    )
+    figures = {"expires_at": expires_at.isoformat() if expires_at else None}
+    return DecisionReason.ISSUED, message, figures, expires_at
 
 
 @transaction.atomic

@@ -131,15 +131,18 @@ def create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCredi
 
 
 def create_credits(
-    *, attendances: Sequence[Attendance], path: str, expires_at, now, actor, note: str
+    *, items: Sequence[tuple[Attendance, datetime | None, str]], path: str, now, actor
 ) -> list[MakeupCredit]:
-    """:func:`create_credit` for many attendances at once (the school cancelling a whole
-    session: ATT-7, CLO-3): the credits, their "issued" history rows (CRD-2) and their
-    "credit issued" e-mails (CRD-5) in three statements. Only for a validity still running
-    at ``now`` (or open-ended): a credit expired on issue goes through :func:`create_credit`,
-    which records that. Runs inside the caller's transaction."""
-    if expires_at is not None and expires_at <= now:
+    """:func:`create_credit` for many attendances at once (the school cancelling whole
+    sessions: ATT-7, CLO-3), each ``(attendance, expires_at, note)``: the credits, their
+    "issued" history rows (CRD-2) and their "credit issued" e-mails (CRD-5) in three
+    statements. Only for a validity still running at ``now`` (or open-ended): a credit
+    expired on issue goes through :func:`create_credit`, which records that. Runs inside the
+    caller's transaction."""
+    if any(expires_at is not None and expires_at <= now for _a, expires_at, _n in items):
         raise ValueError("create_credits() issues only credits that are still valid.")
+    if not items:
+        return []
     credits = MakeupCredit.objects.bulk_create(
         [
             MakeupCredit(
@@ -154,7 +157,7 @@ def create_credits(
                 state_changed_at=now,
                 created_by=actor,
             )
-            for attendance in attendances
+            for attendance, expires_at, _note in items
         ]
     )
     CreditEvent.objects.bulk_create(
@@ -169,7 +172,7 @@ def create_credits(
                 actor=actor,
                 note=note[:300],
             )
-            for credit in credits
+            for credit, (_attendance, _expiry, note) in zip(credits, items, strict=True)
         ]
     )
     outbox.enqueue_many(
@@ -317,6 +320,65 @@ def credit_reinstate(*, credit: MakeupCredit, actor, now: datetime, note: str) -
     if credit.state == CreditState.USED:
         _give_back(credit, actor=actor, now=now, note=note)
     return credit
+
+
+def credits_reinstate_many(
+    *, credit_ids: Sequence[int], actor, now: datetime, note: str
+) -> list[MakeupCredit]:
+    """:func:`credit_reinstate` for many credits at once (the school cancelling the sessions
+    their make-ups were booked in: ATT-7, CLO-7): each used one is available again with its
+    original expiry, no longer tied to its make-up, with its history row (CRD-2) — expired
+    at once if that has passed. A fixed number of statements. Runs inside the caller's
+    transaction, in a scope that can read the credits (a partner's guests: FRN-5)."""
+    credits = list(
+        MakeupCredit.objects.select_for_update().filter(
+            pk__in=list(credit_ids), state=CreditState.USED
+        )
+    )
+    if not credits:
+        return []
+    ids = [credit.pk for credit in credits]
+    MakeupCredit.objects.filter(pk__in=ids).update(
+        state=CreditState.AVAILABLE, state_changed_at=now, booking=None
+    )
+    events = [
+        CreditEvent(
+            company_id=credit.company_id,
+            credit=credit,
+            kind=CreditEvent.Kind.RETURNED,
+            from_state=CreditState.USED,
+            to_state=CreditState.AVAILABLE,
+            at=now,
+            actor=actor,
+            note=note[:300],
+        )
+        for credit in credits
+    ]
+    expired = [c for c in credits if c.expires_at is not None and c.expires_at <= now]
+    if expired:
+        MakeupCredit.objects.filter(pk__in=[c.pk for c in expired]).update(
+            state=CreditState.EXPIRED
+        )
+        events += [
+            CreditEvent(
+                company_id=credit.company_id,
+                credit=credit,
+                kind=CreditEvent.Kind.EXPIRED,
+                from_state=CreditState.AVAILABLE,
+                to_state=CreditState.EXPIRED,
+                at=now,
+                actor=None,
+                note=_("Returned after its expiry."),
+            )
+            for credit in expired
+        ]
+    CreditEvent.objects.bulk_create(events)
+    for credit in credits:
+        credit.state, credit.state_changed_at, credit.booking = CreditState.AVAILABLE, now, None
+    for credit in expired:
+        credit.state = CreditState.EXPIRED
+    data_changed(*{credit.company_id for credit in credits})
+    return credits
 
 
 @transaction.atomic

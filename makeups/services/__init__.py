@@ -8,6 +8,7 @@ from .cancelling import (
     lesson_cancel_undo,
     makeup_cancel,
     makeups_cancel_for_cancelled_session,
+    makeups_cancel_for_cancelled_sessions,
 )
 from .closures import (
     closure_apply_request,
@@ -29,6 +30,7 @@ __all__ = [
     "makeup_book",
     "makeup_cancel",
     "makeups_cancel_for_cancelled_session",
+    "makeups_cancel_for_cancelled_sessions",
     "watch_create",
     "watch_end",
     "watch_fill",

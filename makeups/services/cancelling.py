@@ -17,14 +17,21 @@ from bookings.services import attendance_set_state, check_portal_parent
 from bookings.services.attendance import check_client_cancellation_time
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.selectors.policies import cutoff_instant, policy_for
-from credits.services import credit_reinstate, credit_return, credit_revoke
+from credits.services import (
+    credit_return,
+    credit_revoke,
+    credits_reinstate_many,
+)
 from makeup import outbox
+from makeup.datacache import data_changed
 from makeup.errors import DomainError
 from programmes.models import Session
 
 from ..selectors.cancelling import lesson_cancel_undo_refusal
 from .capacity import lock_session
-from .watches import watch_end, watch_fill
+from .watches import watch_fill
+
+CANCELLED_TASK = "makeups.tasks.send_makeup_cancelled"
 
 
 @dataclass(frozen=True)
@@ -42,15 +49,18 @@ def tell_family_cancelled(
     """The "make-up cancelled" e-mail to the family (through the outbox, after the commit):
     whether the credit came back or stays used, or that the school cancelled the session.
     Once per booking (a booking is cancelled once)."""
-    outbox.enqueue(
-        "makeups.tasks.send_makeup_cancelled",
-        booking.home_company_id,
-        booking.pk,
-        credit_id,
-        returned,
-        by_school,
-        key=f"makeup-cancelled:{booking.pk}",
+    key, args = _cancelled_notice(
+        booking, credit_id=credit_id, returned=returned, by_school=by_school
     )
+    outbox.enqueue(CANCELLED_TASK, *args, key=key)
+
+
+def _cancelled_notice(
+    booking: MakeupBooking, *, credit_id: int | None, returned: bool, by_school: bool
+) -> tuple[str, tuple]:
+    """The outbox key and arguments of a booking's "make-up cancelled" e-mail."""
+    args = (booking.home_company_id, booking.pk, credit_id, returned, by_school)
+    return f"makeup-cancelled:{booking.pk}", args
 
 
 def guest_side(booking: MakeupBooking):
@@ -201,37 +211,59 @@ def makeups_cancel_for_cancelled_session(
     booking on it is cancelled and its credit comes back whatever the time (the family did
     nothing late); each family is e-mailed. Watches of the session end, giving the reason (a
     closure's name, CLO-3). Runs inside the session-cancel transaction."""
-    count = 0
-    bookings = MakeupBooking.objects.select_for_update().filter(
-        session_id=session.pk, state=MakeupBooking.State.BOOKED
+    return makeups_cancel_for_cancelled_sessions(
+        sessions=[session], reason=reason, actor=actor, now=now
     )
-    for booking in bookings:
-        booking.state, booking.cancelled_at, booking.cancelled_by = (
-            MakeupBooking.State.CANCELLED,
-            now,
-            actor,
+
+
+def makeups_cancel_for_cancelled_sessions(
+    *, sessions: list[Session], reason: str, actor, now: datetime
+) -> int:
+    """:func:`makeups_cancel_for_cancelled_session` for one or several sessions cancelled
+    together (a closure, CLO-7), at a fixed number of statements: the bookings cancelled,
+    their credits given back (a partner's guests' with scoping lifted for exactly those,
+    :func:`guest_side`), each family's e-mail queued, the watches ended."""
+    ids = [session.pk for session in sessions]
+    bookings = list(
+        MakeupBooking.objects.select_for_update().filter(
+            session_id__in=ids, state=MakeupBooking.State.BOOKED
         )
-        booking.save(update_fields=["state", "cancelled_at", "cancelled_by"])
-        credit_id = None
-        with guest_side(booking):
-            for credit in MakeupCredit.objects.filter(booking=booking, state=CreditState.USED):
-                credit_reinstate(
-                    credit=credit,
-                    actor=actor,
-                    now=now,
-                    note=_("The school cancelled the make-up session: {reason}").format(
-                        reason=reason
-                    ),
+    )
+    credit_of: dict[int, int] = {}
+    if bookings:
+        MakeupBooking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+            state=MakeupBooking.State.CANCELLED, cancelled_at=now, cancelled_by=actor
+        )
+        for booking in bookings:
+            booking.state, booking.cancelled_at = MakeupBooking.State.CANCELLED, now
+            booking.cancelled_by = actor
+        partners = [b for b in bookings if b.home_company_id != b.company_id]
+        with guest_side(partners[0]) if partners else nullcontext():
+            used = MakeupCredit.objects.filter(
+                booking_id__in=[b.pk for b in bookings], state=CreditState.USED
+            ).values_list("pk", "booking_id")
+            credit_of = {booking_id: pk for pk, booking_id in used}
+            credits_reinstate_many(
+                credit_ids=list(credit_of.values()),
+                actor=actor,
+                now=now,
+                note=_("The school cancelled the make-up session: {reason}").format(reason=reason),
+            )
+        outbox.enqueue_many(
+            CANCELLED_TASK,
+            [
+                _cancelled_notice(
+                    booking, credit_id=credit_of.get(booking.pk), returned=True, by_school=True
                 )
-                credit_id = credit.pk
-        tell_family_cancelled(booking, credit_id=credit_id, returned=True, by_school=True)
-        count += 1
-    for watch in SessionWatch.objects.filter(
-        session_id=session.pk, state=SessionWatch.State.ACTIVE
-    ):
-        watch_end(
-            watch=watch,
-            reason=_("The school cancelled the session: {reason}").format(reason=reason),
-            now=now,
+                for booking in bookings
+            ],
         )
-    return count
+        data_changed(*{booking.company_id for booking in bookings})
+    ended = SessionWatch.objects.filter(session_id__in=ids, state=SessionWatch.State.ACTIVE).update(
+        state=SessionWatch.State.ENDED,
+        ended_at=now,
+        end_reason=_("The school cancelled the session: {reason}").format(reason=reason)[:200],
+    )
+    if ended:
+        data_changed(*{session.company_id for session in sessions})
+    return len(bookings)

@@ -1,12 +1,13 @@
 """Applying a closure (CLO-3, CLO-4, CLO-7): an admin confirms what the preview showed, a
-background run cancels the closure's lessons one session at a time, and each family hears
-about all its lessons in one message.
+background run cancels the closure's lessons, and each family hears about all its lessons in
+one message.
 
 1. :func:`closure_apply_request` (the closure's page): records a queued
    :class:`~programmes.models.ClosureRun` and hands it to the task through the outbox.
 2. :func:`closure_run_execute` (the task): cancels every session the closure covers that has
-   not started, each in its own transaction through ``session_cancel`` (ATT-7), keeping its
-   progress on the run; then tells the families (:func:`closure_notify_families`).
+   not started, in small groups each in its own transaction through ``sessions_cancel``
+   (ATT-7, the same as ``session_cancel`` for each), keeping its progress on the run; then
+   tells the families (:func:`closure_notify_families`).
 
 A run can be repeated at will: sessions already cancelled are skipped, so a second run
 changes nothing and a run after a failure finishes the rest. A failure leaves every session
@@ -14,16 +15,17 @@ either fully cancelled (its students, credits, guests and watches with it) or un
 """
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
+from itertools import batched
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from bookings.services import session_cancel
+from bookings.services import sessions_cancel
 from makeup import outbox
 from makeup.errors import DomainError
 from makeup.formats import local_datetime
@@ -40,8 +42,8 @@ NOTICE_TASK = "makeups.tasks.send_closure_notice"
 #: The per-lesson messages a closure run holds back: the family's one message about the
 #: closure says it all (CLO-4).
 PER_LESSON_MESSAGES = ("credits.tasks.send_credit_issued", "makeups.tasks.send_makeup_cancelled")
-#: How often a run writes its progress: about this many times in all.
-PROGRESS_UPDATES = 100
+#: Sessions cancelled together, in one transaction (a fixed number of queries each time).
+CHUNK = 100
 ACTIVE_STATES = (ClosureRun.State.QUEUED, ClosureRun.State.RUNNING)
 
 
@@ -80,17 +82,20 @@ def closure_apply_request(*, closure: Closure, actor, now: datetime) -> ClosureR
 def closure_run_execute(*, run: ClosureRun, clock: Callable[[], datetime]) -> ClosureRun:
     """CLO-3, CLO-7: the run's work, outside any transaction. Claims the run (waiting, or
     running after a worker died), then cancels each session the closure covers that starts
-    after ``clock()`` and is not cancelled yet, each in its own transaction through
-    ``session_cancel`` with the closure: students still expected are marked
-    ``staff_cancelled`` and the staff path decides their credits (or none, for a closure
-    priced into the term), make-up guests get their credits back, watches end with the
-    closure as the reason. The per-lesson messages are held back; once every session is done
-    the closure is marked applied and each family is told once (CLO-4).
+    after ``clock()`` and is not cancelled yet, through ``sessions_cancel`` with the closure:
+    students still expected are marked ``staff_cancelled`` and the staff path decides their
+    credits (or none, for a closure priced into the term), make-up guests get their credits
+    back, watches end with the closure as the reason. The per-lesson messages are held back;
+    once every session is done the closure is marked applied and each family is told once
+    (CLO-4).
 
-    Progress (``total``, ``done``) is written every few sessions for the page. Any error
-    stops the run as failed with a plain message; the sessions done stay done, the one that
-    failed is untouched, and a new run finishes the rest. ``clock`` is the task's clock:
-    each session is judged at the moment it is cancelled."""
+    The sessions go in small groups (:data:`CHUNK`), each in its own transaction, so every
+    session is either fully cancelled or untouched. When a group fails, its sessions are
+    tried again one at a time, each in its own transaction: those before the culprit are
+    done, the culprit is untouched, and the run stops as failed with a plain message naming
+    it; a new run finishes the rest. Progress (``total``, ``done``) is written after each
+    group for the page. ``clock`` is the task's clock: each group is judged at the moment it
+    is cancelled."""
     now = clock()
     claimed = ClosureRun.objects.filter(pk=run.pk, state__in=ACTIVE_STATES).update(
         state=ClosureRun.State.RUNNING, started_at=Coalesce("started_at", now)
@@ -105,28 +110,23 @@ def closure_run_execute(*, run: ClosureRun, clock: Callable[[], datetime]) -> Cl
     todo = list(pending_sessions(closure, now=now).values_list("pk", "starts_at", "klass__name"))
     total, done = len(todo), 0
     ClosureRun.objects.filter(pk=run.pk).update(total=total, done=0)
-    step = max(1, total // PROGRESS_UPDATES)
+    cancel = partial(_cancel_group, closure=closure, reason=reason, actor=run.requested_by)
     current = None
     try:
-        with (
-            translation.override(company.language),
-            outbox.held_back(*PER_LESSON_MESSAGES),
-            _quick_commits(),
-        ):
-            for current in todo:
-                session_id, starts_at, _name = current
-                _cancel_one(
-                    session_id,
-                    starts_at,
-                    closure=closure,
-                    reason=reason,
-                    actor=run.requested_by,
-                    now=clock(),
-                )
-                done += 1
-                if done % step == 0 and done < total:
+        with translation.override(company.language), outbox.held_back(*PER_LESSON_MESSAGES):
+            for group in batched(todo, CHUNK):
+                try:
+                    cancel(group, now=clock())
+                except Exception:
+                    logger.warning("Closure run %s: a group failed; one by one.", run.pk)
+                    for current in group:
+                        cancel([current], now=clock())
+                        done += 1
+                    current = None
+                else:
+                    done += len(group)
+                if done < total:
                     ClosureRun.objects.filter(pk=run.pk).update(done=done)
-        current = None
         with transaction.atomic():
             finished = clock()
             Closure.objects.filter(pk=closure.pk).update(applied_at=finished)
@@ -145,43 +145,19 @@ def closure_run_execute(*, run: ClosureRun, clock: Callable[[], datetime]) -> Cl
     return run
 
 
-def _cancel_one(
-    session_id: int, starts_at: datetime, *, closure: Closure, reason: str, actor, now: datetime
+def _cancel_group(
+    group: Sequence[tuple[int, datetime, str]], *, closure: Closure, reason: str, actor, now
 ) -> None:
-    """One session, in its own transaction (``session_cancel``'s): skipped when it has
-    started or is already cancelled (by this closure in an earlier run, or for another
-    reason: that cancellation stands)."""
-    if starts_at <= now:
-        return
-    try:
-        session_cancel(
-            session=Session(pk=session_id, company_id=closure.company_id),
-            reason=reason,
-            actor=actor,
-            now=now,
-            closure=closure,
-        )
-    except DomainError as error:
-        if error.code != "already_cancelled":
-            raise
-
-
-@contextmanager
-def _quick_commits() -> Iterator[None]:
-    """A run commits once per session. On PostgreSQL those commits don't wait for the disk
-    (``synchronous_commit`` off for this connection, for the run only): a crash of the
-    database server could lose the last few sessions' cancellations — each entirely, never
-    half — and the run, left unfinished, is handed over again and redoes them."""
-    quick = connection.vendor == "postgresql" and not connection.in_atomic_block
-    if quick:
-        with connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        if quick:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
+    """Sessions ``(id, start, class name)`` in one transaction (``sessions_cancel``'s):
+    those that have started are skipped, as are those already cancelled (by this closure in
+    an earlier run, or for another reason: that cancellation stands)."""
+    sessions = [
+        Session(pk=session_id, company_id=closure.company_id)
+        for session_id, starts_at, _name in group
+        if starts_at > now
+    ]
+    if sessions:
+        sessions_cancel(sessions=sessions, reason=reason, actor=actor, now=now, closure=closure)
 
 
 def _failure_message(error: Exception, current, *, done: int, total: int, tz) -> str:

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
+from bookings import hooks as booking_hooks
 from bookings.models import Attendance, AttendanceState, Guardian, MakeupBooking
 from bookings.services import session_cancel
 from credits.models import (
@@ -31,7 +32,7 @@ from credits.models import (
 from credits.services import credit_add_manual
 from makeup.errors import DomainError
 from makeup.models import OutboxMessage
-from makeups.selectors.closures import closure_preview
+from makeups.selectors.closures import closure_preview, pending_sessions
 from makeups.services import closure_apply_request, closure_run_execute, makeup_book
 from makeups.services import closures as closure_services
 from programmes.models import Closure, ClosureCredits, ClosureRun, Session
@@ -341,45 +342,68 @@ def test_clo_7_applying_twice_changes_nothing(school):
     assert after == before
 
 
-def test_clo_7_a_failure_midway_leaves_each_lesson_whole_and_a_rerun_finishes(school, monkeypatch):
-    real = closure_services.session_cancel
-    calls = []
+@pytest.fixture
+def third_lesson_fails(school, monkeypatch):
+    """Cancelling the closure's third lesson (by start) fails, deep inside its transaction
+    (a listener of the session cancellation raises), whichever way it is cancelled."""
+    with scopes_disabled():
+        third = pending_sessions(school.closure, now=NOW)[2]
+    monkeypatch.setattr(
+        booking_hooks, "_session_cancel_listeners", [*booking_hooks._session_cancel_listeners]
+    )
 
-    def third_fails(**kwargs):
-        calls.append(kwargs["session"].pk)
-        if len(calls) == 3:
+    def fail_on_the_third(*, session, reason, actor, now):
+        if session.pk == third.pk:
             raise RuntimeError("database went away")
-        return real(**kwargs)
 
-    monkeypatch.setattr(closure_services, "session_cancel", third_fails)
+    booking_hooks.register_session_cancel_listener(fail_on_the_third)
+    return SimpleNamespace(
+        session=third,
+        undo=lambda: booking_hooks._session_cancel_listeners.remove(fail_on_the_third),
+    )
+
+
+def test_clo_7_a_failure_midway_leaves_each_lesson_whole_and_a_rerun_finishes(
+    school, third_lesson_fails
+):
     run = _apply(school)
     assert run.state == ClosureRun.State.FAILED and (run.total, run.done) == (5, 2)
+    assert "Stopped at Dolphins Wed, Wed 25 Nov, 17:00" in run.error
     assert "2 of 5 lessons were cancelled" in run.error and "run it again" in run.error
     assert "database went away" not in run.error  # plain words, the details go to the log
     with scopes_disabled():
         done = set(Session.objects.filter(closure=school.closure).values_list("pk", flat=True))
-        failed = Session.objects.get(pk=calls[2])
-        assert len(done) == 2 and failed.cancelled_at is None
+        failed = Session.objects.get(pk=third_lesson_fails.session.pk)
+        assert len(done) == 2 and failed.pk not in done and failed.cancelled_at is None
         assert not Attendance.objects.filter(session=failed).exists()
         assert not OutboxMessage.objects.filter(key__startswith="closure-notice:").exists()
         school.closure.refresh_from_db()
     assert school.closure.applied_at is None
 
-    monkeypatch.setattr(closure_services, "session_cancel", real)
+    third_lesson_fails.undo()
     rerun = _apply(school, now=NOW + timedelta(minutes=2))
     assert rerun.state == ClosureRun.State.DONE and (rerun.total, rerun.done) == (3, 3)
     with scopes_disabled():
         assert Session.objects.filter(closure=school.closure).count() == 5
         # One decision and at most one credit per student and lesson: nothing issued twice.
         decisions = CreditDecision.objects.filter(attendance__session__closure=school.closure)
-        assert (
-            decisions.count()
-            == Attendance.objects.filter(session__closure=school.closure).count()
-            == 7
-        )
+        marked = Attendance.objects.filter(session__closure=school.closure)
+        assert decisions.count() == marked.count() == 7
         assert MakeupCredit.objects.filter(path=CreditPath.STAFF).count() == 5
         school.dan_credit.refresh_from_db()
     assert school.dan_credit.state == CreditState.AVAILABLE
+
+
+def test_clo_7_a_failing_group_is_done_one_lesson_at_a_time_up_to_the_culprit(
+    school, third_lesson_fails, monkeypatch
+):
+    """Sessions are cancelled in groups; a group that fails is retried lesson by lesson, so
+    the lessons before the culprit are done and the culprit is named."""
+    monkeypatch.setattr(closure_services, "CHUNK", 2)
+    run = _apply(school)
+    assert run.state == ClosureRun.State.FAILED and run.done == 2
+    with scopes_disabled():
+        assert Session.objects.filter(closure=school.closure).count() == 2
 
 
 def test_clo_7_a_run_is_refused_for_a_removed_closure_while_another_runs_and_to_staff(school):
@@ -525,7 +549,7 @@ def test_clo_7_a_failed_run_shows_its_error_and_run_again(school, login, monkeyp
     def fails(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(closure_services, "session_cancel", fails)
+    monkeypatch.setattr(closure_services, "sessions_cancel", fails)
     _apply(school)
     client = login(school.admin)
     page = client.get(_url("closure_detail", school.closure)).content.decode()
