@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
@@ -19,7 +19,8 @@ from django_scopes import scope, scopes_disabled
 
 from bookings import hooks as booking_hooks
 from bookings.models import Attendance, AttendanceState, Guardian, MakeupBooking
-from bookings.services import session_cancel
+from bookings.services import attendance as attendance_services
+from bookings.services import attendance_set_state, session_cancel
 from credits.models import (
     CancellationPolicy,
     CreditDecision,
@@ -38,6 +39,7 @@ from makeups.services import closures as closure_services
 from programmes.models import Closure, ClosureCredits, ClosureRun, Session
 from programmes.services import closure_create, closure_mark_removed
 from tests import factories as f
+from tests.franchise.test_partner_makeups import fr, frozen  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -607,3 +609,129 @@ def test_clo_3_the_closure_page_costs_a_fixed_number_of_queries(school, login, p
     progress = _url("closure_run_progress", big)
     polled, _ = page_queries(client, progress)
     assert polled <= 12
+
+
+# --- cancelling several sessions together (ATT-7, CLO-7) ------------------------------------
+
+
+def _outcome(w) -> dict:
+    """What each student's lesson came to: state, how it changed, the credit decision."""
+    with scopes_disabled():
+        rows = Attendance.objects.filter(session__closure=w.closure).select_related(
+            "enrolment__student", "session"
+        )
+        result = {}
+        for row in rows:
+            change = row.changes.order_by("pk").last()
+            decision = row.credit_decisions.order_by("pk").last()
+            credit = decision.credit if decision else None
+            result[(row.enrolment.student.first_name, row.session.local_date)] = (
+                row.state,
+                change.source,
+                change.note,
+                decision.reason if decision else None,
+                credit.expires_at if credit else None,
+            )
+        return result
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["together", "one-by-one"])
+def test_att_7_cancelling_sessions_together_does_what_cancelling_each_does(
+    school, monkeypatch, together
+):
+    """The bulk path and the one-by-one path (taken when a row appears meanwhile) agree:
+    a student already marked expected is updated, one who had cancelled in time keeps their
+    state and credit, the others get a row; every change is kept with the reason."""
+    with scope(company=school.company):
+        attendance_set_state(
+            enrolment=school.ava, session=school.tue, state="present", actor=school.admin, now=NOW
+        )
+        attendance_set_state(
+            enrolment=school.ava, session=school.tue, state="expected", actor=school.admin, now=NOW
+        )
+        attendance_set_state(
+            enrolment=school.cleo,
+            session=school.thu,
+            state="cancelled",
+            cancelled_at=NOW - timedelta(days=1),
+            actor=school.admin,
+            now=NOW,
+        )
+    if not together:
+
+        def someone_else_wrote_a_row(*args, **kwargs):
+            raise IntegrityError("duplicate key value violates unique constraint")
+
+        monkeypatch.setattr(
+            attendance_services, "_mark_all_staff_cancelled", someone_else_wrote_a_row
+        )
+    run = _apply(school)
+    assert run.state == ClosureRun.State.DONE
+    expires = NOW + timedelta(days=30)  # the staff path counts from the issue
+    on_time = NOW - timedelta(days=1) + timedelta(days=30)  # Cleo's, from her cancellation
+    staff = ("staff_cancelled", "session_cancel", "School closed: Pool repairs")
+    assert _outcome(school) == {
+        ("Ava", date(2026, 11, 24)): (*staff, DecisionReason.ISSUED, expires),
+        ("Cleo", date(2026, 11, 24)): (*staff, DecisionReason.ISSUED, expires),
+        ("Ava", date(2026, 11, 26)): (*staff, DecisionReason.ISSUED, expires),
+        ("Cleo", date(2026, 11, 26)): ("cancelled", "staff", "", DecisionReason.ISSUED, on_time),
+        ("Dan", date(2026, 11, 25)): (*staff, DecisionReason.ISSUED, expires),
+        ("Ben", date(2026, 11, 24)): (*staff, DecisionReason.PATH_FORFEITED, None),
+        ("Sol", date(2026, 11, 26)): (*staff, DecisionReason.MAKEUPS_DISABLED, None),
+    }
+    with scopes_disabled():
+        cleo = MakeupCredit.objects.get(enrolment=school.cleo, attendance__session=school.thu)
+    assert cleo.path == CreditPath.ON_TIME and cleo.state == CreditState.AVAILABLE
+
+
+def test_att_7_cancelling_one_session_costs_the_same_queries_for_few_or_many_students(school):
+    def cancel(session) -> int:
+        with scope(company=school.company), CaptureQueriesContext(connection) as queries:
+            session_cancel(session=session, reason="Storm", now=NOW)
+        return len(queries)
+
+    few = cancel(school.thu)  # two students
+    for _ in range(12):
+        f.EnrolmentFactory(klass=school.k_dolphins2, start_date=date(2026, 10, 1))
+    many = cancel(school.wed)  # thirteen students
+    assert few == many
+
+
+def test_clo_4_a_partner_branchs_make_up_guest_is_told_through_their_own_school(
+    fr,  # noqa: F811 (the partner make-up fixture, imported above)
+    world,
+    django_capture_on_commit_callbacks,
+):
+    """Ava of Alpha has a make-up at Beta, which closes that day: Beta's run gives her
+    credit back and her family hears once, from Alpha (through the task, end to end)."""
+    with scope(company=fr.home):
+        booking = makeup_book(
+            credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
+        )
+    with scope(company=fr.host):
+        closure = closure_create(
+            company=fr.host,
+            name="Lake drained",
+            first_day=fr.session.local_date,
+            last_day=fr.session.local_date,
+            actor=world.owner_b,
+            now=NOW,
+        )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), scope(company=fr.host):
+        run = closure_apply_request(closure=closure, actor=world.owner_b, now=NOW)
+    with scopes_disabled():
+        run.refresh_from_db()
+        booking.refresh_from_db()
+        credit = MakeupCredit.objects.get(pk=fr.credit.pk)
+    assert run.state == ClosureRun.State.DONE and run.done == 1
+    assert booking.state == MakeupBooking.State.CANCELLED
+    assert credit.state == CreditState.AVAILABLE and credit.booking_id is None
+    [message] = mail.outbox
+    assert message.to == [world.parent_a.email]
+    assert message.subject == "Lessons cancelled: Beta Swim is closed (Lake drained)"
+    assert "Ava: Lake Sharks (Level 2), Wednesday 25 November, 16:00–16:30" in message.body
+    assert "This was a make-up lesson: it is cancelled and the credit used for it is back." in (
+        message.body
+    )
+    assert "/portal/alpha/" in message.body
