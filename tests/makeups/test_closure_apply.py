@@ -605,7 +605,7 @@ def test_clo_3_the_closure_page_costs_a_fixed_number_of_queries(school, login, p
     after_small, _ = page_queries(client, _url("closure_detail", small))
     after_big, response = page_queries(client, _url("closure_detail", big))
     assert "10 lessons cancelled by this closure" in response.content.decode()
-    assert after_small == after_big <= 20
+    assert after_small == after_big <= 14
     progress = _url("closure_run_progress", big)
     polled, _ = page_queries(client, progress)
     assert polled <= 12
