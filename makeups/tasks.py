@@ -109,7 +109,7 @@ def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) ->
 
 @shared_task(base=CompanyTask, bind=True, outbox_own_transactions=True)
 def run_closure(self, company, run_id: int) -> str:
-    """CLO-7: apply a closure, session by session, each in its own transaction (so it runs
+    """CLO-7: apply a closure, its sessions in groups each in its own transaction (so it runs
     outside the outbox's delivery transaction and the page sees its progress). Idempotent: a
     second delivery, or a run after a failure, skips what is done."""
     run = ClosureRun.objects.filter(pk=run_id, company=company).first()

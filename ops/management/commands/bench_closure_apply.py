@@ -7,10 +7,11 @@ Takes the company with the most classes among the load data's (``--prefix``), fi
 stretch of ``--days`` days with the most lessons still to come, adds a closure over it for
 the whole company (credits by each programme's policy), shows its preview, and runs the apply
 synchronously with the very function the background task runs
-(``makeups.services.closure_run_execute``): each session in its own transaction, committed.
-It prints the lessons cancelled, the students marked, the credits issued, the make-up guests
-whose credits came back, the families to be told, and the seconds; then runs
-``check_invariants``.
+(``makeups.services.closure_run_execute``): the sessions in groups, each group in its own
+transaction, committed. (The run is recorded directly rather than requested: the load data
+has no admin login.) It prints the lessons cancelled, the students marked, the credits
+issued, the make-up guests whose credits came back, the families to be told, and the
+seconds; then runs ``check_invariants``.
 
 The families' messages are written to the outbox but not handed to the broker here (a worker
 would send them; the relay hands them over later): the time is the run's, up to the commit
