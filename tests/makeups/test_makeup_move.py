@@ -12,7 +12,8 @@ from django.core import mail
 from django.db import connection
 from django_scopes import scope, scopes_disabled
 
-from bookings.models import MakeupBooking
+from bookings.models import AttendanceState, MakeupBooking
+from bookings.services import attendance_set_state
 from credits.models import CancellationPolicy, CreditEvent, CreditState, MakeupCredit, SessionWatch
 from credits.selectors.policies import is_on_time
 from makeup.errors import DomainError
@@ -389,3 +390,17 @@ def test_wal_2_two_families_moving_in_opposite_directions_neither_deadlock_nor_o
             )
             assert taken <= limit
         assert MakeupCredit.objects.filter(booking__in=[ava.pk, ben.pk], state="used").count() == 2
+
+
+def test_wal_2_bal_6_a_family_behind_on_payments_asks_the_school_to_move_it(mv):
+    """The balance gate holds for a family moving on its own (as for booking); staff get
+    past it (BAL-4)."""
+    settings = mv.company.settings
+    settings.balance_gate_enabled, settings.balance_gate_days = True, 30
+    settings.save()
+    past = f.SessionFactory(klass=mv.home, local_date=date(2026, 11, 18))
+    attendance_set_state(enrolment=mv.ava, session=past, state=AttendanceState.PRESENT, now=NOW)
+    with pytest.raises(DomainError, match="before moving a make-up, or ask us to move it") as no:
+        _move(mv, mv.s2)
+    assert no.value.code == "balance_due"
+    assert _move(mv, mv.s2, actor=mv.staff, by_staff=True).session_id == mv.s2.pk

@@ -3,19 +3,26 @@
 the page shows the company's instructions; another family's make-up is never reachable; the
 page costs a fixed number of queries."""
 
-from datetime import date, time, timedelta
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.core import mail
+from django.test import TestCase
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import MakeupBooking
 from credits.models import CancellationPolicy, CreditEvent, CreditState, MakeupCredit
+from credits.tasks import send_lesson_reminders
 from makeups.services import makeup_book
 from tests import factories as f
 
 from .conftest import NOW, add_credit
 
 pytestmark = pytest.mark.django_db
+
+SYDNEY = ZoneInfo("Australia/Sydney")
 
 
 def _move_url(booking) -> str:
@@ -126,3 +133,27 @@ def test_wal_2_the_move_page_costs_a_fixed_number_of_queries(booked, login, page
     large, response = page_queries(client, _move_url(booked.booking))
     assert sum(len(offered) for _day, offered in response.context["days"]) >= 20
     assert small == large
+
+
+def test_wal_2_the_old_reminders_cant_come_link_does_not_cancel_the_moved_make_up(
+    booked, login, frozen
+):
+    """With a 2-hour cut-off the family can move a make-up after its "see you tomorrow"
+    e-mail went out: that e-mail's "Can't come" is about the old session, so it no longer
+    cancels the make-up, and says where to look."""
+    with scopes_disabled():
+        CancellationPolicy.objects.filter(programme=booked.programme).update(hours_before=2)
+    frozen.move_to(datetime(2026, 11, 24, 9, 0, tzinfo=SYDNEY))
+    mail.outbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        send_lesson_reminders()
+    [reminder] = mail.outbox
+    link = re.search(r"/portal/alpha/cant-come/[^/\s\"]+/", reminder.body).group(0)
+    frozen.move_to(datetime(2026, 11, 24, 10, 0, tzinfo=SYDNEY))
+    client = login(booked.user)
+    client.post(_move_url(booked.booking), {"session": booked.other.pk})
+    assert _booking(booked.booking.pk).session_id == booked.other.pk
+    page = client.post(link).content.decode()
+    assert "This make-up has moved to another session since" in page
+    booking = _booking(booked.booking.pk)
+    assert booking.state == MakeupBooking.State.BOOKED and booking.session_id == booked.other.pk
