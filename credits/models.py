@@ -303,6 +303,7 @@ class CreditEvent(models.Model):
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
         REVIEWED = "reviewed", _("Conflict reviewed")
+        MOVED = "moved", _("Make-up moved to another session")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     credit = models.ForeignKey(MakeupCredit, on_delete=models.CASCADE, related_name="events")

@@ -34,6 +34,7 @@ urlpatterns = [
     ),
     path("makeups/<int:booking_pk>/", makeups.makeup_booked, name="makeup_booked"),
     path("makeups/<int:booking_pk>/cancel/", makeups.booking_cancel, name="makeup_cancel"),
+    path("makeups/<int:booking_pk>/move/", makeups.booking_move, name="makeup_move"),
     path("makeups/slot/<str:token>/", slots.slot_link, name="slot_link"),
     path("cant-come/<str:token>/", reminders.cant_come, name="cant_come"),
     path("watches/", makeups.watch_start, name="watch_create"),

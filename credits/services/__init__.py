@@ -6,6 +6,7 @@ from .decisions import PATH_FOR_STATE, credit_decide, decision_mark_reviewed
 from .ledger import (
     credit_add_manual,
     credit_expiry,
+    credit_move,
     credit_reinstate,
     credit_return,
     credit_revoke,
@@ -25,6 +26,7 @@ __all__ = [
     "credit_add_manual",
     "credit_decide",
     "credit_expiry",
+    "credit_move",
     "credit_reinstate",
     "credit_return",
     "credit_revoke",

@@ -1,4 +1,4 @@
-"""Make-up eligibility (MKP-1…MKP-7, CRD-4): the one function the portal, the staff pages and
+"""Make-up eligibility (MKP-1…MKP-7, CRD-4, WAL-2): the one function the portal, the staff pages and
 the booking service all use. For a student's credit and candidate sessions it returns every
 check, passed or failed, with the figures behind it (MKP-12)."""
 
@@ -156,11 +156,43 @@ def _months(months: int) -> str:
     return _("{years} y").format(years=years)
 
 
-def credit_checks(*, credit: MakeupCredit, student: Student, now: datetime, tz) -> list[Check]:
-    """The credit itself: the student's own, available, not past its expiry (CRD-4)."""
+def moves_with(credit: MakeupCredit, moving: MakeupBooking | None) -> bool:
+    """WAL-2: ``credit`` is the one spent on ``moving``, the booked make-up being moved — it
+    goes along with it, so for that move it counts as free (still within its expiry)."""
+    return (
+        moving is not None
+        and credit.state == CreditState.USED
+        and credit.booking_id == moving.pk
+        and moving.state == MakeupBooking.State.BOOKED
+    )
+
+
+def credit_checks(
+    *,
+    credit: MakeupCredit,
+    student: Student,
+    now: datetime,
+    tz,
+    moving: MakeupBooking | None = None,
+) -> list[Check]:
+    """The credit itself: the student's own, available, not past its expiry (CRD-4). Spent on
+    ``moving`` (a make-up being moved, WAL-2), it counts as available for the move."""
     own = credit.enrolment.student_id == student.pk
-    usable = credit.is_usable(now)
-    if credit.state != CreditState.AVAILABLE:
+    moved = moves_with(credit, moving)
+    usable = (
+        credit.expires_at is None or credit.expires_at > now if moved else credit.is_usable(now)
+    )
+    if moved and usable:
+        text = (
+            _("The credit moves with the make-up; it is valid until {date}.").format(
+                date=local_datetime(credit.expires_at, tz)
+            )
+            if credit.expires_at
+            else _("The credit moves with the make-up; it has no expiry.")
+        )
+    elif moved:
+        text = _("The credit expired on {date}.").format(date=local_datetime(credit.expires_at, tz))
+    elif credit.state != CreditState.AVAILABLE:
         text = _("The credit is {state}.").format(state=credit.get_state_display().lower())
     elif not usable:
         text = _("The credit expired on {date}.").format(date=local_datetime(credit.expires_at, tz))
@@ -372,11 +404,17 @@ def _partner_checks(credit, sessions, now) -> dict[int, list[Check]]:
 
 
 def evaluate(
-    *, student: Student, credit: MakeupCredit, sessions: list[Session], now: datetime
+    *,
+    student: Student,
+    credit: MakeupCredit,
+    sessions: list[Session],
+    now: datetime,
+    moving: MakeupBooking | None = None,
 ) -> list[Candidate]:
     """Every check for each of ``sessions`` (annotated by :func:`with_occupancy`), with the
     partner rules for another company's sessions (FRN-1…FRN-5: every MKP rule on the host's
-    class as well)."""
+    class as well). ``moving``: the booked make-up ``credit`` is spent on, to be moved to one
+    of ``sessions`` (WAL-2) — the same checks, the credit counting as free for it."""
     busy = busy_sessions(student=student, sessions=sessions)
     partner = _partner_checks(credit, sessions, now)
     candidates = []
@@ -385,7 +423,7 @@ def evaluate(
         checks = credit_part.get(session.company_id)
         if checks is None:
             checks = credit_checks(
-                credit=credit, student=student, now=now, tz=session.company.tzinfo
+                credit=credit, student=student, now=now, tz=session.company.tzinfo, moving=moving
             )
             credit_part[session.company_id] = checks
         more, left = session_checks(
@@ -409,6 +447,7 @@ def makeup_candidates(
     limit: int | None = None,
     host: Company | None = None,
     programme_ids: list[int] | None = None,
+    moving: MakeupBooking | None = None,
 ) -> list[Candidate]:
     """The make-up search for one credit (the busiest query in the product): future sessions
     of the credit's programme up to its expiry (or ``days_ahead``), with every check. A fixed
@@ -422,7 +461,8 @@ def makeup_candidates(
     filter in SQL too; ``limit`` caps the sessions loaded, soonest first.
 
     ``host`` and ``programme_ids`` search a partner company's linked programmes instead of
-    the credit's own (the franchise app does, with scoping lifted, FRN-5)."""
+    the credit's own (the franchise app does, with scoping lifted, FRN-5). ``moving``: the
+    booked make-up the credit is spent on, for the sessions it could move to (WAL-2)."""
     student = credit.enrolment.student
     # One company for every row: loaded once and attached, not joined per session.
     company = host or Company.objects.select_related("settings").get(pk=credit.company_id)
@@ -470,4 +510,4 @@ def makeup_candidates(
     sessions = list(sessions[:limit] if limit else sessions)
     for session in sessions:
         session.company = company
-    return evaluate(student=student, credit=credit, sessions=sessions, now=now)
+    return evaluate(student=student, credit=credit, sessions=sessions, now=now, moving=moving)

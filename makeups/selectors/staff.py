@@ -1,6 +1,6 @@
-"""Reads for the staff make-up pages (MKP-10…MKP-12): every check of the one eligibility
-function for a credit's sessions, for a session's possible guests, and the credits to explain
-a session with."""
+"""Reads for the staff make-up pages (MKP-10…MKP-12, WAL-2): every check of the one
+eligibility function for a credit's sessions (to book a make-up in, or move one to), for a
+session's possible guests, and the credits to explain a session with."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,19 +86,28 @@ def _one_session(session_id: int, company_id: int) -> Session | None:
 
 
 def staff_makeup_candidates(
-    *, credit: MakeupCredit, now: datetime, session: Session | None = None
+    *,
+    credit: MakeupCredit,
+    now: datetime,
+    session: Session | None = None,
+    moving: MakeupBooking | None = None,
 ) -> list[StaffCandidate]:
     """The staff booking page (MKP-11) and "why isn't this session offered?" (MKP-12): for
     ``credit``, either one chosen ``session`` (any session of the company, offered in the
     portal or not), or the sessions the portal's make-up search considers — each with every
-    check the portal runs, from the one eligibility function."""
+    check the portal runs, from the one eligibility function. ``moving``: the booked make-up
+    ``credit`` is spent on, for the staff page that moves it (WAL-2)."""
     if session is not None:
         annotated = _one_session(session.pk, session.company_id)
         candidates = evaluate(
-            student=credit.enrolment.student, credit=credit, sessions=[annotated], now=now
+            student=credit.enrolment.student,
+            credit=credit,
+            sessions=[annotated],
+            now=now,
+            moving=moving,
         )
     else:
-        candidates = makeup_candidates(credit=credit, now=now)
+        candidates = makeup_candidates(credit=credit, now=now, moving=moving)
     return [StaffCandidate(candidate=c, credit=credit) for c in candidates]
 
 

@@ -2,11 +2,14 @@
 
 1. No session over capacity because of make-ups (MKP-7, MKP-8): where a session has active
    make-up bookings, regulars expected + make-ups never exceed capacity + extra places.
-2. No credit spent twice (CRD-3): every used credit points at one active or finished
-   make-up booking, no booking carries two credits, and every active booking has its credit.
+2. No credit spent twice (CRD-3, WAL-2): every used credit points at one active or finished
+   make-up booking, no booking carries two credits, every active booking has its credit, and
+   a credit's booking is of the credit's own enrolment. A move (WAL-2) changes the booking's
+   session, not the credit's booking, so a credit is on at most one live booking by its one
+   link; the checks above catch a move that freed it, doubled the booking or lost it.
 3. Every credit's history replays to its state (CRD-2): its events chain from "issued"
    (from_state blank) through each to_state, each starting where the last ended, and the last
-   one is the credit's state.
+   one is the credit's state; a "moved" event (WAL-2) leaves a used credit used.
 4. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
    seconds, and with ``--mail-dir`` (a ``filemail://`` folder the workers wrote to) no
    recipient got a message's e-mail twice, and no e-mail went out for a message not marked
@@ -21,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -31,6 +34,8 @@ from makeup.models import OutboxMessage
 from makeup.outbox import mail_sent
 from makeups.selectors.eligibility import with_occupancy
 from programmes.models import Session
+
+USED_TO_USED = (CreditState.USED, CreditState.USED)
 
 
 class Command(BaseCommand):
@@ -110,19 +115,28 @@ class Command(BaseCommand):
             for pk in active.values_list("pk", flat=True)
             if pk not in with_credit
         ]
+        elsewhere = MakeupCredit.objects.filter(booking__isnull=False).exclude(
+            booking__enrolment_id=F("enrolment_id")
+        )
+        problems += [
+            f"credit {pk}: spent on booking {booking_id} of another enrolment"
+            for pk, booking_id in elsewhere.values_list("pk", "booking_id")
+        ]
         self.stdout.write(f"credits spent once: {len(problems)} problem(s)")
         return problems
 
     def _histories(self) -> list[str]:
         states = dict(MakeupCredit.objects.values_list("pk", "state"))
         events = defaultdict(list)
-        for credit_id, from_state, to_state in (
+        problems = []
+        for credit_id, kind, from_state, to_state in (
             CreditEvent.objects.order_by("credit_id", "at", "pk")
-            .values_list("credit_id", "from_state", "to_state")
+            .values_list("credit_id", "kind", "from_state", "to_state")
             .iterator(chunk_size=5000)
         ):
             events[credit_id].append((from_state, to_state))
-        problems = []
+            if kind == CreditEvent.Kind.MOVED and (from_state, to_state) != USED_TO_USED:
+                problems.append(f"credit {credit_id}: moved from {from_state} to {to_state}")
         for credit_id, state in states.items():
             chain = events.get(credit_id, [])
             if not chain or chain[0][0] != "":
