@@ -6,8 +6,13 @@
    make-up booking, no booking carries two credits, and every active booking has its credit.
 3. Every credit's history replays to its state (CRD-2): its events chain from "issued"
    (from_state blank) through each to_state, each starting where the last ended, and the last
-   one is the credit's state.
-4. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
+   one is the credit's state — a transfer to a sibling (WAL-1) keeps it available.
+4. Every credit's transfers replay to its holder (WAL-1): starting from the enrolment that
+   earned it, each "transferred" entry gives it from the enrolment holding it then, the last
+   one's receiver is the holder (never transferred: the holder is the earning enrolment) and
+   its time is the credit's ``transferred_at``; and a credit's holder is always a child of the
+   family that earned it.
+5. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
    seconds, and with ``--mail-dir`` (a ``filemail://`` folder the workers wrote to) no
    recipient got a message's e-mail twice, and no e-mail went out for a message not marked
    done.
@@ -21,7 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -34,7 +39,10 @@ from programmes.models import Session
 
 
 class Command(BaseCommand):
-    help = "Check the data invariants (capacity, credits spent once, credit histories)."
+    help = (
+        "Check the data invariants (capacity, credits spent once, credit histories, "
+        "transfers to siblings)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--show", type=int, default=20, help="How many problems to list.")
@@ -56,6 +64,7 @@ class Command(BaseCommand):
                 *self._capacity(),
                 *self._spent_once(),
                 *self._histories(),
+                *self._transfers(),
                 *self._outbox(outbox_grace, mail_dir),
             ]
         if problems:
@@ -140,6 +149,49 @@ class Command(BaseCommand):
                 if current != state:
                     problems.append(f"credit {credit_id}: history ends {current}, state {state}")
         self.stdout.write(f"credit histories: {len(problems)} problem(s)")
+        return problems
+
+    def _transfers(self) -> list[str]:
+        transfers = defaultdict(list)
+        for credit_id, giver, receiver, at in (
+            CreditEvent.objects.filter(kind=CreditEvent.Kind.TRANSFERRED)
+            .order_by("credit_id", "at", "pk")
+            .values_list("credit_id", "from_enrolment_id", "to_enrolment_id", "at")
+            .iterator(chunk_size=5000)
+        ):
+            transfers[credit_id].append((giver, receiver, at))
+        problems = []
+        moved = MakeupCredit.objects.filter(
+            Q(pk__in=list(transfers))
+            | ~Q(holder_id=F("enrolment_id"))
+            | Q(transferred_at__isnull=False)
+        ).values_list("pk", "enrolment_id", "holder_id", "transferred_at")
+        for credit_id, enrolment_id, holder_id, transferred_at in moved.iterator(chunk_size=2000):
+            current, last = enrolment_id, None
+            for giver, receiver, at in transfers.get(credit_id, []):
+                if giver != current:
+                    problems.append(
+                        f"credit {credit_id}: given by enrolment {giver} while {current} held it"
+                    )
+                    break
+                current, last = receiver, at
+            else:
+                if current != holder_id:
+                    problems.append(
+                        f"credit {credit_id}: transfers end at enrolment {current}, "
+                        f"holder {holder_id}"
+                    )
+                elif last != transferred_at:
+                    problems.append(
+                        f"credit {credit_id}: last transferred {last}, recorded {transferred_at}"
+                    )
+        strangers = (
+            MakeupCredit.objects.exclude(holder_id=F("enrolment_id"))
+            .exclude(holder__student__family_id=F("enrolment__student__family_id"))
+            .values_list("pk", flat=True)
+        )
+        problems += [f"credit {pk}: held outside the family that earned it" for pk in strangers]
+        self.stdout.write(f"credit transfers: {len(problems)} problem(s)")
         return problems
 
     def _outbox(self, grace: int, mail_dir: Path | None) -> list[str]:
