@@ -82,6 +82,22 @@ def session_cancelled(*, session, reason: str, actor, now) -> None:
         fn(session=session, reason=reason, actor=actor, now=now)
 
 
+_session_restore_listeners: list[Callable] = []
+
+
+def register_session_restore_listener(fn: Callable) -> None:
+    """``fn(*, session, restored, actor, now)`` runs inside the transaction that un-cancels a
+    session (CLO-6), after its students are back to expected; ``restored`` is the list of
+    attendances brought back."""
+    if fn not in _session_restore_listeners:
+        _session_restore_listeners.append(fn)
+
+
+def session_restored(*, session, restored: list, actor, now) -> None:
+    for fn in _session_restore_listeners:
+        fn(session=session, restored=restored, actor=actor, now=now)
+
+
 _guest_contacts: Callable | None = None
 
 

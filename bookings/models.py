@@ -251,6 +251,7 @@ class AttendanceChange(models.Model):
         STAFF = "staff", _("Staff")
         PORTAL = "portal", _("Portal")
         SESSION_CANCEL = "session_cancel", _("Session cancelled")
+        SESSION_RESTORE = "session_restore", _("Session restored")
         SYSTEM = "system", _("System")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")

@@ -200,13 +200,17 @@ class CreditState(models.TextChoices):
 LIVE_CREDIT_STATES = [CreditState.AVAILABLE, CreditState.USED, CreditState.EXPIRED]
 
 
+def usable_q(now) -> Q:
+    """Credits that can be spent at ``now``: available and not expired (CRD-3, CRD-4); the
+    one definition of "usable", in SQL (``MakeupCredit.is_usable`` for one row), as a filter
+    or an aggregate's condition."""
+    return Q(state=CreditState.AVAILABLE) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+
 class CreditQuerySet(models.QuerySet):
     def usable(self, now):
-        """Credits that can be spent at ``now``: available and not expired (CRD-3, CRD-4);
-        the one definition of "usable", in SQL (``MakeupCredit.is_usable`` for one row)."""
-        return self.filter(state=CreditState.AVAILABLE).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
+        """Credits that can be spent at ``now`` (:func:`usable_q`)."""
+        return self.filter(usable_q(now))
 
 
 class CreditManager(models.Manager.from_queryset(CreditQuerySet)):

@@ -7,8 +7,11 @@ from decimal import Decimal
 from django.utils import timezone
 from django_scopes import scope
 
+from makeup.holidays import public_holidays
+from makeup.services import company_settings_update
+
 from .models import Class, ExtraCapacityMode, Programme
-from .services import Slot, class_create, programme_create
+from .services import Slot, class_create, closures_add_holidays, programme_create
 
 PROGRAMMES = [
     ("Swim Level 1 — Water confidence", "SWIM-L1", "Ages 3–5: floating, kicking, breath control."),
@@ -133,10 +136,31 @@ def _seed_company(company, instructor, classes, codes, term) -> list[Class]:
         return created
 
 
+# CLO-1: the public holidays Riverside observes (their next dates in the coming year).
+RIVERSIDE_HOLIDAYS = ("Christmas Day", "Boxing Day", "New Year's Day")
+
+
+def _observe_holidays(company, today: date) -> None:
+    """Riverside takes public holidays from New South Wales and closes on three of them,
+    before its classes are generated, so no lesson falls on them (CLO-2)."""
+    with scope(company=company):
+        company_settings_update(
+            company=company, now=timezone.now(), holiday_country="AU", holiday_subdivision="NSW"
+        )
+        days = [
+            (day, name)
+            for day, name in public_holidays("AU", "NSW", today, today + timedelta(days=365))
+            if name in RIVERSIDE_HOLIDAYS
+        ]
+        closures_add_holidays(company=company, days=days, now=timezone.now())
+
+
 def seed(ctx) -> None:
     riverside, lakeside = ctx.companies["riverside"], ctx.companies["lakeside"]
-    term = current_term(timezone.localdate(timezone=riverside.tzinfo))
+    today = timezone.localdate(timezone=riverside.tzinfo)
+    term = current_term(today)
     ctx.extra["term"] = term
+    _observe_holidays(riverside, today)
     ctx.extra["new_classes"] = _seed_company(
         riverside,
         ctx.users["staff@riverside.example"],

@@ -8,6 +8,7 @@ from .attendance import (
     attendance_set_state,
     session_cancel,
     session_mark_all_present,
+    session_restore,
 )
 from .enrolments import AgeOutsideRange, enrolment_create, enrolment_withdraw, places_taken
 from .families import (
@@ -56,6 +57,7 @@ __all__ = [
     "places_taken",
     "session_cancel",
     "session_mark_all_present",
+    "session_restore",
     "student_create",
     "student_update",
 ]

@@ -1,4 +1,5 @@
-"""Attendance: one service for every change of state (ATT-1…ATT-7)."""
+"""Attendance: one service for every change of state (ATT-1…ATT-7), cancelling a whole
+session and restoring it (CLO-6)."""
 
 from datetime import datetime, time, timedelta
 
@@ -198,3 +199,73 @@ def session_cancel(
         )
     hooks.session_cancelled(session=session, reason=reason[:200], actor=actor, now=now)
     return len(enrolments)
+
+
+def _cancelled_by_the_session(session: Session) -> list[Attendance]:
+    """The attendances ``session``'s cancellation turned ``staff_cancelled`` and that nobody
+    has changed since: their latest change is that cancellation's own (source
+    ``session_cancel``, at the session's ``cancelled_at``). Two queries."""
+    attendances = {
+        a.pk: a
+        for a in Attendance.objects.filter(
+            session=session, state=AttendanceState.STAFF_CANCELLED
+        ).select_related("enrolment__student")
+    }
+    latest: dict[int, AttendanceChange] = {}
+    for change in AttendanceChange.objects.filter(attendance_id__in=list(attendances)).order_by(
+        "changed_at", "pk"
+    ):
+        latest[change.attendance_id] = change
+    return [
+        attendance
+        for pk, attendance in attendances.items()
+        if (change := latest.get(pk)) is not None
+        and change.source == AttendanceChange.Source.SESSION_CANCEL
+        and change.to_state == AttendanceState.STAFF_CANCELLED
+        and change.changed_at == session.cancelled_at
+    ]
+
+
+@transaction.atomic
+def session_restore(*, session: Session, actor=None, now: datetime) -> int:
+    """CLO-6 (through ATT-5): un-cancel a cancelled session that has not started. The
+    cancellation is cleared (its time, reason, who, and the closure that caused it), and every
+    student the cancellation itself turned ``staff_cancelled`` goes back to ``expected``
+    through :func:`attendance_set_state`, as a staff correction does — so the credit decision
+    runs again for each: an unused school-path credit is revoked, one already spent on a
+    make-up stays spent and its decision is flagged for an admin.
+
+    Students whose state is not the cancellation's doing keep it: those who had cancelled
+    themselves before, and any attendance corrected after the cancellation. A student no
+    longer enrolled on the day is left as it is. Make-up guests whose bookings the
+    cancellation ended are not booked again: their credits were given back and may be spent
+    elsewhere by now; the place is simply free again. Higher apps are told through
+    :func:`bookings.hooks.session_restored`. Returns how many students were restored."""
+    session = Session.objects.select_for_update().select_related("klass").get(pk=session.pk)
+    if session.cancelled_at is None:
+        raise DomainError(_("This session is not cancelled: there is nothing to restore."))
+    if session.starts_at <= now:
+        raise DomainError(_("This session has already started: it can't be restored."))
+    restorable = [
+        attendance
+        for attendance in _cancelled_by_the_session(session)
+        if attendance.enrolment.is_active_on(session.local_date)
+    ]
+    session.cancelled_at, session.cancel_reason, session.cancelled_by = None, "", None
+    session.closure = None
+    session.save(update_fields=["cancelled_at", "cancel_reason", "cancelled_by", "closure"])
+    restored = []
+    for attendance in sorted(restorable, key=lambda a: a.pk):
+        restored.append(
+            attendance_set_state(
+                enrolment=attendance.enrolment,
+                session=session,
+                state=AttendanceState.EXPECTED,
+                actor=actor,
+                source=AttendanceChange.Source.SESSION_RESTORE,
+                note=_("The session takes place after all."),
+                now=now,
+            )
+        )
+    hooks.session_restored(session=session, restored=restored, actor=actor, now=now)
+    return len(restored)

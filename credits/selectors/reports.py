@@ -1,5 +1,5 @@
-"""Reports: instructor pay (PKG-3) and make-up liability (BEY-5). Each costs a fixed number
-of aggregate queries whatever the number of rows."""
+"""Reports: instructor pay (PKG-3) and make-up liability (BEY-5), with what closures cost
+apart. Each costs a fixed number of aggregate queries whatever the number of rows."""
 
 from collections import Counter
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from bookings.services.packages import COUNTED_STATES
 from makeup.models import Company
 from programmes.models import Session
 
-from ..models import MakeupCredit
+from ..models import CreditPath, CreditState, MakeupCredit, usable_q
 
 ZERO = Decimal("0")
 
@@ -95,6 +95,8 @@ class LiabilityRow:
     expiring_30: Decimal
     expiring_90: Decimal
     unpriced: int = 0  # of ``credits``: no price for one session, so not in ``value``
+    closure_credits: int = 0  # of ``credits``: issued because a closure cancelled the lesson
+    closure_value: Decimal = ZERO  # their part of ``value``
 
 
 def session_price(
@@ -112,23 +114,48 @@ def session_price(
     return None
 
 
+# A credit a closure caused: the school path, for a lesson a closure cancelled (CLO-3). A
+# family's own cancellation of a lesson later closed is not the closure's doing.
+FROM_CLOSURE = Q(path=CreditPath.STAFF, attendance__session__closure__isnull=False)
+
+PRICE_FIELDS = ("enrolment__klass__price_per_session", "enrolment__klass__course_price")
+
+
+def _term_sessions():
+    """For a credit's class, the number of its sessions dated within its term (to share a
+    course price, :func:`session_price`), as a subquery."""
+    return Coalesce(
+        Subquery(
+            Session.objects.filter(
+                klass_id=OuterRef("enrolment__klass"),
+                local_date__gte=OuterRef("enrolment__klass__start_date"),
+                local_date__lte=OuterRef("enrolment__klass__end_date"),
+            )
+            .order_by()
+            .values("klass_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        Value(0),
+    )
+
+
+def _price(values: dict) -> Decimal | None:
+    return session_price(
+        price_per_session=values["enrolment__klass__price_per_session"],
+        course_price=values["enrolment__klass__course_price"],
+        sessions=values["sessions"],
+    )
+
+
 def makeup_liability(*, company: Company, now: datetime) -> list[LiabilityRow]:
     """BEY-5: the unused credits (available and not past expiry), valued at the price of one
     session of the class they were earned in (:func:`session_price`), per programme and
-    location, with how much of that value expires in the next 7, 30 and 90 days. Credits of
-    a class with no price for one session are counted apart (``unpriced``), never valued at
-    0. One aggregate query whatever the number of credits and classes."""
-    term_sessions = (
-        Session.objects.filter(
-            klass_id=OuterRef("enrolment__klass"),
-            local_date__gte=OuterRef("enrolment__klass__start_date"),
-            local_date__lte=OuterRef("enrolment__klass__end_date"),
-        )
-        .order_by()
-        .values("klass_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    location, with how much of that value expires in the next 7, 30 and 90 days, and how
+    many of them — and how much of the value — closures caused (``closure_credits``,
+    ``closure_value``: CLO-3). Credits of a class with no price for one session are counted
+    apart (``unpriced``), never valued at 0. One aggregate query whatever the number of
+    credits and classes."""
 
     def expiring(days: int):
         return Count("pk", filter=Q(expires_at__lte=now + timedelta(days=days)))
@@ -140,15 +167,15 @@ def makeup_liability(*, company: Company, now: datetime) -> list[LiabilityRow]:
             "enrolment__klass",
             "enrolment__klass__programme__name",
             "enrolment__klass__location",
-            "enrolment__klass__price_per_session",
-            "enrolment__klass__course_price",
+            *PRICE_FIELDS,
         )
         .annotate(
-            sessions=Coalesce(Subquery(term_sessions), Value(0)),
+            sessions=_term_sessions(),
             n=Count("pk"),
             e7=expiring(7),
             e30=expiring(30),
             e90=expiring(90),
+            closure_n=Count("pk", filter=FROM_CLOSURE),
         )
         .order_by()
     )
@@ -161,11 +188,8 @@ def makeup_liability(*, company: Company, now: datetime) -> list[LiabilityRow]:
             LiabilityRow(programme, location, 0, ZERO, ZERO, ZERO, ZERO),
         )
         row.credits += r["n"]
-        price = session_price(
-            price_per_session=r["enrolment__klass__price_per_session"],
-            course_price=r["enrolment__klass__course_price"],
-            sessions=r["sessions"],
-        )
+        row.closure_credits += r["closure_n"]
+        price = _price(r)
         if price is None:
             row.unpriced += r["n"]
             continue
@@ -173,12 +197,80 @@ def makeup_liability(*, company: Company, now: datetime) -> list[LiabilityRow]:
         row.expiring_7 += r["e7"] * price
         row.expiring_30 += r["e30"] * price
         row.expiring_90 += r["e90"] * price
+        row.closure_value += r["closure_n"] * price
     result = []
     for _key, row in sorted(rows.items(), key=lambda item: item[0]):
-        for name in ("value", "expiring_7", "expiring_30", "expiring_90"):
+        for name in ("value", "expiring_7", "expiring_30", "expiring_90", "closure_value"):
             setattr(row, name, _money(getattr(row, name)))
         result.append(row)
     return result
+
+
+@dataclass
+class ClosureCostRow:
+    closure_id: int
+    name: str
+    first_day: date
+    last_day: date
+    removed: bool
+    issued: int = 0  # credits the closure caused, not revoked (used, unused or expired)
+    value: Decimal = ZERO  # of those used or still unused: make-ups given or still owed
+    unused: int = 0
+    unused_value: Decimal = ZERO
+    unpriced: int = 0  # of ``issued``: no price for one session, so in neither value
+
+
+def closure_costs(*, company: Company, now: datetime) -> list[ClosureCostRow]:
+    """What each closure has cost in credits (CLO-3, beside BEY-5): the school-path credits
+    issued for the lessons it cancelled and not revoked since, valued like the liability
+    (:func:`session_price`) — the value of those used or still unused (expired ones cost
+    nothing) — and, of them, the ones still unused with their value. Closures that issued
+    no credit ("no credit: priced into the term", or every credit revoked) have no row. One
+    aggregate query, soonest closure first."""
+    per_class = (
+        MakeupCredit.objects.filter(FROM_CLOSURE, company=company)
+        .exclude(state=CreditState.REVOKED)
+        .values(
+            "attendance__session__closure",
+            "attendance__session__closure__name",
+            "attendance__session__closure__first_day",
+            "attendance__session__closure__last_day",
+            "attendance__session__closure__removed_at",
+            "enrolment__klass",
+            *PRICE_FIELDS,
+        )
+        .annotate(
+            sessions=_term_sessions(),
+            n=Count("pk"),
+            spent_or_owed=Count("pk", filter=Q(state=CreditState.USED) | usable_q(now)),
+            unused=Count("pk", filter=usable_q(now)),
+        )
+        .order_by()
+    )
+    rows: dict[int, ClosureCostRow] = {}
+    for r in per_class:
+        pk = r["attendance__session__closure"]
+        row = rows.setdefault(
+            pk,
+            ClosureCostRow(
+                closure_id=pk,
+                name=r["attendance__session__closure__name"],
+                first_day=r["attendance__session__closure__first_day"],
+                last_day=r["attendance__session__closure__last_day"],
+                removed=r["attendance__session__closure__removed_at"] is not None,
+            ),
+        )
+        row.issued += r["n"]
+        row.unused += r["unused"]
+        price = _price(r)
+        if price is None:
+            row.unpriced += r["n"]
+            continue
+        row.value += r["spent_or_owed"] * price
+        row.unused_value += r["unused"] * price
+    for row in rows.values():
+        row.value, row.unused_value = _money(row.value), _money(row.unused_value)
+    return sorted(rows.values(), key=lambda r: (r.first_day, r.name, r.closure_id))
 
 
 def _money(value) -> Decimal:

@@ -7,6 +7,10 @@ draft, with caps counted over the credits the draft itself would have issued. Wh
 credit was used for a make-up, the simulated one is taken as used at the same moment;
 otherwise it stays unused until it expires — so caps are, if anything, estimated on the
 strict side.
+
+Lessons a closure cancelled (CLO-3) are left out on both sides: the families did nothing,
+and what a closure issues is the closure's choice, not the policy's. A family's own
+cancellation of a lesson later closed stays in: that was their doing.
 """
 
 from collections import Counter, defaultdict
@@ -60,6 +64,7 @@ class Simulation:
     cancellations: int
     current: Counter = field(default_factory=Counter)
     draft: Counter = field(default_factory=Counter)
+    closures_left_out: int = 0  # lessons a closure cancelled: not replayed
 
     def rows(self) -> list[tuple[str, int, int]]:
         return [(label, self.current[reason], self.draft[reason]) for reason, label in OUTCOMES]
@@ -74,7 +79,7 @@ def simulate_policy(
     days: int = 365,
 ) -> Simulation:
     since = now - timedelta(days=days)
-    attendances = list(
+    found = list(
         Attendance.objects.filter(
             session__klass__programme=programme,
             session__starts_at__gte=since,
@@ -86,6 +91,7 @@ def simulate_policy(
             ],
         ).select_related("session__klass", "session__company")
     )
+    attendances = [a for a in found if not _closure_cancelled(a)]
     ids = [a.pk for a in attendances]
     latest: dict[int, str] = {}
     for decision in CreditDecision.objects.filter(attendance_id__in=ids).order_by("pk"):
@@ -98,7 +104,9 @@ def simulate_policy(
     ):
         used_at.setdefault(event.credit.attendance_id, event.at)
 
-    result = Simulation(cancellations=len(attendances))
+    result = Simulation(
+        cancellations=len(attendances), closures_left_out=len(found) - len(attendances)
+    )
     for attendance in attendances:
         result.current[latest.get(attendance.pk, "")] += 1
 
@@ -116,6 +124,14 @@ def simulate_policy(
             if credit is not None:
                 issued.append(credit)
     return result
+
+
+def _closure_cancelled(attendance: Attendance) -> bool:
+    """The school path for a lesson a closure cancelled: the closure's doing."""
+    return (
+        attendance.state == AttendanceState.STAFF_CANCELLED
+        and attendance.session.closure_id is not None
+    )
 
 
 def _replay(attendance, policy, cutoffs, issued, used_at):

@@ -10,7 +10,7 @@ from makeup.csv_export import csv_response
 from makeup.tenancy import admin_required
 
 from ..forms import PeriodForm
-from ..selectors.reports import instructor_pay, makeup_liability
+from ..selectors.reports import closure_costs, instructor_pay, makeup_liability
 
 
 def _csv(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
@@ -60,8 +60,10 @@ def pay_report(request: HttpRequest) -> HttpResponse:
 @admin_required
 def liability_report(request: HttpRequest) -> HttpResponse:
     """BEY-5: unused credits valued at the price of one session, with expiries ahead; those
-    of a class with no such price are counted apart, not valued."""
-    rows = makeup_liability(company=request.company, now=timezone.now())
+    of a class with no such price are counted apart, not valued. The credits closures caused
+    are shown apart too: their share of each row, and what each closure cost."""
+    now = timezone.now()
+    rows = makeup_liability(company=request.company, now=now)
     totals = {
         "credits": sum(r.credits for r in rows),
         "value": sum(r.value for r in rows),
@@ -69,6 +71,8 @@ def liability_report(request: HttpRequest) -> HttpResponse:
         "expiring_30": sum(r.expiring_30 for r in rows),
         "expiring_90": sum(r.expiring_90 for r in rows),
         "unpriced": sum(r.unpriced for r in rows),
+        "closure_credits": sum(r.closure_credits for r in rows),
+        "closure_value": sum(r.closure_value for r in rows),
     }
     if request.GET.get("format") == "csv":
         return _csv(
@@ -82,6 +86,8 @@ def liability_report(request: HttpRequest) -> HttpResponse:
                 _("Expiring in 30 days"),
                 _("Expiring in 90 days"),
                 _("Unused credits with no per-session price (not valued)"),
+                _("Unused credits from closures"),
+                _("Their value ({currency})").format(currency=request.company.currency),
             ],
             [
                 [
@@ -93,6 +99,8 @@ def liability_report(request: HttpRequest) -> HttpResponse:
                     r.expiring_30,
                     r.expiring_90,
                     r.unpriced,
+                    r.closure_credits,
+                    r.closure_value,
                 ]
                 for r in rows
             ]
@@ -106,7 +114,17 @@ def liability_report(request: HttpRequest) -> HttpResponse:
                     totals["expiring_30"],
                     totals["expiring_90"],
                     totals["unpriced"],
+                    totals["closure_credits"],
+                    totals["closure_value"],
                 ]
             ],
         )
-    return render(request, "credits/liability_report.html", {"rows": rows, "totals": totals})
+    return render(
+        request,
+        "credits/liability_report.html",
+        {
+            "rows": rows,
+            "totals": totals,
+            "closures": closure_costs(company=request.company, now=now),
+        },
+    )

@@ -5,14 +5,18 @@ folds the lines).
 A family's feed lists its children's regular lessons and their booked make-ups, at home and
 at partner branches (FRN-7); an instructor's feed lists the sessions of the classes they
 teach. Lessons cancelled by the child or by the school stay in the feed as cancelled, so a
-calendar app that had them shows them struck out instead of silently dropping them. Each
-feed costs a fixed number of queries, whatever the number of children and lessons.
+calendar app that had them shows them struck out instead of silently dropping them; so does
+a make-up the school's cancellation of its session ended. A lesson on a closed day (CLO-1)
+is cancelled too, with the closure's name, as soon as the closure is on the calendar —
+before the sessions themselves are cancelled — and keeps its UID, so calendar apps update
+the event rather than add a second one. Each feed costs a fixed number of queries, whatever
+the number of children, lessons and closures.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from bookings.models import (
@@ -32,7 +36,8 @@ from makeups.calendar import (
     to_ics,
     uid_host,
 )
-from programmes.models import Class, Session
+from programmes.models import Class, Closure, Session
+from programmes.selectors import ClosureCalendar
 
 DAYS_BEHIND = 30
 DAYS_AHEAD = 120
@@ -46,15 +51,19 @@ class Event:
     summary: str
     description: str
     cancelled: bool = False
+    closure: str = ""  # the name of the closure that shuts it, if one does
 
 
 def _vevent(event: Event, stamp: datetime):
     session = event.session
-    summary = (
-        _("Cancelled: {summary}").format(summary=event.summary)
-        if event.cancelled
-        else event.summary
-    )
+    if event.cancelled and event.closure:
+        summary = _("Cancelled ({closure}): {summary}").format(
+            closure=event.closure, summary=event.summary
+        )
+    elif event.cancelled:
+        summary = _("Cancelled: {summary}").format(summary=event.summary)
+    else:
+        summary = event.summary
     return calendar_event(
         uid=event.uid,
         stamp=stamp,
@@ -102,23 +111,56 @@ def _window(now: datetime) -> tuple[datetime, datetime]:
     return now - timedelta(days=DAYS_BEHIND), now + timedelta(days=DAYS_AHEAD)
 
 
+def _closures(company, start: datetime, end: datetime) -> ClosureCalendar:
+    """The company's live closures over the feed's window, loaded once (two queries at most)."""
+    tz = company.tzinfo
+    return ClosureCalendar.for_company(
+        company, start.astimezone(tz).date(), end.astimezone(tz).date()
+    )
+
+
+def _closure_of(session: Session, calendar: ClosureCalendar, company_id: int) -> Closure | None:
+    """Why the school is not holding ``session``, if a closure is why: the closure that
+    cancelled it, or — not cancelled yet — a live closure of ``calendar`` (the closures of
+    the feed's company, ``company_id``) covering it."""
+    if session.cancelled_at is not None:
+        return session.closure if session.closure_id is not None else None
+    if session.company_id != company_id:
+        return None  # a partner's session: its closures are the partner's own
+    return calendar.closure_for(session)
+
+
+def _school_cancellation(session: Session, closure: Closure | None) -> str:
+    """The line saying the school is not holding ``session``, and why."""
+    company, reason = session.company.name, session.cancel_reason
+    if closure is not None:
+        text = _("Cancelled by {company}: closed for {closure}.").format(
+            company=company, closure=closure.name
+        )
+        if reason and reason != closure.name:
+            text = f"{text}\n{reason}"
+        return text
+    if reason:
+        return _("Cancelled by {company}: {reason}").format(company=company, reason=reason)
+    return _("Cancelled by {company}.").format(company=company)
+
+
 # --- a family's lessons and make-ups -------------------------------------------------------
 
 
-def _lesson_description(session: Session, state: str | None, student: Student) -> str:
+def _lesson_description(
+    session: Session, state: str | None, student: Student, closure: Closure | None
+) -> str:
     company = session.company.name
     text = _("{programme} at {company}.").format(
         programme=session.klass.programme.name, company=company
     )
-    if session.cancelled_at is not None or state == AttendanceState.STAFF_CANCELLED:
-        cancelled = (
-            _("Cancelled by {company}: {reason}").format(
-                company=company, reason=session.cancel_reason
-            )
-            if session.cancel_reason
-            else _("Cancelled by {company}.").format(company=company)
-        )
-        return f"{text}\n{cancelled}"
+    if (
+        session.cancelled_at is not None
+        or closure is not None
+        or state == AttendanceState.STAFF_CANCELLED
+    ):
+        return f"{text}\n{_school_cancellation(session, closure)}"
     if state in CLIENT_CANCELLED_STATES:
         not_coming = _("{name} is not coming (cancelled in advance).").format(
             name=student.first_name
@@ -127,7 +169,9 @@ def _lesson_description(session: Session, state: str | None, student: Student) -
     return text
 
 
-def _makeup_description(booking: MakeupBooking, home_company_id: int) -> str:
+def _makeup_description(
+    booking: MakeupBooking, home_company_id: int, closure: Closure | None
+) -> str:
     session = booking.session
     where = session.company.name
     if session.company_id != home_company_id:
@@ -137,19 +181,19 @@ def _makeup_description(booking: MakeupBooking, home_company_id: int) -> str:
     )
     if booking.note:
         text = f"{text}\n{booking.note}"
-    if session.cancelled_at is not None:
-        cancelled = _("Cancelled by {company}.").format(company=session.company.name)
-        text = f"{text}\n{cancelled}"
+    if session.cancelled_at is not None or closure is not None:
+        text = f"{text}\n{_school_cancellation(session, closure)}"
     return text
 
 
 def family_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
-    """The family's regular lessons (sessions of their enrolments while active) and booked
-    make-ups, from 30 days ago to 120 days ahead. Seven queries at most, run inside the
-    scope of the feed's company."""
+    """The family's regular lessons (sessions of their enrolments while active) and make-ups
+    (booked, or ended by the school cancelling their session), from 30 days ago to 120 days
+    ahead. Nine queries at most, run inside the scope of the feed's company."""
     family, company = feed.family, feed.company
     start, end = _window(now)
     host = uid_host()
+    calendar = _closures(company, start, end)
     students = {s.pk: s for s in Student.objects.filter(company=company, family=family)}
     enrolments = list(
         Enrolment.objects.filter(company=company, student__family=family).filter(
@@ -162,7 +206,7 @@ def family_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
             klass_id__in={e.klass_id for e in enrolments},
             starts_at__gte=start,
             starts_at__lt=end,
-        ).select_related("klass__programme", "company")
+        ).select_related("klass__programme", "company", "closure")
     )
     states = dict(
         ((enrolment_id, session_id), state)
@@ -181,23 +225,38 @@ def family_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
                 continue
             student = students[enrolment.student_id]
             state = states.get((enrolment.pk, session.pk))
+            closure = _closure_of(session, calendar, company.pk)
             events.append(
                 Event(
                     uid=f"session-{session.pk}-student-{student.pk}@{host}",
                     session=session,
                     summary=f"{student.first_name}: {session.klass.name}",
-                    description=_lesson_description(session, state, student),
-                    cancelled=session.cancelled_at is not None or state in CANCELLED_STATES,
+                    description=_lesson_description(session, state, student, closure),
+                    cancelled=session.cancelled_at is not None
+                    or closure is not None
+                    or state in CANCELLED_STATES,
+                    closure=closure.name if closure is not None else "",
                 )
             )
+    # Booked make-ups, and those the school's cancellation of the session ended (not the
+    # family's own cancellations: those simply leave the calendar).
     makeups = list(
         MakeupBooking.objects.filter(
             company=company,
             student__family=family,
-            state=MakeupBooking.State.BOOKED,
             session__starts_at__gte=start,
             session__starts_at__lt=end,
-        ).select_related("session__klass__programme", "session__company")
+        )
+        .filter(
+            Q(state=MakeupBooking.State.BOOKED)
+            | Q(
+                state=MakeupBooking.State.CANCELLED,
+                session__cancelled_at__isnull=False,
+                cancelled_at__gte=F("session__cancelled_at"),
+            )
+        )
+        .select_related("session__klass__programme", "session__company", "session__closure")
+        .order_by("session__starts_at", "pk")
     )
     # FRN-7: the family's make-ups hosted by partner branches, read by the one named
     # function that may cross companies.
@@ -208,6 +267,7 @@ def family_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
         session, student = booking.session, students.get(booking.student_id)
         if student is None:
             continue
+        closure = _closure_of(session, calendar, company.pk)
         events.append(
             Event(
                 uid=f"session-{session.pk}-student-{student.pk}@{host}",
@@ -215,8 +275,9 @@ def family_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
                 summary=_("{name}: make-up — {klass}").format(
                     name=student.first_name, klass=session.klass.name
                 ),
-                description=_makeup_description(booking, company.pk),
-                cancelled=session.cancelled_at is not None,
+                description=_makeup_description(booking, company.pk, closure),
+                cancelled=session.cancelled_at is not None or closure is not None,
+                closure=closure.name if closure is not None else "",
             )
         )
     return events
@@ -227,19 +288,27 @@ def family_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
 
 def instructor_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
     """The sessions of the classes ``feed.user`` teaches in the feed's company, from 30 days
-    ago to 120 days ahead, in one query."""
+    ago to 120 days ahead, those on closed days as cancelled: three queries at most (the
+    sessions, the closures and their programmes)."""
     start, end = _window(now)
     host = uid_host()
+    calendar = _closures(feed.company, start, end)
     sessions = Session.objects.filter(
         company=feed.company,
         klass__instructor=feed.user,
         starts_at__gte=start,
         starts_at__lt=end,
-    ).select_related("klass__programme", "company")
+    ).select_related("klass__programme", "company", "closure")
     events = []
     for session in sessions:
         description = f"{session.klass.programme.name}."
-        if session.cancelled_at is not None:
+        closure = _closure_of(session, calendar, feed.company_id)
+        if closure is not None:
+            cancelled = _("Cancelled: closed for {closure}.").format(closure=closure.name)
+            if session.cancel_reason and session.cancel_reason != closure.name:
+                cancelled = f"{cancelled}\n{session.cancel_reason}"
+            description = f"{description}\n{cancelled}"
+        elif session.cancelled_at is not None:
             cancelled = (
                 _("Cancelled: {reason}").format(reason=session.cancel_reason)
                 if session.cancel_reason
@@ -252,7 +321,8 @@ def instructor_events(*, feed: CalendarFeed, now: datetime) -> list[Event]:
                 session=session,
                 summary=session.klass.name,
                 description=description,
-                cancelled=session.cancelled_at is not None,
+                cancelled=session.cancelled_at is not None or closure is not None,
+                closure=closure.name if closure is not None else "",
             )
         )
     return events

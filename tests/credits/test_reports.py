@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -13,10 +14,13 @@ from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import AttendanceState as S
-from bookings.services import attendance_set_state, makeup_set_attendance
-from credits.selectors.reports import instructor_pay, makeup_liability
+from bookings.services import attendance_set_state, makeup_set_attendance, session_cancel
+from credits.models import MakeupCredit
+from credits.selectors.reports import closure_costs, instructor_pay, makeup_liability
 from credits.services import credit_add_manual
 from makeups.services import makeup_book
+from programmes.models import ClosureCredits
+from programmes.services import closure_create
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +136,9 @@ def test_bey_5_liability_values_unused_credits_with_expiries_ahead(world, login)
     )
     rows_csv = _csv(client.get("/manage/reports/makeup-liability/?format=csv"))
     assert rows_csv[0][:4] == ["Programme", "Location", "Unused credits", "Value (AUD)"]
-    assert rows_csv[-1] == ["Total", "", "3", "75.00", "25.00", "50.00", "50.00", "0"]
+    assert rows_csv[-1] == [
+        "Total", "", "3", "75.00", "25.00", "50.00", "50.00", "0", "0", "0.00",
+    ]  # fmt: skip
 
 
 def test_bey_5_liability_values_course_priced_credits_per_session_never_silently_0(world, login):
@@ -201,9 +207,13 @@ def test_bey_5_liability_values_course_priced_credits_per_session_never_silently
         html = client.get("/manage/reports/makeup-liability/").content.decode()
         rows_csv = _csv(client.get("/manage/reports/makeup-liability/?format=csv"))
     assert "1 unused credit has no price for one session" in html
-    assert rows_csv[0][-1] == "Unused credits with no per-session price (not valued)"
-    assert rows_csv[1] == ["Swim Level 4", "Lake pool", "1", "0.00", "0.00", "0.00", "0.00", "1"]
-    assert rows_csv[-1] == ["Total", "", "7", "186.00", "30.00", "56.00", "56.00", "1"]
+    assert rows_csv[0][-3] == "Unused credits with no per-session price (not valued)"
+    assert rows_csv[1] == [
+        "Swim Level 4", "Lake pool", "1", "0.00", "0.00", "0.00", "0.00", "1", "0", "0.00",
+    ]  # fmt: skip
+    assert rows_csv[-1] == [
+        "Total", "", "7", "186.00", "30.00", "56.00", "56.00", "1", "0", "0.00",
+    ]  # fmt: skip
 
 
 def test_reports_cost_fixed_queries_and_are_for_admins(world, login):
@@ -269,3 +279,167 @@ def test_bey_5_csv_exports_never_carry_a_formula(world, login):
         client.get("/manage/reports/instructor-pay/?first=2026-11-01&last=2026-11-30&format=csv")
     )
     assert pay[1] == ["'+SUM(1+1)", "1", "0"]
+
+
+# --- closures, apart (BEY-5 with CLO-3) -----------------------------------------------------
+
+
+def _closure(company, name, day, credits=ClosureCredits.POLICY):
+    return closure_create(
+        company=company, name=name, first_day=day, last_day=day, credits=credits, now=NOW
+    )
+
+
+@pytest.fixture
+def closed(world):
+    """Dolphins (25.00 a lesson, Main pool): Tue 24 Nov is closed for "Pool maintenance" and
+    its lesson cancelled — Ava had cancelled herself the day before (her credit is hers, not
+    the closure's), Ben and Cy get school credits. Tue 1 Dec is cancelled by the school for
+    another reason (Dan's credit) and Tue 8 Dec is closed "no credit: priced into the term".
+    Eve has a credit added by hand."""
+    klass = f.ClassFactory(
+        programme__company=world.company_a,
+        programme__name="Swim Level 2",
+        location="Main pool",
+        price_per_session=Decimal("25.00"),
+    )
+    kids = {
+        name: f.EnrolmentFactory(
+            klass=klass, student__first_name=name, student__date_of_birth=date(2020, 6, 1)
+        )
+        for name in ("Ava", "Ben", "Cy")
+    }
+    lessons = [
+        f.SessionFactory(klass=klass, local_date=date(2026, 11, 24) + timedelta(weeks=week))
+        for week in range(3)
+    ]
+    with scope(company=world.company_a):
+        maintenance = _closure(world.company_a, "Pool maintenance", date(2026, 11, 24))
+        priced_in = _closure(
+            world.company_a, "Gala", date(2026, 12, 8), credits=ClosureCredits.NONE
+        )
+        told = NOW - timedelta(days=1)
+        attendance_set_state(
+            enrolment=kids["Ava"],
+            session=lessons[0],
+            state=S.CANCELLED,
+            cancelled_at=told,
+            now=told,
+        )
+        session_cancel(session=lessons[0], reason="Pool maintenance", now=NOW, closure=maintenance)
+        dan = f.EnrolmentFactory(klass=klass, student__date_of_birth=date(2020, 6, 1))
+        attendance_set_state(enrolment=dan, session=lessons[1], state=S.STAFF_CANCELLED, now=NOW)
+        session_cancel(session=lessons[2], reason="Gala", now=NOW, closure=priced_in)
+        credit_add_manual(
+            enrolment=f.EnrolmentFactory(klass=klass), reason="Sorry", actor=None, now=NOW
+        )
+        yield SimpleNamespace(
+            world=world, klass=klass, kids=kids, lessons=lessons, maintenance=maintenance
+        )
+
+
+def _school_credit(enrolment, session):
+    return MakeupCredit.objects.get(
+        attendance__enrolment=enrolment, attendance__session=session, path="staff"
+    )
+
+
+def test_bey_5_unused_credits_from_closures_are_shown_apart_with_their_value(closed):
+    (row,) = makeup_liability(company=closed.world.company_a, now=NOW)
+    # Ava's own, Ben's and Cy's (closure), Dan's (school, no closure), Eve's (by hand).
+    assert (row.credits, row.value) == (5, Decimal("125.00"))
+    assert (row.closure_credits, row.closure_value) == (2, Decimal("50.00"))
+
+
+def test_bey_5_what_each_closure_cost_used_unused_and_revoked(closed):
+    ben, cy = closed.kids["Ben"], closed.kids["Cy"]
+    other = f.ClassFactory(
+        programme=closed.klass.programme, location="Main pool", min_age_months=None
+    )
+    makeup = f.SessionFactory(klass=other, local_date=date(2026, 11, 26))
+    makeup_book(
+        credit=_school_credit(ben, closed.lessons[0]),
+        session=makeup,
+        actor=closed.world.staff_a,
+        source="staff",
+        now=NOW,
+    )
+    (row,) = makeup_liability(company=closed.world.company_a, now=NOW)
+    assert (row.credits, row.closure_credits, row.closure_value) == (4, 1, Decimal("25.00"))
+    (cost,) = closure_costs(company=closed.world.company_a, now=NOW)
+    assert (cost.name, cost.first_day, cost.removed) == (
+        "Pool maintenance",
+        date(2026, 11, 24),
+        False,
+    )
+    # Ben's credit was used (a make-up given), Cy's is still owed: both cost a lesson.
+    assert (cost.issued, cost.value, cost.unused, cost.unused_value) == (
+        2,
+        Decimal("50.00"),
+        1,
+        Decimal("25.00"),
+    )
+    # Cy turns out to have come after all: the revoked credit costs nothing.
+    attendance_set_state(
+        enrolment=cy, session=closed.lessons[0], state=S.PRESENT, now=NOW + timedelta(days=4)
+    )
+    (cost,) = closure_costs(company=closed.world.company_a, now=NOW)
+    assert (cost.issued, cost.value, cost.unused, cost.unused_value) == (
+        1,
+        Decimal("25.00"),
+        0,
+        Decimal("0.00"),
+    )
+    # Once the unused credits expire, the used one is still what it cost.
+    assert closure_costs(company=closed.world.company_a, now=NOW + timedelta(days=400))[
+        0
+    ].value == Decimal("25.00")
+
+
+def test_bey_5_the_page_and_csv_show_closure_credits_apart(closed, login):
+    client = login(closed.world.admin_a)
+    with time_machine.travel(NOW, tick=False):
+        html = client.get("/manage/reports/makeup-liability/").content.decode()
+        rows_csv = _csv(client.get("/manage/reports/makeup-liability/?format=csv"))
+    assert "What closures cost" in html and "Pool maintenance" in html
+    assert "2 · 50.00" in html
+    assert "Gala" not in html  # priced into the term: no credit, no cost
+    assert rows_csv[0][-2:] == ["Unused credits from closures", "Their value (AUD)"]
+    assert rows_csv[1][-2:] == ["2", "50.00"]
+    # 30 days' validity: the four cancellation credits expire within 30 days, Eve's never.
+    assert rows_csv[-1] == [
+        "Total", "", "5", "125.00", "0.00", "100.00", "100.00", "0", "2", "50.00",
+    ]  # fmt: skip
+
+
+def test_bey_5_the_report_costs_the_same_with_more_closures(closed, login):
+    client = login(closed.world.admin_a)
+
+    def cost():
+        with time_machine.travel(NOW, tick=False), CaptureQueriesContext(connection) as ctx:
+            assert client.get("/manage/reports/makeup-liability/").status_code == 200
+        return len(ctx.captured_queries)
+
+    before = cost()
+    klass = f.ClassFactory(
+        programme=closed.klass.programme, location="Lake pool", price_per_session=None
+    )
+    for week, name in enumerate(["Storm", "Heatwave", "Works"]):
+        day = date(2026, 11, 25) + timedelta(weeks=week)
+        session = f.SessionFactory(klass=klass, local_date=day)
+        f.EnrolmentFactory.create_batch(2, klass=klass)
+        with scope(company=closed.world.company_a):
+            session_cancel(
+                session=session,
+                reason=name,
+                now=NOW,
+                closure=_closure(closed.world.company_a, name, day),
+            )
+    assert cost() == before
+    with scope(company=closed.world.company_a):
+        costs = closure_costs(company=closed.world.company_a, now=NOW)
+    assert [c.name for c in costs] == ["Pool maintenance", "Storm", "Heatwave", "Works"]
+    # Two more students each week; no price for one session: counted, not valued.
+    assert [(c.issued, c.unpriced, c.value) for c in costs[1:]] == [
+        (n, n, Decimal("0.00")) for n in (2, 4, 6)
+    ]
