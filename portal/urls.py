@@ -5,7 +5,18 @@ feed and the owners' audit log."""
 
 from django.urls import path
 
-from .views import account, audit, claims, feeds, home, makeups, payments, reminders, slots
+from .views import (
+    account,
+    audit,
+    claims,
+    feeds,
+    home,
+    makeups,
+    payments,
+    reminders,
+    slots,
+    wallet,
+)
 
 app_name = "portal"
 
@@ -41,6 +52,7 @@ urlpatterns = [
     path("watches/<int:watch_pk>/stop/", makeups.watch_stop, name="watch_stop"),
     path("calendar/reset/", feeds.calendar_reset, name="calendar_reset"),
     path("absences/<int:attendance_pk>/claim/", claims.claim_create, name="claim_create"),
+    path("credits/<int:credit_pk>/give/", wallet.credit_give, name="credit_give"),
 ]
 
 manage_urlpatterns = [

@@ -4,10 +4,11 @@ services check the same again (a form is a convenience, not the guard)."""
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_scopes.forms import SafeModelChoiceField
+from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from makeup.dates import MAX_TERM_DAYS, limit_date_fields, term_too_long_message
 from makeup.models import Company, User
@@ -23,16 +24,46 @@ MAX_SCHEDULE_SLOTS = 21  # three a day
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+class ProgrammeChoicesField(SafeModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.code})"
+
+
 class ProgrammeForm(forms.ModelForm):
+    # WAL-3: the company's other programmes (active ones, and any archived one already chosen).
+    accepts_credits_from = ProgrammeChoicesField(
+        queryset=Programme.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Also accepts credits from"),
+        help_text=Programme._meta.get_field("accepts_credits_from").help_text,
+    )
+
     class Meta:
         model = Programme
-        fields = ["name", "code", "description", "makeups_enabled", "accept_partner_makeups"]
+        fields = [
+            "name",
+            "code",
+            "description",
+            "makeups_enabled",
+            "accept_partner_makeups",
+            "accepts_credits_from",
+            "credit_transfer_allowed",
+        ]
         widgets = {"description": Textarea(attrs={"rows": 3})}
         labels = {"name": _("Name"), "code": _("Code"), "description": _("Description")}
 
     def __init__(self, *args, company: Company, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.company = company
+        others = Programme.objects.filter(company=company)
+        chosen: list[int] = []
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+            chosen = [p.pk for p in self.instance.accepts_credits_from.all()]
+        self.fields["accepts_credits_from"].queryset = others.filter(
+            Q(archived_at__isnull=True) | Q(pk__in=chosen)
+        ).order_by("name", "pk")
 
     def clean_code(self) -> str:
         code = normalise_programme_code(self.cleaned_data["code"])

@@ -1,5 +1,6 @@
 """Writes of credits (split by concept, re-exported here): the decision chain, the credit
-ledger, policies, claims, the periodic sweeps and the lesson reminders."""
+ledger, policies, claims, the periodic sweeps, the lesson reminders and the family wallet
+(transfers)."""
 
 from .claims import MESSAGE_MAX, REASON_MAX, claim_approve, claim_decline, claim_submit
 from .decisions import PATH_FOR_STATE, credit_decide, decision_mark_reviewed
@@ -15,6 +16,7 @@ from .ledger import (
 from .policies import policy_update
 from .reminders import lessons_claim_reminders
 from .sweeps import credits_claim_reminders, credits_expire_due
+from .transfers import credit_transfer
 
 __all__ = [
     "MESSAGE_MAX",
@@ -31,6 +33,7 @@ __all__ = [
     "credit_return",
     "credit_revoke",
     "credit_spend",
+    "credit_transfer",
     "credits_claim_reminders",
     "credits_expire_due",
     "decision_mark_reviewed",

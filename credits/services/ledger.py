@@ -63,9 +63,18 @@ def credit_expiry(
 
 
 def record_event(
-    credit: MakeupCredit, *, kind: str, from_state: str, to_state: str, at, actor, note: str = ""
+    credit: MakeupCredit,
+    *,
+    kind: str,
+    from_state: str,
+    to_state: str,
+    at,
+    actor,
+    note: str = "",
+    from_enrolment: Enrolment | None = None,
+    to_enrolment: Enrolment | None = None,
 ) -> CreditEvent:
-    """Write one row of a credit's history (CRD-2)."""
+    """Write one row of a credit's history (CRD-2); a transfer names both sides (WAL-1)."""
     return CreditEvent.objects.create(
         company_id=credit.company_id,
         credit=credit,
@@ -75,6 +84,8 @@ def record_event(
         at=at,
         actor=actor,
         note=note[:300],
+        from_enrolment=from_enrolment,
+        to_enrolment=to_enrolment,
     )
 
 
@@ -324,8 +335,14 @@ def credit_revoke(*, credit: MakeupCredit, actor, now: datetime, note: str) -> M
     """Withdraw a credit that was never spent (available, or expired unused), because what
     earned it no longer stands: an attendance corrected (ATT-5) or a parent's "Can't come"
     undone (DAY-5). The history keeps who, when and why (CRD-2). A spent credit is never
-    taken back this way: refused."""
+    taken back this way: refused — nor one given to a sibling (WAL-1), which is treated as
+    spent: it is the sibling's now."""
     credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    if credit.is_transferred:
+        raise DomainError(
+            _("This credit was given to a brother or sister: it can't be withdrawn."),
+            code="credit_transferred",
+        )
     if credit.state not in (CreditState.AVAILABLE, CreditState.EXPIRED):
         raise DomainError(
             _("This credit is {state}: it can't be withdrawn.").format(

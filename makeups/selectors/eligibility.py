@@ -23,6 +23,7 @@ from credits.models import CreditState, MakeupCredit
 from makeup.formats import local_datetime
 from makeup.models import Company
 from programmes.models import Session, age_in_months
+from programmes.selectors import MapEntry, accepting_programme_ids, credit_map
 
 from .. import hooks
 
@@ -175,9 +176,10 @@ def credit_checks(
     tz,
     moving: MakeupBooking | None = None,
 ) -> list[Check]:
-    """The credit itself: the student's own, available, not past its expiry (CRD-4). Spent on
+    """The credit itself: the student's own — earned by them, or given to them by a sibling
+    (WAL-1) —, available, not past its expiry (CRD-4). Spent on
     ``moving`` (a make-up being moved, WAL-2), it counts as available for the move."""
-    own = credit.enrolment.student_id == student.pk
+    own = credit.holder_student.pk == student.pk
     moved = moves_with(credit, moving)
     usable = (
         credit.expires_at is None or credit.expires_at > now if moved else credit.is_usable(now)
@@ -214,6 +216,85 @@ def credit_checks(
     ]
 
 
+def credit_entries(*, credit: MakeupCredit, sessions) -> dict[int, list[MapEntry]]:
+    """WAL-3: the "also accepts credits from" lists of the programmes of ``sessions`` other
+    than the credit's own — one query, none when every session is of the credit's programme."""
+    home = credit.enrolment.klass.programme_id
+    return credit_map(
+        programme_ids={s.klass.programme_id for s in sessions if s.klass.programme_id != home}
+    )
+
+
+def programme_check(
+    *, session: Session, credit: MakeupCredit, entries: dict[int, list[MapEntry]] | None
+) -> Check:
+    """MKP-1 with the level map (WAL-3): the session's programme is the credit's, or lists
+    it among the programmes it also accepts credits from — and the check names that entry.
+    At a partner branch the programmes match by code (FRN-4): the host's programme has the
+    credit's programme code, or lists a programme with that code."""
+    programme = session.klass.programme
+    home_programme = credit.enrolment.klass.programme
+    if entries is None:
+        entries = credit_entries(credit=credit, sessions=[session])
+    listed = entries.get(programme.pk, [])
+    if session.company_id == credit.company_id:
+        if programme.pk == home_programme.pk:
+            return Check(
+                "MKP-1", True, _("Same programme ({programme}).").format(programme=programme.name)
+            )
+        entry = next((e for e in listed if e.entry_id == home_programme.pk), None)
+        if entry is not None:
+            return Check(
+                "MKP-1",
+                True,
+                _("{programme} also accepts credits from {entry}.").format(
+                    programme=programme.name, entry=entry.name
+                ),
+            )
+        return Check(
+            "MKP-1",
+            False,
+            _("Another programme: the credit is for {programme}.").format(
+                programme=home_programme.name
+            ),
+        )
+    # a partner's class: the programmes match by their shared code (FRN-4)
+    code = home_programme.code
+    if code and programme.code == code:
+        return Check(
+            "MKP-1",
+            True,
+            _("Linked programme: {programme} at {company} has the same code ({code}).").format(
+                programme=programme.name, company=session.company.name, code=programme.code
+            ),
+        )
+    entry = next((e for e in listed if code and e.code == code), None)
+    if entry is not None:
+        return Check(
+            "MKP-1",
+            True,
+            _(
+                "Linked programme: {programme} at {company} also accepts credits from its "
+                "{entry}, which has the credit's code ({code})."
+            ).format(
+                programme=programme.name,
+                company=session.company.name,
+                entry=entry.name,
+                code=code,
+            ),
+        )
+    return Check(
+        "MKP-1",
+        False,
+        _("{programme} at {company} has code {code}, the credit's programme {home_code}.").format(
+            programme=programme.name,
+            company=session.company.name,
+            code=programme.code,
+            home_code=code or _("(no code)"),
+        ),
+    )
+
+
 def session_checks(
     *,
     session: Session,
@@ -221,40 +302,16 @@ def session_checks(
     student: Student,
     now: datetime,
     busy_session_ids: set[int],
+    entries: dict[int, list[MapEntry]] | None = None,
 ) -> tuple[list[Check], int]:
     """MKP-1…MKP-7 for one session annotated by :func:`with_occupancy`. Returns the checks
-    and the places left for make-ups."""
+    and the places left for make-ups. ``entries``: the level map of the sessions'
+    programmes (:func:`credit_entries`), read here for this one session when not given."""
     klass, programme = session.klass, session.klass.programme
     tz = session.company.tzinfo
     settings = session.company.settings
     checks: list[Check] = []
-    home_programme = credit.enrolment.klass.programme
-    if session.company_id == credit.company_id:
-        same = programme.pk == home_programme.pk
-        text = (
-            _("Same programme ({programme}).").format(programme=programme.name)
-            if same
-            else _("Another programme: the credit is for {programme}.").format(
-                programme=home_programme.name
-            )
-        )
-    else:  # a partner's class: the programmes match by their shared code (FRN-4)
-        same = bool(home_programme.code) and programme.code == home_programme.code
-        text = (
-            _("Linked programme: {programme} at {company} has the same code ({code}).").format(
-                programme=programme.name, company=session.company.name, code=programme.code
-            )
-            if same
-            else _(
-                "{programme} at {company} has code {code}, the credit's programme {home_code}."
-            ).format(
-                programme=programme.name,
-                company=session.company.name,
-                code=programme.code,
-                home_code=home_programme.code or _("(no code)"),
-            )
-        )
-    checks.append(Check("MKP-1", same, text))
+    checks.append(programme_check(session=session, credit=credit, entries=entries))
     age = age_in_months(student.date_of_birth, session.local_date)
     lo, hi = klass.min_age_months, klass.max_age_months
     fits = (lo is None or age >= lo) and (hi is None or age <= hi)
@@ -416,6 +473,7 @@ def evaluate(
     class as well). ``moving``: the booked make-up ``credit`` is spent on, to be moved to one
     of ``sessions`` (WAL-2) — the same checks, the credit counting as free for it."""
     busy = busy_sessions(student=student, sessions=sessions)
+    entries = credit_entries(credit=credit, sessions=sessions)  # WAL-3, read once
     partner = _partner_checks(credit, sessions, now)
     candidates = []
     credit_part: dict[int, list[Check]] = {}  # the same for every session of a company
@@ -427,7 +485,12 @@ def evaluate(
             )
             credit_part[session.company_id] = checks
         more, left = session_checks(
-            session=session, credit=credit, student=student, now=now, busy_session_ids=busy
+            session=session,
+            credit=credit,
+            student=student,
+            now=now,
+            busy_session_ids=busy,
+            entries=entries,
         )
         more += partner.get(session.pk, [])
         candidates.append(Candidate(session=session, checks=checks + more, places_left=left))
@@ -450,8 +513,9 @@ def makeup_candidates(
     moving: MakeupBooking | None = None,
 ) -> list[Candidate]:
     """The make-up search for one credit (the busiest query in the product): future sessions
-    of the credit's programme up to its expiry (or ``days_ahead``), with every check. A fixed
-    number of queries however many classes and sessions the company has.
+    of the credit's programme — and of the programmes that also accept its credits (WAL-3) —
+    up to its expiry (or ``days_ahead``), with every check, for the student who holds it
+    (WAL-1). A fixed number of queries however many classes and sessions the company has.
 
     ``offered_only`` (the parent's search) leaves out in SQL the classes that can never be
     offered to this student — no make-ups, no per-session price, ages that can't fit in the
@@ -463,17 +527,22 @@ def makeup_candidates(
     ``host`` and ``programme_ids`` search a partner company's linked programmes instead of
     the credit's own (the franchise app does, with scoping lifted, FRN-5). ``moving``: the
     booked make-up the credit is spent on, for the sessions it could move to (WAL-2)."""
-    student = credit.enrolment.student
+    student = credit.holder_student
     # One company for every row: loaded once and attached, not joined per session.
     company = host or Company.objects.select_related("settings").get(pk=credit.company_id)
     if programme_ids is None:
-        programme_ids = [credit.enrolment.klass.programme_id]
+        home = credit.enrolment.klass.programme_id
+        programmes = Q(klass__programme_id=home) | Q(
+            klass__programme_id__in=accepting_programme_ids(programme_id=home)
+        )
+    else:
+        programmes = Q(klass__programme_id__in=programme_ids)
     until = now + timedelta(days=days_ahead)
     if credit.expires_at is not None:
         until = min(until, credit.expires_at)
     sessions = Session.objects.filter(
+        programmes,
         company_id=company.pk,
-        klass__programme_id__in=programme_ids,
         starts_at__gt=now,
         starts_at__lte=until,
         cancelled_at__isnull=True,

@@ -93,8 +93,11 @@ def booking_actor(
     - ``watch``: booked for the parent who started ``watch`` — this student's active watch of
       this session —, who must still be such a parent (``actor`` is not used).
     - ``staff``: ``actor`` is a member (staff, admin or owner) of the credit's company.
+
+    The student is the one who holds the credit: the one who earned it, or the sibling it
+    was given to (WAL-1) — of the same family either way.
     """
-    student = credit.enrolment.student
+    student = credit.holder_student
     if source == MakeupBooking.Source.STAFF:
         if membership_of(actor, credit.company_id) is None:
             raise DomainError(
@@ -138,7 +141,7 @@ def booking_checks(
     ``credit`` is spent on, being moved to ``session`` (WAL-2). Raises :class:`DomainError`
     with the readable reasons (code ``full`` when only capacity fails); returns the
     portal-only checks the staff's reason booked past."""
-    student = credit.enrolment.student
+    student = credit.holder_student  # WAL-1: who holds it spends it
     candidate = evaluate(
         student=student, credit=credit, sessions=[session], now=now, moving=moving
     )[0]
@@ -227,7 +230,9 @@ def _book(
         _check_session_company(credit=credit, company_id=locked.company_id)
     credit = (
         MakeupCredit.objects.select_for_update(of=("self",))
-        .select_related("enrolment__student__family", "enrolment__klass__programme")
+        .select_related(
+            "enrolment__student__family", "enrolment__klass__programme", "holder__student__family"
+        )
         .get(pk=credit.pk)
     )
     if watch is not None:
@@ -235,7 +240,7 @@ def _book(
     booked_by = booking_actor(
         source=source, actor=actor, watch=watch, credit=credit, session_id=locked.pk
     )
-    student = credit.enrolment.student
+    student = credit.holder.student  # WAL-1: who holds it spends it
     overridden = booking_checks(
         credit=credit, session=locked, source=source, override_reason=override_reason, now=now
     )
@@ -244,7 +249,7 @@ def _book(
         home_company_id=credit.company_id,
         session=locked,
         student=student,
-        enrolment=credit.enrolment,
+        enrolment=credit.holder,
         note=note.strip()[:200],
         family_message=family_message.strip()[:300],
         source=source,

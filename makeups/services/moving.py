@@ -126,7 +126,9 @@ def _move(
         raise DomainError(refusal, code="not_eligible")
     credit = (
         MakeupCredit.objects.select_for_update(of=("self",))
-        .select_related("enrolment__student__family", "enrolment__klass__programme")
+        .select_related(
+            "enrolment__student__family", "holder__student__family", "enrolment__klass__programme"
+        )
         .filter(booking_id=current.pk, state=CreditState.USED)
         .first()
     )

@@ -23,6 +23,7 @@ from credits.models import CreditState, MakeupCredit, SessionWatch
 from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import access_object, staff_required
 from programmes.models import Session
+from programmes.selectors import credit_map
 
 from ..forms import CancelForm, ExplainForm, StaffBookingForm, StaffMoveForm
 from ..selectors.moving import move_deadline
@@ -45,7 +46,9 @@ def _next_url(request: HttpRequest, default: str) -> str:
 def _credit(request: HttpRequest, credit_pk: int) -> MakeupCredit:
     return access_object(
         MakeupCredit.objects.select_related(
-            "enrolment__student__family", "enrolment__klass__programme"
+            "enrolment__student__family",
+            "enrolment__klass__programme",
+            "holder__student__family",
         ),
         company=request.company,
         pk=credit_pk,
@@ -89,7 +92,7 @@ def makeup_book_view(request: HttpRequest, credit_pk: int) -> HttpResponse:
         "makeups/makeup_book.html",
         {
             "credit": credit,
-            "student": credit.enrolment.student,
+            "student": credit.holder_student,
             "usable": usable,
             "options": options,
             "chosen": chosen,
@@ -165,8 +168,9 @@ def makeup_guest_new(request: HttpRequest, session_pk: int) -> HttpResponse:
 def makeup_explain(request: HttpRequest) -> HttpResponse:
     """MKP-12 "Why isn't this session offered?": staff pick a credit (a student) and a session
     and see every eligibility check, passed or failed, with its figures — the same checks the
-    portal runs. The credit is found by the student's name (DAY-3); with htmx the picker's
-    list follows the typing."""
+    portal runs — and the programmes whose credits the session's programme also accepts
+    (WAL-3). The credit is found by the student's name (DAY-3); with htmx the picker's list
+    follows the typing."""
     form = ExplainForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     credit = _credit(request, data["credit"]) if data.get("credit") else None
@@ -175,6 +179,10 @@ def makeup_explain(request: HttpRequest) -> HttpResponse:
     result = None
     if credit is not None and session is not None:
         result = staff_makeup_candidates(credit=credit, now=now, session=session)[0]
+    level_map = None
+    if session is not None:
+        programme_id = session.klass.programme_id
+        level_map = credit_map(programme_ids={programme_id}).get(programme_id, [])
     day = data.get("date") or (session.local_date if session else timezone.localdate())
     day_sessions = []
     if session is None:
@@ -210,6 +218,7 @@ def makeup_explain(request: HttpRequest) -> HttpResponse:
             "credit_q": credit_q,
             "day": day,
             "day_sessions": day_sessions,
+            "level_map": level_map,
         },
     )
 

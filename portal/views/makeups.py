@@ -122,19 +122,20 @@ def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
             stale = access_family_credit(family, credit_pk)  # 404 unless it is this family's
             notice = _("That credit can't be used any more: it is spent or has expired.")
             if student is None:
-                student = next(s for s in students if s.pk == stale.enrolment.student_id)
+                student = next(s for s in students if s.pk == stale.holder_student.pk)
         elif student is None:
-            student = next(s for s in students if s.pk == credit.enrolment.student_id)
-        elif credit.enrolment.student_id != student.pk:
+            student = next(s for s in students if s.pk == credit.holder.student_id)
+        elif credit.holder.student_id != student.pk:
             credit = None  # the child changed: take their soonest-expiring credit
     if student is None and credits:
-        student = next(s for s in students if s.pk == credits[0].enrolment.student_id)
+        student = next(s for s in students if s.pk == credits[0].holder.student_id)
     if student is None and students:
         student = students[0]
-    own = [c for c in credits if student is not None and c.enrolment.student_id == student.pk]
+    # Each child's credits are those they hold: earned, or given by a sibling (WAL-1).
+    own = [c for c in credits if student is not None and c.holder.student_id == student.pk]
     if credit is None and own:
         credit = own[0]
-    with_credits = {c.enrolment.student_id for c in credits}
+    with_credits = {c.holder.student_id for c in credits}
     data = request.GET.copy()
     data["student"] = str(student.pk) if student else ""
     data["credit"] = str(credit.pk) if credit else ""
@@ -227,7 +228,7 @@ def makeup_confirm(
         "portal/makeup_confirm.html",
         {
             "credit": credit,
-            "student": credit.enrolment.student,
+            "student": credit.holder_student,
             "session": session,
             "candidate": candidate,
             "form": form,
@@ -259,7 +260,7 @@ def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
         raise Http404
     credit = access_family_credit(family, credit_pk)
     session = get_object_or_404(Session.objects.select_related("klass"), pk=session_pk)
-    student = credit.enrolment.student
+    student = credit.holder_student
     try:
         watch_create(credit=credit, session=session, actor=request.user, now=timezone.now())
     except DomainError as error:

@@ -10,10 +10,18 @@ from .closures import (
     closure_windows,
     closures_between,
 )
-from .programmes import programme_choices, programme_list
+from .programmes import (
+    MapEntry,
+    accepting_programme_ids,
+    credit_map,
+    programme_choices,
+    programme_list,
+)
 
 __all__ = [
     "ClosureCalendar",
+    "MapEntry",
+    "accepting_programme_ids",
     "class_list",
     "closed_sessions_q",
     "closure_list",
@@ -21,6 +29,7 @@ __all__ = [
     "closure_sessions_q",
     "closure_windows",
     "closures_between",
+    "credit_map",
     "instructor_choices",
     "programme_choices",
     "programme_list",
