@@ -1,6 +1,6 @@
-"""Make-up eligibility (MKP-1…MKP-7, CRD-4): the one function the portal, the staff pages and
-the booking service all use. For a student's credit and candidate sessions it returns every
-check, passed or failed, with the figures behind it (MKP-12)."""
+"""Make-up eligibility (MKP-1…MKP-7, CRD-4, CLO-5): the one function the portal, the staff
+pages and the booking service all use. For a student's credit and candidate sessions it
+returns every check, passed or failed, with the figures behind it (MKP-12)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -22,7 +22,8 @@ from bookings.models import (
 from credits.models import CreditState, MakeupCredit
 from makeup.formats import local_datetime
 from makeup.models import Company
-from programmes.models import Session, age_in_months
+from programmes.models import Closure, Session, age_in_months
+from programmes.selectors.closures import ClosureCalendar, closed_sessions_q, closure_calendars
 
 from .. import hooks
 
@@ -70,6 +71,7 @@ RULE_TITLES = {
     "FRN-1": gettext_lazy("Partner company"),
     "FRN-2": gettext_lazy("Partner's programme takes make-ups"),
     "FRN-3": gettext_lazy("Partner's terms"),
+    "CLO-5": gettext_lazy("School open that day"),
 }
 
 
@@ -189,9 +191,11 @@ def session_checks(
     student: Student,
     now: datetime,
     busy_session_ids: set[int],
+    closure: Closure | None,
 ) -> tuple[list[Check], int]:
-    """MKP-1…MKP-7 for one session annotated by :func:`with_occupancy`. Returns the checks
-    and the places left for make-ups."""
+    """MKP-1…MKP-7 and CLO-5 for one session annotated by :func:`with_occupancy`;
+    ``closure`` is the closure covering the session, if any (:func:`session_closures`).
+    Returns the checks and the places left for make-ups."""
     klass, programme = session.klass, session.klass.programme
     tz = session.company.tzinfo
     settings = session.company.settings
@@ -311,6 +315,7 @@ def session_checks(
                 ),
             )
         )
+    checks.append(closure_check(closure))
     extra = klass.extra_capacity(settings.makeup_extra_capacity)
     taken, limit = session_places(session)
     left = max(limit - taken, 0)
@@ -324,6 +329,37 @@ def session_checks(
         )
     )
     return checks, left
+
+
+def closure_check(closure: Closure | None) -> Check:
+    """CLO-5: a closed day is never offered — whoever asks, and the booking service refuses
+    it. Nobody books past it (it is not a portal-only rule)."""
+    if closure is None:
+        return Check("CLO-5", True, _("No closure then."))
+    return Check("CLO-5", False, _("Closed: {name}").format(name=closure.name))
+
+
+def closure_span(sessions: list[Session]) -> tuple:
+    """The days a calendar must cover for ``sessions``: their local days, and the next day
+    (a late lesson may run past midnight into a closed day)."""
+    days = [s.local_date for s in sessions]
+    return min(days), max(days) + timedelta(days=1)
+
+
+def session_closures(
+    sessions: list[Session], calendars: dict[int, ClosureCalendar] | None = None
+) -> dict[int, Closure | None]:
+    """{session id: the closure covering it, or ``None``} for ``sessions`` (each with its
+    ``company`` and ``klass`` loaded). Every company's calendar is read once, for all its
+    sessions (:func:`programmes.selectors.closures.closure_calendars`): two queries at most,
+    however many sessions; none for calendars given in ``calendars``."""
+    if not sessions:
+        return {}
+    calendars = dict(calendars or {})
+    missing = {s.company_id: s.company for s in sessions if s.company_id not in calendars}
+    if missing:
+        calendars |= closure_calendars(missing.values(), *closure_span(sessions))
+    return {s.pk: calendars[s.company_id].closure_for(s) for s in sessions}
 
 
 def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
@@ -372,12 +408,19 @@ def _partner_checks(credit, sessions, now) -> dict[int, list[Check]]:
 
 
 def evaluate(
-    *, student: Student, credit: MakeupCredit, sessions: list[Session], now: datetime
+    *,
+    student: Student,
+    credit: MakeupCredit,
+    sessions: list[Session],
+    now: datetime,
+    calendars: dict[int, ClosureCalendar] | None = None,
 ) -> list[Candidate]:
     """Every check for each of ``sessions`` (annotated by :func:`with_occupancy`), with the
     partner rules for another company's sessions (FRN-1…FRN-5: every MKP rule on the host's
-    class as well)."""
+    class as well) and the host company's closures (CLO-5). ``calendars``: closure calendars
+    already read, by company id (the others are read here, once for all the sessions)."""
     busy = busy_sessions(student=student, sessions=sessions)
+    closures = session_closures(sessions, calendars)
     partner = _partner_checks(credit, sessions, now)
     candidates = []
     credit_part: dict[int, list[Check]] = {}  # the same for every session of a company
@@ -389,7 +432,12 @@ def evaluate(
             )
             credit_part[session.company_id] = checks
         more, left = session_checks(
-            session=session, credit=credit, student=student, now=now, busy_session_ids=busy
+            session=session,
+            credit=credit,
+            student=student,
+            now=now,
+            busy_session_ids=busy,
+            closure=closures[session.pk],
         )
         more += partner.get(session.pk, [])
         candidates.append(Candidate(session=session, checks=checks + more, places_left=left))
@@ -422,7 +470,11 @@ def makeup_candidates(
     filter in SQL too; ``limit`` caps the sessions loaded, soonest first.
 
     ``host`` and ``programme_ids`` search a partner company's linked programmes instead of
-    the credit's own (the franchise app does, with scoping lifted, FRN-5)."""
+    the credit's own (the franchise app does, with scoping lifted, FRN-5).
+
+    A session the company's closures cover is never offered, to parents or to staff (CLO-5):
+    it is left out in SQL, like a cancelled one (the calendar is read once, before the
+    sessions); "why isn't this session offered?" names the closure."""
     student = credit.enrolment.student
     # One company for every row: loaded once and attached, not joined per session.
     company = host or Company.objects.select_related("settings").get(pk=credit.company_id)
@@ -439,12 +491,21 @@ def makeup_candidates(
         cancelled_at__isnull=True,
         klass__archived_at__isnull=True,
     )
+    tz = company.tzinfo
+    first, last = now.astimezone(tz).date(), until.astimezone(tz).date()
+    if date_from:
+        first = max(first, date_from)
+    if date_to:
+        last = min(last, date_to)
+    calendar = closure_calendars([company], first, last + timedelta(days=1))[company.pk]
+    closed = closed_sessions_q(calendar, tz)
+    if closed is not None:
+        sessions = sessions.exclude(closed)
     if date_from:
         sessions = sessions.filter(local_date__gte=date_from)
     if date_to:
         sessions = sessions.filter(local_date__lte=date_to)
     if offered_only:
-        tz = company.tzinfo
         youngest = age_in_months(student.date_of_birth, now.astimezone(tz).date())
         oldest = age_in_months(student.date_of_birth, until.astimezone(tz).date())
         if host is not None:  # another zone may be a day off: the exact check runs below
@@ -470,4 +531,10 @@ def makeup_candidates(
     sessions = list(sessions[:limit] if limit else sessions)
     for session in sessions:
         session.company = company
-    return evaluate(student=student, credit=credit, sessions=sessions, now=now)
+    return evaluate(
+        student=student,
+        credit=credit,
+        sessions=sessions,
+        now=now,
+        calendars={company.pk: calendar},
+    )

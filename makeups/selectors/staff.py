@@ -21,6 +21,7 @@ from .eligibility import (
     evaluate,
     makeup_candidates,
     session_checks,
+    session_closures,
     with_occupancy,
 )
 
@@ -151,13 +152,19 @@ def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandid
     )
     options = []
     tz = annotated.company.tzinfo
+    closure = session_closures([annotated])[annotated.pk]  # the same for every student
     for student_id, credit in soonest.items():
         if student_id in enrolled or student_id in booked:
             continue  # already in the session: not a guest to book
         student = credit.enrolment.student
         checks = credit_checks(credit=credit, student=student, now=now, tz=tz)
         more, left = session_checks(
-            session=annotated, credit=credit, student=student, now=now, busy_session_ids=set()
+            session=annotated,
+            credit=credit,
+            student=student,
+            now=now,
+            busy_session_ids=set(),
+            closure=closure,
         )
         option = StaffCandidate(
             candidate=Candidate(session=annotated, checks=checks + more, places_left=left),
