@@ -23,7 +23,12 @@ from credits.models import CreditState, MakeupCredit
 from makeup.formats import local_datetime
 from makeup.models import Company
 from programmes.models import Closure, Session, age_in_months
-from programmes.selectors.closures import ClosureCalendar, closed_sessions_q, closure_calendars
+from programmes.selectors.closures import (
+    ClosureCalendar,
+    closed_sessions_q,
+    closure_calendars,
+    closures_for_sessions,
+)
 
 from .. import hooks
 
@@ -194,7 +199,8 @@ def session_checks(
     closure: Closure | None,
 ) -> tuple[list[Check], int]:
     """MKP-1…MKP-7 and CLO-5 for one session annotated by :func:`with_occupancy`;
-    ``closure`` is the closure covering the session, if any (:func:`session_closures`).
+    ``closure`` is the closure covering the session, if any
+    (:func:`programmes.selectors.closures.closures_for_sessions`).
     Returns the checks and the places left for make-ups."""
     klass, programme = session.klass, session.klass.programme
     tz = session.company.tzinfo
@@ -339,29 +345,6 @@ def closure_check(closure: Closure | None) -> Check:
     return Check("CLO-5", False, _("Closed: {name}").format(name=closure.name))
 
 
-def closure_span(sessions: list[Session]) -> tuple:
-    """The days a calendar must cover for ``sessions``: their local days, and the next day
-    (a late lesson may run past midnight into a closed day)."""
-    days = [s.local_date for s in sessions]
-    return min(days), max(days) + timedelta(days=1)
-
-
-def session_closures(
-    sessions: list[Session], calendars: dict[int, ClosureCalendar] | None = None
-) -> dict[int, Closure | None]:
-    """{session id: the closure covering it, or ``None``} for ``sessions`` (each with its
-    ``company`` and ``klass`` loaded). Every company's calendar is read once, for all its
-    sessions (:func:`programmes.selectors.closures.closure_calendars`): two queries at most,
-    however many sessions; none for calendars given in ``calendars``."""
-    if not sessions:
-        return {}
-    calendars = dict(calendars or {})
-    missing = {s.company_id: s.company for s in sessions if s.company_id not in calendars}
-    if missing:
-        calendars |= closure_calendars(missing.values(), *closure_span(sessions))
-    return {s.pk: calendars[s.company_id].closure_for(s) for s in sessions}
-
-
 def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
     """Ids among ``sessions`` the student is already in: enrolled that day, or booked."""
     if not sessions:
@@ -420,7 +403,7 @@ def evaluate(
     class as well) and the host company's closures (CLO-5). ``calendars``: closure calendars
     already read, by company id (the others are read here, once for all the sessions)."""
     busy = busy_sessions(student=student, sessions=sessions)
-    closures = session_closures(sessions, calendars)
+    closures = closures_for_sessions(sessions, calendars)
     partner = _partner_checks(credit, sessions, now)
     candidates = []
     credit_part: dict[int, list[Check]] = {}  # the same for every session of a company

@@ -13,6 +13,7 @@ from credits.models import MakeupCredit
 from makeup.models import Company
 from makeup.searchtext import parse
 from programmes.models import Session
+from programmes.selectors.closures import closures_for_sessions
 
 from .eligibility import (
     Candidate,
@@ -21,7 +22,6 @@ from .eligibility import (
     evaluate,
     makeup_candidates,
     session_checks,
-    session_closures,
     with_occupancy,
 )
 
@@ -152,7 +152,7 @@ def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandid
     )
     options = []
     tz = annotated.company.tzinfo
-    closure = session_closures([annotated])[annotated.pk]  # the same for every student
+    closure = closures_for_sessions([annotated])[annotated.pk]  # the same for every student
     for student_id, credit in soonest.items():
         if student_id in enrolled or student_id in booked:
             continue  # already in the session: not a guest to book

@@ -245,6 +245,24 @@ def closure_calendars(
     }
 
 
+def closures_for_sessions(
+    sessions: list[Session], calendars: dict[int, ClosureCalendar] | None = None
+) -> dict[int, Closure | None]:
+    """{session id: the closure covering it, or ``None``} for ``sessions`` (each with its
+    ``company`` and ``klass`` loaded), of one company or several (a partner's). Each
+    company's calendar is read once for all its sessions (:func:`closure_calendars`: two
+    queries at most, however many sessions), over their local days and the day after (a late
+    lesson may run past midnight into a closed day); none is read for ``calendars`` given."""
+    if not sessions:
+        return {}
+    calendars = dict(calendars or {})
+    missing = {s.company_id: s.company for s in sessions if s.company_id not in calendars}
+    if missing:
+        days = [s.local_date for s in sessions]
+        calendars |= closure_calendars(missing.values(), min(days), max(days) + timedelta(days=1))
+    return {s.pk: calendars[s.company_id].closure_for(s) for s in sessions}
+
+
 def closure_sessions_q(closure: Closure, tz, *, prefix: str = "") -> Q:
     """A filter for the sessions ``closure`` covers (its windows and its scope), for a
     queryset of ``Session`` — or of a model reaching a session through ``prefix``
