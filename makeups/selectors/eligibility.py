@@ -1,6 +1,6 @@
-"""Make-up eligibility (MKP-1…MKP-7, CRD-4, WAL-2): the one function the portal, the staff pages and
-the booking service all use. For a student's credit and candidate sessions it returns every
-check, passed or failed, with the figures behind it (MKP-12)."""
+"""Make-up eligibility (MKP-1…MKP-7, CRD-4, WAL-2, CLO-5): the one function the portal, the
+staff pages and the booking service all use. For a student's credit and candidate sessions it
+returns every check, passed or failed, with the figures behind it (MKP-12)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -22,8 +22,14 @@ from bookings.models import (
 from credits.models import CreditState, MakeupCredit
 from makeup.formats import local_datetime
 from makeup.models import Company
-from programmes.models import Session, age_in_months
+from programmes.models import Closure, Session, age_in_months
 from programmes.selectors import MapEntry, accepting_programme_ids, credit_map
+from programmes.selectors.closures import (
+    ClosureCalendar,
+    closed_sessions_q,
+    closure_calendars,
+    closures_for_sessions,
+)
 
 from .. import hooks
 
@@ -71,6 +77,7 @@ RULE_TITLES = {
     "FRN-1": gettext_lazy("Partner company"),
     "FRN-2": gettext_lazy("Partner's programme takes make-ups"),
     "FRN-3": gettext_lazy("Partner's terms"),
+    "CLO-5": gettext_lazy("School open that day"),
 }
 
 
@@ -302,11 +309,14 @@ def session_checks(
     student: Student,
     now: datetime,
     busy_session_ids: set[int],
+    closure: Closure | None,
     entries: dict[int, list[MapEntry]] | None = None,
 ) -> tuple[list[Check], int]:
-    """MKP-1…MKP-7 for one session annotated by :func:`with_occupancy`. Returns the checks
-    and the places left for make-ups. ``entries``: the level map of the sessions'
-    programmes (:func:`credit_entries`), read here for this one session when not given."""
+    """MKP-1…MKP-7 and CLO-5 for one session annotated by :func:`with_occupancy`. Returns the
+    checks and the places left for make-ups. ``entries``: the level map of the sessions'
+    programmes (:func:`credit_entries`), read here for this one session when not given;
+    ``closure``: the closure covering the session, if any
+    (:func:`programmes.selectors.closures.closures_for_sessions`)."""
     klass, programme = session.klass, session.klass.programme
     tz = session.company.tzinfo
     settings = session.company.settings
@@ -400,6 +410,7 @@ def session_checks(
                 ),
             )
         )
+    checks.append(closure_check(closure))
     extra = klass.extra_capacity(settings.makeup_extra_capacity)
     taken, limit = session_places(session)
     left = max(limit - taken, 0)
@@ -413,6 +424,14 @@ def session_checks(
         )
     )
     return checks, left
+
+
+def closure_check(closure: Closure | None) -> Check:
+    """CLO-5: a closed day is never offered — whoever asks, and the booking service refuses
+    it. Nobody books past it (it is not a portal-only rule)."""
+    if closure is None:
+        return Check("CLO-5", True, _("No closure then."))
+    return Check("CLO-5", False, _("Closed: {name}").format(name=closure.name))
 
 
 def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
@@ -467,13 +486,17 @@ def evaluate(
     sessions: list[Session],
     now: datetime,
     moving: MakeupBooking | None = None,
+    calendars: dict[int, ClosureCalendar] | None = None,
 ) -> list[Candidate]:
     """Every check for each of ``sessions`` (annotated by :func:`with_occupancy`), with the
     partner rules for another company's sessions (FRN-1…FRN-5: every MKP rule on the host's
-    class as well). ``moving``: the booked make-up ``credit`` is spent on, to be moved to one
-    of ``sessions`` (WAL-2) — the same checks, the credit counting as free for it."""
+    class as well) and the host company's closures (CLO-5). ``moving``: the booked make-up
+    ``credit`` is spent on, to be moved to one of ``sessions`` (WAL-2) — the same checks, the
+    credit counting as free for it. ``calendars``: closure calendars already read, by company
+    id (the others are read here, once for all the sessions)."""
     busy = busy_sessions(student=student, sessions=sessions)
     entries = credit_entries(credit=credit, sessions=sessions)  # WAL-3, read once
+    closures = closures_for_sessions(sessions, calendars)
     partner = _partner_checks(credit, sessions, now)
     candidates = []
     credit_part: dict[int, list[Check]] = {}  # the same for every session of a company
@@ -491,6 +514,7 @@ def evaluate(
             now=now,
             busy_session_ids=busy,
             entries=entries,
+            closure=closures[session.pk],
         )
         more += partner.get(session.pk, [])
         candidates.append(Candidate(session=session, checks=checks + more, places_left=left))
@@ -526,7 +550,11 @@ def makeup_candidates(
 
     ``host`` and ``programme_ids`` search a partner company's linked programmes instead of
     the credit's own (the franchise app does, with scoping lifted, FRN-5). ``moving``: the
-    booked make-up the credit is spent on, for the sessions it could move to (WAL-2)."""
+    booked make-up the credit is spent on, for the sessions it could move to (WAL-2).
+
+    A session the company's closures cover is never offered, to parents or to staff (CLO-5):
+    it is left out in SQL, like a cancelled one (the calendar is read once, before the
+    sessions); "why isn't this session offered?" names the closure."""
     student = credit.holder_student
     # One company for every row: loaded once and attached, not joined per session.
     company = host or Company.objects.select_related("settings").get(pk=credit.company_id)
@@ -548,12 +576,21 @@ def makeup_candidates(
         cancelled_at__isnull=True,
         klass__archived_at__isnull=True,
     )
+    tz = company.tzinfo
+    first, last = now.astimezone(tz).date(), until.astimezone(tz).date()
+    if date_from:
+        first = max(first, date_from)
+    if date_to:
+        last = min(last, date_to)
+    calendar = closure_calendars([company], first, last + timedelta(days=1))[company.pk]
+    closed = closed_sessions_q(calendar, tz)
+    if closed is not None:
+        sessions = sessions.exclude(closed)
     if date_from:
         sessions = sessions.filter(local_date__gte=date_from)
     if date_to:
         sessions = sessions.filter(local_date__lte=date_to)
     if offered_only:
-        tz = company.tzinfo
         youngest = age_in_months(student.date_of_birth, now.astimezone(tz).date())
         oldest = age_in_months(student.date_of_birth, until.astimezone(tz).date())
         if host is not None:  # another zone may be a day off: the exact check runs below
@@ -579,4 +616,11 @@ def makeup_candidates(
     sessions = list(sessions[:limit] if limit else sessions)
     for session in sessions:
         session.company = company
-    return evaluate(student=student, credit=credit, sessions=sessions, now=now, moving=moving)
+    return evaluate(
+        student=student,
+        credit=credit,
+        sessions=sessions,
+        now=now,
+        moving=moving,
+        calendars={company.pk: calendar},
+    )

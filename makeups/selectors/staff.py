@@ -14,6 +14,7 @@ from makeup.models import Company
 from makeup.searchtext import parse
 from programmes.models import Programme, Session
 from programmes.selectors import credit_map
+from programmes.selectors.closures import closures_for_sessions
 
 from .eligibility import (
     Candidate,
@@ -169,6 +170,7 @@ def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandid
     )
     options = []
     tz = annotated.company.tzinfo
+    closure = closures_for_sessions([annotated])[annotated.pk]  # the same for every student
     for student_id, credit in soonest.items():
         if student_id in enrolled or student_id in booked:
             continue  # already in the session: not a guest to book
@@ -181,6 +183,7 @@ def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandid
             now=now,
             busy_session_ids=set(),
             entries=entries,
+            closure=closure,
         )
         option = StaffCandidate(
             candidate=Candidate(session=annotated, checks=checks + more, places_left=left),
