@@ -43,7 +43,12 @@ def send_credit_issued(self, company, credit_id: int) -> int:
     """Tell the family a credit was issued, with its expiry, in each parent's language."""
     credit = (
         MakeupCredit.objects.filter(pk=credit_id, state=CreditState.AVAILABLE)
-        .select_related("enrolment__student", "enrolment__klass__programme", "attendance__session")
+        .select_related(
+            "enrolment__student",
+            "enrolment__klass__programme",
+            "attendance__session",
+            "holder__student",
+        )
         .first()
     )
     if credit is None:
@@ -52,7 +57,7 @@ def send_credit_issued(self, company, credit_id: int) -> int:
         company,
         family_id=credit.enrolment.student.family_id,
         template="credit_issued",
-        context={"credit": credit, "student": credit.enrolment.student},
+        context={"credit": credit, "student": credit.holder_student},
     )
 
 
@@ -74,7 +79,7 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
     now = timezone.now()
     credit = (
         MakeupCredit.objects.filter(pk=credit_id, state=CreditState.AVAILABLE, expires_at__gt=now)
-        .select_related("enrolment__student", "enrolment__klass__programme")
+        .select_related("enrolment__student", "enrolment__klass__programme", "holder__student")
         .first()
     )
     if credit is None:
@@ -88,7 +93,7 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
         template="credit_expiring",
         context={
             "credit": credit,
-            "student": credit.enrolment.student,
+            "student": credit.holder_student,  # who may use it (WAL-1)
             "days_left": days_left,
             "slots": slots,
         },

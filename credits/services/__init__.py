@@ -1,5 +1,6 @@
 """Writes of credits (split by concept, re-exported here): the decision chain, the credit
-ledger, policies, claims, the periodic sweeps and the lesson reminders."""
+ledger, policies, claims, the periodic sweeps, the lesson reminders and the family wallet
+(transfers)."""
 
 from .claims import MESSAGE_MAX, REASON_MAX, claim_approve, claim_decline, claim_submit
 from .decisions import (
@@ -12,6 +13,7 @@ from .decisions import (
 from .ledger import (
     credit_add_manual,
     credit_expiry,
+    credit_move,
     credit_reinstate,
     credit_return,
     credit_revoke,
@@ -21,6 +23,7 @@ from .ledger import (
 from .policies import policy_update
 from .reminders import lessons_claim_reminders
 from .sweeps import credits_claim_reminders, credits_expire_due
+from .transfers import credit_transfer
 
 __all__ = [
     "MESSAGE_MAX",
@@ -32,10 +35,12 @@ __all__ = [
     "credit_add_manual",
     "credit_decide",
     "credit_expiry",
+    "credit_move",
     "credit_reinstate",
     "credit_return",
     "credit_revoke",
     "credit_spend",
+    "credit_transfer",
     "credits_claim_reminders",
     "credits_decide_many",
     "credits_reinstate_many",

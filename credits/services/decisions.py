@@ -34,14 +34,6 @@ from .ledger import (
     record_event,
 )
 
-LOCKED_WITH_ATTENDANCE = (
-    "self",
-    "session",
-    "session__klass",
-    "session__klass__programme",
-    "session__company",
-)
-
 PATH_FOR_STATE = {
     AttendanceState.CANCELLED: CreditPath.ON_TIME,
     AttendanceState.LATE_CANCELLED: CreditPath.LATE,
@@ -120,8 +112,29 @@ def _issue(
 
 def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> CreditDecision:
     """ATT-5: the state no longer earns ``live``. Revoke it while unused; a spent credit is
-    never taken back silently — the decision is flagged for an admin instead."""
+    never taken back silently — the decision is flagged for an admin instead. A credit given
+    to a sibling (WAL-1) is treated like a spent one: it is the sibling's now, so it stays
+    with them and the decision is flagged, saying so."""
     new_state = str(AttendanceState(attendance.state).label)
+    if live.is_transferred:
+        return _decision(
+            attendance,
+            path=live.path,
+            reason=DecisionReason.SPENT_CONFLICT,
+            now=now,
+            actor=actor,
+            credit=live,
+            needs_attention=True,
+            message=_(
+                "Corrected to “{state}”, but credit #{pk} was given to {name} and stays "
+                "theirs ({credit_state}). Review with the family."
+            ).format(
+                state=new_state,
+                pk=live.pk,
+                name=live.holder.student.first_name,
+                credit_state=live.get_state_display().lower(),
+            ),
+        )
     if live.state == CreditState.USED:
         return _decision(
             attendance,
@@ -283,17 +296,18 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
 def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> CreditDecision | None:
     """Run the decision chain for an attendance's current state and record the outcome.
 
-    Order: an existing credit for a different state is revoked (or flagged if spent, ATT-5);
+    Order: an existing credit for a different state is revoked (or flagged if spent or given
+    to a sibling, ATT-5, WAL-1);
     a no-show never issues (ATT-2); make-ups off (POL-7); the path's mapping (POL-2); the
     outstanding cap (POL-5) and the rolling window (POL-6) for client paths; validity
     (POL-3, POL-4). Every outcome is a :class:`CreditDecision` with its figures (POL-9).
     Running it again for the same state does nothing (POL-10). Returns the new decision,
     or ``None`` when nothing needed deciding.
     """
-    # The closure is joined on its nullable side, which PostgreSQL can't lock: every other
-    # row is locked as before, the closure (read only for its name and choice) is not.
     attendance = (
-        Attendance.objects.select_for_update(of=LOCKED_WITH_ATTENDANCE)
+        # Only the attendance row is locked: PostgreSQL can't lock the nullable side of the
+        # outer join to the session's closure.
+        Attendance.objects.select_for_update(of=("self",))
         .select_related("session__klass__programme", "session__company", "session__closure")
         .get(pk=attendance.pk)
     )
@@ -308,7 +322,7 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
         if live.path == path:
             return None  # POL-10: this state already earned its credit
         conflict = _correct_away(attendance, live, now=now, actor=actor)
-        if live.state == CreditState.USED:
+        if live.state == CreditState.USED or live.is_transferred:
             return conflict
     latest = CreditDecision.objects.filter(attendance=attendance).order_by("-pk").first()
     if (
@@ -465,6 +479,15 @@ def decision_mark_reviewed(*, decision: CreditDecision, actor, now: datetime) ->
                 to_state=decision.credit.state,
                 at=now,
                 actor=actor,
-                note=_("Conflict with an attendance correction reviewed; the credit stays used."),
+                note=(
+                    _(
+                        "Conflict with an attendance correction reviewed; the credit stays with "
+                        "the brother or sister it was given to."
+                    )
+                    if decision.credit.is_transferred
+                    else _(
+                        "Conflict with an attendance correction reviewed; the credit stays used."
+                    )
+                ),
             )
     return decision

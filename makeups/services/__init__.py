@@ -1,5 +1,5 @@
-"""Writes of the make-up (split by concept, re-exported here): booking, cancelling, watching,
-applying closures."""
+"""Writes of the make-up (split by concept, re-exported here): booking, moving, cancelling,
+watching, applying closures."""
 
 from .booking import makeup_book
 from .cancelling import (
@@ -16,6 +16,7 @@ from .closures import (
     closure_reason,
     closure_run_execute,
 )
+from .moving import makeup_move
 from .watches import MAX_WATCHES_PER_STUDENT, watch_create, watch_end, watch_fill
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "lesson_cancel_undo",
     "makeup_book",
     "makeup_cancel",
+    "makeup_move",
     "makeups_cancel_for_cancelled_session",
     "makeups_cancel_for_cancelled_sessions",
     "watch_create",

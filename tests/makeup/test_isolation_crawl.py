@@ -78,6 +78,22 @@ FILLERS: dict[str, Callable] = {
 }
 
 
+def _closure(company):
+    """A closure of ``company`` next month (CLO-1)."""
+    from datetime import timedelta
+
+    from programmes.models import Closure
+
+    day = timezone.localdate(timezone=company.tzinfo) + timedelta(days=30)
+    return Closure.objects.create(
+        company=company,
+        name="Pool maintenance",
+        first_day=day,
+        last_day=day,
+        created_at=timezone.now(),
+    )
+
+
 def _franchise_link(company, *, state):
     """A link from a new company to ``company``."""
 
@@ -161,19 +177,6 @@ def _decision(company):
         message="No credit",
         decided_at=attendance.session.starts_at,
         needs_attention=True,
-    )
-
-
-def _closure(company):
-    from programmes.models import Closure
-
-    day = timezone.localdate(timezone.now(), company.tzinfo)
-    return Closure.objects.create(
-        company=company,
-        name="Crawl",
-        first_day=day,
-        last_day=day,
-        created_at=timezone.now(),
     )
 
 

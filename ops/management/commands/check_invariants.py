@@ -2,12 +2,22 @@
 
 1. No session over capacity because of make-ups (MKP-7, MKP-8): where a session has active
    make-up bookings, regulars expected + make-ups never exceed capacity + extra places.
-2. No credit spent twice (CRD-3): every used credit points at one active or finished
-   make-up booking, no booking carries two credits, and every active booking has its credit.
+2. No credit spent twice (CRD-3, WAL-2): every used credit points at one active or finished
+   make-up booking, no booking carries two credits, every active booking has its credit, and
+   a credit's booking is of the enrolment holding the credit (WAL-1). A move (WAL-2) changes
+   the booking's session, not the credit's booking, so a credit is on at most one live
+   booking by its one link; the checks above catch a move that freed it, doubled the booking
+   or lost it.
 3. Every credit's history replays to its state (CRD-2): its events chain from "issued"
    (from_state blank) through each to_state, each starting where the last ended, and the last
-   one is the credit's state.
-4. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
+   one is the credit's state; a "moved" event (WAL-2) leaves a used credit used and a
+   transfer to a sibling (WAL-1) keeps it available.
+4. Every credit's transfers replay to its holder (WAL-1): starting from the enrolment that
+   earned it, each "transferred" entry gives it from the enrolment holding it then, the last
+   one's receiver is the holder (never transferred: the holder is the earning enrolment) and
+   its time is the credit's ``transferred_at``; and a credit's holder is always a child of the
+   family that earned it.
+5. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
    seconds, and with ``--mail-dir`` (a ``filemail://`` folder the workers wrote to) no
    recipient got a message's e-mail twice, and no e-mail went out for a message not marked
    done.
@@ -21,7 +31,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -32,9 +42,14 @@ from makeup.outbox import mail_sent
 from makeups.selectors.eligibility import with_occupancy
 from programmes.models import Session
 
+USED_TO_USED = (CreditState.USED, CreditState.USED)
+
 
 class Command(BaseCommand):
-    help = "Check the data invariants (capacity, credits spent once, credit histories)."
+    help = (
+        "Check the data invariants (capacity, credits spent once, credit histories, "
+        "transfers to siblings)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--show", type=int, default=20, help="How many problems to list.")
@@ -56,6 +71,7 @@ class Command(BaseCommand):
                 *self._capacity(),
                 *self._spent_once(),
                 *self._histories(),
+                *self._transfers(),
                 *self._outbox(outbox_grace, mail_dir),
             ]
         if problems:
@@ -110,19 +126,28 @@ class Command(BaseCommand):
             for pk in active.values_list("pk", flat=True)
             if pk not in with_credit
         ]
+        elsewhere = MakeupCredit.objects.filter(booking__isnull=False).exclude(
+            booking__enrolment_id=F("holder_id")
+        )
+        problems += [
+            f"credit {pk}: spent on booking {booking_id} of another enrolment"
+            for pk, booking_id in elsewhere.values_list("pk", "booking_id")
+        ]
         self.stdout.write(f"credits spent once: {len(problems)} problem(s)")
         return problems
 
     def _histories(self) -> list[str]:
         states = dict(MakeupCredit.objects.values_list("pk", "state"))
         events = defaultdict(list)
-        for credit_id, from_state, to_state in (
+        problems = []
+        for credit_id, kind, from_state, to_state in (
             CreditEvent.objects.order_by("credit_id", "at", "pk")
-            .values_list("credit_id", "from_state", "to_state")
+            .values_list("credit_id", "kind", "from_state", "to_state")
             .iterator(chunk_size=5000)
         ):
             events[credit_id].append((from_state, to_state))
-        problems = []
+            if kind == CreditEvent.Kind.MOVED and (from_state, to_state) != USED_TO_USED:
+                problems.append(f"credit {credit_id}: moved from {from_state} to {to_state}")
         for credit_id, state in states.items():
             chain = events.get(credit_id, [])
             if not chain or chain[0][0] != "":
@@ -140,6 +165,49 @@ class Command(BaseCommand):
                 if current != state:
                     problems.append(f"credit {credit_id}: history ends {current}, state {state}")
         self.stdout.write(f"credit histories: {len(problems)} problem(s)")
+        return problems
+
+    def _transfers(self) -> list[str]:
+        transfers = defaultdict(list)
+        for credit_id, giver, receiver, at in (
+            CreditEvent.objects.filter(kind=CreditEvent.Kind.TRANSFERRED)
+            .order_by("credit_id", "at", "pk")
+            .values_list("credit_id", "from_enrolment_id", "to_enrolment_id", "at")
+            .iterator(chunk_size=5000)
+        ):
+            transfers[credit_id].append((giver, receiver, at))
+        problems = []
+        moved = MakeupCredit.objects.filter(
+            Q(pk__in=list(transfers))
+            | ~Q(holder_id=F("enrolment_id"))
+            | Q(transferred_at__isnull=False)
+        ).values_list("pk", "enrolment_id", "holder_id", "transferred_at")
+        for credit_id, enrolment_id, holder_id, transferred_at in moved.iterator(chunk_size=2000):
+            current, last = enrolment_id, None
+            for giver, receiver, at in transfers.get(credit_id, []):
+                if giver != current:
+                    problems.append(
+                        f"credit {credit_id}: given by enrolment {giver} while {current} held it"
+                    )
+                    break
+                current, last = receiver, at
+            else:
+                if current != holder_id:
+                    problems.append(
+                        f"credit {credit_id}: transfers end at enrolment {current}, "
+                        f"holder {holder_id}"
+                    )
+                elif last != transferred_at:
+                    problems.append(
+                        f"credit {credit_id}: last transferred {last}, recorded {transferred_at}"
+                    )
+        strangers = (
+            MakeupCredit.objects.exclude(holder_id=F("enrolment_id"))
+            .exclude(holder__student__family_id=F("enrolment__student__family_id"))
+            .values_list("pk", flat=True)
+        )
+        problems += [f"credit {pk}: held outside the family that earned it" for pk in strangers]
+        self.stdout.write(f"credit transfers: {len(problems)} problem(s)")
         return problems
 
     def _outbox(self, grace: int, mail_dir: Path | None) -> list[str]:
