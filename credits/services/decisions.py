@@ -261,7 +261,7 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
     or ``None`` when nothing needed deciding.
     """
     attendance = (
-        Attendance.objects.select_for_update()
+        Attendance.objects.select_for_update(of=("self",))
         .select_related("session__klass__programme", "session__company", "session__closure")
         .get(pk=attendance.pk)
     )
