@@ -34,10 +34,18 @@ class LatePortalCancellation(models.TextChoices):
     REFUSE = "refuse", _("Refuse it and show our instructions")
 
 
+class TermEndCredits(models.TextChoices):
+    """WAL-4: what becomes of a student's unused credits when their class's term ends."""
+
+    EXPIRE = "expire", _("keep their own expiry and run out as issued")
+    CARRY = "carry", _("move to the student's next class in this programme, with extra days")
+
+
 class CancellationPolicy(models.Model):
-    """A programme's cancellation policy (POL-1…POL-6, POL-11). Defaults: cancel 24 hours
-    before; on time issues a credit valid 30 days from the cancellation, late forfeits, a
-    staff cancellation issues a credit valid 30 days."""
+    """A programme's cancellation policy (POL-1…POL-6, POL-11, WAL-4). Defaults: cancel 24
+    hours before; on time issues a credit valid 30 days from the cancellation, late forfeits,
+    a staff cancellation issues a credit valid 30 days; unused credits expire as issued when
+    the term ends."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     programme = models.OneToOneField(
@@ -98,6 +106,16 @@ class CancellationPolicy(models.Model):
     late_cancellation_instructions = models.TextField(
         blank=True, help_text=_('Shown instead when the portal refuses, e.g. "Call us on …".')
     )
+    # WAL-4: unused credits at the end of the class's term.
+    term_end_credits = models.CharField(
+        max_length=10, choices=TermEndCredits.choices, default=TermEndCredits.EXPIRE
+    )
+    carry_extra_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    carry_max_credits = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedManager(company="company")
@@ -110,15 +128,20 @@ class CancellationPolicy(models.Model):
                 | (Q(window_credits__isnull=False) & Q(window_days__isnull=False)),
                 name="policy_window_both_or_neither",
             ),
+            models.CheckConstraint(
+                condition=~Q(term_end_credits="carry") | Q(carry_extra_days__isnull=False),
+                name="policy_carry_has_extra_days",
+            ),
         ]
 
     def __str__(self) -> str:
         return gettext("Cancellation policy of {programme}").format(programme=self.programme)
 
     def clean(self) -> None:
-        """The rules across fields (POL-3, POL-6, POL-11), held wherever a policy is saved:
-        the policy form shows them on their fields, and ``credits.services.policy_update``
-        refuses them too. A number of days is needed (and kept) only for a validity in days.
+        """The rules across fields (POL-3, POL-6, POL-11, WAL-4), held wherever a policy is
+        saved: the policy form shows them on their fields, and ``credits.services.policy_update``
+        refuses them too. A number of days is needed (and kept) only for a validity in days;
+        the carry-over's extra days only when credits carry (its limit is kept only then too).
         """
         errors: dict[str, str] = {}
         for path in ("on_time", "late", "staff"):
@@ -139,6 +162,13 @@ class CancellationPolicy(models.Model):
             errors["late_cancellation_instructions"] = _(
                 "Tell parents what to do instead when the portal refuses."
             )
+        if self.term_end_credits == TermEndCredits.CARRY:
+            if not self.carry_extra_days:
+                errors["carry_extra_days"] = _(
+                    "Enter how many days moved credits get, or let them run out as issued."
+                )
+        else:
+            self.carry_extra_days = self.carry_max_credits = None
         if errors:
             raise ValidationError(errors)
 
@@ -303,6 +333,7 @@ class CreditEvent(models.Model):
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
         REVIEWED = "reviewed", _("Conflict reviewed")
+        CARRIED = "carried", _("Moved to the next term")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     credit = models.ForeignKey(MakeupCredit, on_delete=models.CASCADE, related_name="events")
@@ -314,11 +345,32 @@ class CreditEvent(models.Model):
         "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     note = models.CharField(max_length=300, blank=True)
+    # WAL-4: a carry-over's old and new enrolment (empty for the kinds that don't move it).
+    from_enrolment = models.ForeignKey(
+        "bookings.Enrolment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_enrolment = models.ForeignKey(
+        "bookings.Enrolment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = ScopedManager(company="company")
 
     class Meta:
         ordering = ["at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["to_enrolment"],
+                condition=Q(kind="carried"),
+                name="credit_event_carried_into",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="carried")
+                | (Q(from_enrolment__isnull=False) & Q(to_enrolment__isnull=False)),
+                name="credit_event_carry_has_both_sides",
+            ),
+        ]
 
     def __str__(self) -> str:
         return gettext("{kind} at {at}").format(
