@@ -1,6 +1,8 @@
 """Writes of credits (split by concept, re-exported here): the decision chain, the credit
-ledger, policies, claims, the periodic sweeps and the lesson reminders."""
+ledger, policies, claims, the periodic sweeps, the carry-over into the next term and the
+lesson reminders."""
 
+from .carry_over import CarryOverResult, credits_carry_over
 from .claims import MESSAGE_MAX, REASON_MAX, claim_approve, claim_decline, claim_submit
 from .decisions import PATH_FOR_STATE, credit_decide, decision_mark_reviewed
 from .ledger import (
@@ -13,10 +15,11 @@ from .ledger import (
 )
 from .policies import policy_update
 from .reminders import lessons_claim_reminders
-from .sweeps import credits_claim_reminders, credits_expire_due
+from .sweeps import credits_claim_reminders, credits_expire_due, credits_held_for_carry_over
 
 __all__ = [
     "MESSAGE_MAX",
+    "CarryOverResult",
     "PATH_FOR_STATE",
     "REASON_MAX",
     "claim_approve",
@@ -29,8 +32,10 @@ __all__ = [
     "credit_return",
     "credit_revoke",
     "credit_spend",
+    "credits_carry_over",
     "credits_claim_reminders",
     "credits_expire_due",
+    "credits_held_for_carry_over",
     "decision_mark_reviewed",
     "lessons_claim_reminders",
     "policy_update",

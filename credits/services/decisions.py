@@ -200,7 +200,10 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
         )
     if path not in CLIENT_PATHS:
         return None
-    credits = MakeupCredit.objects.filter(enrolment_id=attendance.enrolment_id)
+    # The caps count the client-path credits *earned* on this enrolment, through the lesson
+    # that earned each: one carried into the next term (WAL-4) still counts here and never
+    # on the enrolment it moved to.
+    credits = MakeupCredit.objects.filter(attendance__enrolment_id=attendance.enrolment_id)
     cap = (
         policy.on_time_outstanding_cap
         if path == CreditPath.ON_TIME

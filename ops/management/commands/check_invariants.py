@@ -6,8 +6,12 @@
    make-up booking, no booking carries two credits, and every active booking has its credit.
 3. Every credit's history replays to its state (CRD-2): its events chain from "issued"
    (from_state blank) through each to_state, each starting where the last ended, and the last
-   one is the credit's state.
-4. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
+   one is the credit's state (a carry-over into the next term, WAL-4, keeps it available).
+4. Every carry-over replays to where the credit is (WAL-4): starting from the enrolment that
+   earned it, each "carried" entry moves it from the enrolment holding it then, the last one
+   lands on the credit's enrolment, and every enrolment on the way is the same student's in
+   the same programme; a credit never carried is still on the enrolment that earned it.
+5. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
    seconds, and with ``--mail-dir`` (a ``filemail://`` folder the workers wrote to) no
    recipient got a message's e-mail twice, and no e-mail went out for a message not marked
    done.
@@ -21,11 +25,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from bookings.models import MakeupBooking
+from bookings.models import Enrolment, MakeupBooking
 from credits.models import CreditEvent, CreditState, MakeupCredit
 from makeup.models import OutboxMessage
 from makeup.outbox import mail_sent
@@ -34,7 +38,10 @@ from programmes.models import Session
 
 
 class Command(BaseCommand):
-    help = "Check the data invariants (capacity, credits spent once, credit histories)."
+    help = (
+        "Check the data invariants (capacity, credits spent once, credit histories, "
+        "carry-overs into the next term)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--show", type=int, default=20, help="How many problems to list.")
@@ -56,6 +63,7 @@ class Command(BaseCommand):
                 *self._capacity(),
                 *self._spent_once(),
                 *self._histories(),
+                *self._carry_overs(),
                 *self._outbox(outbox_grace, mail_dir),
             ]
         if problems:
@@ -140,6 +148,74 @@ class Command(BaseCommand):
                 if current != state:
                     problems.append(f"credit {credit_id}: history ends {current}, state {state}")
         self.stdout.write(f"credit histories: {len(problems)} problem(s)")
+        return problems
+
+    def _carry_overs(self) -> list[str]:
+        carried = CreditEvent.Kind.CARRIED
+        moves = defaultdict(list)
+        for credit_id, giver, receiver, from_state, to_state in (
+            CreditEvent.objects.filter(kind=carried)
+            .order_by("credit_id", "at", "pk")
+            .values_list(
+                "credit_id", "from_enrolment_id", "to_enrolment_id", "from_state", "to_state"
+            )
+            .iterator(chunk_size=5000)
+        ):
+            moves[credit_id].append((giver, receiver, from_state, to_state))
+        problems = []
+        stayed = (
+            MakeupCredit.objects.filter(attendance__isnull=False)
+            .exclude(enrolment_id=F("attendance__enrolment_id"))
+            .exclude(events__kind=carried)
+            .values_list("pk", flat=True)
+        )
+        problems += [
+            f"credit {pk}: on another enrolment than the one that earned it, never carried"
+            for pk in stayed
+        ]
+        rows = list(
+            MakeupCredit.objects.filter(events__kind=carried)
+            .distinct()
+            .values_list("pk", "enrolment_id", "attendance__enrolment_id")
+        )
+        involved = {e for _pk, e, _a in rows} | {
+            e
+            for chain in moves.values()
+            for giver, receiver, _f, _t in chain
+            for e in (giver, receiver)
+        }
+        owner = {
+            pk: (student, programme)
+            for pk, student, programme in Enrolment.objects.filter(pk__in=involved).values_list(
+                "pk", "student_id", "klass__programme_id"
+            )
+        }
+        for credit_id, enrolment_id, earned_on in rows:
+            chain = moves[credit_id]
+            current = earned_on if earned_on is not None else chain[0][0]
+            for giver, receiver, from_state, to_state in chain:
+                if giver != current:
+                    problems.append(
+                        f"credit {credit_id}: carried from enrolment {giver} while on {current}"
+                    )
+                    break
+                if (from_state, to_state) != (CreditState.AVAILABLE, CreditState.AVAILABLE):
+                    problems.append(f"credit {credit_id}: carried while {from_state}")
+                    break
+                if owner.get(receiver) != owner.get(giver):
+                    problems.append(
+                        f"credit {credit_id}: carried from enrolment {giver} to {receiver}, "
+                        "another student or programme"
+                    )
+                    break
+                current = receiver
+            else:
+                if current != enrolment_id:
+                    problems.append(
+                        f"credit {credit_id}: carry-overs end on enrolment {current}, "
+                        f"the credit is on {enrolment_id}"
+                    )
+        self.stdout.write(f"carry-overs: {len(problems)} problem(s)")
         return problems
 
     def _outbox(self, grace: int, mail_dir: Path | None) -> list[str]:
