@@ -243,16 +243,46 @@ class CreditQuerySet(models.QuerySet):
         return self.filter(usable_q(now))
 
 
-CreditManager = models.Manager.from_queryset(CreditQuerySet)
+class CreditManager(models.Manager.from_queryset(CreditQuerySet)):
+    def bulk_create(self, objs, *args, **kwargs):
+        """As ``MakeupCredit.save()`` does, a new credit without a holder is held by its own
+        enrolment (on the manager, so it holds in and out of a company's scope)."""
+        objs = list(objs)
+        for obj in objs:
+            if obj.holder_id is None:
+                obj.holder_id = obj.enrolment_id
+        return super().bulk_create(objs, *args, **kwargs)
 
 
 class MakeupCredit(models.Model):
     """The right to attend one session elsewhere (CRD-1): on one enrolment, with its source,
-    issue time and expiry. Never deleted; every change is a :class:`CreditEvent`."""
+    issue time and expiry. Never deleted; every change is a :class:`CreditEvent`.
+
+    ``enrolment`` is where the credit was earned, for good: it gives the credit's programme
+    (MKP-1, WAL-3) and is where the caps count it (POL-5, POL-6). ``holder`` is the enrolment
+    whose student may spend it: the same one, until the credit is given to a sibling (WAL-1,
+    ``credits.services.credit_transfer``) or carried into the child's next class when the
+    holder's term ends (WAL-4, ``credits.services.credits_carry_over``); either moves who
+    spends it and nothing the caps count."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     enrolment = models.ForeignKey(
-        "bookings.Enrolment", on_delete=models.PROTECT, related_name="credits"
+        "bookings.Enrolment",
+        on_delete=models.PROTECT,
+        related_name="credits",
+        help_text=_("The enrolment it was earned on."),
+    )
+    holder = models.ForeignKey(
+        "bookings.Enrolment",
+        on_delete=models.PROTECT,
+        related_name="held_credits",
+        help_text=_(
+            "The enrolment whose student may spend it: its own, a sibling's it was given to, "
+            "or the next class's it was carried into."
+        ),
+    )
+    transferred_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When it was last given to a sibling.")
     )
     path = models.CharField(max_length=10, choices=CreditPath.choices)
     attendance = models.ForeignKey(
@@ -292,6 +322,7 @@ class MakeupCredit(models.Model):
         ordering = ["expires_at", "pk"]
         indexes = [
             models.Index(fields=["enrolment", "state"]),
+            models.Index(fields=["holder", "state"]),
             models.Index(fields=["state", "expires_at"]),
             models.Index(fields=["company", "state", "expires_at"]),
         ]
@@ -316,6 +347,31 @@ class MakeupCredit(models.Model):
             pk=self.pk, path=self.get_path_display(), state=self.get_state_display()
         )
 
+    def save(self, *args, **kwargs) -> None:
+        if self.holder_id is None:  # a new credit is its own enrolment's to spend
+            self.holder_id = self.enrolment_id
+        super().save(*args, **kwargs)
+
+    @property
+    def is_transferred(self) -> bool:
+        """WAL-1: held by a sibling — another child than the one who earned it. A credit
+        carried into the next term (WAL-4) is held by another enrolment of the same child:
+        not transferred. Reads the holder only when it is not the earning enrolment."""
+        return (
+            self.holder_id != self.enrolment_id
+            and self.holder.student_id != self.enrolment.student_id
+        )
+
+    @property
+    def holder_student(self):
+        """The student who may spend it (WAL-1). Reads the earning enrolment's student while
+        that enrolment holds it, so lists that load ``enrolment__student`` pay nothing more
+        for credits never given away or carried (load ``holder__student`` too for the
+        others)."""
+        if self.holder_id == self.enrolment_id:
+            return self.enrolment.student
+        return self.holder.student
+
     def is_usable(self, now) -> bool:
         """CRD-3/CRD-4: available and not expired at ``now`` (open-ended never expires)."""
         return self.state == CreditState.AVAILABLE and (
@@ -333,11 +389,13 @@ class CreditEvent(models.Model):
         EXPIRED = "expired", _("Expired")
         REVOKED = "revoked", _("Revoked")
         REVIEWED = "reviewed", _("Conflict reviewed")
+        MOVED = "moved", _("Make-up moved to another session")
+        TRANSFERRED = "transferred", _("Given to a sibling")
         CARRIED = "carried", _("Moved to the next term")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     credit = models.ForeignKey(MakeupCredit, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     from_state = models.CharField(max_length=10, choices=CreditState.choices, blank=True)
     to_state = models.CharField(max_length=10, choices=CreditState.choices)
     at = models.DateTimeField()
@@ -345,7 +403,9 @@ class CreditEvent(models.Model):
         "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     note = models.CharField(max_length=300, blank=True)
-    # WAL-4: a carry-over's old and new enrolment (empty for the kinds that don't move it).
+    # The old and new holder of a credit that changes hands: a transfer's giving and
+    # receiving enrolments (WAL-1), a carry-over's ended and next enrolment (WAL-4); empty
+    # for every other kind.
     from_enrolment = models.ForeignKey(
         "bookings.Enrolment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -365,6 +425,11 @@ class CreditEvent(models.Model):
             ),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="transferred")
+                | (Q(from_enrolment__isnull=False) & Q(to_enrolment__isnull=False)),
+                name="credit_event_transfer_has_both_sides",
+            ),
             models.CheckConstraint(
                 condition=~Q(kind="carried")
                 | (Q(from_enrolment__isnull=False) & Q(to_enrolment__isnull=False)),

@@ -49,7 +49,12 @@ def send_credit_issued(self, company, credit_id: int) -> int:
     """Tell the family a credit was issued, with its expiry, in each parent's language."""
     credit = (
         MakeupCredit.objects.filter(pk=credit_id, state=CreditState.AVAILABLE)
-        .select_related("enrolment__student", "enrolment__klass__programme", "attendance__session")
+        .select_related(
+            "enrolment__student",
+            "enrolment__klass__programme",
+            "attendance__session",
+            "holder__student",
+        )
         .first()
     )
     if credit is None:
@@ -58,7 +63,7 @@ def send_credit_issued(self, company, credit_id: int) -> int:
         company,
         family_id=credit.enrolment.student.family_id,
         template="credit_issued",
-        context={"credit": credit, "student": credit.enrolment.student},
+        context={"credit": credit, "student": credit.holder_student},
     )
 
 
@@ -89,12 +94,12 @@ def carry_over_credits() -> int:
 
 @shared_task(base=CompanyTask, bind=True)
 def send_credits_carried(self, company: Company, family_id: int, credit_ids: list[int]) -> int:
-    """WAL-4: tell the family which unused credits moved to the next term — per child, the
-    new class and the new expiry — in each parent's language."""
+    """WAL-4: tell the family which unused credits moved to the next term — per child who
+    holds one now, the new class and the new expiry — in each parent's language."""
     credits = list(
-        MakeupCredit.objects.filter(pk__in=credit_ids, enrolment__student__family_id=family_id)
-        .select_related("enrolment__student", "enrolment__klass__programme")
-        .order_by("enrolment__student__first_name", "expires_at", "pk")
+        MakeupCredit.objects.filter(pk__in=credit_ids, holder__student__family_id=family_id)
+        .select_related("holder__student", "holder__klass__programme")
+        .order_by("holder__student__first_name", "expires_at", "pk")
     )
     if not credits:
         return 0
@@ -115,7 +120,7 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
     now = timezone.now()
     credit = (
         MakeupCredit.objects.filter(pk=credit_id, state=CreditState.AVAILABLE, expires_at__gt=now)
-        .select_related("enrolment__student", "enrolment__klass__programme")
+        .select_related("enrolment__student", "enrolment__klass__programme", "holder__student")
         .first()
     )
     if credit is None:
@@ -129,7 +134,7 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
         template="credit_expiring",
         context={
             "credit": credit,
-            "student": credit.enrolment.student,
+            "student": credit.holder_student,  # who may use it (WAL-1)
             "days_left": days_left,
             "slots": slots,
         },

@@ -16,6 +16,7 @@ urlpatterns = [
         name="decision_review",
     ),
     path("enrolments/<int:enrolment_pk>/credits/new/", credits.credit_add, name="credit_add"),
+    path("credits/<int:credit_pk>/give/", credits.credit_give, name="credit_give"),
     # "I cancelled in time" claims (BEY-6)
     path("claims/", claims.claim_list, name="claim_list"),
     path("claims/<int:claim_pk>/", claims.claim_detail, name="claim_detail"),

@@ -6,6 +6,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from . import outbox
+from .errors import DomainError
+from .holidays import check_holiday_region, country_choices, supported_countries
 from .models import Company, CompanySettings
 from .widgets import Textarea
 
@@ -64,6 +66,23 @@ class CompanyDetailsForm(forms.ModelForm):
 
 
 class CompanySettingsForm(forms.ModelForm):
+    # The public holidays offered on the Closures page (CLO-1): a country the holiday
+    # library knows, and optionally one of its states or regions. The service checks both.
+    holiday_country = forms.ChoiceField(
+        label=_("Public holidays of"),
+        required=False,
+        help_text=_(
+            "The country whose public holidays you can add to your closures in one step "
+            "(none: no holidays offered)."
+        ),
+    )
+    holiday_subdivision = forms.CharField(
+        label=_("State or region"),
+        required=False,
+        max_length=10,
+        help_text=_("Adds the holidays of this state or region too, e.g. NSW (optional)."),
+    )
+
     class Meta:
         model = CompanySettings
         fields = [
@@ -74,7 +93,28 @@ class CompanySettingsForm(forms.ModelForm):
             "portal_payments_enabled",
             "expiry_reminder_days",
             "regular_lesson_reminders",
+            "holiday_country",
+            "holiday_subdivision",
         ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["holiday_country"].choices = [("", _("None")), *country_choices()]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        country = data.get("holiday_country") or ""
+        subdivision = (data.get("holiday_subdivision") or "").strip()
+        # "nsw" is NSW: the region's own spelling, whatever the case typed.
+        spelled = {code.upper(): code for code in supported_countries().get(country, ())}
+        subdivision = spelled.get(subdivision.upper(), subdivision)
+        data["holiday_subdivision"] = subdivision
+        if "holiday_country" not in self.errors:
+            try:
+                check_holiday_region(country, subdivision)
+            except DomainError as error:
+                self.add_error("holiday_subdivision", error.message)
+        return data
 
 
 class CompanySignupForm(forms.ModelForm):

@@ -1,10 +1,14 @@
 """Public holidays from the maintained ``holidays`` library (CLO-1): the countries and
-regions a company can choose, and a company's holidays over a span of days."""
+regions a company can choose (named in the reader's language by Babel's CLDR data), and a
+company's holidays over a span of days."""
 
+import unicodedata
 from datetime import date
 from functools import cache
 
 import holidays as holidays_lib
+from babel import Locale, UnknownLocaleError
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 from holidays.registry import COUNTRIES
 
@@ -20,12 +24,29 @@ def supported_countries() -> dict[str, tuple[str, ...]]:
     }
 
 
-@cache
 def country_choices() -> list[tuple[str, str]]:
-    """(code, English name) of every supported country, by name, for a settings form."""
+    """(code, name) of every supported country for a settings form, named and sorted in the
+    active language ("Austrálie (AU)" in Czech), from the CLDR data Babel keeps."""
+    return _country_choices(get_language() or "en")
+
+
+def _sort_key(name: str) -> str:
+    # Accents folded: "Česko" sorts among the C's, "Ålandy" among the A's.
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+
+
+@cache
+def _country_choices(language: str) -> list[tuple[str, str]]:
+    try:
+        territories = Locale.parse(to_locale(language)).territories
+    except (ValueError, UnknownLocaleError):
+        territories = {}
     names = {codes[1]: module.replace("_", " ").title() for module, codes in COUNTRIES.items()}
-    choices = [(code, f"{names.get(code, code)} ({code})") for code in supported_countries()]
-    return sorted(choices, key=lambda choice: choice[1])
+    choices = [
+        (code, f"{territories.get(code) or names.get(code, code)} ({code})")
+        for code in supported_countries()
+    ]
+    return sorted(choices, key=lambda choice: _sort_key(choice[1]).casefold())
 
 
 def check_holiday_region(country: str, subdivision: str) -> None:

@@ -70,8 +70,10 @@ def calendar_event(
     location: str,
     description: str,
     status: str = "",
+    sequence: int = 0,
 ) -> icalendar.Event:
-    """One VEVENT; times in UTC."""
+    """One VEVENT; times in UTC. ``sequence`` counts the event's revisions (a moved make-up
+    keeps its UID with a higher sequence, so calendar apps update it in place)."""
     event = icalendar.Event()
     event.add("uid", one_line(uid))
     event.add("dtstamp", stamp.astimezone(UTC))
@@ -82,6 +84,8 @@ def calendar_event(
     event.add("description", paragraphs(description))
     if status:
         event.add("status", status)
+    if sequence:
+        event.add("sequence", sequence)
     return event
 
 
@@ -90,15 +94,17 @@ def to_ics(calendar: icalendar.Calendar) -> str:
     return calendar.to_ical().decode()
 
 
-def makeup_ics(booking) -> str:
-    """The invitation for a booked make-up, attached to the confirmation e-mail."""
+def makeup_ics(booking, *, stamp: datetime | None = None, sequence: int = 0) -> str:
+    """The invitation for a booked make-up, attached to the confirmation e-mail — and, with
+    the time of the change as ``stamp`` and its revision as ``sequence``, to the e-mail
+    saying it moved (WAL-2): the same event, at its new time."""
     session = booking.session
     klass = session.klass
     calendar = new_calendar()
     calendar.add_component(
         calendar_event(
             uid=f"makeup-{booking.pk}@{uid_host()}",
-            stamp=booking.booked_at,
+            stamp=stamp or booking.booked_at,
             starts_at=session.starts_at,
             ends_at=session.ends_at,
             summary=_("Make-up: {klass} ({name})").format(
@@ -106,6 +112,7 @@ def makeup_ics(booking) -> str:
             ),
             location=session_location(session),
             description=booking.note or klass.programme.name,
+            sequence=sequence,
         )
     )
     return to_ics(calendar)

@@ -31,6 +31,27 @@ class StaffBookingForm(forms.Form):
     )
 
 
+class StaffMoveForm(forms.Form):
+    """WAL-2: staff move a booked make-up to ``session``."""
+
+    session = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    family_message = forms.CharField(
+        max_length=300,
+        required=False,
+        label=_("Message to the family"),
+        help_text=_("Optional: shown in the e-mail telling the family of the move."),
+    )
+    override_reason = forms.CharField(
+        max_length=150,
+        required=False,
+        label=_("Reason for moving past the portal's rules"),
+        help_text=_(
+            "Needed only past the family's deadline for changes or a portal-only rule; kept "
+            "with the booking and in the credit's history."
+        ),
+    )
+
+
 class CancelForm(forms.Form):
     cancelled_at = dates.DateTimeField(
         required=False,

@@ -1,15 +1,17 @@
 """Make-up e-mails, sent by Celery after the transaction that wrote them to the outbox: the
-confirmation with its calendar file, the cancellation (the credit back or kept), and the "a
-place went to the next in line" notice (BAL-6)."""
+confirmation with its calendar file, the move to another session (WAL-2), the cancellation
+(the credit back or kept), and the "a place went to the next in line" notice (BAL-6)."""
 
 from celery import shared_task
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from bookings.models import MakeupBooking
-from credits.models import MakeupCredit, SessionWatch
+from credits.models import CreditEvent, MakeupCredit, SessionWatch
 from credits.tasks import email_family
 from makeup.taskbase import CompanyTask
+from programmes.models import Session
 
 from .calendar import makeup_ics
 
@@ -39,6 +41,42 @@ def send_makeup_booked(self, company, booking_id: int) -> int:
         template="makeup_booked",
         context={"booking": booking, "session": booking.session, "student": booking.student},
         attachments=[("make-up.ics", makeup_ics(booking), "text/calendar")],
+    )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_makeup_moved(
+    self, company, booking_id: int, from_session_id: int, to_session_id: int
+) -> int:
+    """WAL-2: tell the family their make-up moved from one session to another — once per
+    move (the outbox key) — with the calendar invitation updated (the same event, a later
+    revision). Nothing is sent for a booking cancelled or moved again since: the later
+    message tells the family where it is now. Runs in the family's (home) company; either
+    session may be a partner's, so they are read by id with scoping lifted."""
+    booking = _family_booking(company, booking_id, MakeupBooking.State.BOOKED)
+    if booking is None or booking.session_id != to_session_id:
+        return 0
+    with scopes_disabled():
+        previous = (
+            Session.objects.filter(pk=from_session_id)
+            .select_related("klass__programme", "company")
+            .first()
+        )
+        revision = CreditEvent.objects.filter(
+            credit__booking_id=booking.pk, kind=CreditEvent.Kind.MOVED
+        ).count()
+    ics = makeup_ics(booking, stamp=timezone.now(), sequence=revision)
+    return email_family(
+        company,
+        family_id=booking.student.family_id,
+        template="makeup_moved",
+        context={
+            "booking": booking,
+            "session": booking.session,
+            "previous": previous,
+            "student": booking.student,
+        },
+        attachments=[("make-up.ics", ics, "text/calendar")],
     )
 
 

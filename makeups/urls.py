@@ -5,7 +5,7 @@ from django.urls import path
 from .views import staff
 
 urlpatterns = [
-    # Make-ups for staff (MKP-10…MKP-12, CRD-3, BEY-2)
+    # Make-ups for staff (MKP-10…MKP-12, CRD-3, BEY-2, WAL-2)
     path("credits/<int:credit_pk>/makeup/", staff.makeup_book_view, name="makeup_book"),
     path(
         "sessions/<int:session_pk>/makeup-guest/",
@@ -14,5 +14,6 @@ urlpatterns = [
     ),
     path("makeups/why-not/", staff.makeup_explain, name="makeup_explain"),
     path("makeups/<int:booking_pk>/cancel/", staff.makeup_cancel_view, name="makeup_cancel"),
+    path("makeups/<int:booking_pk>/move/", staff.makeup_move_view, name="makeup_move"),
     path("watches/<int:watch_pk>/stop/", staff.watch_stop, name="watch_stop"),
 ]

@@ -46,11 +46,19 @@ def access_family_booking(family, pk) -> MakeupBooking:
 
 
 def access_family_credit(family, pk) -> MakeupCredit:
-    """One of the family's credits in any state, or 404 (TEN-1)."""
+    """One of the family's credits in any state, or 404 (TEN-1): earned by one of its
+    children, and held by one of them (WAL-1: a credit never leaves its family)."""
     return get_object_or_404(
-        MakeupCredit.objects.select_related("enrolment__student", "enrolment__klass__programme"),
+        MakeupCredit.objects.select_related(
+            "company",
+            "enrolment__student",
+            "enrolment__klass__programme",
+            "holder__student",
+            "attendance__session",
+        ),
         pk=pk,
         enrolment__student__family=family,
+        holder__student__family=family,
     )
 
 

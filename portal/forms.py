@@ -111,3 +111,11 @@ class ClaimForm(forms.Form):
             }
         ),
     )
+
+
+class MakeupMoveForm(forms.Form):
+    """WAL-2: the page of sessions a booked make-up could move to (``date_from`` pages it),
+    and the session chosen (POST)."""
+
+    date_from = dates.DateField(required=False)
+    session = forms.IntegerField(required=False, min_value=1)

@@ -5,7 +5,18 @@ feed and the owners' audit log."""
 
 from django.urls import path
 
-from .views import account, audit, claims, feeds, home, makeups, payments, reminders, slots
+from .views import (
+    account,
+    audit,
+    claims,
+    feeds,
+    home,
+    makeups,
+    payments,
+    reminders,
+    slots,
+    wallet,
+)
 
 app_name = "portal"
 
@@ -34,12 +45,14 @@ urlpatterns = [
     ),
     path("makeups/<int:booking_pk>/", makeups.makeup_booked, name="makeup_booked"),
     path("makeups/<int:booking_pk>/cancel/", makeups.booking_cancel, name="makeup_cancel"),
+    path("makeups/<int:booking_pk>/move/", makeups.booking_move, name="makeup_move"),
     path("makeups/slot/<str:token>/", slots.slot_link, name="slot_link"),
     path("cant-come/<str:token>/", reminders.cant_come, name="cant_come"),
     path("watches/", makeups.watch_start, name="watch_create"),
     path("watches/<int:watch_pk>/stop/", makeups.watch_stop, name="watch_stop"),
     path("calendar/reset/", feeds.calendar_reset, name="calendar_reset"),
     path("absences/<int:attendance_pk>/claim/", claims.claim_create, name="claim_create"),
+    path("credits/<int:credit_pk>/give/", wallet.credit_give, name="credit_give"),
 ]
 
 manage_urlpatterns = [

@@ -4,35 +4,72 @@ services check the same again (a form is a convenience, not the guard)."""
 from decimal import Decimal
 
 from django import forms
+from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_scopes.forms import SafeModelChoiceField
+from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
 
 from makeup.dates import MAX_TERM_DAYS, limit_date_fields, term_too_long_message
 from makeup.models import Company, User
 from makeup.widgets import Textarea
 
-from .models import WEEKDAYS, Class, ClassSchedule, Programme
-from .selectors import instructor_choices, programme_choices
+from .models import WEEKDAYS, Class, ClassSchedule, Closure, ClosureCredits, Programme
+from .selectors import (
+    HolidayRow,
+    closure_location_choices,
+    instructor_choices,
+    programme_choices,
+)
 from .services import Slot, normalise_programme_code, programme_code_taken, schedule_conflicts
 
 #: What a page says when its form comes back with errors.
 NOTHING_SAVED = _("Nothing was saved: please correct the fields marked below.")
 MAX_SCHEDULE_SLOTS = 21  # three a day
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class ProgrammeChoicesField(SafeModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.name} ({obj.code})"
 
 
 class ProgrammeForm(forms.ModelForm):
+    # WAL-3: the company's other programmes (active ones, and any archived one already chosen).
+    accepts_credits_from = ProgrammeChoicesField(
+        queryset=Programme.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=_("Also accepts credits from"),
+        help_text=Programme._meta.get_field("accepts_credits_from").help_text,
+    )
+
     class Meta:
         model = Programme
-        fields = ["name", "code", "description", "makeups_enabled", "accept_partner_makeups"]
+        fields = [
+            "name",
+            "code",
+            "description",
+            "makeups_enabled",
+            "accept_partner_makeups",
+            "accepts_credits_from",
+            "credit_transfer_allowed",
+        ]
         widgets = {"description": Textarea(attrs={"rows": 3})}
         labels = {"name": _("Name"), "code": _("Code"), "description": _("Description")}
 
     def __init__(self, *args, company: Company, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.company = company
+        others = Programme.objects.filter(company=company)
+        chosen: list[int] = []
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+            chosen = [p.pk for p in self.instance.accepts_credits_from.all()]
+        self.fields["accepts_credits_from"].queryset = others.filter(
+            Q(archived_at__isnull=True) | Q(pk__in=chosen)
+        ).order_by("name", "pk")
 
     def clean_code(self) -> str:
         code = normalise_programme_code(self.cleaned_data["code"])
@@ -352,3 +389,114 @@ class ClassFilterForm(forms.Form):
             "weekday": data.get("weekday"),
             "archived": {"active": False, "archived": True, "all": None}[status],
         }
+
+
+class ClosureForm(forms.Form):
+    """A closure (CLO-1): its name, days, hours (for part of a day), scope and credits. The
+    service checks the days, the hours and the scope; its refusals come back on this form."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=120,
+        help_text=_("Families see it, e.g. “Christmas” or “Pool maintenance”."),
+    )
+    first_day = forms.DateField(label=_("First day"), widget=DATE_WIDGET)
+    last_day = forms.DateField(
+        label=_("Last day"), widget=DATE_WIDGET, help_text=_("The last closed day, inclusive.")
+    )
+    start_time = forms.TimeField(
+        label=_("Closed from"),
+        required=False,
+        widget=TIME_WIDGET,
+        help_text=_("Only part of each day? Give both times. Leave both empty for whole days."),
+    )
+    end_time = forms.TimeField(label=_("Closed until"), required=False, widget=TIME_WIDGET)
+    locations = forms.MultipleChoiceField(
+        label=_("Locations"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick none to close every location."),
+    )
+    programmes = SafeModelMultipleChoiceField(
+        queryset=Programme.objects.none(),
+        label=_("Programmes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Tick none to close every programme."),
+    )
+    credits = forms.ChoiceField(
+        label=_("Credits for the lessons it cancels"),
+        choices=ClosureCredits.choices,
+        initial=ClosureCredits.POLICY,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "By policy: each programme's policy for lessons you cancel decides. No credit: the "
+            "closure is priced into the term, so its cancelled lessons earn none."
+        ),
+    )
+
+    def __init__(self, *args, company: Company, closure: Closure | None = None, **kwargs):
+        chosen = [p.pk for p in closure.programmes.all()] if closure is not None else []
+        if closure is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": closure.name,
+                    "first_day": closure.first_day,
+                    "last_day": closure.last_day,
+                    "start_time": closure.start_time,
+                    "end_time": closure.end_time,
+                    "locations": closure.locations,
+                    "programmes": chosen,
+                    "credits": closure.credits,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        limit_date_fields(self, "first_day", "last_day")
+        kept = closure.locations if closure is not None else []
+        self.fields["locations"].choices = [
+            (loc, loc) for loc in closure_location_choices(company, keep=kept)
+        ]
+        self.fields["programmes"].queryset = Programme.objects.filter(
+            Q(archived_at__isnull=True) | Q(pk__in=chosen), company=company
+        ).order_by("name", "pk")
+
+    def closure_values(self) -> dict:
+        """The cleaned values, as the closure services take them."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "first_day": data["first_day"],
+            "last_day": data["last_day"],
+            "start_time": data["start_time"],
+            "end_time": data["end_time"],
+            "locations": data["locations"],
+            "programmes": list(data["programmes"]),
+            "credits": data["credits"],
+        }
+
+
+class HolidaysForm(forms.Form):
+    """The public holidays to add (CLO-1): only days offered on the page — holidays of the
+    company's region in the coming year, not yet on the calendar — are accepted."""
+
+    days = forms.MultipleChoiceField(
+        label=_("Public holidays"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Tick the public holidays to add."),
+            "invalid_choice": _(
+                "%(value)s is not one of the public holidays offered: reload the page and "
+                "tick again."
+            ),
+        },
+    )
+
+    def __init__(self, *args, holidays: list[HolidayRow], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.names = {row.day.isoformat(): (row.day, row.name) for row in holidays if not row.added}
+        self.fields["days"].choices = [(key, name) for key, (_day, name) in self.names.items()]
+
+    def chosen(self) -> list[tuple]:
+        """(day, holiday name) of each ticked holiday."""
+        return [self.names[key] for key in self.cleaned_data["days"]]

@@ -61,6 +61,32 @@ class Programme(models.Model):
             "for make-ups."
         ),
     )
+    # WAL-3: the level map. Not symmetrical: "Level 3 takes Level 2 credits" says nothing
+    # about Level 2 taking Level 3's. Only programmes of the same company are chosen; across
+    # companies the entries count by their codes (FRN-4).
+    accepts_credits_from = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="credits_accepted_by",
+        verbose_name=_("also accepts credits from"),
+        help_text=_(
+            "Make-up credits earned in these programmes can also be spent in this "
+            "programme's classes (for example, Swim Level 3 also taking Level 2 credits). "
+            "A partner branch's credit counts when its programme has the code of one chosen "
+            "here."
+        ),
+    )
+    # WAL-1
+    credit_transfer_allowed = models.BooleanField(
+        _("credits can be given to a brother or sister"),
+        default=False,
+        help_text=_(
+            "A parent or your staff may give an unused make-up credit earned in this "
+            "programme to a brother or sister in the same family whose class can use it. The "
+            "credit keeps its expiry."
+        ),
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,8 +1,9 @@
-"""Back-office pages of programmes: programmes and classes (mounted under /manage/)."""
+"""Back-office pages of programmes: programmes, classes and the closure calendar (mounted
+under /manage/; the closures sit with the settings, at /manage/settings/closures/)."""
 
 from django.urls import path
 
-from .views import classes, programmes
+from .views import classes, closures, programmes
 
 urlpatterns = [
     path("programmes/", programmes.programme_list, name="programme_list"),
@@ -17,4 +18,7 @@ urlpatterns = [
     path("classes/new/", classes.class_create_view, name="class_create"),
     path("classes/<int:class_pk>/edit/", classes.class_edit, name="class_edit"),
     path("classes/<int:class_pk>/archive/", classes.class_archive, name="class_archive"),
+    path("settings/closures/", closures.closure_list, name="closures"),
+    path("settings/closures/new/", closures.closure_new, name="closure_new"),
+    path("settings/closures/<int:closure_pk>/edit/", closures.closure_edit, name="closure_edit"),
 ]

@@ -10,13 +10,16 @@ Definitions (docs/rules.md, WAL-4):
   term's last day is over at local midnight — the instant a credit "valid until the end of
   the term" (POL-3) runs out. Counted on local dates, so a daylight-saving change on the
   last day moves nothing.
-* **A credit to carry**: available; on an enrolment whose class's term has ended; of a
-  programme whose policy carries; still valid when the term ended (open-ended, or expiring
-  at or after that instant — one that ran out earlier stays expired as issued); and not dead
-  even with the extra days (its expiry plus N days is still ahead).
-* **The next enrolment**: the same student's enrolment in another class of the same
-  programme whose term is still running on the carry-over's day (the class's end date is
-  today or later), not withdrawn by today, in a class not archived — the one whose class
+* **A credit to carry**: available; held (``MakeupCredit.holder``, WAL-1: the enrolment
+  whose child may spend it — the one that earned it, a sibling's it was given to, or one it
+  was carried into before) by an enrolment whose class's term has ended, in a programme whose
+  policy carries; still valid when the term ended (open-ended, or expiring at or after that
+  instant — one that ran out earlier stays expired as issued); and not dead even with the
+  extra days (its expiry plus N days is still ahead). The holder's class decides — its term,
+  its programme's policy — whatever programme the credit was earned in.
+* **The next enrolment**: the holder student's enrolment in another class of the holder
+  class's programme whose term is still running on the carry-over's day (the class's end date
+  is today or later), not withdrawn by today, in a class not archived — the one whose class
   starts first when there are several (then the earlier enrolment).
 * **The limit**: at most M credits are ever carried into one enrolment, counting those
   carried into it before (whatever became of them since). Credits are taken soonest-expiring
@@ -43,8 +46,8 @@ from ..models import (
 
 @dataclass(frozen=True)
 class CarryStep:
-    """One credit the carry-over moves: from its enrolment to ``to_enrolment``, with its new
-    expiry (``None``: still open-ended) and the limit M of its programme's policy."""
+    """One credit the carry-over moves: from its holder to ``to_enrolment``, with its new
+    expiry (``None``: still open-ended) and the limit M of the holder's programme's policy."""
 
     credit: MakeupCredit
     to_enrolment: Enrolment
@@ -114,14 +117,14 @@ def carry_over_plan(
     credits = MakeupCredit.objects.filter(
         company=company,
         state=CreditState.AVAILABLE,
-        enrolment__klass__programme_id__in=list(policies),
-        enrolment__klass__end_date__lt=today,
-    ).select_related("enrolment__klass", "enrolment__student")
+        holder__klass__programme_id__in=list(policies),
+        holder__klass__end_date__lt=today,
+    ).select_related("holder__klass", "holder__student")
     if due_by is not None:
         credits = credits.filter(expires_at__lte=due_by)
     candidates = []
     for credit in credits:
-        klass = credit.enrolment.klass
+        klass = credit.holder.klass
         ended = term_end(klass.end_date, tz)
         days = policies[klass.programme_id].carry_extra_days
         new_expiry = extended_expiry(credit.expires_at, days, tz)
@@ -133,8 +136,8 @@ def carry_over_plan(
     nexts = _next_enrolments(
         company=company,
         today=today,
-        students={credit.enrolment.student_id for credit, _x in candidates},
-        programmes={credit.enrolment.klass.programme_id for credit, _x in candidates},
+        students={credit.holder.student_id for credit, _x in candidates},
+        programmes={credit.holder.klass.programme_id for credit, _x in candidates},
     )
     carried_in = dict(
         CreditEvent.objects.filter(
@@ -155,10 +158,11 @@ def carry_over_plan(
     )
     steps, over_limit = [], []
     for credit, new_expiry in candidates:
-        target = nexts.get((credit.enrolment.student_id, credit.enrolment.klass.programme_id))
+        holder = credit.holder
+        target = nexts.get((holder.student_id, holder.klass.programme_id))
         if target is None:
             continue  # no next enrolment: it keeps its own expiry
-        limit = policies[credit.enrolment.klass.programme_id].carry_max_credits
+        limit = policies[holder.klass.programme_id].carry_max_credits
         if limit is not None and carried_in.get(target.pk, 0) >= limit:
             over_limit.append(credit)
             continue

@@ -39,7 +39,10 @@ def credits_for_company(
         )
     return (
         credits.select_related(
-            "enrolment__student__family", "enrolment__klass__programme", "attendance__session"
+            "enrolment__student__family",
+            "enrolment__klass__programme",
+            "attendance__session",
+            "holder__student",
         )
         .prefetch_related(Prefetch("events", queryset=CreditEvent.objects.select_related("actor")))
         .order_by("expires_at", "pk")
@@ -52,19 +55,30 @@ FAMILY_ENDED_WATCHES = 10
 
 def family_credits_panel(*, request, family, now: datetime) -> dict:
     """The credits section of the family page: every credit with its source, expiry and
-    history (CRD-1, CRD-2), whether it can be spent now (``usable``: staff book a make-up with
-    it, MKP-11), the recent credit decisions with their reasons (POL-9), the family's make-ups
-    (upcoming, and the last :data:`FAMILY_PAST_MAKEUPS` past or cancelled, with note,
-    override reason, state and attendance) and its watches (BEY-2). Six queries whatever the
-    family's history."""
+    history (CRD-1, CRD-2), the child who holds it (WAL-1), whether it can be spent now
+    (``usable``: staff book a make-up with it, MKP-11) and given to a sibling
+    (``transferable``), the recent credit decisions with their reasons (POL-9), the family's
+    make-ups (upcoming, and the last :data:`FAMILY_PAST_MAKEUPS` past or cancelled, with
+    note, override reason, state and attendance) and its watches (BEY-2). Seven queries
+    whatever the family's history."""
     credits = list(
         MakeupCredit.objects.filter(enrolment__student__family=family)
-        .select_related("enrolment__student", "enrolment__klass__programme", "attendance__session")
+        .select_related(
+            "enrolment__student",
+            "enrolment__klass__programme",
+            "attendance__session",
+            "holder__student",
+        )
         .prefetch_related(Prefetch("events", queryset=CreditEvent.objects.select_related("actor")))
         .order_by("state", "expires_at", "pk")
     )
+    siblings = family.students.count() > 1
     for credit in credits:
         credit.usable = credit.is_usable(now)
+        # WAL-1: offered where the programme allows it and there is a sibling to give it to
+        credit.transferable = (
+            siblings and credit.usable and credit.enrolment.klass.programme.credit_transfer_allowed
+        )
     decisions = list(
         CreditDecision.objects.filter(attendance__enrolment__student__family=family)
         .select_related("attendance__session__klass", "attendance__enrolment__student")

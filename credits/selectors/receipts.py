@@ -23,10 +23,11 @@ class Receipt:
 
 def absence_receipt(attendance, decision: CreditDecision | None = None) -> Receipt | None:
     """The receipt of an absence from its credit decision: on time or late with the cut-off
-    instant, the path, the caps with their figures, and the validity — or why there is no
-    credit. Without ``decision``, the latest one if it was made for the attendance's current
-    state (``current_decision``). ``None`` for an attendance that isn't an absence, or whose
-    current state has no decision (corrected to present)."""
+    instant, the path, the caps with their figures, and the validity (and to which sibling
+    the credit was given, WAL-1) — or why there is no credit. Without ``decision``, the
+    latest one if it was made for the attendance's current state (``current_decision``).
+    ``None`` for an attendance that isn't an absence, or whose current state has no decision
+    (corrected to present)."""
     if decision is None:
         latest = (
             CreditDecision.objects.filter(attendance=attendance)
@@ -77,6 +78,13 @@ def absence_receipt(attendance, decision: CreditDecision | None = None) -> Recei
             )
         else:
             lines.append(_("Make-up credit with no expiry."))
+        if credit.is_transferred:  # WAL-1: whose it is now
+            lines.append(
+                _("Given to {name} on {date}; it is theirs to use.").format(
+                    name=credit.holder.student.first_name,
+                    date=local_datetime(credit.transferred_at, tz),
+                )
+            )
         headline = _("Make-up credit issued")
     else:
         headline = decision.message

@@ -1,6 +1,6 @@
 """Writes of credits (split by concept, re-exported here): the decision chain, the credit
-ledger, policies, claims, the periodic sweeps, the carry-over into the next term and the
-lesson reminders."""
+ledger, policies, claims, the periodic sweeps, the lesson reminders and the family wallet
+(transfers, the carry-over into the next term)."""
 
 from .carry_over import CarryOverResult, credits_carry_over
 from .claims import MESSAGE_MAX, REASON_MAX, claim_approve, claim_decline, claim_submit
@@ -8,6 +8,7 @@ from .decisions import PATH_FOR_STATE, credit_decide, decision_mark_reviewed
 from .ledger import (
     credit_add_manual,
     credit_expiry,
+    credit_move,
     credit_reinstate,
     credit_return,
     credit_revoke,
@@ -16,6 +17,7 @@ from .ledger import (
 from .policies import policy_update
 from .reminders import lessons_claim_reminders
 from .sweeps import credits_claim_reminders, credits_expire_due, credits_held_for_carry_over
+from .transfers import credit_transfer
 
 __all__ = [
     "MESSAGE_MAX",
@@ -28,10 +30,12 @@ __all__ = [
     "credit_add_manual",
     "credit_decide",
     "credit_expiry",
+    "credit_move",
     "credit_reinstate",
     "credit_return",
     "credit_revoke",
     "credit_spend",
+    "credit_transfer",
     "credits_carry_over",
     "credits_claim_reminders",
     "credits_expire_due",

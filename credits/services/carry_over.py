@@ -3,13 +3,15 @@ carries them move to the student's next enrolment in the programme with N more d
 M per receiving enrolment; the family is told in one message. What is carried, and where to,
 is :func:`credits.selectors.carry_over.carry_over_plan`.
 
-Moving a credit sets its ``enrolment`` to the next enrolment — the same student and the same
-programme, so every make-up it could pay for before it still can (MKP-1 reads the programme
-of the credit's enrolment, CRD-1 its student) — and it then shows under the class the child is
-in now. The caps of the receiving enrolment are untouched: the outstanding cap (POL-5) and
-the rolling window (POL-6) count the credits *earned* on an enrolment (through the lesson that
-earned them), so a carried credit still counts where it was earned and never where it lands;
-only the limit M counts what lands.
+Moving a credit sets its ``holder`` (WAL-1: the enrolment whose child may spend it) to the
+next enrolment — the same child, in the same programme as the class whose term ended — and
+nothing else: its ``enrolment`` stays the one that earned it, which gives its programme
+(MKP-1, WAL-3) and is where the outstanding cap (POL-5) and the rolling window (POL-6) count
+it, so every make-up it could pay for before it still can, and it counts where it was earned
+and never where it lands; only the limit M counts what lands. A credit given to a sibling
+carries the same way, by its holder: into the sibling's next class. Being the same child's,
+a carried credit is not "given to a sibling" (``MakeupCredit.is_transferred``): a correction
+of the lesson that earned it may still withdraw it while unused (ATT-5).
 """
 
 from collections import defaultdict
@@ -25,7 +27,7 @@ from makeup.models import Company
 
 from ..models import CreditEvent, CreditState, MakeupCredit
 from ..selectors.carry_over import CarryStep, carry_over_plan
-from .ledger import format_moment
+from .ledger import format_moment, record_event
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,12 @@ def carried_message_key(*, family_id: int, day) -> str:
 def credits_carry_over(*, company: Company, now: datetime) -> CarryOverResult:
     """WAL-4: carry the unused credits of ended terms into the students' next enrolments.
 
-    Each credit moves once per term end: afterwards it sits on an enrolment whose term is
+    Each credit moves once per term end: afterwards its holder is an enrolment whose term is
     still running, so a rerun the same day or any later day finds nothing to do — until that
     term ends too, when the policy applies again. The expiry is the credit's own plus the
     policy's extra days, in calendar days of the company's zone; an open-ended credit stays
-    open-ended. Each move writes a ``carried`` entry in the credit's history with both
-    enrolments (CRD-2; the owners' audit log lists it). Per family, one transaction: the
+    open-ended. Each move writes a ``carried`` entry in the credit's history with the old and
+    the new holder (CRD-2; the owners' audit log lists it). Per family, one transaction: the
     receiving enrolments are locked, each credit is re-read under its lock and the limit M
     re-counted, so overlapping runs move each credit once and never past the limit; the
     family's message goes to the outbox in that transaction (one per family and day)."""
@@ -68,7 +70,7 @@ def credits_carry_over(*, company: Company, now: datetime) -> CarryOverResult:
     result = CarryOverResult(over_limit=[credit.pk for credit in plan.over_limit])
     by_family: dict[int, list[CarryStep]] = defaultdict(list)
     for step in plan.steps:
-        by_family[step.credit.enrolment.student.family_id].append(step)
+        by_family[step.credit.holder.student.family_id].append(step)
     for family_id in sorted(by_family):
         carried = _carry_family(company=company, steps=by_family[family_id], now=now)
         if not carried:
@@ -83,7 +85,7 @@ def _carry_family(
     *, company: Company, steps: list[CarryStep], now: datetime
 ) -> list[CarriedCredit]:
     tz = company.tzinfo
-    family_id = steps[0].credit.enrolment.student.family_id
+    family_id = steps[0].credit.holder.student.family_id
     targets = {
         e.pk: e
         for e in Enrolment.objects.select_for_update()
@@ -111,26 +113,25 @@ def _carry_family(
             credit is None
             or target is None
             or credit.state != CreditState.AVAILABLE
-            or credit.enrolment_id != step.credit.enrolment_id
+            or credit.holder_id != step.credit.holder_id
             or credit.expires_at != step.credit.expires_at
         ):
             continue  # moved, spent or changed since the plan was read: a later run decides
         if step.limit is not None and carried_in[target.pk] >= step.limit:
             continue
         carried_in[target.pk] += 1
-        old = step.credit.enrolment
-        credit.enrolment_id, credit.expires_at = target.pk, step.expires_at
-        credit.save(update_fields=["enrolment", "expires_at"])
-        CreditEvent.objects.create(
-            company_id=credit.company_id,
-            credit=credit,
+        old = step.credit.holder
+        credit.holder, credit.expires_at = target, step.expires_at
+        credit.save(update_fields=["holder", "expires_at"])
+        record_event(
+            credit,
             kind=CreditEvent.Kind.CARRIED,
             from_state=CreditState.AVAILABLE,
             to_state=CreditState.AVAILABLE,
             at=now,
             actor=None,
-            from_enrolment_id=old.pk,
-            to_enrolment_id=target.pk,
+            from_enrolment=old,
+            to_enrolment=target,
             note=(
                 _("The term of {old} ended: moved to {new}, valid until {date}.").format(
                     old=old.klass.name,
@@ -141,7 +142,7 @@ def _carry_family(
                 else _("The term of {old} ended: moved to {new}, still open-ended.").format(
                     old=old.klass.name, new=target.klass.name
                 )
-            )[:300],
+            ),
         )
         done.append(
             CarriedCredit(

@@ -104,8 +104,29 @@ def _issue(
 
 def _correct_away(attendance: Attendance, live: MakeupCredit, *, now, actor) -> CreditDecision:
     """ATT-5: the state no longer earns ``live``. Revoke it while unused; a spent credit is
-    never taken back silently — the decision is flagged for an admin instead."""
+    never taken back silently — the decision is flagged for an admin instead. A credit given
+    to a sibling (WAL-1) is treated like a spent one: it is the sibling's now, so it stays
+    with them and the decision is flagged, saying so."""
     new_state = str(AttendanceState(attendance.state).label)
+    if live.is_transferred:
+        return _decision(
+            attendance,
+            path=live.path,
+            reason=DecisionReason.SPENT_CONFLICT,
+            now=now,
+            actor=actor,
+            credit=live,
+            needs_attention=True,
+            message=_(
+                "Corrected to “{state}”, but credit #{pk} was given to {name} and stays "
+                "theirs ({credit_state}). Review with the family."
+            ).format(
+                state=new_state,
+                pk=live.pk,
+                name=live.holder.student.first_name,
+                credit_state=live.get_state_display().lower(),
+            ),
+        )
     if live.state == CreditState.USED:
         return _decision(
             attendance,
@@ -200,10 +221,10 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
         )
     if path not in CLIENT_PATHS:
         return None
-    # The caps count the client-path credits *earned* on this enrolment, through the lesson
-    # that earned each: one carried into the next term (WAL-4) still counts here and never
-    # on the enrolment it moved to.
-    credits = MakeupCredit.objects.filter(attendance__enrolment_id=attendance.enrolment_id)
+    # The caps count the credits *earned* on this enrolment (``MakeupCredit.enrolment``, which
+    # never changes): one given to a sibling (WAL-1) or carried into the next term (WAL-4)
+    # moves only its holder, so it still counts here and never where it is held.
+    credits = MakeupCredit.objects.filter(enrolment_id=attendance.enrolment_id)
     cap = (
         policy.on_time_outstanding_cap
         if path == CreditPath.ON_TIME
@@ -256,7 +277,8 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
 def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> CreditDecision | None:
     """Run the decision chain for an attendance's current state and record the outcome.
 
-    Order: an existing credit for a different state is revoked (or flagged if spent, ATT-5);
+    Order: an existing credit for a different state is revoked (or flagged if spent or given
+    to a sibling, ATT-5, WAL-1);
     a no-show never issues (ATT-2); make-ups off (POL-7); the path's mapping (POL-2); the
     outstanding cap (POL-5) and the rolling window (POL-6) for client paths; validity
     (POL-3, POL-4). Every outcome is a :class:`CreditDecision` with its figures (POL-9).
@@ -264,6 +286,8 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
     or ``None`` when nothing needed deciding.
     """
     attendance = (
+        # Only the attendance row is locked: PostgreSQL can't lock the nullable side of the
+        # outer join to the session's closure.
         Attendance.objects.select_for_update(of=("self",))
         .select_related("session__klass__programme", "session__company", "session__closure")
         .get(pk=attendance.pk)
@@ -279,7 +303,7 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
         if live.path == path:
             return None  # POL-10: this state already earned its credit
         conflict = _correct_away(attendance, live, now=now, actor=actor)
-        if live.state == CreditState.USED:
+        if live.state == CreditState.USED or live.is_transferred:
             return conflict
     latest = CreditDecision.objects.filter(attendance=attendance).order_by("-pk").first()
     if (
@@ -325,6 +349,15 @@ def decision_mark_reviewed(*, decision: CreditDecision, actor, now: datetime) ->
                 to_state=decision.credit.state,
                 at=now,
                 actor=actor,
-                note=_("Conflict with an attendance correction reviewed; the credit stays used."),
+                note=(
+                    _(
+                        "Conflict with an attendance correction reviewed; the credit stays with "
+                        "the brother or sister it was given to."
+                    )
+                    if decision.credit.is_transferred
+                    else _(
+                        "Conflict with an attendance correction reviewed; the credit stays used."
+                    )
+                ),
             )
     return decision

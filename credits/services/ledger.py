@@ -1,6 +1,6 @@
-"""The credit ledger (CRD-1…CRD-4, POL-3, POL-4, POL-8): a credit's validity, its issue with
-its history, spending it on a make-up, giving it back, and manual credits. Every change of
-state writes its history row (CRD-2)."""
+"""The credit ledger (CRD-1…CRD-4, POL-3, POL-4, POL-8, WAL-2): a credit's validity, its issue
+with its history, spending it on a make-up, moving that make-up, giving it back, and manual
+credits. Every change of state writes its history row (CRD-2)."""
 
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -63,9 +63,18 @@ def credit_expiry(
 
 
 def record_event(
-    credit: MakeupCredit, *, kind: str, from_state: str, to_state: str, at, actor, note: str = ""
+    credit: MakeupCredit,
+    *,
+    kind: str,
+    from_state: str,
+    to_state: str,
+    at,
+    actor,
+    note: str = "",
+    from_enrolment: Enrolment | None = None,
+    to_enrolment: Enrolment | None = None,
 ) -> CreditEvent:
-    """Write one row of a credit's history (CRD-2)."""
+    """Write one row of a credit's history (CRD-2); a transfer names both sides (WAL-1)."""
     return CreditEvent.objects.create(
         company_id=credit.company_id,
         credit=credit,
@@ -75,6 +84,8 @@ def record_event(
         at=at,
         actor=actor,
         note=note[:300],
+        from_enrolment=from_enrolment,
+        to_enrolment=to_enrolment,
     )
 
 
@@ -234,6 +245,58 @@ def credit_return(
     return True
 
 
+@transaction.atomic
+def credit_move(
+    *,
+    credit: MakeupCredit,
+    from_session: Session,
+    to_session: Session,
+    actor=None,
+    now: datetime,
+    note: str = "",
+) -> CreditEvent:
+    """WAL-2: the make-up ``credit`` is spent on moves from ``from_session`` to
+    ``to_session``. The credit stays used — it is never free in between, so nobody else can
+    spend it and no cap or expiry sweep sees it available — and its history gets a ``moved``
+    row with who, when, from where and to where (CRD-2). CRD-4 holds for the new session: it
+    must start no later than the credit's expiry. ``note`` adds to the history row (staff's
+    reason for a move past a portal-only rule)."""
+    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    if credit.state != CreditState.USED:
+        raise DomainError(
+            _("This credit is {state}: only a credit spent on a make-up moves with it.").format(
+                state=credit.get_state_display().lower()
+            ),
+            code="credit_unavailable",
+        )
+    tz = to_session.company.tzinfo
+    if credit.expires_at is not None and to_session.starts_at > credit.expires_at:
+        raise DomainError(
+            _(
+                "This credit is valid for lessons starting by {expiry}; this one starts {start}."
+            ).format(
+                expiry=format_moment(credit.expires_at, tz),
+                start=format_moment(to_session.starts_at, tz),
+            ),
+            code="after_expiry",
+        )
+    text = _("Moved: {old_klass}, {old_date} → {new_klass}, {new_date}").format(
+        old_klass=from_session.klass.name,
+        old_date=format_moment(from_session.starts_at, from_session.company.tzinfo),
+        new_klass=to_session.klass.name,
+        new_date=format_moment(to_session.starts_at, tz),
+    )
+    return record_event(
+        credit,
+        kind=CreditEvent.Kind.MOVED,
+        from_state=CreditState.USED,
+        to_state=CreditState.USED,
+        at=now,
+        actor=actor,
+        note=f"{text} ({note})" if note else text,
+    )
+
+
 def _give_back(credit: MakeupCredit, *, actor, now: datetime, note: str) -> None:
     """A used credit is available again with its original expiry — expired at once if that
     has passed meanwhile — and no longer tied to the make-up it was spent on."""
@@ -272,8 +335,14 @@ def credit_revoke(*, credit: MakeupCredit, actor, now: datetime, note: str) -> M
     """Withdraw a credit that was never spent (available, or expired unused), because what
     earned it no longer stands: an attendance corrected (ATT-5) or a parent's "Can't come"
     undone (DAY-5). The history keeps who, when and why (CRD-2). A spent credit is never
-    taken back this way: refused."""
+    taken back this way: refused — nor one given to a sibling (WAL-1), which is treated as
+    spent: it is the sibling's now."""
     credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    if credit.is_transferred:
+        raise DomainError(
+            _("This credit was given to a brother or sister: it can't be withdrawn."),
+            code="credit_transferred",
+        )
     if credit.state not in (CreditState.AVAILABLE, CreditState.EXPIRED):
         raise DomainError(
             _("This credit is {state}: it can't be withdrawn.").format(

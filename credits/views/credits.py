@@ -1,12 +1,14 @@
-"""Back office: the company's credits, manual credits, reviewing a flagged decision."""
+"""Back office: the company's credits, manual credits, giving a credit to a sibling (WAL-1),
+reviewing a flagged decision."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings.models import Enrolment
 from makeup.errors import DomainError
@@ -14,10 +16,10 @@ from makeup.tenancy import access_object, admin_required, staff_required
 from programmes.models import Programme
 
 from ..forms import CreditFilterForm, ManualCreditForm
-from ..models import CreditDecision
+from ..models import CreditDecision, MakeupCredit
 from ..selectors.credits import credits_for_company
-from ..services.decisions import decision_mark_reviewed
-from ..services.ledger import credit_add_manual
+from ..selectors.transfers import transfer_choices
+from ..services import credit_add_manual, credit_transfer, decision_mark_reviewed
 
 
 @require_GET
@@ -78,6 +80,66 @@ def credit_add(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
             )
             return redirect("manage:family_detail", family_pk=enrolment.student.family_id)
     return render(request, "credits/credit_add.html", {"form": form, "enrolment": enrolment})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def credit_give(request: HttpRequest, credit_pk: int) -> HttpResponse:
+    """WAL-1 from the family page: staff give a family's credit to a brother or sister — the
+    same choices and refusals the parent sees in the portal (the service holds the rules)."""
+    credit = access_object(
+        MakeupCredit.objects.select_related(
+            "company",
+            "enrolment__student__family",
+            "enrolment__klass__programme",
+            "holder__student",
+            "attendance__session",
+        ),
+        company=request.company,
+        pk=credit_pk,
+    )
+    family = credit.enrolment.student.family
+    now = timezone.now()
+    if request.method == "POST":
+        pk = request.POST.get("enrolment", "")
+        receiver = (
+            Enrolment.objects.filter(pk=int(pk), student__family=family)
+            .select_related("student")
+            .first()
+            if pk.isdigit()
+            else None
+        )
+        if receiver is None:
+            messages.error(request, _("Choose who gets the credit."))
+        else:
+            try:
+                credit = credit_transfer(
+                    credit=credit, to_enrolment=receiver, actor=request.user, now=now
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                expiry = (
+                    date_format(timezone.localtime(credit.expires_at), "DAY_YEAR_TIME_FORMAT")
+                    if credit.expires_at
+                    else _("no expiry")
+                )
+                messages.success(
+                    request,
+                    _("The credit is now {name}'s ({expiry}).").format(
+                        name=receiver.student.first_name, expiry=expiry
+                    ),
+                )
+                return redirect("manage:family_detail", family_pk=family.pk)
+    return render(
+        request,
+        "credits/credit_give.html",
+        {
+            "credit": credit,
+            "family": family,
+            "choices": transfer_choices(credit=credit, now=now, tz=request.company.tzinfo),
+        },
+    )
 
 
 @require_POST

@@ -155,8 +155,9 @@ def partner_rules(*, credit: MakeupCredit, sessions: list[Session], now: datetim
 
 def partner_candidates(*, credit: MakeupCredit, now: datetime, **filters) -> list[Candidate]:
     """FRN-6: the credit's make-up options at every approved partner — sessions of their
-    programmes with the credit's programme code and the switch on (FRN-2, FRN-4), inside
-    the partner's incoming restrictions — with every check on the host's class (FRN-5).
+    programmes with the credit's programme code, or that also accept credits from one of
+    theirs with that code (WAL-3), and the switch on (FRN-2, FRN-4), inside the partner's
+    incoming restrictions — with every check on the host's class (FRN-5).
     ``filters`` are those of :func:`makeups.selectors.eligibility.makeup_candidates`."""
     code = credit.enrolment.klass.programme.code
     partners = _credit_partner_ids(credit)
@@ -166,9 +167,14 @@ def partner_candidates(*, credit: MakeupCredit, now: datetime, **filters) -> lis
     found: list[Candidate] = []
     with scopes_disabled():
         programmes = defaultdict(list)
+        matching = Q(code=code) | Q(
+            pk__in=Programme.accepts_credits_from.through.objects.filter(
+                to_programme__code=code
+            ).values("from_programme_id")
+        )
         for programme in Programme.objects.filter(
+            matching,
             company_id__in=partners,
-            code=code,
             accept_partner_makeups=True,
             archived_at__isnull=True,
         ):
@@ -215,9 +221,7 @@ def makeup_check(*, credit: MakeupCredit, session: Session, now: datetime) -> Ca
     """Every check for one session, fresh, at home or at a partner."""
     with scopes_disabled():
         fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
-        return evaluate(student=credit.enrolment.student, credit=credit, sessions=[fresh], now=now)[
-            0
-        ]
+        return evaluate(student=credit.holder_student, credit=credit, sessions=[fresh], now=now)[0]
 
 
 def family_partner_makeups(

@@ -24,7 +24,8 @@ def lesson_cancel_undo_refusal(
 
     Only the parent's own cancellation from the portal (the attendance's latest change, made
     there), before the lesson starts and while the school hasn't cancelled it; the credit it
-    earned (``credit``: its live one, if any) still unused; and the place still free — the
+    earned (``credit``: its live one, if any) still unused and not given to a sibling
+    (WAL-1); and the place still free — the
     session, without this student, has room, or holds no make-up guest who could have taken
     it. ``session`` is annotated by :func:`makeups.selectors.eligibility.with_occupancy`."""
     if attendance is None or attendance.state not in CLIENT_CANCELLED_STATES:
@@ -39,6 +40,11 @@ def lesson_cancel_undo_refusal(
         return _("This lesson has already started.")
     if session.cancelled_at is not None:
         return _("This lesson is cancelled by the school.")
+    if credit is not None and credit.is_transferred:  # WAL-1: the sibling's now, as if spent
+        return _(
+            "The credit from this cancellation was given to a brother or sister: the lesson "
+            "stays cancelled."
+        )
     if credit is not None and credit.state != CreditState.AVAILABLE:
         if credit.state == CreditState.USED:
             return _(

@@ -1,6 +1,6 @@
-"""Make-up eligibility (MKP-1…MKP-7, CRD-4): the one function the portal, the staff pages and
-the booking service all use. For a student's credit and candidate sessions it returns every
-check, passed or failed, with the figures behind it (MKP-12)."""
+"""Make-up eligibility (MKP-1…MKP-7, CRD-4, WAL-2, CLO-5): the one function the portal, the
+staff pages and the booking service all use. For a student's credit and candidate sessions it
+returns every check, passed or failed, with the figures behind it (MKP-12)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -22,7 +22,14 @@ from bookings.models import (
 from credits.models import CreditState, MakeupCredit
 from makeup.formats import local_datetime
 from makeup.models import Company
-from programmes.models import Session, age_in_months
+from programmes.models import Closure, Session, age_in_months
+from programmes.selectors import MapEntry, accepting_programme_ids, credit_map
+from programmes.selectors.closures import (
+    ClosureCalendar,
+    closed_sessions_q,
+    closure_calendars,
+    closures_for_sessions,
+)
 
 from .. import hooks
 
@@ -70,6 +77,7 @@ RULE_TITLES = {
     "FRN-1": gettext_lazy("Partner company"),
     "FRN-2": gettext_lazy("Partner's programme takes make-ups"),
     "FRN-3": gettext_lazy("Partner's terms"),
+    "CLO-5": gettext_lazy("School open that day"),
 }
 
 
@@ -156,11 +164,44 @@ def _months(months: int) -> str:
     return _("{years} y").format(years=years)
 
 
-def credit_checks(*, credit: MakeupCredit, student: Student, now: datetime, tz) -> list[Check]:
-    """The credit itself: the student's own, available, not past its expiry (CRD-4)."""
-    own = credit.enrolment.student_id == student.pk
-    usable = credit.is_usable(now)
-    if credit.state != CreditState.AVAILABLE:
+def moves_with(credit: MakeupCredit, moving: MakeupBooking | None) -> bool:
+    """WAL-2: ``credit`` is the one spent on ``moving``, the booked make-up being moved — it
+    goes along with it, so for that move it counts as free (still within its expiry)."""
+    return (
+        moving is not None
+        and credit.state == CreditState.USED
+        and credit.booking_id == moving.pk
+        and moving.state == MakeupBooking.State.BOOKED
+    )
+
+
+def credit_checks(
+    *,
+    credit: MakeupCredit,
+    student: Student,
+    now: datetime,
+    tz,
+    moving: MakeupBooking | None = None,
+) -> list[Check]:
+    """The credit itself: the student's own — earned by them, or given to them by a sibling
+    (WAL-1) —, available, not past its expiry (CRD-4). Spent on
+    ``moving`` (a make-up being moved, WAL-2), it counts as available for the move."""
+    own = credit.holder_student.pk == student.pk
+    moved = moves_with(credit, moving)
+    usable = (
+        credit.expires_at is None or credit.expires_at > now if moved else credit.is_usable(now)
+    )
+    if moved and usable:
+        text = (
+            _("The credit moves with the make-up; it is valid until {date}.").format(
+                date=local_datetime(credit.expires_at, tz)
+            )
+            if credit.expires_at
+            else _("The credit moves with the make-up; it has no expiry.")
+        )
+    elif moved:
+        text = _("The credit expired on {date}.").format(date=local_datetime(credit.expires_at, tz))
+    elif credit.state != CreditState.AVAILABLE:
         text = _("The credit is {state}.").format(state=credit.get_state_display().lower())
     elif not usable:
         text = _("The credit expired on {date}.").format(date=local_datetime(credit.expires_at, tz))
@@ -182,6 +223,85 @@ def credit_checks(*, credit: MakeupCredit, student: Student, now: datetime, tz) 
     ]
 
 
+def credit_entries(*, credit: MakeupCredit, sessions) -> dict[int, list[MapEntry]]:
+    """WAL-3: the "also accepts credits from" lists of the programmes of ``sessions`` other
+    than the credit's own — one query, none when every session is of the credit's programme."""
+    home = credit.enrolment.klass.programme_id
+    return credit_map(
+        programme_ids={s.klass.programme_id for s in sessions if s.klass.programme_id != home}
+    )
+
+
+def programme_check(
+    *, session: Session, credit: MakeupCredit, entries: dict[int, list[MapEntry]] | None
+) -> Check:
+    """MKP-1 with the level map (WAL-3): the session's programme is the credit's, or lists
+    it among the programmes it also accepts credits from — and the check names that entry.
+    At a partner branch the programmes match by code (FRN-4): the host's programme has the
+    credit's programme code, or lists a programme with that code."""
+    programme = session.klass.programme
+    home_programme = credit.enrolment.klass.programme
+    if entries is None:
+        entries = credit_entries(credit=credit, sessions=[session])
+    listed = entries.get(programme.pk, [])
+    if session.company_id == credit.company_id:
+        if programme.pk == home_programme.pk:
+            return Check(
+                "MKP-1", True, _("Same programme ({programme}).").format(programme=programme.name)
+            )
+        entry = next((e for e in listed if e.entry_id == home_programme.pk), None)
+        if entry is not None:
+            return Check(
+                "MKP-1",
+                True,
+                _("{programme} also accepts credits from {entry}.").format(
+                    programme=programme.name, entry=entry.name
+                ),
+            )
+        return Check(
+            "MKP-1",
+            False,
+            _("Another programme: the credit is for {programme}.").format(
+                programme=home_programme.name
+            ),
+        )
+    # a partner's class: the programmes match by their shared code (FRN-4)
+    code = home_programme.code
+    if code and programme.code == code:
+        return Check(
+            "MKP-1",
+            True,
+            _("Linked programme: {programme} at {company} has the same code ({code}).").format(
+                programme=programme.name, company=session.company.name, code=programme.code
+            ),
+        )
+    entry = next((e for e in listed if code and e.code == code), None)
+    if entry is not None:
+        return Check(
+            "MKP-1",
+            True,
+            _(
+                "Linked programme: {programme} at {company} also accepts credits from its "
+                "{entry}, which has the credit's code ({code})."
+            ).format(
+                programme=programme.name,
+                company=session.company.name,
+                entry=entry.name,
+                code=code,
+            ),
+        )
+    return Check(
+        "MKP-1",
+        False,
+        _("{programme} at {company} has code {code}, the credit's programme {home_code}.").format(
+            programme=programme.name,
+            company=session.company.name,
+            code=programme.code,
+            home_code=code or _("(no code)"),
+        ),
+    )
+
+
 def session_checks(
     *,
     session: Session,
@@ -189,40 +309,19 @@ def session_checks(
     student: Student,
     now: datetime,
     busy_session_ids: set[int],
+    closure: Closure | None,
+    entries: dict[int, list[MapEntry]] | None = None,
 ) -> tuple[list[Check], int]:
-    """MKP-1…MKP-7 for one session annotated by :func:`with_occupancy`. Returns the checks
-    and the places left for make-ups."""
+    """MKP-1…MKP-7 and CLO-5 for one session annotated by :func:`with_occupancy`. Returns the
+    checks and the places left for make-ups. ``entries``: the level map of the sessions'
+    programmes (:func:`credit_entries`), read here for this one session when not given;
+    ``closure``: the closure covering the session, if any
+    (:func:`programmes.selectors.closures.closures_for_sessions`)."""
     klass, programme = session.klass, session.klass.programme
     tz = session.company.tzinfo
     settings = session.company.settings
     checks: list[Check] = []
-    home_programme = credit.enrolment.klass.programme
-    if session.company_id == credit.company_id:
-        same = programme.pk == home_programme.pk
-        text = (
-            _("Same programme ({programme}).").format(programme=programme.name)
-            if same
-            else _("Another programme: the credit is for {programme}.").format(
-                programme=home_programme.name
-            )
-        )
-    else:  # a partner's class: the programmes match by their shared code (FRN-4)
-        same = bool(home_programme.code) and programme.code == home_programme.code
-        text = (
-            _("Linked programme: {programme} at {company} has the same code ({code}).").format(
-                programme=programme.name, company=session.company.name, code=programme.code
-            )
-            if same
-            else _(
-                "{programme} at {company} has code {code}, the credit's programme {home_code}."
-            ).format(
-                programme=programme.name,
-                company=session.company.name,
-                code=programme.code,
-                home_code=home_programme.code or _("(no code)"),
-            )
-        )
-    checks.append(Check("MKP-1", same, text))
+    checks.append(programme_check(session=session, credit=credit, entries=entries))
     age = age_in_months(student.date_of_birth, session.local_date)
     lo, hi = klass.min_age_months, klass.max_age_months
     fits = (lo is None or age >= lo) and (hi is None or age <= hi)
@@ -311,6 +410,7 @@ def session_checks(
                 ),
             )
         )
+    checks.append(closure_check(closure))
     extra = klass.extra_capacity(settings.makeup_extra_capacity)
     taken, limit = session_places(session)
     left = max(limit - taken, 0)
@@ -324,6 +424,14 @@ def session_checks(
         )
     )
     return checks, left
+
+
+def closure_check(closure: Closure | None) -> Check:
+    """CLO-5: a closed day is never offered — whoever asks, and the booking service refuses
+    it. Nobody books past it (it is not a portal-only rule)."""
+    if closure is None:
+        return Check("CLO-5", True, _("No closure then."))
+    return Check("CLO-5", False, _("Closed: {name}").format(name=closure.name))
 
 
 def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
@@ -372,12 +480,23 @@ def _partner_checks(credit, sessions, now) -> dict[int, list[Check]]:
 
 
 def evaluate(
-    *, student: Student, credit: MakeupCredit, sessions: list[Session], now: datetime
+    *,
+    student: Student,
+    credit: MakeupCredit,
+    sessions: list[Session],
+    now: datetime,
+    moving: MakeupBooking | None = None,
+    calendars: dict[int, ClosureCalendar] | None = None,
 ) -> list[Candidate]:
     """Every check for each of ``sessions`` (annotated by :func:`with_occupancy`), with the
     partner rules for another company's sessions (FRN-1…FRN-5: every MKP rule on the host's
-    class as well)."""
+    class as well) and the host company's closures (CLO-5). ``moving``: the booked make-up
+    ``credit`` is spent on, to be moved to one of ``sessions`` (WAL-2) — the same checks, the
+    credit counting as free for it. ``calendars``: closure calendars already read, by company
+    id (the others are read here, once for all the sessions)."""
     busy = busy_sessions(student=student, sessions=sessions)
+    entries = credit_entries(credit=credit, sessions=sessions)  # WAL-3, read once
+    closures = closures_for_sessions(sessions, calendars)
     partner = _partner_checks(credit, sessions, now)
     candidates = []
     credit_part: dict[int, list[Check]] = {}  # the same for every session of a company
@@ -385,11 +504,17 @@ def evaluate(
         checks = credit_part.get(session.company_id)
         if checks is None:
             checks = credit_checks(
-                credit=credit, student=student, now=now, tz=session.company.tzinfo
+                credit=credit, student=student, now=now, tz=session.company.tzinfo, moving=moving
             )
             credit_part[session.company_id] = checks
         more, left = session_checks(
-            session=session, credit=credit, student=student, now=now, busy_session_ids=busy
+            session=session,
+            credit=credit,
+            student=student,
+            now=now,
+            busy_session_ids=busy,
+            entries=entries,
+            closure=closures[session.pk],
         )
         more += partner.get(session.pk, [])
         candidates.append(Candidate(session=session, checks=checks + more, places_left=left))
@@ -409,10 +534,12 @@ def makeup_candidates(
     limit: int | None = None,
     host: Company | None = None,
     programme_ids: list[int] | None = None,
+    moving: MakeupBooking | None = None,
 ) -> list[Candidate]:
     """The make-up search for one credit (the busiest query in the product): future sessions
-    of the credit's programme up to its expiry (or ``days_ahead``), with every check. A fixed
-    number of queries however many classes and sessions the company has.
+    of the credit's programme — and of the programmes that also accept its credits (WAL-3) —
+    up to its expiry (or ``days_ahead``), with every check, for the student who holds it
+    (WAL-1). A fixed number of queries however many classes and sessions the company has.
 
     ``offered_only`` (the parent's search) leaves out in SQL the classes that can never be
     offered to this student — no make-ups, no per-session price, ages that can't fit in the
@@ -422,29 +549,48 @@ def makeup_candidates(
     filter in SQL too; ``limit`` caps the sessions loaded, soonest first.
 
     ``host`` and ``programme_ids`` search a partner company's linked programmes instead of
-    the credit's own (the franchise app does, with scoping lifted, FRN-5)."""
-    student = credit.enrolment.student
+    the credit's own (the franchise app does, with scoping lifted, FRN-5). ``moving``: the
+    booked make-up the credit is spent on, for the sessions it could move to (WAL-2).
+
+    A session the company's closures cover is never offered, to parents or to staff (CLO-5):
+    it is left out in SQL, like a cancelled one (the calendar is read once, before the
+    sessions); "why isn't this session offered?" names the closure."""
+    student = credit.holder_student
     # One company for every row: loaded once and attached, not joined per session.
     company = host or Company.objects.select_related("settings").get(pk=credit.company_id)
     if programme_ids is None:
-        programme_ids = [credit.enrolment.klass.programme_id]
+        home = credit.enrolment.klass.programme_id
+        programmes = Q(klass__programme_id=home) | Q(
+            klass__programme_id__in=accepting_programme_ids(programme_id=home)
+        )
+    else:
+        programmes = Q(klass__programme_id__in=programme_ids)
     until = now + timedelta(days=days_ahead)
     if credit.expires_at is not None:
         until = min(until, credit.expires_at)
     sessions = Session.objects.filter(
+        programmes,
         company_id=company.pk,
-        klass__programme_id__in=programme_ids,
         starts_at__gt=now,
         starts_at__lte=until,
         cancelled_at__isnull=True,
         klass__archived_at__isnull=True,
     )
+    tz = company.tzinfo
+    first, last = now.astimezone(tz).date(), until.astimezone(tz).date()
+    if date_from:
+        first = max(first, date_from)
+    if date_to:
+        last = min(last, date_to)
+    calendar = closure_calendars([company], first, last + timedelta(days=1))[company.pk]
+    closed = closed_sessions_q(calendar, tz)
+    if closed is not None:
+        sessions = sessions.exclude(closed)
     if date_from:
         sessions = sessions.filter(local_date__gte=date_from)
     if date_to:
         sessions = sessions.filter(local_date__lte=date_to)
     if offered_only:
-        tz = company.tzinfo
         youngest = age_in_months(student.date_of_birth, now.astimezone(tz).date())
         oldest = age_in_months(student.date_of_birth, until.astimezone(tz).date())
         if host is not None:  # another zone may be a day off: the exact check runs below
@@ -470,4 +616,11 @@ def makeup_candidates(
     sessions = list(sessions[:limit] if limit else sessions)
     for session in sessions:
         session.company = company
-    return evaluate(student=student, credit=credit, sessions=sessions, now=now)
+    return evaluate(
+        student=student,
+        credit=credit,
+        sessions=sessions,
+        now=now,
+        moving=moving,
+        calendars={company.pk: calendar},
+    )

@@ -1,6 +1,6 @@
-"""Reads for the staff make-up pages (MKP-10…MKP-12): every check of the one eligibility
-function for a credit's sessions, for a session's possible guests, and the credits to explain
-a session with."""
+"""Reads for the staff make-up pages (MKP-10…MKP-12, WAL-2): every check of the one
+eligibility function for a credit's sessions (to book a make-up in, or move one to), for a
+session's possible guests, and the credits to explain a session with."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +12,9 @@ from bookings.selectors.search import exact_first, text_match
 from credits.models import MakeupCredit
 from makeup.models import Company
 from makeup.searchtext import parse
-from programmes.models import Session
+from programmes.models import Programme, Session
+from programmes.selectors import credit_map
+from programmes.selectors.closures import closures_for_sessions
 
 from .eligibility import (
     Candidate,
@@ -86,42 +88,59 @@ def _one_session(session_id: int, company_id: int) -> Session | None:
 
 
 def staff_makeup_candidates(
-    *, credit: MakeupCredit, now: datetime, session: Session | None = None
+    *,
+    credit: MakeupCredit,
+    now: datetime,
+    session: Session | None = None,
+    moving: MakeupBooking | None = None,
 ) -> list[StaffCandidate]:
     """The staff booking page (MKP-11) and "why isn't this session offered?" (MKP-12): for
     ``credit``, either one chosen ``session`` (any session of the company, offered in the
     portal or not), or the sessions the portal's make-up search considers — each with every
-    check the portal runs, from the one eligibility function."""
+    check the portal runs, from the one eligibility function. ``moving``: the booked make-up
+    ``credit`` is spent on, for the staff page that moves it (WAL-2)."""
     if session is not None:
         annotated = _one_session(session.pk, session.company_id)
         candidates = evaluate(
-            student=credit.enrolment.student, credit=credit, sessions=[annotated], now=now
+            student=credit.holder_student,
+            credit=credit,
+            sessions=[annotated],
+            now=now,
+            moving=moving,
         )
     else:
-        candidates = makeup_candidates(credit=credit, now=now)
+        candidates = makeup_candidates(credit=credit, now=now, moving=moving)
     return [StaffCandidate(candidate=c, credit=credit) for c in candidates]
 
 
 def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandidate]:
     """ "Book a make-up guest" on a session page (MKP-11): every student of the company with a
-    usable credit of the session's programme who is not in the session yet (enrolled that
-    day or booked) — with their soonest-expiring credit (MKP-9's default) and every check for
+    usable credit of the session's programme, or of one it also accepts credits from (WAL-3),
+    who is not in the session yet (enrolled that day or booked) — the student who holds the
+    credit (WAL-1), with their soonest-expiring credit (MKP-9's default) and every check for
     this session, bookable first. The checks are those of
     :func:`makeups.selectors.eligibility.evaluate`, composed the same way but with the "already in
     this session" lookups done once for all students, so the page costs a fixed number of
     queries however many students have credits."""
     annotated = _one_session(session.pk, session.company_id)
+    programme_id = annotated.klass.programme_id
+    entries = credit_map(programme_ids={programme_id})  # WAL-3
     credits = (
         MakeupCredit.objects.usable(now)
         .filter(
             company_id=session.company_id,
-            enrolment__klass__programme_id=annotated.klass.programme_id,
+            enrolment__klass__programme_id__in=[
+                programme_id,
+                *(e.entry_id for e in entries.get(programme_id, [])),
+            ],
         )
-        .select_related("enrolment__student__family", "enrolment__klass__programme")
+        .select_related(
+            "enrolment__student__family", "enrolment__klass__programme", "holder__student__family"
+        )
         .order_by(
-            "enrolment__student__first_name",
-            "enrolment__student__last_name",
-            "enrolment__student_id",
+            "holder__student__first_name",
+            "holder__student__last_name",
+            "holder__student_id",
             F("expires_at").asc(nulls_last=True),
             "pk",
         )
@@ -129,7 +148,7 @@ def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandid
     soonest: dict[int, MakeupCredit] = {}
     others: dict[int, int] = {}
     for credit in credits:
-        student_id = credit.enrolment.student_id
+        student_id = credit.holder.student_id
         if student_id in soonest:
             others[student_id] += 1
         else:
@@ -151,13 +170,20 @@ def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandid
     )
     options = []
     tz = annotated.company.tzinfo
+    closure = closures_for_sessions([annotated])[annotated.pk]  # the same for every student
     for student_id, credit in soonest.items():
         if student_id in enrolled or student_id in booked:
             continue  # already in the session: not a guest to book
-        student = credit.enrolment.student
+        student = credit.holder.student
         checks = credit_checks(credit=credit, student=student, now=now, tz=tz)
         more, left = session_checks(
-            session=annotated, credit=credit, student=student, now=now, busy_session_ids=set()
+            session=annotated,
+            credit=credit,
+            student=student,
+            now=now,
+            busy_session_ids=set(),
+            entries=entries,
+            closure=closure,
         )
         option = StaffCandidate(
             candidate=Candidate(session=annotated, checks=checks + more, places_left=left),
@@ -189,18 +215,26 @@ def explain_credit_choices(
     limit: int = EXPLAIN_CHOICES,
 ) -> CreditChoices:
     """The credits staff can pick on "why isn't this session offered?" (MKP-12, DAY-3): the
-    company's usable credits whose student matches ``q`` (name, with one typo, accents
-    folded — ``bookings.selectors.search``), those of the session's programme first, then
-    by student and expiry; at most ``limit``. One query."""
+    company's usable credits whose student — who holds it (WAL-1) — matches ``q`` (name,
+    with one typo, accents folded — ``bookings.selectors.search``), those of the session's
+    programme or of one it also accepts credits from (WAL-3) first, then by student and
+    expiry; at most ``limit``. One query."""
     query = parse(q)
     credits = (
         MakeupCredit.objects.filter(company=company)
         .usable(now)
-        .select_related("enrolment__student", "enrolment__klass__programme")
+        .select_related("enrolment__student", "enrolment__klass__programme", "holder__student")
     )
+    accepted = Programme.accepts_credits_from.through.objects.filter(
+        from_programme_id=programme_id
+    ).values("to_programme_id")
     programme_first = (
         Case(
-            When(enrolment__klass__programme_id=programme_id, then=Value(0)),
+            When(
+                Q(enrolment__klass__programme_id=programme_id)
+                | Q(enrolment__klass__programme_id__in=accepted),
+                then=Value(0),
+            ),
             default=Value(1),
             output_field=IntegerField(),
         )
@@ -209,7 +243,7 @@ def explain_credit_choices(
     )
     order = ["programme_first"]
     if query:
-        field = "enrolment__student__search_text"
+        field = "holder__student__search_text"
         credits = credits.filter(text_match(query, field)).annotate(
             search_rank=exact_first(query, field)
         )
@@ -217,8 +251,8 @@ def explain_credit_choices(
     rows = list(
         credits.annotate(programme_first=programme_first).order_by(
             *order,
-            "enrolment__student__first_name",
-            "enrolment__student__last_name",
+            "holder__student__first_name",
+            "holder__student__last_name",
             F("expires_at").asc(nulls_last=True),
             "pk",
         )[: limit + 1]

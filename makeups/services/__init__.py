@@ -1,4 +1,5 @@
-"""Writes of the make-up (split by concept, re-exported here): booking, cancelling, watching."""
+"""Writes of the make-up (split by concept, re-exported here): booking, moving, cancelling,
+watching."""
 
 from .booking import makeup_book
 from .cancelling import (
@@ -8,6 +9,7 @@ from .cancelling import (
     makeup_cancel,
     makeups_cancel_for_cancelled_session,
 )
+from .moving import makeup_move
 from .watches import MAX_WATCHES_PER_STUDENT, watch_create, watch_end, watch_fill
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "lesson_cancel_undo",
     "makeup_book",
     "makeup_cancel",
+    "makeup_move",
     "makeups_cancel_for_cancelled_session",
     "watch_create",
     "watch_end",

@@ -27,14 +27,27 @@ from makeup.errors import DomainError
 from makeup.tenancy import membership_of
 from programmes.models import Session
 
-from ..selectors.eligibility import PORTAL_ONLY_RULES, evaluate, session_company_allowed
+from ..selectors.eligibility import (
+    PORTAL_ONLY_RULES,
+    Check,
+    evaluate,
+    session_company_allowed,
+)
 from .capacity import lock_session
 
 
-def balance_refusal(gate: BalanceGate, *, watching: bool = False) -> DomainError:
-    """BAL-3, BAL-6: why a family blocked by the balance gate can't book or watch itself."""
+def balance_refusal(
+    gate: BalanceGate, *, watching: bool = False, moving: bool = False
+) -> DomainError:
+    """BAL-3, BAL-6: why a family blocked by the balance gate can't book, watch or move a
+    make-up itself."""
     values = {"currency": gate.currency, "amount": f"{gate.due:.2f}", "days": gate.days}
-    if watching:
+    if moving:
+        text = _(
+            "Your account has {currency} {amount} due from the last {days} days: please pay "
+            "it before moving a make-up, or ask us to move it for you."
+        )
+    elif watching:
         text = _(
             "Your account has {currency} {amount} due from the last {days} days: please pay "
             "it before watching a full session."
@@ -69,7 +82,7 @@ def host_side(*, credit: MakeupCredit, company_id: int):
     return nullcontext() if company_id == credit.company_id else scopes_disabled()
 
 
-def _booked_by(
+def booking_actor(
     *, source: str, actor, watch: SessionWatch | None, credit: MakeupCredit, session_id: int
 ):
     """Who may book, by source (MKP-9, MKP-11, BEY-2); returns the user the booking is
@@ -80,8 +93,11 @@ def _booked_by(
     - ``watch``: booked for the parent who started ``watch`` — this student's active watch of
       this session —, who must still be such a parent (``actor`` is not used).
     - ``staff``: ``actor`` is a member (staff, admin or owner) of the credit's company.
+
+    The student is the one who holds the credit: the one who earned it, or the sibling it
+    was given to (WAL-1) — of the same family either way.
     """
-    student = credit.enrolment.student
+    student = credit.holder_student
     if source == MakeupBooking.Source.STAFF:
         if membership_of(actor, credit.company_id) is None:
             raise DomainError(
@@ -108,6 +124,51 @@ def _booked_by(
     raise ValueError(f"Unknown booking source {source!r}")
 
 
+def booking_checks(
+    *,
+    credit: MakeupCredit,
+    session: Session,
+    source: str,
+    override_reason: str = "",
+    now: datetime,
+    moving: MakeupBooking | None = None,
+) -> list[Check]:
+    """Every rule of a make-up with ``credit`` on ``session`` (locked by the caller and
+    annotated with its places): the one eligibility function's checks (MKP-1…MKP-7, CRD-4,
+    FRN-1…FRN-5), then, for a family acting on its own (not ``staff``), the balance gate
+    (BAL-3, BAL-6). Staff book past the portal-only rules (MKP-5) with an
+    ``override_reason`` (MKP-11); capacity holds for everyone. ``moving``: the booked make-up
+    ``credit`` is spent on, being moved to ``session`` (WAL-2). Raises :class:`DomainError`
+    with the readable reasons (code ``full`` when only capacity fails); returns the
+    portal-only checks the staff's reason booked past."""
+    student = credit.holder_student  # WAL-1: who holds it spends it
+    candidate = evaluate(
+        student=student, credit=credit, sessions=[session], now=now, moving=moving
+    )[0]
+    failed = candidate.failed
+    override_reason = override_reason.strip()
+    if failed and source == MakeupBooking.Source.STAFF and override_reason:
+        failed = [c for c in failed if c.rule not in PORTAL_ONLY_RULES]
+    if failed:
+        code = "full" if all(c.rule == "MKP-7" for c in failed) else "not_eligible"
+        raise DomainError(" ".join(c.text for c in failed), code=code)
+    if source != MakeupBooking.Source.STAFF:
+        gate = balance_gate(family=student.family, now=now)
+        if gate.blocked:
+            raise balance_refusal(gate, moving=moving is not None)
+    return [c for c in candidate.failed if c.rule in PORTAL_ONLY_RULES]
+
+
+def override_text(reason: str, overridden: list[str]) -> str:
+    """What a booking keeps of a staff override (MKP-11): the reason and the rules it
+    booked past, or nothing when none was needed."""
+    if not overridden:
+        return ""
+    return _("{reason} (overrode: {checks})").format(
+        reason=reason.strip(), checks="; ".join(overridden)
+    )[:200]
+
+
 @transaction.atomic
 def makeup_book(
     *,
@@ -124,14 +185,15 @@ def makeup_book(
     """Spend ``credit`` on a place in ``session`` (MKP-1…MKP-11, CRD-3, CRD-4, BAL-2…BAL-6).
 
     Locks the session, re-runs every eligibility check with fresh counts, and refuses with
-    the readable reasons. Who may book depends on ``source`` (see :func:`_booked_by`): the
+    the readable reasons. Who may book depends on ``source`` (see :func:`booking_actor`): the
     family's own confirmed parent in the portal, a watch the parent started, or staff of
     the credit's company. The session must be of the credit's company or an approved
     partner's. A family acting on its own (portal, watch) is held by the balance gate;
     staff get past it (BAL-4), and past portal-only rules (MKP-5) with an
     ``override_reason``, which is stored and shown; capacity holds for everyone (MKP-11).
     A booking from a watch marks the watch booked. At a partner branch the host's session
-    is read and written with scoping lifted (:func:`host_side`).
+    is read and written with scoping lifted (:func:`host_side`). Moving a booked make-up to
+    another session runs the same pieces (:func:`makeups.services.moving.makeup_move`).
 
     ``note`` is shown on the attendance list and the family page; the confirmation e-mail
     shows it back only to a parent who wrote it in the portal (a staff note stays internal).
@@ -168,44 +230,30 @@ def _book(
         _check_session_company(credit=credit, company_id=locked.company_id)
     credit = (
         MakeupCredit.objects.select_for_update(of=("self",))
-        .select_related("enrolment__student__family", "enrolment__klass__programme")
+        .select_related(
+            "enrolment__student__family", "enrolment__klass__programme", "holder__student__family"
+        )
         .get(pk=credit.pk)
     )
     if watch is not None:
         watch = SessionWatch.objects.select_for_update(of=("self",)).get(pk=watch.pk)
-    booked_by = _booked_by(
+    booked_by = booking_actor(
         source=source, actor=actor, watch=watch, credit=credit, session_id=locked.pk
     )
-    student = credit.enrolment.student
-    candidate = evaluate(student=student, credit=credit, sessions=[locked], now=now)[0]
-    failed = candidate.failed
-    override_reason = override_reason.strip()
-    if failed and source == MakeupBooking.Source.STAFF and override_reason:
-        failed = [c for c in failed if c.rule not in PORTAL_ONLY_RULES]
-    if failed:
-        code = "full" if all(c.rule == "MKP-7" for c in failed) else "not_eligible"
-        raise DomainError(" ".join(c.text for c in failed), code=code)
-    if source != MakeupBooking.Source.STAFF:
-        gate = balance_gate(family=student.family, now=now)
-        if gate.blocked:
-            raise balance_refusal(gate)
-    overridden = [c for c in candidate.failed if c.rule in PORTAL_ONLY_RULES]
+    student = credit.holder.student  # WAL-1: who holds it spends it
+    overridden = booking_checks(
+        credit=credit, session=locked, source=source, override_reason=override_reason, now=now
+    )
     booking = MakeupBooking.objects.create(
         company_id=locked.company_id,
         home_company_id=credit.company_id,
         session=locked,
         student=student,
-        enrolment=credit.enrolment,
+        enrolment=credit.holder,
         note=note.strip()[:200],
         family_message=family_message.strip()[:300],
         source=source,
-        override_reason=(
-            _("{reason} (overrode: {checks})").format(
-                reason=override_reason, checks="; ".join(c.text for c in overridden)
-            )[:200]
-            if overridden
-            else ""
-        ),
+        override_reason=override_text(override_reason, [c.text for c in overridden]),
         booked_at=now,
         booked_by=booked_by,
     )

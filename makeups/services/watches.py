@@ -36,9 +36,9 @@ def watch_create(
     family: they book a make-up for it directly."""
     locked = lock_session(session.pk)
     credit = MakeupCredit.objects.select_related(
-        "enrolment__student__family", "enrolment__klass__programme"
+        "enrolment__student__family", "enrolment__klass__programme", "holder__student__family"
     ).get(pk=credit.pk)
-    student = credit.enrolment.student
+    student = credit.holder.student  # WAL-1: who holds it watches with it
     check_portal_parent(family=student.family, user=actor)
     candidate = evaluate(student=student, credit=credit, sessions=[locked], now=now)[0]
     if candidate.bookable:
@@ -82,15 +82,16 @@ def watch_end(*, watch: SessionWatch, reason: str, now: datetime) -> SessionWatc
 
 
 def _watch_credits(watch: SessionWatch, now: datetime) -> list[MakeupCredit]:
-    """The watcher's usable credits for the watched programme, soonest-expiring first (the
-    chosen credit first among equals); open-ended credits last."""
+    """The watcher's usable credits for the watched programme — the ones they hold, earned
+    or given by a sibling (WAL-1) —, soonest-expiring first (the chosen credit first among
+    equals); open-ended credits last."""
     credits = list(
         MakeupCredit.objects.usable(now)
         .filter(
-            enrolment__student_id=watch.student_id,
+            holder__student_id=watch.student_id,
             enrolment__klass__programme_id=watch.credit.enrolment.klass.programme_id,
         )
-        .select_related("enrolment__student", "enrolment__klass__programme")
+        .select_related("enrolment__student", "enrolment__klass__programme", "holder__student")
     )
     far = datetime.max.replace(tzinfo=now.tzinfo)
     credits.sort(key=lambda c: (c.expires_at or far, c.pk != watch.credit_id, c.pk))
@@ -109,14 +110,12 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
     booked: list[MakeupBooking] = []
     watches = list(
         SessionWatch.objects.filter(session_id=session.pk, state=SessionWatch.State.ACTIVE)
-        .select_related(
-            "credit__enrolment__student__family", "credit__enrolment__klass", "created_by"
-        )
+        .select_related("student__family", "credit__enrolment__klass", "created_by")
         .order_by("created_at", "pk")
     )
     for watch in watches:
         fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
-        student: Student = watch.credit.enrolment.student
+        student: Student = watch.student
         credits = _watch_credits(watch, now)
         if not credits or fresh.starts_at <= now:
             reason = (

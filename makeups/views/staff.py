@@ -1,6 +1,7 @@
-"""Back office: make-ups for staff (MKP-10…MKP-12, CRD-3, BEY-2). Staff book a make-up for a
-family — past portal-only rules with a recorded reason, never past capacity —, see why a
-session is not offered, cancel make-ups and stop watches. Thin: parse, call the eligibility
+"""Back office: make-ups for staff (MKP-10…MKP-12, CRD-3, BEY-2, WAL-2). Staff book a make-up
+for a family — past portal-only rules with a recorded reason, never past capacity —, see why
+a session is not offered, move a booked make-up to another session, cancel make-ups and stop
+watches. Thin: parse, call the eligibility
 function or a service, render."""
 
 import logging
@@ -18,14 +19,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import MakeupBooking
 from bookings.selectors.watchfill import freed_places_message
-from credits.models import MakeupCredit, SessionWatch
+from credits.models import CreditState, MakeupCredit, SessionWatch
 from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import access_object, staff_required
 from programmes.models import Session
+from programmes.selectors import credit_map
 
-from ..forms import CancelForm, ExplainForm, StaffBookingForm
+from ..forms import CancelForm, ExplainForm, StaffBookingForm, StaffMoveForm
+from ..selectors.moving import move_deadline
 from ..selectors.staff import explain_credit_choices, makeup_guest_options, staff_makeup_candidates
-from ..services import makeup_book, makeup_cancel, watch_end
+from ..services import makeup_book, makeup_cancel, makeup_move, watch_end
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +46,9 @@ def _next_url(request: HttpRequest, default: str) -> str:
 def _credit(request: HttpRequest, credit_pk: int) -> MakeupCredit:
     return access_object(
         MakeupCredit.objects.select_related(
-            "enrolment__student__family", "enrolment__klass__programme"
+            "enrolment__student__family",
+            "enrolment__klass__programme",
+            "holder__student__family",
         ),
         company=request.company,
         pk=credit_pk,
@@ -87,7 +92,7 @@ def makeup_book_view(request: HttpRequest, credit_pk: int) -> HttpResponse:
         "makeups/makeup_book.html",
         {
             "credit": credit,
-            "student": credit.enrolment.student,
+            "student": credit.holder_student,
             "usable": usable,
             "options": options,
             "chosen": chosen,
@@ -163,8 +168,9 @@ def makeup_guest_new(request: HttpRequest, session_pk: int) -> HttpResponse:
 def makeup_explain(request: HttpRequest) -> HttpResponse:
     """MKP-12 "Why isn't this session offered?": staff pick a credit (a student) and a session
     and see every eligibility check, passed or failed, with its figures — the same checks the
-    portal runs. The credit is found by the student's name (DAY-3); with htmx the picker's
-    list follows the typing."""
+    portal runs — and the programmes whose credits the session's programme also accepts
+    (WAL-3). The credit is found by the student's name (DAY-3); with htmx the picker's list
+    follows the typing."""
     form = ExplainForm(request.GET)
     data = form.cleaned_data if form.is_valid() else {}
     credit = _credit(request, data["credit"]) if data.get("credit") else None
@@ -173,6 +179,10 @@ def makeup_explain(request: HttpRequest) -> HttpResponse:
     result = None
     if credit is not None and session is not None:
         result = staff_makeup_candidates(credit=credit, now=now, session=session)[0]
+    level_map = None
+    if session is not None:
+        programme_id = session.klass.programme_id
+        level_map = credit_map(programme_ids={programme_id}).get(programme_id, [])
     day = data.get("date") or (session.local_date if session else timezone.localdate())
     day_sessions = []
     if session is None:
@@ -208,8 +218,116 @@ def makeup_explain(request: HttpRequest) -> HttpResponse:
             "credit_q": credit_q,
             "day": day,
             "day_sessions": day_sessions,
+            "level_map": level_map,
         },
     )
+
+
+@staff_required
+def makeup_move_view(request: HttpRequest, booking_pk: int) -> HttpResponse:
+    """WAL-2 for staff: move one of the company's families' booked make-ups to another
+    session of the company. Every candidate shows every check, the credit counted as free
+    for its own move; past a portal-only rule (MKP-5) or the family's deadline for changes
+    staff move with a reason, which is kept; capacity holds for everyone (the service says
+    why it refuses)."""
+    booking = access_object(
+        MakeupBooking.objects.select_related(
+            "student__family", "session__klass__programme", "session__company"
+        ),
+        company=request.company,
+        home_company=request.company,
+        pk=booking_pk,
+    )
+    family_url = reverse("manage:family_detail", args=[booking.student.family_id])
+    credit = (
+        MakeupCredit.objects.filter(booking=booking, state=CreditState.USED)
+        .select_related("enrolment__student__family", "enrolment__klass__programme")
+        .first()
+    )
+    now = timezone.now()
+    if booking.state != MakeupBooking.State.BOOKED or credit is None:
+        messages.info(request, gettext("This make-up is cancelled: there is nothing to move."))
+        return redirect(_next_url(request, family_url))
+    deadline = move_deadline(booking.session)
+    late = deadline.passed(now)
+    error, posted = None, None
+    if request.method == "POST":
+        form = StaffMoveForm(request.POST)
+        if form.is_valid():
+            posted = form.cleaned_data
+            chosen = _session(request, posted["session"])
+            error = _move(request, booking=booking, credit=credit, session=chosen, data=posted)
+            if error is None:
+                return redirect(_next_url(request, family_url))
+        else:
+            error = gettext("Choose a session, and keep the message and reason short.")
+    options = [
+        option
+        for option in staff_makeup_candidates(credit=credit, now=now, moving=booking)
+        if option.session.pk != booking.session_id
+    ]
+    return render(
+        request,
+        "makeups/makeup_move.html",
+        {
+            "booking": booking,
+            "credit": credit,
+            "student": booking.student,
+            "deadline": deadline,
+            "late": late,
+            "options": options,
+            "error": error,
+            "posted": posted,
+            "next": _next_url(request, ""),
+            "family_url": family_url,
+        },
+    )
+
+
+def _move(
+    request: HttpRequest,
+    *,
+    booking: MakeupBooking,
+    credit: MakeupCredit,
+    session: Session,
+    data: dict,
+) -> str | None:
+    """Move, or return the message why not."""
+    now = timezone.now()
+    option = staff_makeup_candidates(credit=credit, now=now, session=session, moving=booking)[0]
+    reason = data["override_reason"].strip()
+    if option.overridden and not option.blocking and not reason:
+        return gettext("Give a reason to move past the portal's rule: {checks}").format(
+            checks=" ".join(c.text for c in option.overridden)
+        )
+    was = booking.session.starts_at
+    try:
+        moved = makeup_move(
+            booking=booking,
+            session=session,
+            actor=request.user,
+            now=now,
+            by_staff=True,
+            override_reason=reason,
+            family_message=data["family_message"],
+        )
+    except DatabaseError:
+        logger.exception("Make-up move failed in the database")
+        return gettext("The make-up could not be moved just now: nothing changed. Try again.")
+    except DomainError as exc:
+        return exc.message
+    if moved.filled:
+        messages.info(request, freed_places_message(moved.filled))
+    messages.success(
+        request,
+        gettext("{name}'s make-up on {was} is moved to {klass} on {date}.").format(
+            name=moved.student.first_name,
+            was=date_format(timezone.localtime(was), "WEEKDAY_TIME_FORMAT"),
+            klass=session.klass.name,
+            date=date_format(timezone.localtime(session.starts_at), "WEEKDAY_TIME_FORMAT"),
+        ),
+    )
+    return None
 
 
 @require_POST

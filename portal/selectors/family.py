@@ -79,7 +79,10 @@ def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[A
         )
         .select_related("session__klass", "session__company", "enrolment__student")
         .prefetch_related(
-            Prefetch("credit_decisions", queryset=CreditDecision.objects.select_related("credit")),
+            Prefetch(
+                "credit_decisions",
+                queryset=CreditDecision.objects.select_related("credit__holder__student"),
+            ),
             Prefetch("absence_claims", queryset=AbsenceClaim.objects.order_by("-pk")),
         )
         .order_by("-session__starts_at", "-pk")[:limit]
@@ -106,11 +109,12 @@ def absence_claims(*, attendance: Attendance) -> list[AbsenceClaim]:
 
 
 def family_credits(*, family: Family, now: datetime) -> list[MakeupCredit]:
-    """The family's usable credits, soonest-expiring first (open-ended last)."""
+    """The family's usable credits, soonest-expiring first (open-ended last), each with the
+    child who holds it — who earned it, or the sibling it was given to (WAL-1)."""
     usable = list(
         MakeupCredit.objects.usable(now)
-        .filter(enrolment__student__family=family)
-        .select_related("enrolment__student", "enrolment__klass__programme")
+        .filter(holder__student__family=family)
+        .select_related("enrolment__student", "enrolment__klass__programme", "holder__student")
     )
     usable.sort(key=lambda c: (c.expires_at is None, c.expires_at or now, c.pk))
     for credit in usable:
@@ -203,7 +207,9 @@ def family_upcoming(
         .prefetch_related(
             Prefetch(
                 "credit_decisions",
-                queryset=CreditDecision.objects.select_related("credit").order_by("pk"),
+                queryset=CreditDecision.objects.select_related("credit__holder__student").order_by(
+                    "pk"
+                ),
             ),
             Prefetch("changes", queryset=AttendanceChange.objects.order_by("changed_at", "pk")),
         )

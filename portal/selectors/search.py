@@ -1,10 +1,12 @@
 """The parent's make-up search (MKP-9): the sessions offered for one credit, at home and at
-approved partners, by day, a page at a time (no rules here: eligibility is the one function
-of :mod:`makeups.selectors.eligibility`)."""
+approved partners, by day, a page at a time — also the sessions a booked make-up could move
+to (WAL-2). No rules here: eligibility is the one function of
+:mod:`makeups.selectors.eligibility`."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from bookings.models import MakeupBooking
 from credits.models import MakeupCredit, SessionWatch
 from franchise.selectors.partners import partner_candidates
 from makeups.selectors.eligibility import Candidate, makeup_candidates
@@ -67,6 +69,7 @@ def makeup_search(
     date_to: date | None = None,
     weekday: int | None = None,
     time_of_day: str = "",
+    moving: MakeupBooking | None = None,
 ) -> SearchResult:
     """The sessions a parent is offered for ``credit`` (MKP-1…MKP-7 through the one
     eligibility function), at the family's company and at approved partners (FRN-5, FRN-6):
@@ -74,7 +77,9 @@ def makeup_search(
     failing any other rule are left out. Filtered by day, weekday and time of day in the
     company's time zone, grouped by day. Without an end day, one page covers
     :data:`SEARCH_WINDOW_DAYS` days, with the start of the next page. A fixed number of
-    queries whatever the company's size."""
+    queries whatever the company's size. ``moving``: the booked make-up ``credit`` is spent
+    on — the sessions it could move to (WAL-2), the same checks with the credit counted as
+    free for it."""
     today = now.astimezone(tz).date()
     start = max(date_from or today, today)
     end = date_to or start + timedelta(days=SEARCH_WINDOW_DAYS - 1)
@@ -95,6 +100,7 @@ def makeup_search(
         "weekday": weekday,
         "local_hours": hours,
         "limit": SEARCH_MAX_SESSIONS + 1,
+        "moving": moving,
     }
     # The family's own company and every approved partner branch, in one list (FRN-6).
     candidates = makeup_candidates(credit=credit, now=now, **filters)
@@ -128,7 +134,7 @@ def makeup_search(
         count += len(offered)
     watched = set(
         SessionWatch.objects.filter(
-            student_id=credit.enrolment.student_id, state=SessionWatch.State.ACTIVE
+            student_id=credit.holder_student.pk, state=SessionWatch.State.ACTIVE
         ).values_list("session_id", flat=True)
     )
     paged = date_to is None

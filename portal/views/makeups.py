@@ -1,5 +1,6 @@
 """Make-ups in the parent portal: finding one (MKP-9), booking it with a credit, the
-booking's page, watching a full session (BEY-2), and cancelling a booked make-up or a watch."""
+booking's page, watching a full session (BEY-2), moving a booked make-up to another session
+(WAL-2), and cancelling a booked make-up or a watch."""
 
 import logging
 
@@ -20,10 +21,12 @@ from credits.models import CreditState, MakeupCredit, SessionWatch
 from franchise.selectors import partners
 from makeup.datacache import cached_fragment
 from makeup.errors import BOOKING_FAILED, DomainError
+from makeups.selectors.moving import move_deadline
 from makeups.services import (
     MAX_WATCHES_PER_STUDENT,
     makeup_book,
     makeup_cancel,
+    makeup_move,
     watch_create,
     watch_end,
 )
@@ -36,7 +39,7 @@ from ..access import (
     access_guardian,
     makeup_search_url,
 )
-from ..forms import MakeupBookForm, MakeupSearchForm
+from ..forms import MakeupBookForm, MakeupMoveForm, MakeupSearchForm
 from ..selectors.family import family_credits
 from ..selectors.search import makeup_search
 from ..texts import local_time
@@ -119,19 +122,20 @@ def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
             stale = access_family_credit(family, credit_pk)  # 404 unless it is this family's
             notice = _("That credit can't be used any more: it is spent or has expired.")
             if student is None:
-                student = next(s for s in students if s.pk == stale.enrolment.student_id)
+                student = next(s for s in students if s.pk == stale.holder_student.pk)
         elif student is None:
-            student = next(s for s in students if s.pk == credit.enrolment.student_id)
-        elif credit.enrolment.student_id != student.pk:
+            student = next(s for s in students if s.pk == credit.holder.student_id)
+        elif credit.holder.student_id != student.pk:
             credit = None  # the child changed: take their soonest-expiring credit
     if student is None and credits:
-        student = next(s for s in students if s.pk == credits[0].enrolment.student_id)
+        student = next(s for s in students if s.pk == credits[0].holder.student_id)
     if student is None and students:
         student = students[0]
-    own = [c for c in credits if student is not None and c.enrolment.student_id == student.pk]
+    # Each child's credits are those they hold: earned, or given by a sibling (WAL-1).
+    own = [c for c in credits if student is not None and c.holder.student_id == student.pk]
     if credit is None and own:
         credit = own[0]
-    with_credits = {c.enrolment.student_id for c in credits}
+    with_credits = {c.holder.student_id for c in credits}
     data = request.GET.copy()
     data["student"] = str(student.pk) if student else ""
     data["credit"] = str(credit.pk) if credit else ""
@@ -224,7 +228,7 @@ def makeup_confirm(
         "portal/makeup_confirm.html",
         {
             "credit": credit,
-            "student": credit.enrolment.student,
+            "student": credit.holder_student,
             "session": session,
             "candidate": candidate,
             "form": form,
@@ -256,7 +260,7 @@ def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
         raise Http404
     credit = access_family_credit(family, credit_pk)
     session = get_object_or_404(Session.objects.select_related("klass"), pk=session_pk)
-    student = credit.enrolment.student
+    student = credit.holder_student
     try:
         watch_create(credit=credit, session=session, actor=request.user, now=timezone.now())
     except DomainError as error:
@@ -277,6 +281,97 @@ def watch_start(request: HttpRequest, company_slug: str) -> HttpResponse:
             ),
         )
     return redirect(makeup_search_url(request, credit))
+
+
+# --- moving a booked make-up to another session (WAL-2) ------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def booking_move(request: HttpRequest, company_slug: str, booking_pk: int) -> HttpResponse:
+    """WAL-2: the sessions a booked make-up can move to — those its credit could book now,
+    at home and at partner branches, without the one it is in — each with "Move here". The
+    service moves it in one step and holds every rule (the cut-off, places, the credit);
+    past the cut-off the page shows the company's instructions instead. A fixed number of
+    queries."""
+    company = access_company(request)
+    family = access_guardian(request).family
+    booking = access_family_booking(family, booking_pk)
+    credit = (
+        MakeupCredit.objects.filter(booking=booking, state=CreditState.USED)
+        .select_related("enrolment__student", "enrolment__klass__programme")
+        .first()
+    )
+    if booking.state != MakeupBooking.State.BOOKED or credit is None:
+        messages.info(request, _("This make-up is cancelled: there is nothing to move."))
+        return to_home(request)
+    form = MakeupMoveForm(request.POST if request.method == "POST" else request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    now = timezone.now()
+    if request.method == "POST":
+        session = (
+            partners.makeup_session(credit=credit, session_pk=data["session"])
+            if data.get("session")
+            else None
+        )
+        if session is None:
+            raise Http404
+        try:
+            moved = makeup_move(booking=booking, session=session, actor=request.user, now=now)
+        except DatabaseError:
+            logger.exception("Make-up move failed in the database")
+            messages.error(
+                request,
+                _(
+                    "We could not move this make-up just now: nothing changed. Please try "
+                    "again in a moment."
+                ),
+            )
+        except DomainError as refused:
+            level = messages.WARNING if refused.code == "late_refused" else messages.ERROR
+            messages.add_message(request, level, refused.message)
+        else:
+            messages.success(
+                request,
+                _("{name}'s make-up is moved to {when}. We've e-mailed you the new time.").format(
+                    name=moved.student.first_name, when=local_time(session.starts_at)
+                ),
+            )
+            return to_home(request)
+        return redirect(request.get_full_path())
+    deadline = move_deadline(booking.session)
+    result = days = None
+    if not deadline.passed(now):
+        result = makeup_search(
+            credit=credit,
+            now=now,
+            tz=company.tzinfo,
+            date_from=data.get("date_from"),
+            moving=booking,
+        )
+        days = [
+            (day.day, offered)
+            for day in result.days
+            if (
+                offered := [
+                    c for c in day.candidates if c.bookable and c.session.pk != booking.session_id
+                ]
+            )
+        ]
+    return render(
+        request,
+        "portal/makeup_move.html",
+        {
+            "booking": booking,
+            "credit": credit,
+            "student": booking.student,
+            "deadline": deadline,
+            "late": deadline.passed(now),
+            "days": days,
+            "result": result,
+            "page_urls": _page_urls(request, request.GET.copy(), result) if result else {},
+        },
+    )
 
 
 # --- cancelling a booked make-up, stopping a watch -----------------------------------------

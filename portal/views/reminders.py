@@ -44,6 +44,11 @@ def cant_come(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
         booking = access_family_booking(reminder.student.family, reminder.booking_id)
         if booking.state != MakeupBooking.State.BOOKED:
             done = _("This make-up is already cancelled.")
+        elif booking.session_id != reminder.session_id:  # moved since (WAL-2)
+            done = _(
+                "This make-up has moved to another session since: see it on your portal's "
+                "home page."
+            )
     else:
         attendance = Attendance.objects.filter(
             enrolment=reminder.enrolment, session_id=session.pk

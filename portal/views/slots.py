@@ -25,7 +25,9 @@ def slot_link(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
     if link is None:
         raise Http404
     credit = (
-        MakeupCredit.objects.select_related("enrolment__student", "enrolment__klass__programme")
+        MakeupCredit.objects.select_related(
+            "enrolment__student", "enrolment__klass__programme", "holder__student"
+        )
         .filter(pk=link.credit_id, enrolment__student__family=family)
         .first()
     )
@@ -61,7 +63,7 @@ def slot_link(request: HttpRequest, company_slug: str, token: str) -> HttpRespon
             "problem": problem,
             "session": session,
             "credit": credit,
-            "student": credit.enrolment.student,
+            "student": credit.holder_student,
             "slots": bookable_slots(credit, now) if usable else [],
             "search_url": makeup_search_url(request, credit) if usable else "",
         },

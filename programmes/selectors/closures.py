@@ -1,15 +1,24 @@
 """Reads of the closure calendar (CLO-1): which closures are live, which instants and
 sessions they cover, in the company's time zone."""
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Q, QuerySet
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from makeup.holidays import public_holidays
 from makeup.models import Company
 
-from ..models import Closure, Session
+from ..models import Class, Closure, Session
+
+#: How far ahead the Closures page offers the public holidays: a year from today.
+HOLIDAY_SPAN_DAYS = 365
+#: How many past closures the Closures page lists (the most recent).
+PAST_CLOSURES_SHOWN = 10
 
 # A part-day closure is one window per day: the database filter for it grows with its days,
 # so part-day closures are bounded (a whole-day closure is one window, of any length).
@@ -71,6 +80,95 @@ def closure_list(company: Company) -> QuerySet[Closure]:
     )
 
 
+def closure_days_text(closure: Closure) -> str:
+    """The days (and hours) a closure shuts, as people read them in the active language:
+    "Mon 7 Dec 2026", "Mon 7 Dec – Wed 9 Dec 2026", "Mon 7 Dec 2026, 13:00–15:00"."""
+    first, last = closure.first_day, closure.last_day
+    if first == last:
+        days = date_format(first, "WEEKDAY_YEAR_FORMAT")
+    else:
+        first_format = "WEEKDAY_FORMAT" if first.year == last.year else "WEEKDAY_YEAR_FORMAT"
+        days = _("{first} – {last}").format(
+            first=date_format(first, first_format), last=date_format(last, "WEEKDAY_YEAR_FORMAT")
+        )
+    if closure.whole_days:
+        return days
+    hours = {
+        "days": days,
+        "start": closure.start_time.strftime("%H:%M"),
+        "end": closure.end_time.strftime("%H:%M"),
+    }
+    if first == last:
+        return _("{days}, {start}–{end}").format(**hours)
+    return _("{days}, {start}–{end} each day").format(**hours)
+
+
+def closures_ahead(company: Company, *, today: date) -> QuerySet[Closure]:
+    """The company's live closures not over yet (current or to come), soonest first."""
+    return closure_list(company).filter(last_day__gte=today)
+
+
+def closures_past(
+    company: Company, *, today: date, limit: int = PAST_CLOSURES_SHOWN
+) -> list[Closure]:
+    """The company's most recent live closures that are over, latest first."""
+    return list(
+        closure_list(company).filter(last_day__lt=today).order_by("-last_day", "-pk")[:limit]
+    )
+
+
+def next_closure(company: Company, *, today: date, within_days: int) -> tuple[int, Closure | None]:
+    """How many live closures are on now or start within ``within_days`` days, and the
+    soonest closure not over yet (however far ahead); two queries."""
+    ahead = Closure.objects.filter(company=company, removed_at__isnull=True, last_day__gte=today)
+    count = ahead.filter(first_day__lte=today + timedelta(days=within_days)).count()
+    soonest = ahead.order_by("first_day", "start_time", "pk").first()
+    return count, soonest
+
+
+def closure_location_choices(company: Company, *, keep: Iterable[str] = ()) -> list[str]:
+    """The locations a closure can be limited to: those of the company's active classes,
+    and any the closure already names (a class since archived or renamed)."""
+    locations = set(
+        Class.objects.filter(company=company, archived_at__isnull=True)
+        .exclude(location="")
+        .values_list("location", flat=True)
+        .distinct()
+    )
+    return sorted(locations | {loc for loc in keep if loc})
+
+
+@dataclass(frozen=True)
+class HolidayRow:
+    day: date
+    name: str
+    added: bool  # already on the closure calendar
+
+
+def holidays_ahead(company: Company, *, today: date) -> list[HolidayRow]:
+    """The public holidays of the company's country (and region) from ``today`` for
+    :data:`HOLIDAY_SPAN_DAYS` days, each marked when it is already on the calendar (a live
+    closure added from the holidays on that day, with that name). One query; none without a
+    country."""
+    settings = company.settings
+    if not settings.holiday_country:
+        return []
+    last = today + timedelta(days=HOLIDAY_SPAN_DAYS)
+    holidays = public_holidays(settings.holiday_country, settings.holiday_subdivision, today, last)
+    if not holidays:
+        return []
+    added = set(
+        Closure.objects.filter(
+            company=company,
+            removed_at__isnull=True,
+            holiday__gt="",
+            first_day__gte=today,
+            first_day__lte=last,
+        ).values_list("first_day", "holiday")
+    )
+    return [HolidayRow(day, name, (day, name[:120]) in added) for day, name in holidays]
+
+
 class ClosureCalendar:
     """The live closures of one company over a stretch of days, loaded once, answering
     "is this session (or this class's lesson at this instant) closed?" in memory.
@@ -119,6 +217,50 @@ class ClosureCalendar:
 
     def __bool__(self) -> bool:
         return bool(self.windows)
+
+
+def closure_calendars(
+    companies: Iterable[Company], first: date, last: date
+) -> dict[int, ClosureCalendar]:
+    """The calendars of several companies over the same days, keyed by company id: one
+    query for their closures and one for the closures' programmes (none when nothing is
+    closed), however many companies. The filter names the companies given; a caller reading
+    a partner company's calendar has lifted the scope itself (franchise)."""
+    companies = {company.pk: company for company in companies}
+    by_company: dict[int, list[Closure]] = defaultdict(list)
+    if companies:
+        for closure in (
+            Closure.objects.filter(
+                company_id__in=list(companies),
+                removed_at__isnull=True,
+                first_day__lte=last,
+                last_day__gte=first,
+            )
+            .prefetch_related("programmes")
+            .order_by("first_day", "pk")
+        ):
+            by_company[closure.company_id].append(closure)
+    return {
+        pk: ClosureCalendar(by_company[pk], company.tzinfo) for pk, company in companies.items()
+    }
+
+
+def closures_for_sessions(
+    sessions: list[Session], calendars: dict[int, ClosureCalendar] | None = None
+) -> dict[int, Closure | None]:
+    """{session id: the closure covering it, or ``None``} for ``sessions`` (each with its
+    ``company`` and ``klass`` loaded), of one company or several (a partner's). Each
+    company's calendar is read once for all its sessions (:func:`closure_calendars`: two
+    queries at most, however many sessions), over their local days and the day after (a late
+    lesson may run past midnight into a closed day); none is read for ``calendars`` given."""
+    if not sessions:
+        return {}
+    calendars = dict(calendars or {})
+    missing = {s.company_id: s.company for s in sessions if s.company_id not in calendars}
+    if missing:
+        days = [s.local_date for s in sessions]
+        calendars |= closure_calendars(missing.values(), min(days), max(days) + timedelta(days=1))
+    return {s.pk: calendars[s.company_id].closure_for(s) for s in sessions}
 
 
 def closure_sessions_q(closure: Closure, tz, *, prefix: str = "") -> Q:

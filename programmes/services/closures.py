@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from makeup.dates import check_in_range
 from makeup.errors import DomainError
+from makeup.holidays import public_holidays
 from makeup.models import Company
 
 from ..models import Closure, ClosureCredits, Programme
@@ -198,7 +200,34 @@ def closures_add_holidays(
 ) -> list[Closure]:
     """CLO-1: add the ticked public holidays, each a whole-day closure for the whole company
     with credits by policy. A holiday already on the calendar (same day, same holiday) is
-    not added twice. Returns the closures added."""
+    not added twice. Returns the closures added.
+
+    Each ``(day, name)`` must be a public holiday of the company's country and region (its
+    settings) on that day: what a page posts is checked here again, so no entry point can
+    add a made-up "holiday"."""
+    if not days:
+        return []
+    check_in_range(*(day for day, _name in days))
+    settings_row = company.settings
+    if not settings_row.holiday_country:
+        raise DomainError(
+            _("Choose your country in Settings first: its public holidays are offered from there.")
+        )
+    known = dict(
+        public_holidays(
+            settings_row.holiday_country,
+            settings_row.holiday_subdivision,
+            min(day for day, _name in days),
+            max(day for day, _name in days),
+        )
+    )
+    for day, name in days:
+        if known.get(day) != name:
+            raise DomainError(
+                _("{day} is not a public holiday of your country or region.").format(
+                    day=date_format(day, "WEEKDAY_YEAR_FORMAT")
+                )
+            )
     existing = set(
         Closure.objects.filter(
             company=company, removed_at__isnull=True, holiday__gt=""

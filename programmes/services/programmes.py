@@ -1,6 +1,7 @@
 """Writes for programmes: create, edit, archive (FRN-4: a code names one programme per
-company)."""
+company), with the make-up settings: the level map (WAL-3) and sibling transfers (WAL-1)."""
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -36,6 +37,24 @@ def programme_code_taken(*, company: Company, code: str, exclude_pk: int | None 
     return taken.exists()
 
 
+def _check_credit_map(programme: Programme, entries: list[Programme]) -> None:
+    """WAL-3: the programmes whose credits ``programme`` also takes are other programmes of
+    its own company (its own credits always count; a partner's count by code, FRN-4)."""
+    for entry in entries:
+        if entry.company_id != programme.company_id:
+            raise DomainError(
+                _("Only your own programmes can be chosen to take credits from."),
+                code="map_other_company",
+            )
+        if programme.pk is not None and entry.pk == programme.pk:
+            raise DomainError(
+                _("A programme always takes its own credits: don't choose {name} itself.").format(
+                    name=programme.name
+                ),
+                code="map_itself",
+            )
+
+
 def _programme_code_taken_error(code: str) -> DomainError:
     return DomainError(
         _("Another programme of yours already uses the code {code}; choose another.").format(
@@ -54,10 +73,13 @@ def programme_create(
     description: str = "",
     makeups_enabled: bool = True,
     accept_partner_makeups: bool = False,
+    credit_transfer_allowed: bool = False,
+    accepts_credits_from: Iterable[Programme] = (),
 ) -> Programme:
     """A new programme. Its code is stored in capitals and is unique in the company (FRN-4);
     the apps registered with ``programmes.hooks`` add what belongs to it, in the same
-    transaction (credits: the default cancellation policy)."""
+    transaction (credits: the default cancellation policy). It may take credits of other
+    programmes of the company (WAL-3) and let them be given to siblings (WAL-1)."""
     code = normalise_programme_code(code)
     if programme_code_taken(company=company, code=code):
         raise _programme_code_taken_error(code)
@@ -68,11 +90,15 @@ def programme_create(
         description=description.strip(),
         makeups_enabled=makeups_enabled,
         accept_partner_makeups=accept_partner_makeups,
+        credit_transfer_allowed=credit_transfer_allowed,
     )
+    entries = list(accepts_credits_from)
+    _check_credit_map(programme, entries)
     full_clean_or_refuse(programme, exclude=["company"])
     try:
         with transaction.atomic():
             programme.save()
+            programme.accepts_credits_from.set(entries)
             hooks.programme_created(programme=programme)
     except IntegrityError as error:  # the same code saved meanwhile by someone else
         raise _programme_code_taken_error(code) from error
@@ -88,8 +114,13 @@ def programme_update(
     description: str,
     makeups_enabled: bool,
     accept_partner_makeups: bool,
+    credit_transfer_allowed: bool | None = None,
+    accepts_credits_from: Iterable[Programme] | None = None,
 ) -> Programme:
-    """Change a programme's name, code and make-up switches (POL-7, MKP-3, FRN-2, FRN-4)."""
+    """Change a programme's name, code and make-up switches (POL-7, MKP-3, FRN-2, FRN-4), and
+    the level map (WAL-3) and sibling transfers (WAL-1) — each left as it is when ``None``.
+    Changing them changes what is offered from then on; credits keep where they were earned
+    and who holds them."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     code = normalise_programme_code(code)
     if programme_code_taken(company=programme.company, code=code, exclude_pk=programme.pk):
@@ -99,10 +130,17 @@ def programme_update(
     programme.description = description.strip()
     programme.makeups_enabled = makeups_enabled
     programme.accept_partner_makeups = accept_partner_makeups
+    if credit_transfer_allowed is not None:
+        programme.credit_transfer_allowed = credit_transfer_allowed
+    entries = list(accepts_credits_from) if accepts_credits_from is not None else None
+    if entries is not None:
+        _check_credit_map(programme, entries)
     full_clean_or_refuse(programme, exclude=["company"])
     try:
         with transaction.atomic():
             programme.save()
+            if entries is not None:
+                programme.accepts_credits_from.set(entries)
     except IntegrityError as error:
         raise _programme_code_taken_error(code) from error
     return programme

@@ -97,7 +97,9 @@ def class_generate_sessions(*, klass: Class, now: datetime) -> GenerationResult:
     future = Session.objects.filter(klass=klass, starts_at__gt=now, one_off=False)
     existing = {s.starts_at: s for s in future}
     skipped = 0
-    calendar = ClosureCalendar.for_company(klass.company, klass.start_date, klass.end_date)
+    calendar = ClosureCalendar.for_company(
+        klass.company, klass.start_date, klass.end_date + timedelta(days=1)
+    )
     if calendar:
         for start, (_slot, end, _day) in list(wanted.items()):
             # CLO-2: no new lesson on a closed day; one that already exists stays for the
@@ -163,7 +165,9 @@ def session_create_one_off(
     if starts_at <= now:
         raise DomainError(_("A one-off session must start in the future."))
     ends_at = starts_at + timedelta(minutes=duration_minutes)
-    closure = ClosureCalendar.for_company(klass.company, local_date, local_date).closure_at(
+    # The next day too: a late lesson may run past midnight into a closed day.
+    last = local_date + timedelta(days=1)
+    closure = ClosureCalendar.for_company(klass.company, local_date, last).closure_at(
         starts_at=starts_at,
         ends_at=ends_at,
         location=klass.location,

@@ -1,1 +1,1 @@
-"""The programmes app's pages, a module per page group: programmes and classes."""
+"""The programmes app's pages, a module per page group: programmes, classes, closures."""

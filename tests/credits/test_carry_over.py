@@ -1,4 +1,6 @@
-"""WAL-4: unused credits carried into the student's next enrolment when a class's term ends.
+"""WAL-4: unused credits carried into the student's next enrolment when a class's term ends —
+the credit's holder moves (WAL-1: the enrolment whose child may spend it), never the enrolment
+that earned it.
 
 Every instant is fixed (the clock is an argument, or frozen with time-machine for the task):
 the old term's last day is Sunday 4 April 2027, the day Sydney leaves daylight saving (a
@@ -20,12 +22,19 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django_scopes import scope, scopes_disabled
 
-from bookings.models import Enrolment, Student
+from bookings.models import Enrolment, MakeupBooking, Student
 from bookings.services import attendance_set_state
-from credits.models import CancellationPolicy, CreditEvent, CreditState, MakeupCredit
+from credits.models import (
+    CancellationPolicy,
+    CreditDecision,
+    CreditEvent,
+    CreditState,
+    MakeupCredit,
+)
 from credits.selectors.carry_over import carry_over_plan, term_end
 from credits.services import (
     credit_spend,
+    credit_transfer,
     credits_carry_over,
     credits_expire_due,
     credits_held_for_carry_over,
@@ -34,6 +43,8 @@ from credits.services.carry_over import carried_message_key
 from credits.tasks import carry_over_credits
 from makeup.errors import DomainError
 from makeup.models import AuditEntry, OutboxMessage
+from makeups.selectors.eligibility import credit_checks
+from makeups.services import makeup_book
 from programmes.models import Class, Programme
 from tests import factories as f
 
@@ -135,8 +146,9 @@ def test_wal_4_default_policy_lets_credits_expire_as_issued(world):
     assert credits_held_for_carry_over(now=after) == []
     assert credits_expire_due(now=after) == 1
     credit = _fresh(credit)
-    assert (credit.state, credit.enrolment_id, credit.expires_at) == (
+    assert (credit.state, credit.holder_id, credit.enrolment_id, credit.expires_at) == (
         CreditState.EXPIRED,
+        terms.old.pk,
         terms.old.pk,
         TERM_END,
     )
@@ -153,7 +165,7 @@ def test_wal_4_carries_once_the_terms_last_day_is_over_in_the_companys_zone(worl
     before = TERM_END - timedelta(seconds=1)
     assert _carry(world, before).carried == []
     assert credits_expire_due(now=before) == 0
-    assert _fresh(credit).enrolment_id == terms.old.pk
+    assert _fresh(credit).holder_id == terms.old.pk
     # At the instant the term is over, the sweep leaves it to the carry-over (carry first,
     # then expire), however often it runs before the carry-over does.
     assert credits_held_for_carry_over(now=TERM_END) == [credit.pk]
@@ -164,7 +176,14 @@ def test_wal_4_carries_once_the_terms_last_day_is_over_in_the_companys_zone(worl
         (credit.pk, terms.old.pk, terms.new.pk)
     ]
     credit = _fresh(credit)
-    assert (credit.state, credit.enrolment_id) == (CreditState.AVAILABLE, terms.new.pk)
+    # The holder moves; the enrolment that earned it stays (its programme, its caps).
+    assert (credit.state, credit.holder_id, credit.enrolment_id) == (
+        CreditState.AVAILABLE,
+        terms.new.pk,
+        terms.old.pk,
+    )
+    assert credit.holder_student == terms.child and not credit.is_transferred
+    assert credit.transferred_at is None
     assert credit.expires_at == datetime(2027, 5, 5, 0, 0, tzinfo=SYDNEY)
     assert credits_expire_due(now=TERM_END + timedelta(days=29)) == 0  # the new expiry governs
     [event] = _events(credit)
@@ -187,7 +206,7 @@ def test_wal_4_validity_is_extended_by_n_calendar_days_from_the_credits_own_expi
     assert moved == datetime(2026, 11, 1, 10, 0, tzinfo=SYDNEY)
     assert moved - own == timedelta(days=30, hours=-1)  # one hour fewer: DST began
     assert _fresh(open_ended).expires_at is None
-    assert _fresh(open_ended).enrolment_id == terms.new.pk
+    assert _fresh(open_ended).holder_id == terms.new.pk
 
 
 def test_wal_4_a_carried_credit_pays_for_a_make_up_after_its_old_expiry(world):
@@ -214,7 +233,7 @@ def test_wal_4_at_most_m_credits_go_into_one_enrolment_the_rest_expire_as_issued
     assert {c.credit_id for c in result.carried} == {soon.pk, later.pk}  # soonest first
     assert result.over_limit == [last.pk]
     left = _fresh(last)
-    assert (left.enrolment_id, left.expires_at) == (terms.old.pk, TERM_END + timedelta(days=9))
+    assert (left.holder_id, left.expires_at) == (terms.old.pk, TERM_END + timedelta(days=9))
     # The one left over expires as issued: the sweep doesn't hold it.
     assert credits_held_for_carry_over(now=TERM_END + timedelta(days=9)) == []
     assert credits_expire_due(now=TERM_END + timedelta(days=9)) == 1
@@ -236,7 +255,7 @@ def test_wal_4_the_limit_counts_credits_carried_into_the_enrolment_before(world)
     result = _carry(world, TERM_END + timedelta(days=7))
     assert [c.credit_id for c in result.carried] == [first.pk]
     assert result.over_limit == [second.pk]
-    assert _fresh(second).enrolment_id == other.pk
+    assert _fresh(second).holder_id == other.pk
 
 
 @pytest.mark.parametrize("case", ["none", "withdrawn", "other_programme", "ended", "other_child"])
@@ -248,7 +267,7 @@ def test_wal_4_without_a_next_enrolment_credits_expire_as_issued(world, case):
     assert _carry(world, TERM_END + timedelta(hours=1)).carried == []
     assert credits_expire_due(now=TERM_END + timedelta(hours=1)) == 1
     credit = _fresh(credit)
-    assert (credit.state, credit.enrolment_id) == (CreditState.EXPIRED, terms.old.pk)
+    assert (credit.state, credit.holder_id) == (CreditState.EXPIRED, terms.old.pk)
 
 
 def _break_next_enrolment(world, terms, case):
@@ -302,10 +321,10 @@ def test_wal_4_a_carried_credit_carries_again_only_when_the_next_term_ends(world
     )
     third = f.EnrolmentFactory(klass=third_class, student=terms.child)
     _carry(world, TERM_END)
-    assert _fresh(credit).enrolment_id == terms.new.pk  # the one starting first
+    assert _fresh(credit).holder_id == terms.new.pk  # the one starting first
     assert _carry(world, datetime(2027, 4, 25, 23, 59, tzinfo=SYDNEY)).carried == []
     assert len(_carry(world, datetime(2027, 4, 26, 0, 0, tzinfo=SYDNEY)).carried) == 1
-    assert _fresh(credit).enrolment_id == third.pk
+    assert (_fresh(credit).holder_id, _fresh(credit).enrolment_id) == (third.pk, terms.old.pk)
     assert [(e.from_enrolment_id, e.to_enrolment_id) for e in _events(credit)] == [
         (terms.old.pk, terms.new.pk),
         (terms.new.pk, third.pk),
@@ -331,9 +350,8 @@ def test_wal_4_caps_count_where_a_credit_was_earned_not_where_it_moved(world):
         )
     _carry(world, TERM_END)
     with scopes_disabled():
-        assert MakeupCredit.objects.get(attendance__session=old_lesson).enrolment_id == (
-            terms.new.pk
-        )
+        carried = MakeupCredit.objects.get(attendance__session=old_lesson)
+    assert (carried.holder_id, carried.enrolment_id) == (terms.new.pk, terms.old.pk)
     told = datetime(2027, 4, 20, 9, 0, tzinfo=SYDNEY)
     first = f.SessionFactory(klass=terms.new.klass, local_date=date(2027, 4, 27))
     second = f.SessionFactory(klass=terms.new.klass, local_date=date(2027, 5, 4))
@@ -375,7 +393,7 @@ def test_wal_4_concurrent_runs_move_each_credit_once_and_never_past_the_limit(wo
     with scopes_disabled():
         assert CreditEvent.objects.filter(kind="carried").count() == 2
         assert (
-            MakeupCredit.objects.filter(pk__in=[c.pk for c in credits], enrolment=terms.new).count()
+            MakeupCredit.objects.filter(pk__in=[c.pk for c in credits], holder=terms.new).count()
             == 2
         )
     assert len(_messages()) == 1
@@ -435,7 +453,7 @@ def test_wal_4_daily_task_carries_then_sweeps_and_tells_the_family(
             assert carry_over_credits.delay().get() == 1
         with django_capture_on_commit_callbacks(execute=True):
             assert carry_over_credits.delay().get() == 0
-    assert _fresh(moving).enrolment_id == terms.new.pk
+    assert _fresh(moving).holder_id == terms.new.pk
     assert _fresh(stuck).state == CreditState.EXPIRED
     [message] = _messages()
     assert message.done_at is not None and message.attempts == 0
@@ -450,19 +468,164 @@ def test_wal_4_check_invariants_replays_carry_overs(world):
     _carry(world, TERM_END)
     out = StringIO()
     call_command("check_invariants", stdout=out)
-    assert "carry-overs: 0 problem(s)" in out.getvalue()
+    assert "credit holders: 0 problem(s)" in out.getvalue()
     stranger = f.EnrolmentFactory(klass=terms.new.klass)
     with scopes_disabled():
-        MakeupCredit.objects.filter(pk=credit.pk).update(enrolment=stranger)
-        MakeupCredit.objects.filter(pk=untouched.pk).update(enrolment=terms.new)
+        # A carry-over to another child (the history says so too)…
+        MakeupCredit.objects.filter(pk=credit.pk).update(holder=stranger)
         CreditEvent.objects.filter(credit_id=credit.pk, kind="carried").update(
             to_enrolment=stranger
         )
+        # …and a credit whose earning enrolment was moved, the way WAL-4 must not.
+        next_one = f.EnrolmentFactory(klass=terms.new.klass, student=untouched.enrolment.student)
+        MakeupCredit.objects.filter(pk=untouched.pk).update(enrolment=next_one, holder=next_one)
     with pytest.raises(CommandError) as failed:
         call_command("check_invariants", stdout=StringIO())
     text = str(failed.value)
     assert f"credit {credit.pk}: carried from enrolment {terms.old.pk} to {stranger.pk}" in text
-    assert f"credit {untouched.pk}: on another enrolment than the one that earned it" in text
+    assert f"credit {credit.pk}: held outside the family that earned it" in text
+    assert f"credit {untouched.pk}: on another enrolment than the lesson that earned it" in text
+
+
+def _siblings(world, **policy):
+    """Ada (the credit's earner) and her brother Bo, both in the old and the new class of a
+    programme that allows giving credits to a sibling; Ada's credit, given to Bo on 1 March."""
+    terms = _terms(world, **policy)
+    with scopes_disabled():
+        Programme.objects.filter(pk=terms.programme.pk).update(credit_transfer_allowed=True)
+    family = terms.child.family
+    bo = f.StudentFactory(family=family, first_name="Bo")
+    bo_old = f.EnrolmentFactory(klass=terms.old.klass, student=bo)
+    bo_new = f.EnrolmentFactory(klass=terms.new.klass, student=bo)
+    credit = _credit(terms.old)
+    given = datetime(2027, 3, 1, 10, 0, tzinfo=SYDNEY)
+    with scope(company=world.company_a):
+        credit_transfer(credit=credit, to_enrolment=bo_old, actor=world.staff_a, now=given)
+    return terms, bo_old, bo_new, _fresh(credit), given
+
+
+def test_wal_4_a_credit_given_to_a_sibling_carries_into_the_siblings_next_class(
+    world, django_capture_on_commit_callbacks
+):
+    """Ada's credit, given to Bo, moves by its holder when Bo's term ends: into Bo's next
+    class (not Ada's), still Bo's to spend and still counted where Ada earned it; M counts it
+    on Bo's new enrolment; the family's e-mail names Bo; Bo books with it after its old
+    expiry."""
+    terms, bo_old, bo_new, credit, given = _siblings(world, carry_max_credits=1, **CARRY)
+    f.GuardianFactory(family=terms.child.family, user=None, email="mum@example.com")
+    assert (credit.holder_id, credit.enrolment_id) == (bo_old.pk, terms.old.pk)
+    now = TERM_END + timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = _carry(world, now)
+    assert [(c.credit_id, c.from_enrolment_id, c.to_enrolment_id) for c in result.carried] == [
+        (credit.pk, bo_old.pk, bo_new.pk)
+    ]
+    with scopes_disabled():
+        credit = MakeupCredit.objects.select_related("enrolment__student", "holder__student").get(
+            pk=credit.pk
+        )
+        events = [
+            (e.kind, e.from_enrolment_id, e.to_enrolment_id) for e in credit.events.order_by("pk")
+        ]
+    assert (credit.holder_id, credit.enrolment_id) == (bo_new.pk, terms.old.pk)
+    assert credit.holder_student.first_name == "Bo" and credit.is_transferred
+    assert credit.transferred_at == given  # carrying is no new gift
+    assert credit.expires_at == datetime(2027, 5, 5, 0, 0, tzinfo=SYDNEY)
+    assert events == [
+        ("issued", None, None),
+        ("transferred", terms.old.pk, bo_old.pk),
+        ("carried", bo_old.pk, bo_new.pk),
+    ]
+    # M counts what landed on Bo's new enrolment: Bo's own next credit stays behind.
+    bos_own = _credit(bo_old)
+    again = _carry(world, now)
+    assert (again.carried, again.over_limit) == ([], [bos_own.pk])
+    # The family is told about Bo's credit in Bo's new class.
+    [email] = mail.outbox
+    assert "Bo: " in email.body and "Dolphins T2" in email.body and "Ada" not in email.body
+    # Bo books a make-up with it after its old expiry; Ada can't.
+    host = f.SessionFactory(
+        klass=f.ClassFactory(
+            programme=terms.programme,
+            name="Dolphins T2 Sat",
+            start_date=NEW_FIRST,
+            end_date=NEW_LAST,
+            min_age_months=None,
+            max_age_months=None,
+        ),
+        local_date=date(2027, 4, 24),
+        local_time=time(10),
+    )
+    booked_at = datetime(2027, 4, 20, 9, 0, tzinfo=SYDNEY)
+    for_ada = credit_checks(credit=credit, student=terms.child, now=booked_at, tz=SYDNEY)
+    assert [(c.rule, c.passed) for c in for_ada] == [("CRD-1", False), ("CRD-4", True)]
+    with scope(company=world.company_a):
+        booking = makeup_book(
+            credit=credit,
+            session=host,
+            actor=world.staff_a,
+            source=MakeupBooking.Source.STAFF,
+            now=booked_at,
+        )
+    assert (booking.student.first_name, booking.enrolment_id) == ("Bo", bo_new.pk)
+
+
+def test_wal_4_a_carried_credit_is_still_the_childs_and_a_correction_withdraws_it(world):
+    """Carried, the credit is held by another enrolment of the same child: not "given to a
+    sibling", so correcting the lesson that earned it still withdraws it while unused (ATT-5)
+    instead of flagging a conflict."""
+    terms = _terms(world, **CARRY)
+    credit = _credit(terms.old)
+    _carry(world, TERM_END)
+    with scopes_disabled():
+        credit = MakeupCredit.objects.select_related("attendance__session").get(pk=credit.pk)
+    assert credit.holder_id == terms.new.pk and not credit.is_transferred
+    lesson = credit.attendance.session
+    with scope(company=world.company_a):
+        attendance_set_state(
+            enrolment=terms.old,
+            session=lesson,
+            state="present",
+            actor=world.staff_a,
+            now=TERM_END + timedelta(days=1),
+        )
+    credit = _fresh(credit)
+    assert credit.state == CreditState.REVOKED
+    with scopes_disabled():
+        latest = CreditDecision.objects.filter(attendance=credit.attendance_id).latest("pk")
+    assert latest.reason == "revoked" and not latest.needs_attention
+
+
+def test_wal_4_check_invariants_replays_a_transfer_then_a_carry_over(world):
+    """The holder replay follows the transfer and the carry-over in the order they happened;
+    out of order, or a carry-over to another child, is found."""
+    terms, bo_old, bo_new, credit, given = _siblings(world, **CARRY)
+    _carry(world, TERM_END)
+    out = StringIO()
+    call_command("check_invariants", stdout=out)
+    assert "credit holders: 0 problem(s)" in out.getvalue()
+    assert "All invariants hold." in out.getvalue()
+    with scopes_disabled():
+        carried = CreditEvent.objects.get(credit_id=credit.pk, kind="carried")
+        # Recorded before the gift: the carry-over would start from Ada's enrolment.
+        CreditEvent.objects.filter(pk=carried.pk).update(at=given - timedelta(days=1))
+    with pytest.raises(CommandError) as failed:
+        call_command("check_invariants", stdout=StringIO())
+    assert (
+        f"credit {credit.pk}: carried from enrolment {bo_old.pk} while {terms.old.pk} held it"
+        in str(failed.value)
+    )
+    with scopes_disabled():
+        CreditEvent.objects.filter(pk=carried.pk).update(at=carried.at)
+        # Carried into Ada's next class instead of Bo's: another child.
+        CreditEvent.objects.filter(pk=carried.pk).update(to_enrolment=terms.new)
+        MakeupCredit.objects.filter(pk=credit.pk).update(holder=terms.new)
+    with pytest.raises(CommandError) as failed:
+        call_command("check_invariants", stdout=StringIO())
+    assert (
+        f"credit {credit.pk}: carried from enrolment {bo_old.pk} to {terms.new.pk}, another "
+        "student or programme" in str(failed.value)
+    )
 
 
 def test_wal_4_the_plan_is_a_fixed_number_of_queries(world, django_assert_max_num_queries):

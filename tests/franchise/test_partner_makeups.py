@@ -453,3 +453,38 @@ def test_frn_3_the_guest_cap_holds_under_concurrent_bookings(world):
 
 def timezone_today():
     return timezone.localdate()
+
+
+def test_wal_2_a_family_moves_a_partner_make_up_home_and_back_by_the_hosts_cut_off(fr, login):
+    """WAL-2 across companies: the make-up at Beta moves to a home session and back from
+    the portal; the deadline is the host programme's (Beta's 48 hours) while it is at Beta."""
+    with scopes_disabled():
+        CancellationPolicy.objects.filter(programme=fr.host_programme).update(hours_before=48)
+    own = f.ClassFactory(programme=fr.home_programme, name="River Seals", min_age_months=None)
+    home_session = f.SessionFactory(klass=own, local_date=date(2026, 11, 26), local_time=time(9))
+    with scope(company=fr.home):
+        booking = makeup_book(
+            credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
+        )
+    client = login(fr.guardian.user)
+    url = f"/portal/alpha/makeups/{booking.pk}/move/"
+    page = client.get(url).content.decode()
+    assert "until Mon 23 Nov, 16:00" in page and f'id="slot-{home_session.pk}"' in page
+    response = client.post(url, {"session": home_session.pk}, follow=True)
+    assert "moved to Thu 26 Nov, 09:00" in response.content.decode()
+    with scopes_disabled():
+        moved = MakeupBooking.objects.get(pk=booking.pk)
+        assert (moved.session_id, moved.company_id) == (home_session.pk, fr.home.pk)
+        assert MakeupCredit.objects.get(pk=fr.credit.pk).state == CreditState.USED
+    page = client.get(url).content.decode()
+    assert f'id="slot-{fr.session.pk}"' in page and "Partner branch" in page
+    client.post(url, {"session": fr.session.pk})
+    with scopes_disabled():
+        back = MakeupBooking.objects.get(pk=booking.pk)
+    assert (back.session_id, back.company_id) == (fr.session.pk, fr.host.pk)
+    # Past Beta's cut-off (Mon 23 Nov 16:00) the move is refused, whatever home's policy says.
+    with time_machine.travel(datetime(2026, 11, 23, 5, 0, 1, tzinfo=UTC), tick=False):
+        refused = client.post(url, {"session": home_session.pk}, follow=True)
+    assert "too late to move this make-up online" in refused.content.decode()
+    with scopes_disabled():
+        assert MakeupBooking.objects.get(pk=booking.pk).session_id == fr.session.pk

@@ -360,7 +360,12 @@ def portal_urls(pf):
         "portal:cant_come": {"token": cant_come_token(reminder)},
         "portal:pay_test": {"token": TestProvider.token(pay)},
     }
-    ids = {"booking_pk": booking.pk, "watch_pk": watch.pk, "attendance_pk": attendance.pk}
+    ids = {
+        "booking_pk": booking.pk,
+        "watch_pk": watch.pk,
+        "attendance_pk": attendance.pk,
+        "credit_pk": pf.credit.pk,
+    }
     urls = []
     for name, keys in _portal_routes():
         kwargs = special.get(name) or {k: ids[k] for k in keys}

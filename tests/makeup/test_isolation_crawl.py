@@ -74,7 +74,24 @@ FILLERS: dict[str, Callable] = {
     "token": lambda company, filled: _invitation_token(company),
     "claim_pk": lambda company, filled: _absence_claim(company),
     "import_pk": lambda company, filled: f.FamilyImportFactory(company=company),
+    "closure_pk": lambda company, filled: _closure(company),
 }
+
+
+def _closure(company):
+    """A closure of ``company`` next month (CLO-1)."""
+    from datetime import timedelta
+
+    from programmes.models import Closure
+
+    day = timezone.localdate(timezone=company.tzinfo) + timedelta(days=30)
+    return Closure.objects.create(
+        company=company,
+        name="Pool maintenance",
+        first_day=day,
+        last_day=day,
+        created_at=timezone.now(),
+    )
 
 
 def _franchise_link(company, *, state):

@@ -4,8 +4,8 @@ times and counts read as Czech: no English month or weekday name, no "(s)".
 The main pages are rendered on the demo data (``seed_demo``) as the demo owner and the demo
 parent, in English and in Czech (the user's own language); every e-mail template is rendered
 in both languages, and the e-mails the demo and the services send are read from the outbox.
-Names typed by people (classes such as "L2 Tuesday Dolphins", families, places) are taken
-out of the text before the checks: they are data, not our words."""
+Names typed by people (classes such as "L2 Tuesday Dolphins", families, places) and the
+countries' names are taken out of the text before the checks: they are data, not our words."""
 
 import re
 from html.parser import HTMLParser
@@ -23,6 +23,7 @@ from bookings.models import Family, Guardian, MakeupBooking, Student
 from credits.models import CancellationPolicy, CreditState, MakeupCredit
 from credits.services import credit_add_manual
 from makeup.emails import send_templated_email
+from makeup.holidays import country_choices
 from makeup.locale_formats.cs import formats as cs
 from makeup.locale_formats.en import formats as en
 from makeup.models import Company, User
@@ -81,6 +82,11 @@ def _data_words() -> list[str]:
             *Guardian.objects.values_list("full_name", flat=True),
             *User.objects.values_list("email", flat=True),
         ]
+    # Country names (the Settings page's public holidays): proper names from CLDR, in the
+    # reader's language — "Špicberky a Jan Mayen" is an island, not January.
+    for language in ("en", "cs"):
+        with translation.override(language):
+            words += [name for _code, name in country_choices()]
     return sorted({w for w in words if w}, key=len, reverse=True)
 
 
@@ -176,6 +182,8 @@ def _staff_pages(demo, login, language):
         "/manage/classes/",
         "/manage/claims/",
         "/manage/settings/",
+        "/manage/settings/closures/",
+        "/manage/settings/closures/new/",
         "/manage/programmes/",
     ]
     texts = {url: _check_page(client, url, language=language, data=demo["data"]) for url in urls}

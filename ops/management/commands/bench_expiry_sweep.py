@@ -80,16 +80,17 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                INSERT INTO {CREDITS} (company_id, enrolment_id, path, reason, issued_at,
-                    expires_at, state, state_changed_at, cancelled_at, attendance_id,
-                    reminder_sent_at, created_by_id)
-                SELECT %s, %s, 'manual', 'benchmark', %s,
+                INSERT INTO {CREDITS} (company_id, enrolment_id, holder_id, path, reason,
+                    issued_at, expires_at, state, state_changed_at, cancelled_at,
+                    attendance_id, reminder_sent_at, created_by_id)
+                SELECT %s, %s, %s, 'manual', 'benchmark', %s,
                     CASE WHEN g <= %s THEN %s ELSE %s END, 'available', %s, NULL, NULL, NULL,
                     NULL
                 FROM generate_series(1, %s) AS g
                 """,  # noqa: S608
                 [
                     company.pk,
+                    enrolment.pk,
                     enrolment.pk,
                     now - timedelta(days=60),
                     expired,

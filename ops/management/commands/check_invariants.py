@@ -2,15 +2,25 @@
 
 1. No session over capacity because of make-ups (MKP-7, MKP-8): where a session has active
    make-up bookings, regulars expected + make-ups never exceed capacity + extra places.
-2. No credit spent twice (CRD-3): every used credit points at one active or finished
-   make-up booking, no booking carries two credits, and every active booking has its credit.
+2. No credit spent twice (CRD-3, WAL-2): every used credit points at one active or finished
+   make-up booking, no booking carries two credits, every active booking has its credit, and
+   a credit's booking is of the enrolment holding the credit (WAL-1). A move (WAL-2) changes
+   the booking's session, not the credit's booking, so a credit is on at most one live
+   booking by its one link; the checks above catch a move that freed it, doubled the booking
+   or lost it.
 3. Every credit's history replays to its state (CRD-2): its events chain from "issued"
    (from_state blank) through each to_state, each starting where the last ended, and the last
-   one is the credit's state (a carry-over into the next term, WAL-4, keeps it available).
-4. Every carry-over replays to where the credit is (WAL-4): starting from the enrolment that
-   earned it, each "carried" entry moves it from the enrolment holding it then, the last one
-   lands on the credit's enrolment, and every enrolment on the way is the same student's in
-   the same programme; a credit never carried is still on the enrolment that earned it.
+   one is the credit's state; a "moved" event (WAL-2) leaves a used credit used, and a
+   transfer to a sibling (WAL-1) and a carry-over into the next term (WAL-4) keep it
+   available.
+4. Every credit's changes of hands replay to its holder (WAL-1, WAL-4): starting from the
+   enrolment that earned it, each "transferred" and each "carried" entry, in order, moves it
+   from the enrolment holding it then to its ``to_enrolment``; the last one's receiver is the
+   holder (never moved: the holder is the earning enrolment), and the last transfer's time is
+   the credit's ``transferred_at``. A carry-over keeps it with the same child in the same
+   programme: its new holder is the old holder's student, in a class of the old holder's
+   class's programme. A credit's holder is always a child of the family that earned it, and
+   a credit earned by a lesson stays on that lesson's enrolment (neither moves it).
 5. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
    seconds, and with ``--mail-dir`` (a ``filemail://`` folder the workers wrote to) no
    recipient got a message's e-mail twice, and no e-mail went out for a message not marked
@@ -25,7 +35,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -36,11 +46,14 @@ from makeup.outbox import mail_sent
 from makeups.selectors.eligibility import with_occupancy
 from programmes.models import Session
 
+USED_TO_USED = (CreditState.USED, CreditState.USED)
+AVAILABLE_TO_AVAILABLE = (CreditState.AVAILABLE, CreditState.AVAILABLE)
+
 
 class Command(BaseCommand):
     help = (
         "Check the data invariants (capacity, credits spent once, credit histories, "
-        "carry-overs into the next term)."
+        "transfers to siblings, carry-overs into the next term)."
     )
 
     def add_arguments(self, parser):
@@ -63,7 +76,7 @@ class Command(BaseCommand):
                 *self._capacity(),
                 *self._spent_once(),
                 *self._histories(),
-                *self._carry_overs(),
+                *self._holders(),
                 *self._outbox(outbox_grace, mail_dir),
             ]
         if problems:
@@ -118,19 +131,28 @@ class Command(BaseCommand):
             for pk in active.values_list("pk", flat=True)
             if pk not in with_credit
         ]
+        elsewhere = MakeupCredit.objects.filter(booking__isnull=False).exclude(
+            booking__enrolment_id=F("holder_id")
+        )
+        problems += [
+            f"credit {pk}: spent on booking {booking_id} of another enrolment"
+            for pk, booking_id in elsewhere.values_list("pk", "booking_id")
+        ]
         self.stdout.write(f"credits spent once: {len(problems)} problem(s)")
         return problems
 
     def _histories(self) -> list[str]:
         states = dict(MakeupCredit.objects.values_list("pk", "state"))
         events = defaultdict(list)
-        for credit_id, from_state, to_state in (
+        problems = []
+        for credit_id, kind, from_state, to_state in (
             CreditEvent.objects.order_by("credit_id", "at", "pk")
-            .values_list("credit_id", "from_state", "to_state")
+            .values_list("credit_id", "kind", "from_state", "to_state")
             .iterator(chunk_size=5000)
         ):
             events[credit_id].append((from_state, to_state))
-        problems = []
+            if kind == CreditEvent.Kind.MOVED and (from_state, to_state) != USED_TO_USED:
+                problems.append(f"credit {credit_id}: moved from {from_state} to {to_state}")
         for credit_id, state in states.items():
             chain = events.get(credit_id, [])
             if not chain or chain[0][0] != "":
@@ -150,72 +172,91 @@ class Command(BaseCommand):
         self.stdout.write(f"credit histories: {len(problems)} problem(s)")
         return problems
 
-    def _carry_overs(self) -> list[str]:
-        carried = CreditEvent.Kind.CARRIED
+    def _holders(self) -> list[str]:
         moves = defaultdict(list)
-        for credit_id, giver, receiver, from_state, to_state in (
-            CreditEvent.objects.filter(kind=carried)
+        for credit_id, kind, giver, receiver, at, from_state, to_state in (
+            CreditEvent.objects.filter(
+                kind__in=[CreditEvent.Kind.TRANSFERRED, CreditEvent.Kind.CARRIED]
+            )
             .order_by("credit_id", "at", "pk")
             .values_list(
-                "credit_id", "from_enrolment_id", "to_enrolment_id", "from_state", "to_state"
+                "credit_id",
+                "kind",
+                "from_enrolment_id",
+                "to_enrolment_id",
+                "at",
+                "from_state",
+                "to_state",
             )
             .iterator(chunk_size=5000)
         ):
-            moves[credit_id].append((giver, receiver, from_state, to_state))
-        problems = []
-        stayed = (
-            MakeupCredit.objects.filter(attendance__isnull=False)
-            .exclude(enrolment_id=F("attendance__enrolment_id"))
-            .exclude(events__kind=carried)
-            .values_list("pk", flat=True)
-        )
-        problems += [
-            f"credit {pk}: on another enrolment than the one that earned it, never carried"
-            for pk in stayed
-        ]
-        rows = list(
-            MakeupCredit.objects.filter(events__kind=carried)
-            .distinct()
-            .values_list("pk", "enrolment_id", "attendance__enrolment_id")
-        )
-        involved = {e for _pk, e, _a in rows} | {
+            moves[credit_id].append((kind, giver, receiver, at, (from_state, to_state)))
+        carried_between = {
             e
             for chain in moves.values()
-            for giver, receiver, _f, _t in chain
+            for kind, giver, receiver, _at, _states in chain
+            if kind == CreditEvent.Kind.CARRIED
             for e in (giver, receiver)
         }
         owner = {
             pk: (student, programme)
-            for pk, student, programme in Enrolment.objects.filter(pk__in=involved).values_list(
-                "pk", "student_id", "klass__programme_id"
-            )
+            for pk, student, programme in Enrolment.objects.filter(
+                pk__in=carried_between
+            ).values_list("pk", "student_id", "klass__programme_id")
         }
-        for credit_id, enrolment_id, earned_on in rows:
-            chain = moves[credit_id]
-            current = earned_on if earned_on is not None else chain[0][0]
-            for giver, receiver, from_state, to_state in chain:
+        problems = []
+        moved = MakeupCredit.objects.filter(
+            Q(pk__in=list(moves))
+            | ~Q(holder_id=F("enrolment_id"))
+            | Q(transferred_at__isnull=False)
+        ).values_list("pk", "enrolment_id", "holder_id", "transferred_at")
+        for credit_id, enrolment_id, holder_id, transferred_at in moved.iterator(chunk_size=2000):
+            current, last = enrolment_id, None
+            for kind, giver, receiver, at, states in moves.get(credit_id, []):
                 if giver != current:
+                    how = "given by" if kind == CreditEvent.Kind.TRANSFERRED else "carried from"
                     problems.append(
-                        f"credit {credit_id}: carried from enrolment {giver} while on {current}"
+                        f"credit {credit_id}: {how} enrolment {giver} while {current} held it"
                     )
                     break
-                if (from_state, to_state) != (CreditState.AVAILABLE, CreditState.AVAILABLE):
-                    problems.append(f"credit {credit_id}: carried while {from_state}")
-                    break
-                if owner.get(receiver) != owner.get(giver):
-                    problems.append(
-                        f"credit {credit_id}: carried from enrolment {giver} to {receiver}, "
-                        "another student or programme"
-                    )
-                    break
+                if kind == CreditEvent.Kind.TRANSFERRED:
+                    last = at
+                else:
+                    if states != AVAILABLE_TO_AVAILABLE:
+                        problems.append(f"credit {credit_id}: carried while {states[0]}")
+                        break
+                    if owner.get(receiver) != owner.get(giver):
+                        problems.append(
+                            f"credit {credit_id}: carried from enrolment {giver} to {receiver}, "
+                            "another student or programme"
+                        )
+                        break
                 current = receiver
             else:
-                if current != enrolment_id:
+                if current != holder_id:
                     problems.append(
-                        f"credit {credit_id}: carry-overs end on enrolment {current}, "
-                        f"the credit is on {enrolment_id}"
+                        f"credit {credit_id}: transfers and carry-overs end at enrolment "
+                        f"{current}, holder {holder_id}"
                     )
-        self.stdout.write(f"carry-overs: {len(problems)} problem(s)")
+                elif last != transferred_at:
+                    problems.append(
+                        f"credit {credit_id}: last transferred {last}, recorded {transferred_at}"
+                    )
+        strangers = (
+            MakeupCredit.objects.exclude(holder_id=F("enrolment_id"))
+            .exclude(holder__student__family_id=F("enrolment__student__family_id"))
+            .values_list("pk", flat=True)
+        )
+        problems += [f"credit {pk}: held outside the family that earned it" for pk in strangers]
+        elsewhere = (
+            MakeupCredit.objects.filter(attendance__isnull=False)
+            .exclude(enrolment_id=F("attendance__enrolment_id"))
+            .values_list("pk", flat=True)
+        )
+        problems += [
+            f"credit {pk}: on another enrolment than the lesson that earned it" for pk in elsewhere
+        ]
+        self.stdout.write(f"credit holders: {len(problems)} problem(s)")
         return problems
 
     def _outbox(self, grace: int, mail_dir: Path | None) -> list[str]:
