@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from makeup.dates import check_in_range
 from makeup.errors import DomainError
 from makeup.holidays import public_holidays
-from makeup.models import Company
+from makeup.models import Company, CompanySettings
 
 from ..models import Closure, ClosureCredits, Programme
 from ..selectors.closures import MAX_PART_DAY_DAYS
@@ -208,7 +208,7 @@ def closures_add_holidays(
     if not days:
         return []
     check_in_range(*(day for day, _name in days))
-    settings_row = company.settings
+    settings_row = CompanySettings.objects.get(company=company)  # fresh: not a cached copy
     if not settings_row.holiday_country:
         raise DomainError(
             _("Choose your country in Settings first: its public holidays are offered from there.")

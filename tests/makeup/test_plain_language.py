@@ -8,6 +8,7 @@ Names typed by people (classes such as "L2 Tuesday Dolphins", families, places) 
 countries' names are taken out of the text before the checks: they are data, not our words."""
 
 import re
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,11 +24,11 @@ from bookings.models import Family, Guardian, MakeupBooking, Student
 from credits.models import CancellationPolicy, CreditState, MakeupCredit
 from credits.services import credit_add_manual
 from makeup.emails import send_templated_email
-from makeup.holidays import country_choices
+from makeup.holidays import country_choices, public_holidays
 from makeup.locale_formats.cs import formats as cs
 from makeup.locale_formats.en import formats as en
-from makeup.models import Company, User
-from programmes.models import Class, Programme, Session
+from makeup.models import Company, CompanySettings, User
+from programmes.models import Class, Closure, Programme, Session
 from tests.makeup.test_text_emails import HostileContext
 
 RULE_CODE = re.compile(r"\b(ATT|POL|CRD|MKP|PKG|BAL|FRN|TEN|BEY|DAY|CLO|WAL|NTF|API)-\d+\b")
@@ -81,7 +82,19 @@ def _data_words() -> list[str]:
             *Student.objects.values_list("last_name", flat=True),
             *Guardian.objects.values_list("full_name", flat=True),
             *User.objects.values_list("email", flat=True),
+            *Closure.objects.values_list("name", flat=True),
         ]
+        regions = set(
+            CompanySettings.objects.exclude(holiday_country="").values_list(
+                "holiday_country", "holiday_subdivision"
+            )
+        )
+    # Public holidays' names ("Good Friday", "Easter Monday"): proper names from the holidays
+    # library, as a school observes them — data, not our words.
+    year = timezone.now().year
+    for country, subdivision in regions:
+        holidays = public_holidays(country, subdivision, date(year - 1, 1, 1), date(year + 2, 1, 1))
+        words += [name for _day, name in holidays]
     # Country names (the Settings page's public holidays): proper names from CLDR, in the
     # reader's language — "Špicberky a Jan Mayen" is an island, not January.
     for language in ("en", "cs"):
