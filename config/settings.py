@@ -311,6 +311,12 @@ CELERY_BEAT_SCHEDULE = {
     # while Redis was down, go out within half a minute of its return.
     "outbox-relay": {"task": "makeup.outbox.relay_outbox", "schedule": 30.0},
     "credits-expire": {"task": "credits.tasks.expire_credits", "schedule": crontab(minute="*/15")},
+    # WAL-4: unused credits of ended terms move to the next term, then the expiry sweep runs.
+    # Daily (UTC); until it runs, the sweep leaves the credits it will move alone.
+    "credits-carry-over": {
+        "task": "credits.tasks.carry_over_credits",
+        "schedule": crontab(hour=0, minute=35),
+    },
     "credits-expiry-reminders": {
         "task": "credits.tasks.send_expiry_reminders",
         "schedule": crontab(minute=5),

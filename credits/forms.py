@@ -34,6 +34,9 @@ class PolicyForm(forms.ModelForm):
             "window_days",
             "portal_late_cancellation",
             "late_cancellation_instructions",
+            "term_end_credits",
+            "carry_extra_days",
+            "carry_max_credits",
         ]
         labels = {
             "mode": _("Mode"),
@@ -52,6 +55,9 @@ class PolicyForm(forms.ModelForm):
             "window_days": _("…in this many days"),
             "portal_late_cancellation": _("Portal late cancellation"),
             "late_cancellation_instructions": _("Late cancellation instructions"),
+            "term_end_credits": _("When a class's term ends, its unused credits…"),
+            "carry_extra_days": _("Extra days to use a moved credit"),
+            "carry_max_credits": _("At most this many credits moved into one class"),
         }
         help_texts = {
             "on_time_outstanding_cap": _(
@@ -66,8 +72,24 @@ class PolicyForm(forms.ModelForm):
             "late_cancellation_instructions": _(
                 'Shown when the portal refuses a late cancellation, e.g. "Call us on 02 9999 0000".'
             ),
+            "term_end_credits": _(
+                "The next class is the child's place in another class of this programme whose "
+                "term is still running. Credits that had already run out before the term ended "
+                "stay expired."
+            ),
+            "carry_extra_days": _(
+                "Added to the credit's own expiry; a credit with no expiry keeps none. Needed "
+                "when credits move."
+            ),
+            "carry_max_credits": _(
+                "Per child and class, counting every credit moved into it before; the others "
+                "keep their own expiry. Empty: no limit."
+            ),
         }
-        widgets = {"late_cancellation_instructions": Textarea(attrs={"rows": 2})}
+        widgets = {
+            "late_cancellation_instructions": Textarea(attrs={"rows": 2}),
+            "term_end_credits": forms.RadioSelect,
+        }
 
     def clean(self):
         # The rules across fields (days for a validity in days, both or neither of the

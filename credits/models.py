@@ -34,10 +34,18 @@ class LatePortalCancellation(models.TextChoices):
     REFUSE = "refuse", _("Refuse it and show our instructions")
 
 
+class TermEndCredits(models.TextChoices):
+    """WAL-4: what becomes of a student's unused credits when their class's term ends."""
+
+    EXPIRE = "expire", _("keep their own expiry and run out as issued")
+    CARRY = "carry", _("move to the student's next class in this programme, with extra days")
+
+
 class CancellationPolicy(models.Model):
-    """A programme's cancellation policy (POL-1…POL-6, POL-11). Defaults: cancel 24 hours
-    before; on time issues a credit valid 30 days from the cancellation, late forfeits, a
-    staff cancellation issues a credit valid 30 days."""
+    """A programme's cancellation policy (POL-1…POL-6, POL-11, WAL-4). Defaults: cancel 24
+    hours before; on time issues a credit valid 30 days from the cancellation, late forfeits,
+    a staff cancellation issues a credit valid 30 days; unused credits expire as issued when
+    the term ends."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     programme = models.OneToOneField(
@@ -98,6 +106,16 @@ class CancellationPolicy(models.Model):
     late_cancellation_instructions = models.TextField(
         blank=True, help_text=_('Shown instead when the portal refuses, e.g. "Call us on …".')
     )
+    # WAL-4: unused credits at the end of the class's term.
+    term_end_credits = models.CharField(
+        max_length=10, choices=TermEndCredits.choices, default=TermEndCredits.EXPIRE
+    )
+    carry_extra_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    carry_max_credits = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedManager(company="company")
@@ -110,15 +128,20 @@ class CancellationPolicy(models.Model):
                 | (Q(window_credits__isnull=False) & Q(window_days__isnull=False)),
                 name="policy_window_both_or_neither",
             ),
+            models.CheckConstraint(
+                condition=~Q(term_end_credits="carry") | Q(carry_extra_days__isnull=False),
+                name="policy_carry_has_extra_days",
+            ),
         ]
 
     def __str__(self) -> str:
         return gettext("Cancellation policy of {programme}").format(programme=self.programme)
 
     def clean(self) -> None:
-        """The rules across fields (POL-3, POL-6, POL-11), held wherever a policy is saved:
-        the policy form shows them on their fields, and ``credits.services.policy_update``
-        refuses them too. A number of days is needed (and kept) only for a validity in days.
+        """The rules across fields (POL-3, POL-6, POL-11, WAL-4), held wherever a policy is
+        saved: the policy form shows them on their fields, and ``credits.services.policy_update``
+        refuses them too. A number of days is needed (and kept) only for a validity in days;
+        the carry-over's extra days only when credits carry (its limit is kept only then too).
         """
         errors: dict[str, str] = {}
         for path in ("on_time", "late", "staff"):
@@ -139,6 +162,13 @@ class CancellationPolicy(models.Model):
             errors["late_cancellation_instructions"] = _(
                 "Tell parents what to do instead when the portal refuses."
             )
+        if self.term_end_credits == TermEndCredits.CARRY:
+            if not self.carry_extra_days:
+                errors["carry_extra_days"] = _(
+                    "Enter how many days moved credits get, or let them run out as issued."
+                )
+        else:
+            self.carry_extra_days = self.carry_max_credits = None
         if errors:
             raise ValidationError(errors)
 
@@ -231,8 +261,9 @@ class MakeupCredit(models.Model):
     ``enrolment`` is where the credit was earned, for good: it gives the credit's programme
     (MKP-1, WAL-3) and is where the caps count it (POL-5, POL-6). ``holder`` is the enrolment
     whose student may spend it: the same one, until the credit is given to a sibling (WAL-1,
-    ``credits.services.credit_transfer``), so a transfer moves who spends it and nothing the
-    caps count."""
+    ``credits.services.credit_transfer``) or carried into the child's next class when the
+    holder's term ends (WAL-4, ``credits.services.credits_carry_over``); either moves who
+    spends it and nothing the caps count."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     enrolment = models.ForeignKey(
@@ -246,7 +277,8 @@ class MakeupCredit(models.Model):
         on_delete=models.PROTECT,
         related_name="held_credits",
         help_text=_(
-            "The enrolment whose student may spend it: its own, or a sibling's it was given to."
+            "The enrolment whose student may spend it: its own, a sibling's it was given to, "
+            "or the next class's it was carried into."
         ),
     )
     transferred_at = models.DateTimeField(
@@ -322,15 +354,23 @@ class MakeupCredit(models.Model):
 
     @property
     def is_transferred(self) -> bool:
-        """WAL-1: held by a sibling's enrolment, not the one it was earned on."""
-        return self.holder_id != self.enrolment_id
+        """WAL-1: held by a sibling — another child than the one who earned it. A credit
+        carried into the next term (WAL-4) is held by another enrolment of the same child:
+        not transferred. Reads the holder only when it is not the earning enrolment."""
+        return (
+            self.holder_id != self.enrolment_id
+            and self.holder.student_id != self.enrolment.student_id
+        )
 
     @property
     def holder_student(self):
-        """The student who may spend it (WAL-1). Reads the earning enrolment's student unless
-        the credit was given away, so lists that load ``enrolment__student`` pay nothing more
-        for credits never transferred (load ``holder__student`` too for the others)."""
-        return self.holder.student if self.is_transferred else self.enrolment.student
+        """The student who may spend it (WAL-1). Reads the earning enrolment's student while
+        that enrolment holds it, so lists that load ``enrolment__student`` pay nothing more
+        for credits never given away or carried (load ``holder__student`` too for the
+        others)."""
+        if self.holder_id == self.enrolment_id:
+            return self.enrolment.student
+        return self.holder.student
 
     def is_usable(self, now) -> bool:
         """CRD-3/CRD-4: available and not expired at ``now`` (open-ended never expires)."""
@@ -351,6 +391,7 @@ class CreditEvent(models.Model):
         REVIEWED = "reviewed", _("Conflict reviewed")
         MOVED = "moved", _("Make-up moved to another session")
         TRANSFERRED = "transferred", _("Given to a sibling")
+        CARRIED = "carried", _("Moved to the next term")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     credit = models.ForeignKey(MakeupCredit, on_delete=models.CASCADE, related_name="events")
@@ -362,7 +403,9 @@ class CreditEvent(models.Model):
         "makeup.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     note = models.CharField(max_length=300, blank=True)
-    # WAL-1: a transfer's giving and receiving enrolments (empty for every other kind).
+    # The old and new holder of a credit that changes hands: a transfer's giving and
+    # receiving enrolments (WAL-1), a carry-over's ended and next enrolment (WAL-4); empty
+    # for every other kind.
     from_enrolment = models.ForeignKey(
         "bookings.Enrolment", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -374,11 +417,23 @@ class CreditEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["to_enrolment"],
+                condition=Q(kind="carried"),
+                name="credit_event_carried_into",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind="transferred")
                 | (Q(from_enrolment__isnull=False) & Q(to_enrolment__isnull=False)),
                 name="credit_event_transfer_has_both_sides",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="carried")
+                | (Q(from_enrolment__isnull=False) & Q(to_enrolment__isnull=False)),
+                name="credit_event_carry_has_both_sides",
             ),
         ]
 

@@ -1,24 +1,30 @@
-"""Credit e-mails (CRD-5, BEY-6), the lesson reminders (issue 9) and the beats that claim
-them, sent by Celery after the transaction that wrote them to the outbox."""
+"""Credit e-mails (CRD-5, BEY-6, WAL-4), the lesson reminders (issue 9) and the beats that
+claim them, sent by Celery after the transaction that wrote them to the outbox."""
 
+import logging
 import math
 
 from celery import shared_task
 from django.urls import reverse
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from bookings.models import Guardian, LessonReminder, MakeupBooking
 from makeup.emails import send_templated_email
+from makeup.models import Company
 from makeup.taskbase import CompanyTask
 from programmes.models import Session
 
 from . import hooks
 from .models import AbsenceClaim, CreditState, MakeupCredit
+from .selectors.carry_over import carrying_companies
 from .selectors.receipts import absence_receipt
 from .selectors.reminders import cant_come_token
+from .services.carry_over import credits_carry_over
 from .services.reminders import lessons_claim_reminders
 from .services.sweeps import credits_claim_reminders, credits_expire_due
+
+logger = logging.getLogger(__name__)
 
 
 def email_family(company, *, family_id: int, template: str, context: dict, attachments=None) -> int:
@@ -65,6 +71,41 @@ def send_credit_issued(self, company, credit_id: int) -> int:
 def expire_credits() -> int:
     """Beat: the expiry sweep (CRD-4)."""
     return credits_expire_due(now=timezone.now())
+
+
+@shared_task(acks_late=True)
+def carry_over_credits() -> int:
+    """Beat, daily: the carry-over into the next term (WAL-4) in each company whose policies
+    carry credits, then the expiry sweep — carry first, then expire. Each family whose credits
+    moved gets one message (written to the outbox by the service). A company that fails is
+    logged and the others still run; the next run picks it up (the service is idempotent).
+    Returns how many credits moved."""
+    now = timezone.now()
+    moved = 0
+    for company in carrying_companies():
+        try:
+            with scope(company=company):
+                moved += len(credits_carry_over(company=company, now=now).carried)
+        except Exception:
+            logger.exception("Carry-over failed for company %s", company.pk)
+    credits_expire_due(now=now)
+    return moved
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_credits_carried(self, company: Company, family_id: int, credit_ids: list[int]) -> int:
+    """WAL-4: tell the family which unused credits moved to the next term — per child who
+    holds one now, the new class and the new expiry — in each parent's language."""
+    credits = list(
+        MakeupCredit.objects.filter(pk__in=credit_ids, holder__student__family_id=family_id)
+        .select_related("holder__student", "holder__klass__programme")
+        .order_by("holder__student__first_name", "expires_at", "pk")
+    )
+    if not credits:
+        return 0
+    return email_family(
+        company, family_id=family_id, template="credits_carried", context={"credits": credits}
+    )
 
 
 @shared_task(acks_late=True)

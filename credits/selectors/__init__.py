@@ -1,3 +1,3 @@
 """Reads of credits (split by concept): the credits list and family panel, absence receipts,
-policies and the on-time judgement, claims, reports, the policy simulator and the reminder
-links."""
+policies and the on-time judgement, claims, reports, the policy simulator, the reminder
+links and the carry-over into the next term."""

@@ -1,7 +1,8 @@
 """Writes of credits (split by concept, re-exported here): the decision chain, the credit
 ledger, policies, claims, the periodic sweeps, the lesson reminders and the family wallet
-(transfers)."""
+(transfers, the carry-over into the next term)."""
 
+from .carry_over import CarryOverResult, credits_carry_over
 from .claims import MESSAGE_MAX, REASON_MAX, claim_approve, claim_decline, claim_submit
 from .decisions import (
     PATH_FOR_STATE,
@@ -22,11 +23,12 @@ from .ledger import (
 )
 from .policies import policy_update
 from .reminders import lessons_claim_reminders
-from .sweeps import credits_claim_reminders, credits_expire_due
+from .sweeps import credits_claim_reminders, credits_expire_due, credits_held_for_carry_over
 from .transfers import credit_transfer
 
 __all__ = [
     "MESSAGE_MAX",
+    "CarryOverResult",
     "PATH_FOR_STATE",
     "REASON_MAX",
     "claim_approve",
@@ -41,10 +43,12 @@ __all__ = [
     "credit_revoke",
     "credit_spend",
     "credit_transfer",
+    "credits_carry_over",
     "credits_claim_reminders",
     "credits_decide_many",
     "credits_reinstate_many",
     "credits_expire_due",
+    "credits_held_for_carry_over",
     "decision_mark_reviewed",
     "lessons_claim_reminders",
     "policy_update",

@@ -243,6 +243,9 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
                 path=CreditPath(path).label.lower()
             ),
         )
+    # The caps count the credits *earned* on this enrolment (``MakeupCredit.enrolment``, which
+    # never changes): one given to a sibling (WAL-1) or carried into the next term (WAL-4)
+    # moves only its holder, so it still counts here and never where it is held.
     credits = MakeupCredit.objects.filter(enrolment_id=attendance.enrolment_id)
     cap = (
         policy.on_time_outstanding_cap

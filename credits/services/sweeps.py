@@ -12,9 +12,32 @@ from makeup import outbox
 from makeup.models import Company
 
 from ..models import CreditEvent, CreditState, MakeupCredit
+from ..selectors.carry_over import carry_over_plan, carrying_companies
 
 _credits = MakeupCredit._meta.db_table
 _events = CreditEvent._meta.db_table
+
+
+def credits_held_for_carry_over(*, now: datetime) -> list[int]:
+    """WAL-4: the credits past their expiry that the carry-over is about to move — their term
+    has ended and the next enrolment takes them (``carry_over_plan``, limited to those due).
+    The sweep leaves them to it: carry first, then expire; the new expiry governs. One query
+    across companies, then at most four per company whose policies carry."""
+    held: list[int] = []
+    with scopes_disabled():
+        for company in carrying_companies():
+            plan = carry_over_plan(company=company, now=now, due_by=now)
+            held += [step.credit.pk for step in plan.steps]
+    return held
+
+
+def _not_held(held: list[int]) -> tuple[str, list]:
+    """The SQL condition (and its parameters) leaving the ``held`` credits out."""
+    if not held:
+        return "", []
+    if connection.vendor == "postgresql":
+        return " AND NOT (id = ANY(%s))", [held]
+    return f" AND id NOT IN ({', '.join(['%s'] * len(held))})", list(held)
 
 
 def credits_expire_due(*, now: datetime) -> int:
@@ -22,16 +45,22 @@ def credits_expire_due(*, now: datetime) -> int:
     history row each — set-based: one statement on PostgreSQL (an ``UPDATE … RETURNING``
     feeding an ``INSERT … SELECT``), two on SQLite inside one transaction. A concurrent or
     repeated run finds nothing left to do (the ``WHERE state = 'available'`` is re-checked
-    under the row locks). Returns how many credits expired."""
+    under the row locks). Returns how many credits expired.
+
+    WAL-4: credits the carry-over is about to move (:func:`credits_held_for_carry_over`) are
+    left for it, even past their expiry (they can't be spent meanwhile: CRD-4 reads the
+    expiry, not the state); once moved, their new expiry governs. Those it won't move — no
+    next enrolment, or one at the limit — expire here as issued."""
     moment = connection.ops.adapt_datetimefield_value(now)
     note = _("Expired unused.")
+    hold, hold_params = _not_held(credits_held_for_carry_over(now=now))
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"""
                 WITH expired AS (
                     UPDATE {_credits} SET state = %s, state_changed_at = %s
-                    WHERE state = %s AND expires_at <= %s
+                    WHERE state = %s AND expires_at <= %s{hold}
                     RETURNING id, company_id
                 )
                 INSERT INTO {_events} (company_id, credit_id, kind, from_state, to_state, at,
@@ -43,6 +72,7 @@ def credits_expire_due(*, now: datetime) -> int:
                     moment,
                     CreditState.AVAILABLE,
                     moment,
+                    *hold_params,
                     CreditEvent.Kind.EXPIRED,
                     CreditState.AVAILABLE,
                     CreditState.EXPIRED,
@@ -56,7 +86,7 @@ def credits_expire_due(*, now: datetime) -> int:
             INSERT INTO {_events} (company_id, credit_id, kind, from_state, to_state, at,
                                    actor_id, note)
             SELECT company_id, id, %s, %s, %s, %s, NULL, %s FROM {_credits}
-            WHERE state = %s AND expires_at <= %s
+            WHERE state = %s AND expires_at <= %s{hold}
             """,  # noqa: S608
             [
                 CreditEvent.Kind.EXPIRED,
@@ -66,12 +96,13 @@ def credits_expire_due(*, now: datetime) -> int:
                 note,
                 CreditState.AVAILABLE,
                 moment,
+                *hold_params,
             ],
         )
         cursor.execute(
             f"UPDATE {_credits} SET state = %s, state_changed_at = %s "  # noqa: S608
-            "WHERE state = %s AND expires_at <= %s",
-            [CreditState.EXPIRED, moment, CreditState.AVAILABLE, moment],
+            f"WHERE state = %s AND expires_at <= %s{hold}",
+            [CreditState.EXPIRED, moment, CreditState.AVAILABLE, moment, *hold_params],
         )
         return cursor.rowcount
 

@@ -30,6 +30,7 @@ def _policy_post(**overrides):
         "staff_validity": "days",
         "staff_validity_days": "30",
         "portal_late_cancellation": "allow",
+        "term_end_credits": "expire",
         "cutoff-TOTAL_FORMS": "7",
         "cutoff-INITIAL_FORMS": "7",
         "cutoff-MIN_NUM_FORMS": "7",

@@ -1,4 +1,4 @@
-"""The cancellation policy's rules across fields (POL-3, POL-6, POL-11) are held by
+"""The cancellation policy's rules across fields (POL-3, POL-6, POL-11, WAL-4) are held by
 ``policy_update`` itself, not only by the policy page's form: a new entry point can't save a
 policy the page would refuse. The page still shows each error on its field."""
 
@@ -112,6 +112,7 @@ def test_pol_3_the_policy_page_shows_the_rules_on_their_fields(world, login, pol
             "window_credits": "2",
             "portal_late_cancellation": "refuse",
             "late_cancellation_instructions": " ",
+            "term_end_credits": "carry",
         },
         instance=policy,
     )
@@ -122,4 +123,28 @@ def test_pol_3_the_policy_page_shows_the_rules_on_their_fields(world, login, pol
         "late_cancellation_instructions": [
             "Tell parents what to do instead when the portal refuses."
         ],
+        "carry_extra_days": [
+            "Enter how many days moved credits get, or let them run out as issued."
+        ],
     }
+
+
+def test_wal_4_policy_update_needs_the_extra_days_when_credits_carry(policy):
+    with pytest.raises(ValidationError) as refused:
+        _update(policy, term_end_credits="carry", carry_extra_days=None, carry_max_credits=3)
+    assert refused.value.message_dict == {
+        "carry_extra_days": [
+            "Enter how many days moved credits get, or let them run out as issued."
+        ]
+    }
+    assert _saved(policy).term_end_credits == "expire"  # nothing saved
+    _update(policy, term_end_credits="carry", carry_extra_days=14, carry_max_credits=3)
+    assert (_saved(policy).carry_extra_days, _saved(policy).carry_max_credits) == (14, 3)
+    # Letting credits expire as issued drops the carry-over's numbers.
+    _update(policy, term_end_credits="expire")
+    saved = _saved(policy)
+    assert (saved.term_end_credits, saved.carry_extra_days, saved.carry_max_credits) == (
+        "expire",
+        None,
+        None,
+    )

@@ -50,6 +50,7 @@ def _preview(client, programme, **overrides):
         "staff_validity": "days",
         "staff_validity_days": "30",
         "portal_late_cancellation": "allow",
+        "term_end_credits": "expire",
         "cutoff-TOTAL_FORMS": "7",
         "cutoff-INITIAL_FORMS": "7",
         "cutoff-MIN_NUM_FORMS": "7",

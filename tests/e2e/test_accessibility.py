@@ -83,7 +83,9 @@ def _tab_order(page: Page, form_selector: str, max_presses: int = 200) -> tuple[
         form_selector,
         """form => {
             const seen = new Set();
-            const key = el => el.id || el.name || el.textContent.trim();
+            // A radio group is one stop, named by the group (as focus reports it below).
+            const key = el => el.type === 'radio' ? el.name
+                : el.id || el.name || el.textContent.trim();
             return [...form.querySelectorAll('input, select, textarea, button')]
                 .filter(el => el.type !== 'hidden' && !el.disabled
                     && el.getClientRects().length > 0

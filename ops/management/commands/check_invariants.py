@@ -10,13 +10,17 @@
    or lost it.
 3. Every credit's history replays to its state (CRD-2): its events chain from "issued"
    (from_state blank) through each to_state, each starting where the last ended, and the last
-   one is the credit's state; a "moved" event (WAL-2) leaves a used credit used and a
-   transfer to a sibling (WAL-1) keeps it available.
-4. Every credit's transfers replay to its holder (WAL-1): starting from the enrolment that
-   earned it, each "transferred" entry gives it from the enrolment holding it then, the last
-   one's receiver is the holder (never transferred: the holder is the earning enrolment) and
-   its time is the credit's ``transferred_at``; and a credit's holder is always a child of the
-   family that earned it.
+   one is the credit's state; a "moved" event (WAL-2) leaves a used credit used, and a
+   transfer to a sibling (WAL-1) and a carry-over into the next term (WAL-4) keep it
+   available.
+4. Every credit's changes of hands replay to its holder (WAL-1, WAL-4): starting from the
+   enrolment that earned it, each "transferred" and each "carried" entry, in order, moves it
+   from the enrolment holding it then to its ``to_enrolment``; the last one's receiver is the
+   holder (never moved: the holder is the earning enrolment), and the last transfer's time is
+   the credit's ``transferred_at``. A carry-over keeps it with the same child in the same
+   programme: its new holder is the old holder's student, in a class of the old holder's
+   class's programme. A credit's holder is always a child of the family that earned it, and
+   a credit earned by a lesson stays on that lesson's enrolment (neither moves it).
 5. Every outbox message sent once (makeup.outbox): none still unsent after ``--outbox-grace``
    seconds, and with ``--mail-dir`` (a ``filemail://`` folder the workers wrote to) no
    recipient got a message's e-mail twice, and no e-mail went out for a message not marked
@@ -35,7 +39,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from bookings.models import MakeupBooking
+from bookings.models import Enrolment, MakeupBooking
 from credits.models import CreditEvent, CreditState, MakeupCredit
 from makeup.models import OutboxMessage
 from makeup.outbox import mail_sent
@@ -43,12 +47,13 @@ from makeups.selectors.eligibility import with_occupancy
 from programmes.models import Session
 
 USED_TO_USED = (CreditState.USED, CreditState.USED)
+AVAILABLE_TO_AVAILABLE = (CreditState.AVAILABLE, CreditState.AVAILABLE)
 
 
 class Command(BaseCommand):
     help = (
         "Check the data invariants (capacity, credits spent once, credit histories, "
-        "transfers to siblings)."
+        "transfers to siblings, carry-overs into the next term)."
     )
 
     def add_arguments(self, parser):
@@ -71,7 +76,7 @@ class Command(BaseCommand):
                 *self._capacity(),
                 *self._spent_once(),
                 *self._histories(),
-                *self._transfers(),
+                *self._holders(),
                 *self._outbox(outbox_grace, mail_dir),
             ]
         if problems:
@@ -167,35 +172,71 @@ class Command(BaseCommand):
         self.stdout.write(f"credit histories: {len(problems)} problem(s)")
         return problems
 
-    def _transfers(self) -> list[str]:
-        transfers = defaultdict(list)
-        for credit_id, giver, receiver, at in (
-            CreditEvent.objects.filter(kind=CreditEvent.Kind.TRANSFERRED)
+    def _holders(self) -> list[str]:
+        moves = defaultdict(list)
+        for credit_id, kind, giver, receiver, at, from_state, to_state in (
+            CreditEvent.objects.filter(
+                kind__in=[CreditEvent.Kind.TRANSFERRED, CreditEvent.Kind.CARRIED]
+            )
             .order_by("credit_id", "at", "pk")
-            .values_list("credit_id", "from_enrolment_id", "to_enrolment_id", "at")
+            .values_list(
+                "credit_id",
+                "kind",
+                "from_enrolment_id",
+                "to_enrolment_id",
+                "at",
+                "from_state",
+                "to_state",
+            )
             .iterator(chunk_size=5000)
         ):
-            transfers[credit_id].append((giver, receiver, at))
+            moves[credit_id].append((kind, giver, receiver, at, (from_state, to_state)))
+        carried_between = {
+            e
+            for chain in moves.values()
+            for kind, giver, receiver, _at, _states in chain
+            if kind == CreditEvent.Kind.CARRIED
+            for e in (giver, receiver)
+        }
+        owner = {
+            pk: (student, programme)
+            for pk, student, programme in Enrolment.objects.filter(
+                pk__in=carried_between
+            ).values_list("pk", "student_id", "klass__programme_id")
+        }
         problems = []
         moved = MakeupCredit.objects.filter(
-            Q(pk__in=list(transfers))
+            Q(pk__in=list(moves))
             | ~Q(holder_id=F("enrolment_id"))
             | Q(transferred_at__isnull=False)
         ).values_list("pk", "enrolment_id", "holder_id", "transferred_at")
         for credit_id, enrolment_id, holder_id, transferred_at in moved.iterator(chunk_size=2000):
             current, last = enrolment_id, None
-            for giver, receiver, at in transfers.get(credit_id, []):
+            for kind, giver, receiver, at, states in moves.get(credit_id, []):
                 if giver != current:
+                    how = "given by" if kind == CreditEvent.Kind.TRANSFERRED else "carried from"
                     problems.append(
-                        f"credit {credit_id}: given by enrolment {giver} while {current} held it"
+                        f"credit {credit_id}: {how} enrolment {giver} while {current} held it"
                     )
                     break
-                current, last = receiver, at
+                if kind == CreditEvent.Kind.TRANSFERRED:
+                    last = at
+                else:
+                    if states != AVAILABLE_TO_AVAILABLE:
+                        problems.append(f"credit {credit_id}: carried while {states[0]}")
+                        break
+                    if owner.get(receiver) != owner.get(giver):
+                        problems.append(
+                            f"credit {credit_id}: carried from enrolment {giver} to {receiver}, "
+                            "another student or programme"
+                        )
+                        break
+                current = receiver
             else:
                 if current != holder_id:
                     problems.append(
-                        f"credit {credit_id}: transfers end at enrolment {current}, "
-                        f"holder {holder_id}"
+                        f"credit {credit_id}: transfers and carry-overs end at enrolment "
+                        f"{current}, holder {holder_id}"
                     )
                 elif last != transferred_at:
                     problems.append(
@@ -207,7 +248,15 @@ class Command(BaseCommand):
             .values_list("pk", flat=True)
         )
         problems += [f"credit {pk}: held outside the family that earned it" for pk in strangers]
-        self.stdout.write(f"credit transfers: {len(problems)} problem(s)")
+        elsewhere = (
+            MakeupCredit.objects.filter(attendance__isnull=False)
+            .exclude(enrolment_id=F("attendance__enrolment_id"))
+            .values_list("pk", flat=True)
+        )
+        problems += [
+            f"credit {pk}: on another enrolment than the lesson that earned it" for pk in elsewhere
+        ]
+        self.stdout.write(f"credit holders: {len(problems)} problem(s)")
         return problems
 
     def _outbox(self, grace: int, mail_dir: Path | None) -> list[str]:
