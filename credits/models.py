@@ -494,12 +494,18 @@ class CreditDecision(models.Model):
 
 class SessionWatch(models.Model):
     """BEY-2: a parent watches a full session with a chosen credit; when a place frees, the
-    first watcher in line is booked automatically. ``company`` is the host's."""
+    first watcher in line is booked automatically — or, when the company offers places
+    (WAL-5), offered the place until ``offer_expires_at`` (state ``offered``; one open offer
+    per session). ``company`` is the host's."""
 
     class State(models.TextChoices):
         ACTIVE = "active", _("Watching")
+        OFFERED = "offered", _("Place offered")
         BOOKED = "booked", _("Booked automatically")
         ENDED = "ended", _("Ended")
+
+    #: The states of a watch still in line (it blocks a second watch of the same session).
+    WAITING = (State.ACTIVE, State.OFFERED)
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(
@@ -519,6 +525,8 @@ class SessionWatch(models.Model):
     booking = models.ForeignKey(
         "bookings.MakeupBooking", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    offered_at = models.DateTimeField(null=True, blank=True)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(company="company")
 
@@ -527,8 +535,13 @@ class SessionWatch(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "student"],
-                condition=Q(state="active"),
+                condition=Q(state__in=["active", "offered"]),
                 name="watch_one_active_per_student_session",
+            ),
+            models.UniqueConstraint(
+                fields=["session"],
+                condition=Q(state="offered"),
+                name="watch_one_offer_per_session",
             ),
         ]
 

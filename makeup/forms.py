@@ -95,6 +95,8 @@ class CompanySettingsForm(forms.ModelForm):
             "regular_lesson_reminders",
             "holiday_country",
             "holiday_subdivision",
+            "watch_mode",
+            "watch_offer_hours",
         ]
 
     def __init__(self, *args, **kwargs) -> None:

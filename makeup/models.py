@@ -261,6 +261,33 @@ class CompanySettings(models.Model):
         ),
     )
 
+    class WatchMode(models.TextChoices):
+        """WAL-5: what a place freed in a watched session does."""
+
+        BOOK = "book", _("Book the first watcher automatically")
+        OFFER = "offer", _("Offer the place to the first watcher")
+
+    watch_mode = models.CharField(
+        _("freed places for watchers"),
+        max_length=5,
+        choices=WatchMode.choices,
+        default=WatchMode.BOOK,
+        help_text=_(
+            "When a place frees in a full session, either book it at once for the family "
+            "that has waited longest, or e-mail that family an offer to accept; an offer not "
+            "accepted in time passes to the next family in line."
+        ),
+    )
+    watch_offer_hours = models.PositiveSmallIntegerField(
+        _("offer valid for (hours)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(72)],
+        help_text=_(
+            "How long a family has to accept an offered place. Hours between 21:00 and 07:00 "
+            "are not counted, so nobody loses a place overnight."
+        ),
+    )
+
     objects = ScopedManager(company="company")
 
     class Meta:
@@ -273,6 +300,10 @@ class CompanySettings(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(expiry_reminder_days__gte=1), name="settings_reminder_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(watch_offer_hours__gte=1, watch_offer_hours__lte=72),
+                name="settings_watch_offer_hours_range",
             ),
         ]
 

@@ -164,6 +164,8 @@ _SETTINGS_FIELDS = {
     "regular_lesson_reminders",
     "holiday_country",
     "holiday_subdivision",
+    "watch_mode",
+    "watch_offer_hours",
 }
 
 
