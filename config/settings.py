@@ -321,6 +321,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credits.tasks.send_expiry_reminders",
         "schedule": crontab(minute=5),
     },
+    # WAL-5: offers of freed places not accepted in time pass to the next watcher.
+    "watch-offers-expire": {
+        "task": "makeups.tasks.expire_watch_offers",
+        "schedule": crontab(minute="*/5"),
+    },
     "lesson-reminders": {
         "task": "credits.tasks.send_lesson_reminders",
         "schedule": crontab(minute=20),

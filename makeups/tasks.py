@@ -2,7 +2,7 @@
 confirmation with its calendar file, the move to another session (WAL-2), the cancellation
 (the credit back or kept), the "a place went to the next in line" notice (BAL-6), and a
 family's one message about a closure (CLO-4); and the background run applying a closure
-(CLO-7)."""
+(CLO-7); a place offered to a watcher and the sweep passing unaccepted offers on (WAL-5)."""
 
 from celery import shared_task
 from django.urls import reverse
@@ -17,7 +17,9 @@ from programmes.models import Closure, ClosureRun, Session
 
 from .calendar import makeup_ics
 from .selectors.closures import closure_notice_lessons, closure_restored_lessons
+from .selectors.offers import offer_token
 from .services.closures import closure_run_execute
+from .services.offers import watch_offers_expire
 
 
 def _family_booking(company, booking_id: int, state: str) -> MakeupBooking | None:
@@ -142,6 +144,45 @@ def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) ->
             "pay_url": pay_url,
         },
     )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_watch_offer(self, company, watch_id: int) -> int:
+    """WAL-5: offer the family the place freed in the session they watch, with the signed
+    link to accept it and until when. Runs in the family's (home) company; nothing is sent
+    once the offer was accepted, passed on or the watch ended."""
+    with scopes_disabled():
+        watch = (
+            SessionWatch.objects.filter(
+                pk=watch_id, credit__company=company, state=SessionWatch.State.OFFERED
+            )
+            .select_related("session__klass__programme", "session__company", "student")
+            .first()
+        )
+    if watch is None:
+        return 0
+    url = reverse(
+        "portal:watch_offer", kwargs={"company_slug": company.slug, "token": offer_token(watch)}
+    )
+    return email_family(
+        company,
+        family_id=watch.student.family_id,
+        template="watch_offer",
+        context={
+            "watch": watch,
+            "session": watch.session,
+            "student": watch.student,
+            "expires": watch.offer_expires_at,
+            "url": url,
+        },
+    )
+
+
+@shared_task(acks_late=True)
+def expire_watch_offers() -> int:
+    """Beat: offers of freed places nobody accepted in time pass to the next watcher
+    (WAL-5). Idempotent; returns how many offers lapsed."""
+    return watch_offers_expire(now=timezone.now())
 
 
 @shared_task(base=CompanyTask, bind=True, outbox_own_transactions=True)

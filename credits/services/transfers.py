@@ -103,7 +103,7 @@ def credit_transfer(
         from_enrolment=giver,
         to_enrolment=receiver,
     )
-    SessionWatch.objects.filter(credit=credit, state=SessionWatch.State.ACTIVE).update(
+    SessionWatch.objects.filter(credit=credit, state__in=SessionWatch.WAITING).update(
         state=SessionWatch.State.ENDED,
         ended_at=now,
         end_reason=_("The credit was given to {name}.").format(name=receiver.student.first_name)[

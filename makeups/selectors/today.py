@@ -26,7 +26,7 @@ def today_watched_sessions(*, company: Company, user, now: datetime) -> TodayIte
     queries."""
     sessions = (
         Session.objects.filter(company=company, starts_at__gt=now, cancelled_at__isnull=True)
-        .annotate(watchers=Count("watches", filter=Q(watches__state=SessionWatch.State.ACTIVE)))
+        .annotate(watchers=Count("watches", filter=Q(watches__state__in=SessionWatch.WAITING)))
         .filter(watchers__gt=0)
     )
     count = sessions.count()

@@ -20,11 +20,21 @@ from .closures import (
     closure_run_execute,
 )
 from .moving import makeup_move
-from .watches import MAX_WATCHES_PER_STUDENT, watch_create, watch_end, watch_fill
+from .offers import OfferAnswer, watch_offer_accept, watch_offers_expire
+from .watches import (
+    MAX_WATCHES_PER_STUDENT,
+    offer_lapsed_reason,
+    watch_create,
+    watch_credits,
+    watch_end,
+    watch_fill,
+    watch_offer_make,
+)
 
 __all__ = [
     "MAX_WATCHES_PER_STUDENT",
     "MakeupCancelled",
+    "OfferAnswer",
     "closure_apply_request",
     "closure_notify_families",
     "closure_notify_restored",
@@ -41,5 +51,10 @@ __all__ = [
     "makeups_cancel_for_cancelled_sessions",
     "watch_create",
     "watch_end",
+    "watch_credits",
     "watch_fill",
+    "watch_offer_accept",
+    "watch_offer_make",
+    "watch_offers_expire",
+    "offer_lapsed_reason",
 ]

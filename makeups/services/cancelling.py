@@ -259,7 +259,7 @@ def makeups_cancel_for_cancelled_sessions(
             ],
         )
         data_changed(*{booking.company_id for booking in bookings})
-    ended = SessionWatch.objects.filter(session_id__in=ids, state=SessionWatch.State.ACTIVE).update(
+    ended = SessionWatch.objects.filter(session_id__in=ids, state__in=SessionWatch.WAITING).update(
         state=SessionWatch.State.ENDED,
         ended_at=now,
         end_reason=_("The school cancelled the session: {reason}").format(reason=reason)[:200],

@@ -176,7 +176,7 @@ def _move(
     current.save(update_fields=["session", "company", "override_reason", "family_message"])
     # A watch of the new session by this child has what it waited for.
     for watch in SessionWatch.objects.filter(
-        session_id=new.pk, student_id=current.student_id, state=SessionWatch.State.ACTIVE
+        session_id=new.pk, student_id=current.student_id, state__in=SessionWatch.WAITING
     ):
         watch_end(watch=watch, reason=_("A make-up was moved into this session."), now=now)
     outbox.enqueue(

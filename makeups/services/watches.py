@@ -14,9 +14,11 @@ from bookings.services import check_portal_parent
 from credits.models import MakeupCredit, SessionWatch
 from makeup import outbox
 from makeup.errors import DomainError
+from makeup.models import Company, CompanySettings
 from programmes.models import Session
 
 from ..selectors.eligibility import evaluate, with_occupancy
+from ..selectors.offers import offer_expiry
 from .booking import balance_refusal, makeup_book
 from .capacity import lock_session
 
@@ -45,7 +47,7 @@ def watch_create(
         raise DomainError(_("There is a free place: book it instead of watching."))
     if not candidate.only_full:
         raise DomainError(" ".join(candidate.reasons))
-    active = SessionWatch.objects.filter(student=student, state=SessionWatch.State.ACTIVE)
+    active = SessionWatch.objects.filter(student=student, state__in=SessionWatch.WAITING)
     if active.filter(session=locked).exists():
         raise DomainError(
             _("{name} is already watching this session.").format(name=student.first_name)
@@ -74,14 +76,14 @@ def watch_create(
 @transaction.atomic
 def watch_end(*, watch: SessionWatch, reason: str, now: datetime) -> SessionWatch:
     watch = SessionWatch.objects.select_for_update().get(pk=watch.pk)
-    if watch.state == SessionWatch.State.ACTIVE:
+    if watch.state in SessionWatch.WAITING:
         watch.state, watch.ended_at = SessionWatch.State.ENDED, now
         watch.end_reason = reason[:200]
         watch.save(update_fields=["state", "ended_at", "end_reason"])
     return watch
 
 
-def _watch_credits(watch: SessionWatch, now: datetime) -> list[MakeupCredit]:
+def watch_credits(watch: SessionWatch, now: datetime) -> list[MakeupCredit]:
     """The watcher's usable credits for the watched programme — the ones they hold, earned
     or given by a sibling (WAL-1) —, soonest-expiring first (the chosen credit first among
     equals); open-ended credits last."""
@@ -106,8 +108,23 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
     started), or when the parent who started it can no longer book for the family (MKP-9); a
     watcher not eligible for another reason keeps their place in line. A watcher whose
     family is blocked by the balance gate at ``now`` is passed over for this place — their
-    watch stays, the family is told why (once) — and the place goes to the next (BAL-6)."""
+    watch stays, the family is told why (once) — and the place goes to the next (BAL-6).
+
+    When the host company offers places instead (WAL-5), the first watcher who could be
+    booked is offered the place (:func:`watch_offer_make`) and nothing is booked; while an
+    offer of the session is open, no other is made. An offer past its expiry is passed on
+    first. Returns the bookings made (none when offering)."""
     booked: list[MakeupBooking] = []
+    settings = _host_settings(session)
+    offering = settings.watch_mode == CompanySettings.WatchMode.OFFER
+    if offering:
+        open_offer = SessionWatch.objects.filter(
+            session_id=session.pk, state=SessionWatch.State.OFFERED
+        ).first()
+        if open_offer is not None:
+            if open_offer.offer_expires_at > now:
+                return booked  # one open offer per session: it waits for the answer
+            watch_end(watch=open_offer, reason=offer_lapsed_reason(), now=now)
     watches = list(
         SessionWatch.objects.filter(session_id=session.pk, state=SessionWatch.State.ACTIVE)
         .select_related("student__family", "credit__enrolment__klass", "created_by")
@@ -116,7 +133,7 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
     for watch in watches:
         fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
         student: Student = watch.student
-        credits = _watch_credits(watch, now)
+        credits = watch_credits(watch, now)
         if not credits or fresh.starts_at <= now:
             reason = (
                 _("The session has started.")
@@ -158,6 +175,9 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
         if gate.blocked:
             _tell_skipped_for_balance(watch=watch, gate=gate)
             continue
+        if offering:
+            watch_offer_make(watch=watch, session=fresh, settings=settings, now=now)
+            break
         booking = makeup_book(
             credit=chosen,
             session=fresh,
@@ -168,6 +188,41 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
         )
         booked.append(booking)
     return booked
+
+
+def _host_settings(session: Session) -> CompanySettings:
+    """The settings of the company hosting ``session`` (its watches are the host's)."""
+    return Company.objects.select_related("settings").get(pk=session.company_id).settings
+
+
+def offer_lapsed_reason() -> str:
+    return _("The offered place was not accepted in time, so it passed to the next in line.")
+
+
+def watch_offer_make(
+    *, watch: SessionWatch, session: Session, settings: CompanySettings, now: datetime
+) -> SessionWatch:
+    """WAL-5: offer the free place in ``session`` to ``watch`` (the first in line who could
+    take it) for the company's offer hours, not counting 21:00–07:00 in its zone, and at
+    most until the session starts; the family is e-mailed the signed link (through the
+    outbox, once per offer). The place is not held: accepting re-checks everything."""
+    expires = offer_expiry(now, settings.watch_offer_hours, settings.company.tzinfo)
+    expires = min(expires, session.starts_at)
+    SessionWatch.objects.filter(pk=watch.pk).update(
+        state=SessionWatch.State.OFFERED, offered_at=now, offer_expires_at=expires
+    )
+    watch.state, watch.offered_at, watch.offer_expires_at = (
+        SessionWatch.State.OFFERED,
+        now,
+        expires,
+    )
+    outbox.enqueue(
+        "makeups.tasks.send_watch_offer",
+        watch.credit.company_id,
+        watch.pk,
+        key=f"watch-offer:{watch.pk}:{now.timestamp()}",
+    )
+    return watch
 
 
 def _tell_skipped_for_balance(*, watch: SessionWatch, gate: BalanceGate) -> None:

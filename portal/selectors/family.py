@@ -291,7 +291,7 @@ def _undo_facts(lesson: Lesson, row: Attendance, decisions: list, now: datetime)
 def family_watches(*, family: Family) -> list[SessionWatch]:
     """The family's active watches of full sessions (BEY-2), soonest session first."""
     return list(
-        SessionWatch.objects.filter(student__family=family, state=SessionWatch.State.ACTIVE)
+        SessionWatch.objects.filter(student__family=family, state__in=SessionWatch.WAITING)
         .select_related("session__klass", "student", "credit")
         .order_by("session__starts_at", "pk")
     )

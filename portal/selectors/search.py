@@ -134,7 +134,7 @@ def makeup_search(
         count += len(offered)
     watched = set(
         SessionWatch.objects.filter(
-            student_id=credit.holder_student.pk, state=SessionWatch.State.ACTIVE
+            student_id=credit.holder_student.pk, state__in=SessionWatch.WAITING
         ).values_list("session_id", flat=True)
     )
     paged = date_to is None
