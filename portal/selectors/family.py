@@ -42,6 +42,7 @@ from credits.selectors.receipts import Receipt, absence_receipt
 from franchise.selectors.partners import family_partner_makeups
 from makeups.selectors.cancelling import lesson_cancel_undo_refusal
 from makeups.selectors.eligibility import with_occupancy
+from makeups.selectors.offers import offer_token
 from programmes.models import Session
 
 ABSENCE_STATES = [
@@ -289,12 +290,16 @@ def _undo_facts(lesson: Lesson, row: Attendance, decisions: list, now: datetime)
 
 
 def family_watches(*, family: Family) -> list[SessionWatch]:
-    """The family's active watches of full sessions (BEY-2), soonest session first."""
-    return list(
+    """The family's watches of full sessions still in line (BEY-2), soonest session first;
+    one with a place offered (WAL-5) carries ``offer_token``, its signed link's token."""
+    watches = list(
         SessionWatch.objects.filter(student__family=family, state__in=SessionWatch.WAITING)
         .select_related("session__klass", "student", "credit")
         .order_by("session__starts_at", "pk")
     )
+    for watch in watches:
+        watch.offer_token = offer_token(watch) if watch.state == SessionWatch.State.OFFERED else ""
+    return watches
 
 
 def family_packages(*, family: Family, today: date) -> list:

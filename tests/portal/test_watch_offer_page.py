@@ -64,6 +64,8 @@ def _bookings(pf):
 
 def test_wal_5_the_offer_page_and_accepting_books_exactly_once(offer, login, page_queries):
     client = login(offer.user)
+    home = client.get("/portal/alpha/").content.decode()
+    assert f'href="{offer.url}"' in home  # the home page leads to the offer too
     queries, page = page_queries(client, offer.url)
     body = page.content.decode()
     assert "Accept the place" in body and "Host Sharks" in body
