@@ -99,12 +99,20 @@ class CompanySettingsForm(forms.ModelForm):
             "watch_offer_hours",
         ]
 
+    #: Fields a form posted without them (an older page) keeps at their saved value.
+    KEPT_WHEN_MISSING = ("watch_mode", "watch_offer_hours")
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["holiday_country"].choices = [("", _("None")), *country_choices()]
+        for name in self.KEPT_WHEN_MISSING:
+            self.fields[name].required = False
 
     def clean(self) -> dict:
         data = super().clean()
+        for name in self.KEPT_WHEN_MISSING:
+            if name in data and data[name] in (None, ""):
+                data[name] = getattr(self.instance, name)
         country = data.get("holiday_country") or ""
         subdivision = (data.get("holiday_subdivision") or "").strip()
         # "nsw" is NSW: the region's own spelling, whatever the case typed.

@@ -172,7 +172,7 @@ def send_watch_offer(self, company, watch_id: int) -> int:
             "watch": watch,
             "session": watch.session,
             "student": watch.student,
-            "expires": watch.offer_expires_at,
+            "expires_at": watch.offer_expires_at,
             "url": url,
         },
     )

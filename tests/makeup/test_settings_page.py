@@ -82,3 +82,26 @@ def test_bal_2_gate_is_active_only_with_switch_and_days(world, enabled, days, ac
     s = world.company_a.settings
     s.balance_gate_enabled, s.balance_gate_days = enabled, days
     assert s.balance_gate_active is active
+
+
+def test_wal_5_the_settings_page_chooses_offers_and_their_hours(world, login):
+    client = login(world.admin_a)
+    page = client.get("/manage/settings/").content.decode()
+    assert "Freed places for watchers" in page or "freed places for watchers" in page.lower()
+    assert "Hours between 21:00 and 07:00 are not counted" in page
+    response = client.post(
+        "/manage/settings/",
+        _post_data(**{"settings-watch_mode": "offer", "settings-watch_offer_hours": "24"}),
+    )
+    assert response.status_code == 302
+    with scope(company=world.company_a):
+        s = CompanySettings.objects.get(company=world.company_a)
+    assert (s.watch_mode, s.watch_offer_hours) == ("offer", 24)
+    # Out of range: refused, nothing saved.
+    refused = client.post("/manage/settings/", _post_data(**{"settings-watch_offer_hours": "73"}))
+    assert refused.status_code == 200
+    # A form posted without the two fields (an older page) keeps them as saved.
+    assert client.post("/manage/settings/", _post_data()).status_code == 302
+    with scope(company=world.company_a):
+        s = CompanySettings.objects.get(company=world.company_a)
+    assert (s.watch_mode, s.watch_offer_hours) == ("offer", 24)
