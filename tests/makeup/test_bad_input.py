@@ -19,7 +19,7 @@ data and a delete form does not empty the pages after it.
 import hashlib
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -34,8 +34,10 @@ from hypothesis import strategies as st
 
 from bookings.models import LessonReminder
 from bookings.services.payments import PaymentRequest, TestProvider
+from credits.models import SessionWatch
 from credits.selectors.reminders import cant_come_token
 from makeup.models import Company, User
+from makeups.selectors.offers import offer_token
 from makeups.selectors.slots import slot_token
 from makeups.services import makeup_book, watch_create
 from tests import factories as f
@@ -338,6 +340,10 @@ def portal_urls(pf):
         watch = watch_create(
             credit=add_credit(pf.ava), actor=f.parent_of(pf.ava), session=full, now=NOW
         )
+        # WAL-5: the watch holds an open offer, so its page has a form to attack too.
+        watch.state, watch.offered_at = SessionWatch.State.OFFERED, NOW
+        watch.offer_expires_at = NOW + timedelta(hours=12)
+        watch.save(update_fields=["state", "offered_at", "offer_expires_at"])
         reminder = LessonReminder.objects.create(
             company=company,
             session=other,
@@ -359,6 +365,7 @@ def portal_urls(pf):
         "portal:slot_link": {"token": slot_token(pf.credit, pf.session.pk)},
         "portal:cant_come": {"token": cant_come_token(reminder)},
         "portal:pay_test": {"token": TestProvider.token(pay)},
+        "portal:watch_offer": {"token": offer_token(watch)},
     }
     ids = {
         "booking_pk": booking.pk,

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import AttendanceState as S
@@ -106,7 +107,11 @@ def wo(world, db, django_capture_on_commit_callbacks):
     settings.save()
     w.r1, w.r2 = f.EnrolmentFactory.create_batch(2, klass=w.host)
     w.capture = django_capture_on_commit_callbacks
-    with time_machine.travel(NOW, tick=False), scope(company=w.company):
+    with (
+        translation.override("en"),  # the services' texts, whatever a test before left active
+        time_machine.travel(NOW, tick=False),
+        scope(company=w.company),
+    ):
         w.credit = credit_for(w.ava)
         w.watch = watch_create(credit=w.credit, session=w.session, actor=w.parent, now=NOW)
         w.noah = f.EnrolmentFactory(klass=w.home, student__first_name="Noah")
