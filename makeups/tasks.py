@@ -16,7 +16,7 @@ from makeup.taskbase import CompanyTask
 from programmes.models import Closure, ClosureRun, Session
 
 from .calendar import makeup_ics
-from .selectors.closures import closure_notice_lessons
+from .selectors.closures import closure_notice_lessons, closure_restored_lessons
 from .services.closures import closure_run_execute
 
 
@@ -182,5 +182,29 @@ def send_closure_notice(self, company, closure_id: int, family_id: int) -> int:
             "lessons": lessons,
             "tz": closure.company.timezone,
             "credits": any(lesson.outcome in ("credit", "guest") for lesson in lessons),
+        },
+    )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_closure_restored_notice(self, company, closure_id: int, family_id: int) -> int:
+    """CLO-6: the family's one message that a removed closure's lessons go ahead after all,
+    listing them, in each parent's language."""
+    family = Family.objects.filter(pk=family_id, company=company).first()
+    closure = Closure.objects.select_related("company").filter(pk=closure_id).first()
+    if family is None or closure is None:
+        return 0
+    lessons = closure_restored_lessons(closure=closure, family_id=family.pk)
+    if not lessons:
+        return 0
+    return email_family(
+        company,
+        family_id=family.pk,
+        template="closure_restored",
+        context={
+            "closure": closure,
+            "host": closure.company,
+            "lessons": lessons,
+            "tz": closure.company.timezone,
         },
     )

@@ -32,4 +32,9 @@ urlpatterns = [
         closures.closure_run_progress,
         name="closure_run_progress",
     ),
+    path(
+        "settings/closures/<int:closure_pk>/remove/",
+        closures.closure_remove_view,
+        name="closure_remove",
+    ),
 ]

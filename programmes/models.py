@@ -437,7 +437,8 @@ class ClosureRun(models.Model):
 
     class Kind(models.TextChoices):
         APPLY = "apply", _("Cancel its sessions")
-        RESTORE = "restore", _("Restore its sessions")
+        RESTORE = "restore", _("Remove it and restore its sessions")
+        REMOVE = "remove", _("Remove it, its sessions stay cancelled")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Waiting to start")

@@ -26,7 +26,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from bookings.models import Attendance, AttendanceState, Enrolment, MakeupBooking
+from bookings.models import (
+    Attendance,
+    AttendanceChange,
+    AttendanceState,
+    Enrolment,
+    MakeupBooking,
+)
 from credits.models import CancellationPolicy, CreditDecision, DecisionReason, SessionWatch
 from credits.services import staff_path_refusal
 from makeup.models import OutboxMessage
@@ -98,6 +104,8 @@ class ClosurePreview:
     #: Covered sessions the closure has already cancelled, and covered ones left alone
     #: because they have started (or were cancelled for another reason).
     cancelled_here: int = 0
+    #: Lessons it cancelled that haven't started: what removing it may restore (CLO-6).
+    restorable: int = 0
     left_alone: int = 0
     first_start: datetime | None = None
     last_start: datetime | None = None
@@ -196,9 +204,11 @@ def closure_preview(*, closure: Closure, now: datetime) -> ClosurePreview:
     preview.families = _families(sessions) if rows else 0
     counts = closure_sessions(closure).aggregate(
         cancelled_here=Count("pk", filter=Q(closure_id=closure.pk)),
+        restorable=Count("pk", filter=Q(closure_id=closure.pk, starts_at__gt=now)),
         covered=Count("pk"),
     )
     preview.cancelled_here = counts["cancelled_here"]
+    preview.restorable = counts["restorable"]
     preview.left_alone = counts["covered"] - counts["cancelled_here"] - preview.sessions
     return preview
 
@@ -373,3 +383,65 @@ def closure_notice_lessons(*, closure: Closure, family_id: int) -> list[NoticeLe
         )
     lessons.sort(key=lambda lesson: (lesson.starts_at, lesson.student, lesson.klass))
     return lessons
+
+
+def restored_notice_key(closure_id: int, family_id: int) -> str:
+    """The outbox key of a family's one message that a removed closure's lessons are back."""
+    return f"closure-restored:{closure_id}:{family_id}"
+
+
+def _restored_attendances(closure: Closure) -> QuerySet[Attendance]:
+    """Regular students' lessons in ``closure``'s days and scope that a restore brought back
+    (CLO-6): the session is on again and the student's latest change is the restore."""
+    latest = (
+        AttendanceChange.objects.filter(attendance_id=OuterRef("pk"))
+        .order_by("-changed_at", "-pk")
+        .values("source")[:1]
+    )
+    return (
+        Attendance.objects.filter(
+            session__in=closure_sessions(closure).filter(cancelled_at__isnull=True).values("pk"),
+            state=AttendanceState.EXPECTED,
+        )
+        .annotate(latest_source=Subquery(latest))
+        .filter(latest_source=AttendanceChange.Source.SESSION_RESTORE)
+    )
+
+
+def restored_families(closure: Closure) -> list[tuple[int, int]]:
+    """``(company id, family id)`` of every family with a lesson a restore of ``closure``
+    brought back, each once (one query)."""
+    return sorted(
+        set(
+            _restored_attendances(closure).values_list(
+                "company_id", "enrolment__student__family_id"
+            )
+        )
+    )
+
+
+@dataclass
+class RestoredLesson:
+    student: str
+    klass: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+def closure_restored_lessons(*, closure: Closure, family_id: int) -> list[RestoredLesson]:
+    """CLO-6: the family's lessons a removed closure gave back, soonest first (one query)."""
+    attendances = (
+        _restored_attendances(closure)
+        .filter(enrolment__student__family_id=family_id)
+        .select_related("session__klass", "enrolment__student")
+        .order_by("session__starts_at", "enrolment__student__first_name")
+    )
+    return [
+        RestoredLesson(
+            student=a.enrolment.student.first_name,
+            klass=a.session.klass.name,
+            starts_at=a.session.starts_at,
+            ends_at=a.session.ends_at,
+        )
+        for a in attendances
+    ]

@@ -13,7 +13,10 @@ from .cancelling import (
 from .closures import (
     closure_apply_request,
     closure_notify_families,
+    closure_notify_restored,
     closure_reason,
+    closure_removal_execute,
+    closure_remove_request,
     closure_run_execute,
 )
 from .moving import makeup_move
@@ -24,7 +27,10 @@ __all__ = [
     "MakeupCancelled",
     "closure_apply_request",
     "closure_notify_families",
+    "closure_notify_restored",
     "closure_reason",
+    "closure_remove_request",
+    "closure_removal_execute",
     "closure_run_execute",
     "lesson_cancel_by_parent",
     "lesson_cancel_undo",

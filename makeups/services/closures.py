@@ -25,20 +25,31 @@ from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from bookings.services import sessions_cancel
+from bookings.services import session_restore, sessions_cancel
 from makeup import outbox
 from makeup.errors import DomainError
 from makeup.formats import local_datetime
 from makeup.models import Role
 from makeup.tenancy import membership_of
 from programmes.models import Closure, ClosureRun, Session
+from programmes.selectors import closure_scope_classes
+from programmes.services import class_generate_sessions, closure_mark_removed
 
-from ..selectors.closures import closure_families, notice_key, pending_sessions
+from ..selectors.closures import (
+    closure_families,
+    notice_key,
+    pending_sessions,
+    restored_families,
+    restored_notice_key,
+)
 
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "makeups.tasks.run_closure"
 NOTICE_TASK = "makeups.tasks.send_closure_notice"
+RESTORED_TASK = "makeups.tasks.send_closure_restored_notice"
+#: Progress is written after this many sessions restored or classes generated again.
+STEP = 20
 #: The per-lesson messages a closure run holds back: the family's one message about the
 #: closure says it all (CLO-4).
 PER_LESSON_MESSAGES = ("credits.tasks.send_credit_issued", "makeups.tasks.send_makeup_cancelled")
@@ -103,6 +114,8 @@ def closure_run_execute(*, run: ClosureRun, clock: Callable[[], datetime]) -> Cl
     run = ClosureRun.objects.select_related("closure__company", "requested_by").get(pk=run.pk)
     if not claimed:
         return run
+    if run.kind != ClosureRun.Kind.APPLY:
+        return closure_removal_execute(run=run, clock=clock)
     closure, company = run.closure, run.closure.company
     language = (run.requested_by.language if run.requested_by else "") or company.language
     with translation.override(company.language):
@@ -185,6 +198,135 @@ def closure_notify_families(*, closure: Closure) -> int:
         NOTICE_TASK,
         [
             (notice_key(closure.pk, family_id), (company_id, closure.pk, family_id))
+            for company_id, family_id in families
+        ],
+    )
+    return len(families)
+
+
+@transaction.atomic
+def closure_remove_request(*, closure: Closure, restore: bool, actor, now: datetime) -> ClosureRun:
+    """CLO-6: an admin removes ``closure``. Its days are open again at once (it leaves the
+    calendar in this transaction); a background run then restores its cancelled lessons
+    that haven't started — if ``restore`` — and generates its classes' lessons again on the
+    days it had kept free (CLO-2). Without ``restore`` the lessons it cancelled stay
+    cancelled, with whatever credits they earned.
+
+    Refused to anyone but the company's admins and owner, for a closure that is over, and
+    while a run of it waits or runs. A removed closure whose restore failed midway can be
+    asked again: the new run finishes the rest."""
+    closure = Closure.objects.select_for_update().select_related("company").get(pk=closure.pk)
+    membership = membership_of(actor, closure.company_id)
+    if membership is None or not membership.has_role(Role.ADMIN):
+        raise DomainError(_("Only an admin can remove a closure."))
+    if ClosureRun.objects.filter(closure=closure, state__in=ACTIVE_STATES).exists():
+        raise DomainError(_("This closure is being worked on: wait until its run is over."))
+    waiting = closure.cancelled_sessions.filter(starts_at__gt=now).exists()
+    last = ClosureRun.objects.filter(closure=closure).order_by("-requested_at", "-pk").first()
+    unfinished = (
+        last is not None
+        and last.kind != ClosureRun.Kind.APPLY
+        and last.state == ClosureRun.State.FAILED
+    )
+    if closure.removed_at is not None and not (restore and waiting) and not unfinished:
+        raise DomainError(_("This closure was removed already."))
+    closure_mark_removed(closure=closure, actor=actor, now=now, keep_cancelled=True)
+    run = ClosureRun.objects.create(
+        company_id=closure.company_id,
+        closure=closure,
+        kind=ClosureRun.Kind.RESTORE if restore else ClosureRun.Kind.REMOVE,
+        requested_at=now,
+        requested_by=actor,
+    )
+    outbox.enqueue(RUN_TASK, run.company_id, run.pk, key=f"closure-run:{run.pk}")
+    return run
+
+
+def closure_removal_execute(*, run: ClosureRun, clock: Callable[[], datetime]) -> ClosureRun:
+    """CLO-6, CLO-7: the work of a removal run (already claimed by
+    :func:`closure_run_execute`). For a restore, each lesson the closure cancelled that
+    hasn't started is restored through ``session_restore`` (ATT-5: the students it marked
+    are expected again, unused credits revoked, spent ones flagged for an admin), each in
+    its own transaction; then the closure's classes get their lessons generated again on
+    the days it had kept free, each class in its own transaction; then each family whose
+    lessons came back is told once. Idempotent: restored lessons are no longer the
+    closure's, generation adds only what is missing, and the outbox keeps one message per
+    family and closure. A failure stops the run with a plain message; a new removal run
+    finishes the rest."""
+    run = ClosureRun.objects.select_related("closure__company", "requested_by").get(pk=run.pk)
+    closure, company = run.closure, run.closure.company
+    now = clock()
+    sessions = []
+    if run.kind == ClosureRun.Kind.RESTORE:
+        sessions = list(
+            closure.cancelled_sessions.filter(starts_at__gt=now).order_by("starts_at", "pk")
+        )
+    classes = list(closure_scope_classes(closure))
+    total, done = len(sessions) + len(classes), 0
+    ClosureRun.objects.filter(pk=run.pk).update(total=total, done=0)
+    current = None
+    language = (run.requested_by.language if run.requested_by else "") or company.language
+    try:
+        with translation.override(company.language):
+            for current in sessions:
+                if current.starts_at > clock():
+                    session_restore(session=current, actor=run.requested_by, now=clock())
+                done += 1
+                if done % STEP == 0:
+                    ClosureRun.objects.filter(pk=run.pk).update(done=done)
+            current = None
+            for klass in classes:
+                class_generate_sessions(klass=klass, now=clock())
+                done += 1
+                if done % STEP == 0:
+                    ClosureRun.objects.filter(pk=run.pk).update(done=done)
+            with transaction.atomic():
+                finished = clock()
+                closure_notify_restored(closure=closure)
+                ClosureRun.objects.filter(pk=run.pk).update(
+                    state=ClosureRun.State.DONE, done=total, finished_at=finished, error=""
+                )
+    except Exception as error:
+        logger.exception("Closure removal %s stopped after %d of %d steps.", run.pk, done, total)
+        with translation.override(language):
+            where = (
+                (current.pk, current.starts_at, current.klass.name) if current is not None else None
+            )
+            message = _restore_failure_message(
+                error, where, done=done, total=total, tz=company.tzinfo
+            )
+        ClosureRun.objects.filter(pk=run.pk).update(
+            state=ClosureRun.State.FAILED, done=done, finished_at=clock(), error=message
+        )
+    run.refresh_from_db()
+    return run
+
+
+def _restore_failure_message(error: Exception, current, *, done: int, total: int, tz) -> str:
+    where = ""
+    if current is not None:
+        where = _("at {klass}, {when}").format(
+            klass=current[2], when=local_datetime(current[1], tz, "WEEKDAY_TIME_FORMAT")
+        )
+    problem = (
+        error.message
+        if isinstance(error, DomainError)
+        else _("an unexpected error (it is logged for the developers)")
+    )
+    return _(
+        "Stopped {where}: {problem}. {done} of {total} steps were done, each in full; "
+        "remove it again, restoring its lessons, to finish the rest."
+    ).format(where=where, problem=problem.rstrip("."), done=done, total=total)
+
+
+def closure_notify_restored(*, closure: Closure) -> int:
+    """CLO-6: one message to each family whose lessons came back when ``closure`` was removed
+    (the task lists them when it sends). Once per family and closure. Returns how many."""
+    families = restored_families(closure)
+    outbox.enqueue_many(
+        RESTORED_TASK,
+        [
+            (restored_notice_key(closure.pk, family_id), (company_id, closure.pk, family_id))
             for company_id, family_id in families
         ],
     )

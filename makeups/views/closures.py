@@ -13,7 +13,7 @@ from makeup.tenancy import access_object, admin_required
 from programmes.models import Closure, ClosureRun
 
 from ..selectors.closures import closure_outcome, closure_preview, closure_runs
-from ..services import closure_apply_request
+from ..services import closure_apply_request, closure_remove_request
 
 
 def _closure(request: HttpRequest, closure_pk: int) -> Closure:
@@ -77,5 +77,28 @@ def closure_apply_view(request: HttpRequest, closure_pk: int) -> HttpResponse:
             _(
                 "Applying {name}: its lessons are being cancelled. This page shows how far it got."
             ).format(name=closure.name),
+        )
+    return redirect("manage:closure_detail", closure_pk=closure.pk)
+
+
+@require_POST
+@admin_required
+def closure_remove_view(request: HttpRequest, closure_pk: int) -> HttpResponse:
+    """ "Remove this closure": with cancelled lessons the admin chose whether to restore
+    them (CLO-6); a background run does it and the page follows it."""
+    closure = _closure(request, closure_pk)
+    restore = request.POST.get("restore") == "yes"
+    try:
+        closure_remove_request(
+            closure=closure, restore=restore, actor=request.user, now=timezone.now()
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("{name} is removed: its lessons are being restored.").format(name=closure.name)
+            if restore
+            else _("{name} is removed: its days are open again.").format(name=closure.name),
         )
     return redirect("manage:closure_detail", closure_pk=closure.pk)

@@ -299,3 +299,21 @@ def closure_sessions(closure: Closure) -> QuerySet[Session]:
     return Session.objects.filter(
         closure_sessions_q(closure, closure.company.tzinfo), company_id=closure.company_id
     ).order_by("starts_at", "pk")
+
+
+def closure_scope_classes(closure: Closure) -> QuerySet[Class]:
+    """The classes a closure's scope reaches whose term meets its days and that are not
+    archived: the ones whose schedule it kept lessons out of (CLO-2), to generate again
+    when it is removed (CLO-6)."""
+    classes = Class.objects.filter(
+        company_id=closure.company_id,
+        archived_at__isnull=True,
+        start_date__lte=closure.last_day,
+        end_date__gte=closure.first_day,
+    )
+    if closure.locations:
+        classes = classes.filter(location__in=closure.locations)
+    programme_ids = [p.pk for p in closure.programmes.all()]
+    if programme_ids:
+        classes = classes.filter(programme_id__in=programme_ids)
+    return classes.select_related("company").order_by("pk")

@@ -175,15 +175,18 @@ def closure_update(
 
 
 @transaction.atomic
-def closure_mark_removed(*, closure: Closure, actor=None, now: datetime) -> Closure:
-    """Take a closure off the calendar. Refused while it still has cancelled sessions: the
-    removal service (``makeups.services.closure_remove``) first restores them or releases
-    them, then calls this."""
+def closure_mark_removed(
+    *, closure: Closure, actor=None, now: datetime, keep_cancelled: bool = False
+) -> Closure:
+    """Take a closure off the calendar: its days are open again (generation, the make-up
+    search). Refused while it still has cancelled sessions that haven't started, unless
+    ``keep_cancelled``: the removal (``makeups.services.closure_remove_request``) first asks
+    the admin whether to restore them (CLO-6). Removing twice changes nothing."""
     closure = Closure.objects.select_for_update().select_related("company").get(pk=closure.pk)
     if closure.removed_at is not None:
         return closure
     _check_not_past(closure, now=now)
-    if closure.cancelled_sessions.exists():
+    if not keep_cancelled and closure.cancelled_sessions.filter(starts_at__gt=now).exists():
         raise DomainError(
             _("{name} has cancelled lessons: choose whether to restore them first.").format(
                 name=closure.name
