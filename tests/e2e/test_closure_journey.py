@@ -122,6 +122,7 @@ def test_clo_3_an_admin_applies_a_closure_and_the_parent_sees_the_credit(
     page.goto(f"{live_server.url}/portal/riverside/")
     row = page.locator(f"#lesson-{enrolment.pk}-{lesson.pk}")
     expect(row).to_contain_text("Cancelled by the school")
+    expect(row).to_contain_text(f"School closed: {NAME}")
     expect(row.get_by_role("button", name="Can't come")).to_have_count(0)
     line = page.locator(f"#credit-{credit.pk}")
     expect(line).to_contain_text(enrolment.student.first_name)
