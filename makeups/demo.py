@@ -2,8 +2,9 @@
 (the Parkers: Mia and Noah) gets what every part of the portal and the staff pages show — an
 available credit for each child, an upcoming make-up booked with a note, and a watched full
 session (filled, if none is full, with other families' make-ups, which then show as guests
-on the attendance view); and a family whose unpaid balance holds its bookings (BAL-3).
-All through the services, and safe to run again."""
+on the attendance view); a family whose unpaid balance holds its bookings (BAL-3); and a
+"Pool maintenance" closure next week, already applied: its lessons cancelled and their
+credits issued (CLO-3). All through the services, and safe to run again."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -21,13 +22,18 @@ from makeup.demo import DEMO_PASSWORD
 from makeup.errors import DomainError
 from makeup.models import User
 from makeup.services import company_settings_update
-from programmes.models import Session, age_in_months
+from programmes.models import Closure, ClosureCredits, ClosureRun, Session, age_in_months
+from programmes.services import closure_create
 
 from .selectors.eligibility import evaluate, makeup_candidates, with_occupancy
-from .services import makeup_book, watch_create
+from .services import closure_apply_request, closure_run_execute, makeup_book, watch_create
 
 MAX_FILLERS = 12
 BLOCKED_PARENT = "blocked@riverside.example"
+MAINTENANCE = "Pool maintenance"
+MAINTENANCE_POOL = "Main pool"
+#: The maintenance day: the first weekday this many days ahead (company's zone) with lessons.
+MAINTENANCE_DAYS_AHEAD = range(7, 14)
 
 
 def seed(ctx) -> None:
@@ -43,6 +49,7 @@ def seed(ctx) -> None:
                 admin=ctx.users["admin@riverside.example"],
                 staff=ctx.users["staff@riverside.example"],
             )
+        _pool_maintenance(riverside, admin=ctx.users["admin@riverside.example"])
 
 
 def _usable(enrolment_ids, now):
@@ -126,6 +133,81 @@ def _parker_makeups(family, *, parent, admin, staff) -> None:
             if full is not None:
                 watch_create(credit=credit, session=full, actor=parent, now=now)
                 break
+
+
+def _pool_maintenance(company, *, admin) -> None:
+    """CLO-3: Riverside closes its main pool for a day next week and has applied the closure:
+    the day's lessons there are cancelled and their students hold credits by each
+    programme's policy. Run inline (the demo runs its tasks inline); one such closure, found
+    again by its name: a second seed applies it only if it is not applied yet."""
+    closure = (
+        Closure.objects.filter(company=company, name=MAINTENANCE, removed_at__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if closure is None:
+        day = _maintenance_day(company)
+        if day is None:
+            return
+        closure = closure_create(
+            company=company,
+            name=MAINTENANCE,
+            first_day=day,
+            last_day=day,
+            locations=[MAINTENANCE_POOL],
+            credits=ClosureCredits.POLICY,
+            actor=admin,
+            now=timezone.now(),
+        )
+    if closure.applied_at is not None:
+        return
+    run = (
+        ClosureRun.objects.filter(
+            closure=closure, state__in=(ClosureRun.State.QUEUED, ClosureRun.State.RUNNING)
+        )
+        .order_by("-pk")
+        .first()
+    ) or closure_apply_request(closure=closure, actor=admin, now=timezone.now())
+    closure_run_execute(run=run, clock=timezone.now)
+
+
+def _maintenance_day(company):
+    """The first weekday 7 to 13 days ahead with main-pool lessons that have students, and
+    preferably none of the demo's make-ups or watches (so the Parkers' booked make-up and
+    watched lesson stay as they are); None if no day has such lessons."""
+    today = timezone.localdate(timezone=company.tzinfo)
+    days = [
+        today + timedelta(days=n)
+        for n in MAINTENANCE_DAYS_AHEAD
+        if (today + timedelta(days=n)).weekday() < 5
+    ]
+    with_lessons = [
+        day
+        for day in days
+        if Session.objects.filter(
+            company=company,
+            local_date=day,
+            cancelled_at__isnull=True,
+            klass__location=MAINTENANCE_POOL,
+            klass__enrolments__start_date__lte=day,
+        )
+        .filter(
+            Q(klass__enrolments__withdrawn_from__isnull=True)
+            | Q(klass__enrolments__withdrawn_from__gt=day)
+        )
+        .exists()
+    ]
+    busy = set(
+        MakeupBooking.objects.filter(
+            company=company, session__local_date__in=days, state=MakeupBooking.State.BOOKED
+        ).values_list("session__local_date", flat=True)
+    ) | set(
+        SessionWatch.objects.filter(
+            company=company, session__local_date__in=days, state=SessionWatch.State.ACTIVE
+        ).values_list("session__local_date", flat=True)
+    )
+    quiet = [day for day in with_lessons if day not in busy]
+    return (quiet or with_lessons or [None])[0]
 
 
 def _fill(candidate, *, family, staff, admin, now) -> bool:

@@ -104,6 +104,8 @@ def _closure_form_page(request: HttpRequest, closure: Closure | None) -> HttpRes
             else:
                 text = _("Closure {name} added.") if closure is None else _("Closure {name} saved.")
                 messages.success(request, text.format(name=saved.name))
+                if closure is None:  # straight to its page: what applying it would do
+                    return redirect("manage:closure_detail", closure_pk=saved.pk)
                 return redirect("manage:closures")
         else:
             messages.error(request, NOTHING_SAVED)

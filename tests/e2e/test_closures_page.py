@@ -29,6 +29,8 @@ def _fits(page: Page, shots, name: str) -> list[str]:
 def test_clo_1_an_admin_adds_a_closure_and_a_public_holiday_on_a_phone(
     browser, live_server, demo, artifacts_dir
 ):
+    with scopes_disabled():
+        before = set(Closure.objects.filter(company__slug="riverside").values_list("pk", flat=True))
     context = browser.new_context(**PHONE)
     page = context.new_page()
     log_in(page, live_server.url, ADMIN)
@@ -48,7 +50,7 @@ def test_clo_1_an_admin_adds_a_closure_and_a_public_holiday_on_a_phone(
     page.get_by_role("link", name="Add a closure").click()
     problems += _fits(page, artifacts_dir, "closure-new")
     day = timezone.localdate() + timedelta(days=7)
-    page.get_by_label("Name").fill("Pool maintenance")
+    page.get_by_label("Name").fill("Lane ropes repair")
     page.get_by_label("First day").fill(day.isoformat())
     page.get_by_label("Last day").fill(day.isoformat())
     page.get_by_label("Closed from").fill("13:00")
@@ -56,8 +58,11 @@ def test_clo_1_an_admin_adds_a_closure_and_a_public_holiday_on_a_phone(
     page.locator("input[name=locations]").first.check()
     page.get_by_label("No credit: priced into the term").check()
     page.get_by_role("button", name="Add closure").click()
-    expect(page.get_by_text("Closure Pool maintenance added.")).to_be_visible()
-    row = page.locator("#closures li", has_text="Pool maintenance")
+    expect(page.get_by_text("Closure Lane ropes repair added.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/manage/settings/closures/\d+/$"))  # its own page
+    problems += _fits(page, artifacts_dir, "closure-page")
+    page.get_by_role("link", name="All closures").click()
+    row = page.locator("#closures li", has_text="Lane ropes repair")
     expect(row).to_contain_text("13:00–15:00")
     expect(row).to_contain_text("No credit: priced into the term")
 
@@ -75,9 +80,10 @@ def test_clo_1_an_admin_adds_a_closure_and_a_public_holiday_on_a_phone(
     with scopes_disabled():
         added = list(
             Closure.objects.filter(company__slug="riverside")
+            .exclude(pk__in=before)  # the demo's own closures
             .order_by("pk")
             .values_list("name", "start_time", "holiday")
         )
-    assert len(added) == 2 and added[0][0] == "Pool maintenance" and added[0][1] is not None
+    assert len(added) == 2 and added[0][0] == "Lane ropes repair" and added[0][1] is not None
     assert added[1][2] and added[1][2] in label
     assert not problems, "\n".join(problems)

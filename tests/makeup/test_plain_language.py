@@ -155,6 +155,7 @@ def demo(db, language):
             .first()
         )
         policy = CancellationPolicy.objects.filter(company=company).first()
+        closure = Closure.objects.get(company=company, name="Pool maintenance")  # applied
     assert credit is not None and session is not None and host is not None
     return {
         "company": company,
@@ -165,6 +166,7 @@ def demo(db, language):
         "session": session,
         "host": host,
         "policy": policy,
+        "closure": closure,
         "data": _data_words(),
     }
 
@@ -197,6 +199,7 @@ def _staff_pages(demo, login, language):
         "/manage/settings/",
         "/manage/settings/closures/",
         "/manage/settings/closures/new/",
+        f"/manage/settings/closures/{demo['closure'].pk}/",
         "/manage/programmes/",
     ]
     texts = {url: _check_page(client, url, language=language, data=demo["data"]) for url in urls}

@@ -292,13 +292,20 @@ def test_clo_1_admin_adds_a_closure_for_some_locations_and_programmes(world, log
         follow=True,
     )
     page = response.content.decode()
-    assert response.redirect_chain == [(LIST, 302)]
+    with scope(company=world.company_a):
+        closure = Closure.objects.get()
+    detail = reverse("manage:closure_detail", kwargs={"closure_pk": closure.pk})
+    assert response.redirect_chain == [(detail, 302)]  # its page: what applying it would do
     assert "Closure Pool maintenance added." in page
+    assert "What applying it does" in page
+    assert f'href="{LIST}"' in page and "All closures" in page
+    assert reverse("manage:closure_edit", kwargs={"closure_pk": closure.pk}) in page
+    page = client.get(LIST).content.decode()
+    assert f'href="{detail}"' in page  # the list links each closure to its page
     assert "Mon 7 Dec – Wed 9 Dec 2026" in page
     assert "Locations: Lake pool" in page and f"Programmes: {lake.programme.name}" in page
     assert "No credit: priced into the term" in page
     with scope(company=world.company_a):
-        closure = Closure.objects.get()
         assert list(closure.programmes.all()) == [lake.programme]
     assert (closure.locations, closure.credits, closure.created_by) == (
         ["Lake pool"],
@@ -409,7 +416,7 @@ def test_clo_1_upcoming_and_past_closures_are_listed_apart(world, login):
     assert [c.name for c in response.context["past_closures"]] == ["Spring break"]
     assert "Thu 24 Dec 2026 – Sat 2 Jan 2027" in page  # across a new year: both years
     assert "Thu 1 Oct – Fri 20 Nov 2026 · Spring break" in page
-    assert reverse("manage:closure_edit", kwargs={"closure_pk": current.pk}) in page
+    assert reverse("manage:closure_detail", kwargs={"closure_pk": current.pk}) in page
     assert "Cancelled repairs" not in page
     removed_url = reverse("manage:closure_edit", kwargs={"closure_pk": removed.pk})
     assert login(world.admin_a).get(removed_url).status_code == 404
