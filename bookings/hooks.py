@@ -91,6 +91,23 @@ def enrolment_withdrawn(*, enrolment, now) -> None:
         fn(enrolment=enrolment, now=now)
 
 
+_freed_places_notice: Callable[..., str] | None = None
+
+
+def register_freed_places_notice(fn: Callable[..., str]) -> None:
+    """``fn(*, now, session_id=None, klass_id=None) -> str``: what the watch list did at
+    ``now`` with the places a staff action freed in a session or a class (booked or offered
+    them, BEY-2, WAL-5), for the page to say; "" when nothing."""
+    global _freed_places_notice
+    _freed_places_notice = fn
+
+
+def freed_places_notice(*, now, session_id: int | None = None, klass_id: int | None = None) -> str:
+    if _freed_places_notice is None:
+        return ""
+    return _freed_places_notice(now=now, session_id=session_id, klass_id=klass_id)
+
+
 _session_cancel_listeners: list[Callable] = []
 _session_cancel_batches: dict[Callable, Callable] = {}
 

@@ -14,6 +14,7 @@ class MakeupsConfig(AppConfig):
         from . import receivers
         from .selectors.slots import expiry_offers
         from .selectors.today import today_watched_sessions
+        from .selectors.watchfill import freed_places_notice
 
         # After credits' own listener (credits is installed first): the credit is decided,
         # then a freed place goes to the first watcher in line (BEY-2).
@@ -26,6 +27,7 @@ class MakeupsConfig(AppConfig):
             receivers.cancel_makeups_of_cancelled_session,
             batch=receivers.cancel_makeups_of_cancelled_sessions,
         )
+        booking_hooks.register_freed_places_notice(freed_places_notice)
         credit_hooks.register_expiry_offers(expiry_offers)
         # The Today page (DAY-2): full sessions that families watch.
         register_today_item(today_watched_sessions)

@@ -237,7 +237,7 @@ def _fill(candidate, *, family, staff, admin, now) -> bool:
         credit = _usable([enrolment.pk], now).first() or _manual(
             enrolment, "Missed lesson: school swimming carnival", admin, now
         )
-        fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
+        fresh = with_occupancy(Session.objects.filter(pk=session.pk), now=now).get()
         check = evaluate(student=enrolment.student, credit=credit, sessions=[fresh], now=now)[0]
         if not check.bookable:
             continue

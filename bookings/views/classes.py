@@ -14,12 +14,12 @@ from makeup.tenancy import access_object, admin_required, staff_required
 from programmes.models import Class
 from programmes.services.sessions import session_create_one_off
 
+from .. import hooks
 from ..forms import EnrolForm, OneOffSessionForm, PeopleSearchForm, WithdrawForm
 from ..models import Enrolment, Student
 from ..selectors import class_page
 from ..selectors.families import age_in_years
 from ..selectors.search import EnrolCandidates, enrol_candidates
-from ..selectors.watchfill import bookings_from_watches, freed_places_message
 from ..services import AgeOutsideRange, enrolment_create, enrolment_withdraw
 
 
@@ -191,9 +191,10 @@ def enrolment_withdraw_view(request: HttpRequest, enrolment_pk: int) -> HttpResp
                     student=enrolment.student, klass=enrolment.klass.name
                 ),
             )
-            # BEY-2: the places freed from that day on may have gone to the watch list.
-            filled = bookings_from_watches(now=now, klass_id=enrolment.klass_id)
-            if filled:
-                messages.info(request, freed_places_message(filled))
+            # BEY-2, WAL-5: the places freed from that day on may have gone to the watch
+            # list (booked or offered).
+            notice = hooks.freed_places_notice(now=now, klass_id=enrolment.klass_id)
+            if notice:
+                messages.info(request, notice)
             return redirect("manage:class_detail", class_pk=enrolment.klass_id)
     return render(request, "bookings/withdraw_form.html", {"form": form, "enrolment": enrolment})

@@ -17,6 +17,7 @@ from makeup.models import Membership
 from makeup.tenancy import access_object, staff_required
 from programmes.models import Programme, Session
 
+from .. import hooks
 from ..forms import AttendanceForm, SessionCancelForm, WeekForm
 from ..models import Enrolment, MakeupBooking
 from ..selectors import session_calendar
@@ -28,7 +29,6 @@ from ..selectors.attendance import (
     session_regular_states,
     session_roster,
 )
-from ..selectors.watchfill import bookings_from_watches, freed_places_message
 from ..services import (
     attendance_set_state,
     makeup_set_attendance,
@@ -132,11 +132,12 @@ def attendance_set(request: HttpRequest, session_pk: int, enrolment_pk: int) -> 
         except DomainError as exc:
             error = exc.message
         else:
-            # BEY-2: a cancellation that freed a place the watch list took — say so, and
-            # reload the page (a new make-up guest is on it), with the notice on top.
-            filled = bookings_from_watches(now=now, session_id=session.pk)
-            if filled:
-                messages.info(request, freed_places_message(filled))
+            # BEY-2, WAL-5: a cancellation that freed a place the watch list took or was
+            # offered — say so, and reload the page (a new make-up guest may be on it), with
+            # the notice on top.
+            notice = hooks.freed_places_notice(now=now, session_id=session.pk)
+            if notice:
+                messages.info(request, notice)
                 if request.htmx:
                     return HttpResponseClientRefresh()
     else:

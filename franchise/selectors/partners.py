@@ -220,7 +220,7 @@ def makeup_session(*, credit: MakeupCredit, session_pk: int) -> Session | None:
 def makeup_check(*, credit: MakeupCredit, session: Session, now: datetime) -> Candidate:
     """Every check for one session, fresh, at home or at a partner."""
     with scopes_disabled():
-        fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
+        fresh = with_occupancy(Session.objects.filter(pk=session.pk), now=now).get()
         return evaluate(student=credit.holder_student, credit=credit, sessions=[fresh], now=now)[0]
 
 

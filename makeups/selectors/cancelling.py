@@ -9,7 +9,7 @@ from bookings.models import CLIENT_CANCELLED_STATES, Attendance, AttendanceChang
 from credits.models import CreditState, MakeupCredit
 from programmes.models import Session
 
-from .eligibility import session_places
+from .eligibility import session_held, session_places
 
 
 def lesson_cancel_undo_refusal(
@@ -25,9 +25,9 @@ def lesson_cancel_undo_refusal(
     Only the parent's own cancellation from the portal (the attendance's latest change, made
     there), before the lesson starts and while the school hasn't cancelled it; the credit it
     earned (``credit``: its live one, if any) still unused and not given to a sibling
-    (WAL-1); and the place still free — the
-    session, without this student, has room, or holds no make-up guest who could have taken
-    it. ``session`` is annotated by :func:`makeups.selectors.eligibility.with_occupancy`."""
+    (WAL-1); and the place still free — the session, without this student, has room, or
+    holds no make-up guest who could have taken it nor a place offered to a watcher (WAL-5).
+    ``session`` is annotated by :func:`makeups.selectors.eligibility.with_occupancy`."""
     if attendance is None or attendance.state not in CLIENT_CANCELLED_STATES:
         return _("There is no “Can't come” to undo on this lesson.")
     if (
@@ -57,4 +57,9 @@ def lesson_cancel_undo_refusal(
     taken, limit = session_places(session)
     if taken >= limit and session.makeups:
         return _("Another child has taken the place meanwhile: the lesson stays cancelled.")
+    if taken >= limit and session_held(session):  # WAL-5: the freed place is on offer
+        return _(
+            "The place has been offered to a family on the watch list meanwhile: the lesson "
+            "stays cancelled."
+        )
     return None

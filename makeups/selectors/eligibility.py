@@ -19,7 +19,7 @@ from bookings.models import (
     MakeupBooking,
     Student,
 )
-from credits.models import CreditState, MakeupCredit
+from credits.models import CreditState, MakeupCredit, SessionWatch
 from makeup.formats import local_datetime
 from makeup.models import Company
 from programmes.models import Closure, Session, age_in_months
@@ -131,30 +131,47 @@ def _count(queryset, output_name: str = "n"):
     )
 
 
-def with_occupancy(sessions: QuerySet[Session], *, with_company: bool = True) -> QuerySet[Session]:
+def with_occupancy(
+    sessions: QuerySet[Session], *, now: datetime | None = None, with_company: bool = True
+) -> QuerySet[Session]:
     """Annotate each session's places taken (MKP-7) in the same query: regular students
     enrolled that day, minus regulars who cancelled (their places may go to make-ups), plus
-    active make-up bookings."""
+    active make-up bookings — and ``offered_to``, the student a place is offered to (WAL-5,
+    at most one open offer per session), whose place is held for them until the offer ends.
+    ``now``: an offer past its end by then holds nothing (without it, every open offer holds
+    its place until it is passed on)."""
     regulars = Enrolment.objects.filter(
         klass=OuterRef("klass"), start_date__lte=OuterRef("local_date")
     ).filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=OuterRef("local_date")))
     freed = Attendance.objects.filter(session=OuterRef("pk"), state__in=FREEING_STATES)
     makeups = MakeupBooking.objects.filter(session=OuterRef("pk"), state=MakeupBooking.State.BOOKED)
+    offers = SessionWatch.objects.filter(session=OuterRef("pk"), state=SessionWatch.State.OFFERED)
+    if now is not None:
+        offers = offers.filter(offer_expires_at__gt=now)
     related = ("klass__programme", "company__settings") if with_company else ("klass__programme",)
     return sessions.select_related(*related).annotate(
         regulars=_count(regulars, "klass"),
         freed=_count(freed, "session"),
         makeups=_count(makeups, "session"),
+        offered_to=Subquery(offers.order_by("pk").values("student_id")[:1]),
     )
 
 
-def session_places(session: Session) -> tuple[int, int]:
+def session_held(session: Session, student: Student | None = None) -> bool:
+    """WAL-5: a place of ``session`` (annotated by :func:`with_occupancy`) is held for an
+    offer to another student than ``student`` (the one offered sees it free)."""
+    return session.offered_to is not None and (student is None or session.offered_to != student.pk)
+
+
+def session_places(session: Session, student: Student | None = None) -> tuple[int, int]:
     """MKP-7 for a session annotated by :func:`with_occupancy`: the places taken (regulars
-    of the day, minus those who cancelled, plus make-up guests) and the limit (the class's
-    capacity plus its extra places for make-ups)."""
+    of the day, minus those who cancelled, plus make-up guests, plus a place held for
+    another student's open offer, WAL-5) and the limit (the class's capacity plus its extra
+    places for make-ups)."""
     klass = session.klass
     limit = klass.capacity + klass.extra_capacity(session.company.settings.makeup_extra_capacity)
-    return session.regulars - session.freed + session.makeups, limit
+    held = 1 if session_held(session, student) else 0
+    return session.regulars - session.freed + session.makeups + held, limit
 
 
 def _months(months: int) -> str:
@@ -412,17 +429,14 @@ def session_checks(
         )
     checks.append(closure_check(closure))
     extra = klass.extra_capacity(settings.makeup_extra_capacity)
-    taken, limit = session_places(session)
+    taken, limit = session_places(session, student)
     left = max(limit - taken, 0)
-    checks.append(
-        Check(
-            "MKP-7",
-            left > 0,
-            _("{taken} of {limit} places taken ({capacity} + {extra} for make-ups).").format(
-                taken=taken, limit=limit, capacity=klass.capacity, extra=extra
-            ),
-        )
+    text = _("{taken} of {limit} places taken ({capacity} + {extra} for make-ups).").format(
+        taken=taken, limit=limit, capacity=klass.capacity, extra=extra
     )
+    if session_held(session, student):
+        text += " " + _("One of them is offered to a family on the watch list until they answer.")
+    checks.append(Check("MKP-7", left > 0, text))
     return checks, left
 
 
@@ -609,7 +623,7 @@ def makeup_candidates(
         sessions = sessions.annotate(
             local_hour=ExtractHour("starts_at", tzinfo=company.tzinfo)
         ).filter(local_hour__gte=local_hours[0], local_hour__lt=local_hours[1])
-    sessions = with_occupancy(sessions, with_company=False).order_by("starts_at", "pk")
+    sessions = with_occupancy(sessions, now=now, with_company=False).order_by("starts_at", "pk")
     if offered_only:
         # The parent's search reads only what the checks and the list need.
         sessions = sessions.only(*SEARCH_FIELDS)

@@ -83,8 +83,10 @@ class StaffCandidate:
         return next((c.text for c in self.candidate.checks if c.rule == "MKP-7"), "")
 
 
-def _one_session(session_id: int, company_id: int) -> Session | None:
-    return with_occupancy(Session.objects.filter(pk=session_id, company_id=company_id)).first()
+def _one_session(session_id: int, company_id: int, now: datetime) -> Session | None:
+    return with_occupancy(
+        Session.objects.filter(pk=session_id, company_id=company_id), now=now
+    ).first()
 
 
 def staff_makeup_candidates(
@@ -100,7 +102,7 @@ def staff_makeup_candidates(
     check the portal runs, from the one eligibility function. ``moving``: the booked make-up
     ``credit`` is spent on, for the staff page that moves it (WAL-2)."""
     if session is not None:
-        annotated = _one_session(session.pk, session.company_id)
+        annotated = _one_session(session.pk, session.company_id, now)
         candidates = evaluate(
             student=credit.holder_student,
             credit=credit,
@@ -122,7 +124,7 @@ def makeup_guest_options(*, session: Session, now: datetime) -> list[StaffCandid
     :func:`makeups.selectors.eligibility.evaluate`, composed the same way but with the "already in
     this session" lookups done once for all students, so the page costs a fixed number of
     queries however many students have credits."""
-    annotated = _one_session(session.pk, session.company_id)
+    annotated = _one_session(session.pk, session.company_id, now)
     programme_id = annotated.klass.programme_id
     entries = credit_map(programme_ids={programme_id})  # WAL-3
     credits = (

@@ -225,7 +225,7 @@ def _book(
     watch: SessionWatch | None,
     now: datetime,
 ) -> MakeupBooking:
-    locked = lock_session(session.pk)
+    locked = lock_session(session.pk, now=now)
     if locked.company_id != session.company_id:
         _check_session_company(credit=credit, company_id=locked.company_id)
     credit = (

@@ -93,7 +93,7 @@ def makeup_cancel(
 def _cancel(
     *, booking: MakeupBooking, actor, now: datetime, cancelled_at: datetime
 ) -> MakeupCancelled:
-    locked = lock_session(booking.session_id)
+    locked = lock_session(booking.session_id, now=now)
     check_client_cancellation_time(session=locked, cancelled_at=cancelled_at, now=now)
     booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
     if booking.state != MakeupBooking.State.BOOKED:
@@ -166,7 +166,7 @@ def lesson_cancel_undo(*, enrolment: Enrolment, session: Session, actor, now: da
     check_portal_parent(family=enrolment.student.family, user=actor)
     # Same order as "Can't come" (enrolment, then the session): the two serialise.
     Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk").get()
-    locked = lock_session(session.pk)
+    locked = lock_session(session.pk, now=now)
     attendance = (
         Attendance.objects.select_for_update().filter(enrolment=enrolment, session=locked).first()
     )

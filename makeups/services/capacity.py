@@ -3,6 +3,8 @@ on the session row before counting, so two families racing for the last place ge
 booking and one clear refusal. On PostgreSQL the wait is bounded by a lock timeout, which
 becomes "busy, please try again"."""
 
+from datetime import datetime
+
 from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
@@ -14,8 +16,9 @@ from ..selectors.eligibility import with_occupancy
 LOCK_TIMEOUT = "5s"
 
 
-def lock_session(session_id: int) -> Session:
-    """Lock the session row (the capacity lock); refuse politely if it stays busy."""
+def lock_session(session_id: int, *, now: datetime) -> Session:
+    """Lock the session row (the capacity lock); refuse politely if it stays busy. Returns
+    the session with its places counted at ``now`` (an open offer holds a place, WAL-5)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("The session lock needs a transaction.")
     try:
@@ -29,4 +32,4 @@ def lock_session(session_id: int) -> Session:
                 _("This session is busy right now: please try again in a moment."), code="busy"
             ) from error
         raise
-    return with_occupancy(Session.objects.filter(pk=session_id)).get()
+    return with_occupancy(Session.objects.filter(pk=session_id), now=now).get()

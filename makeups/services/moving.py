@@ -108,7 +108,7 @@ def _move(
 ) -> MakeupBooking:
     locked: dict[int, Session] = {}
     for pk in sorted((booking.session_id, session.pk)):  # the fixed order: no deadlock
-        locked[pk] = lock_session(pk)
+        locked[pk] = lock_session(pk, now=now)
     current = MakeupBooking.objects.select_for_update(of=("self",)).get(pk=booking.pk)
     if current.state != MakeupBooking.State.BOOKED:
         raise DomainError(_("This make-up is cancelled: there is nothing to move."))

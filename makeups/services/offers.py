@@ -12,6 +12,7 @@ from django_scopes import scope, scopes_disabled
 from bookings.models import MakeupBooking
 from bookings.services import check_portal_parent
 from credits.models import SessionWatch
+from makeup.datacache import data_changed
 from makeup.errors import DomainError
 from makeup.models import Company
 from programmes.models import Session
@@ -40,10 +41,12 @@ def watch_offer_accept(
     the student's family (MKP-9) and the offer the watch's open one, not expired. The place
     is booked with the watcher's soonest-expiring credit that fits, through
     :func:`makeup_book` (every rule again, under the session lock). Accepting twice books
-    once: the second answer is the first booking. If the place was taken meanwhile nothing is
-    booked and the watch goes back in line; any place still free then goes to the next
-    watcher. Other refusals raise :class:`DomainError` with the reasons."""
-    locked = lock_session(watch.session_id)
+    once: the second answer is the first booking. The offered place is held for the watcher
+    (nobody else can book it), but it can still go: the school may correct a cancellation or
+    add a student to the class. If it was taken meanwhile, nothing is booked and the watch
+    goes back in line; any place still free then goes to the next watcher. Other refusals
+    raise :class:`DomainError` with the reasons."""
+    locked = lock_session(watch.session_id, now=now)
     watch = (
         SessionWatch.objects.select_for_update(of=("self",))
         .select_related("student__family", "credit__enrolment__klass", "booking")
@@ -66,12 +69,13 @@ def watch_offer_accept(
     if chosen is None:
         if candidate is not None and candidate.only_full:
             SessionWatch.objects.filter(pk=watch.pk).update(state=SessionWatch.State.ACTIVE)
+            data_changed(watch.company_id)  # the place is no longer held
             return OfferAnswer(
                 booking=None,
                 problem=_(
-                    "Sorry — someone else booked this place before you accepted. No make-up "
-                    "was booked; you're still watching the session and we'll tell you if "
-                    "another place frees up."
+                    "Sorry — the place was taken before you accepted. No make-up was booked; "
+                    "you're still watching the session and we'll tell you if another place "
+                    "frees up."
                 ),
             )
         reasons = " ".join(c.text for c in candidate.failed) if candidate else ""
@@ -107,7 +111,7 @@ def watch_offers_expire(*, now: datetime) -> int:
     for company_id, session_id in sorted(set(due)):
         company = Company.objects.get(pk=company_id)
         with scope(company=company), transaction.atomic():
-            session = lock_session(session_id)
+            session = lock_session(session_id, now=now)
             expired = SessionWatch.objects.filter(
                 session_id=session.pk, state=SessionWatch.State.OFFERED, offer_expires_at__lte=now
             ).first()

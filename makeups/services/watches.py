@@ -13,6 +13,7 @@ from bookings.selectors.account import BalanceGate, balance_gate
 from bookings.services import check_portal_parent
 from credits.models import MakeupCredit, SessionWatch
 from makeup import outbox
+from makeup.datacache import data_changed
 from makeup.errors import DomainError
 from makeup.models import Company, CompanySettings
 from programmes.models import Session
@@ -36,7 +37,7 @@ def watch_create(
     family with their own confirmed login (MKP-9; the place is later booked for them), and
     a family blocked by the balance gate can't start one (BAL-6). Staff don't watch for a
     family: they book a make-up for it directly."""
-    locked = lock_session(session.pk)
+    locked = lock_session(session.pk, now=now)
     credit = MakeupCredit.objects.select_related(
         "enrolment__student__family", "enrolment__klass__programme", "holder__student__family"
     ).get(pk=credit.pk)
@@ -131,7 +132,7 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
         .order_by("created_at", "pk")
     )
     for watch in watches:
-        fresh = with_occupancy(Session.objects.filter(pk=session.pk)).get()
+        fresh = with_occupancy(Session.objects.filter(pk=session.pk), now=now).get()
         student: Student = watch.student
         credits = watch_credits(watch, now)
         if not credits or fresh.starts_at <= now:
@@ -205,12 +206,15 @@ def watch_offer_make(
     """WAL-5: offer the free place in ``session`` to ``watch`` (the first in line who could
     take it) for the company's offer hours, not counting 21:00–07:00 in its zone, and at
     most until the session starts; the family is e-mailed the signed link (through the
-    outbox, once per offer). The place is not held: accepting re-checks everything."""
+    outbox, once per offer). The place is held for them until the offer ends — counted as
+    taken for everyone else (:func:`makeups.selectors.eligibility.with_occupancy`) — and
+    accepting still re-checks everything."""
     expires = offer_expiry(now, settings.watch_offer_hours, settings.company.tzinfo)
     expires = min(expires, session.starts_at)
     SessionWatch.objects.filter(pk=watch.pk).update(
         state=SessionWatch.State.OFFERED, offered_at=now, offer_expires_at=expires
     )
+    data_changed(session.company_id)  # the held place: cached searches see it (no signal)
     watch.state, watch.offered_at, watch.offer_expires_at = (
         SessionWatch.State.OFFERED,
         now,

@@ -18,7 +18,6 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from bookings.models import MakeupBooking
-from bookings.selectors.watchfill import freed_places_message
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from makeup.errors import BOOKING_FAILED, DomainError
 from makeup.tenancy import access_object, staff_required
@@ -28,6 +27,7 @@ from programmes.selectors import credit_map
 from ..forms import CancelForm, ExplainForm, StaffBookingForm, StaffMoveForm
 from ..selectors.moving import move_deadline
 from ..selectors.staff import explain_credit_choices, makeup_guest_options, staff_makeup_candidates
+from ..selectors.watchfill import freed_places_notice
 from ..services import makeup_book, makeup_cancel, makeup_move, watch_end
 
 logger = logging.getLogger(__name__)
@@ -300,7 +300,7 @@ def _move(
         return gettext("Give a reason to move past the portal's rule: {checks}").format(
             checks=" ".join(c.text for c in option.overridden)
         )
-    was = booking.session.starts_at
+    was, was_session_id = booking.session.starts_at, booking.session_id
     try:
         moved = makeup_move(
             booking=booking,
@@ -316,8 +316,9 @@ def _move(
         return gettext("The make-up could not be moved just now: nothing changed. Try again.")
     except DomainError as exc:
         return exc.message
-    if moved.filled:
-        messages.info(request, freed_places_message(moved.filled))
+    notice = freed_places_notice(now=now, session_id=was_session_id)
+    if notice:  # the old session's freed place: booked or offered to a watcher
+        messages.info(request, notice)
     messages.success(
         request,
         gettext("{name}'s make-up on {was} is moved to {klass} on {date}.").format(
@@ -358,8 +359,9 @@ def makeup_cancel_view(request: HttpRequest, booking_pk: int) -> HttpResponse:
         return redirect(back)
     local = timezone.localtime(booking.session.starts_at)
     values = {"name": booking.student.first_name, "date": date_format(local, "WEEKDAY_TIME_FORMAT")}
-    if result.filled:
-        messages.info(request, freed_places_message(result.filled))
+    notice = freed_places_notice(now=now, session_id=booking.session_id)
+    if notice:
+        messages.info(request, notice)
     if result.credit_returned:
         messages.success(
             request,

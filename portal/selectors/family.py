@@ -196,7 +196,8 @@ def family_upcoming(
                 klass_id__in={e.klass_id for e in enrolments},
                 starts_at__gt=now,
                 starts_at__lte=until,
-            )
+            ),
+            now=now,
         ).order_by("starts_at", "pk")
     )
     attendance = {

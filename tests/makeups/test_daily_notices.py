@@ -15,6 +15,7 @@ from bookings.models import MakeupBooking
 from bookings.services import session_cancel
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from makeup.errors import DomainError
+from makeup.models import CompanySettings
 from makeups.services import makeup_book, makeup_cancel, watch_create
 from tests import factories as f
 from tests.makeups.conftest import ava_and_host, credit_for
@@ -236,3 +237,18 @@ def test_bey_2_withdrawing_a_regular_tells_staff_the_place_went_to_the_watcher(f
     page = response.content.decode()
     assert "withdrawn from Host Sharks" in page and NOTICE in page
     assert _watch_booked(full)
+
+
+def test_wal_5_in_offer_mode_staff_are_told_the_freed_place_is_offered(full, login):
+    settings = full.company.settings
+    settings.watch_mode = CompanySettings.WatchMode.OFFER
+    settings.save()
+    client = login(full.world.staff_a)
+    url = reverse("manage:attendance_set", args=[full.session.pk, full.r1.pk])
+    response = client.post(url, {"state": "client_cancelled"}, follow=True)
+    page = response.content.decode()
+    with scopes_disabled():
+        watch = SessionWatch.objects.get(pk=full.watch.pk)
+    assert watch.state == SessionWatch.State.OFFERED
+    assert "The freed place is offered to Noah Quinn from the watch list, kept for them" in page
+    assert NOTICE not in page  # nothing was booked

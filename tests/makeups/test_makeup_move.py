@@ -301,9 +301,9 @@ def test_wal_2_the_service_locks_the_two_sessions_in_id_order(mv, monkeypatch):
     seen = []
     real = moving.lock_session
 
-    def spy(pk):
+    def spy(pk, *, now):
         seen.append(pk)
-        return real(pk)
+        return real(pk, now=now)
 
     monkeypatch.setattr(moving, "lock_session", spy)
     high = f.SessionFactory(klass=mv.host, local_date=date(2026, 11, 27))
@@ -339,8 +339,8 @@ def _opposite_moves(world, *, barrier_timeout: float):
     local = threading.local()
     real = moving.lock_session
 
-    def lock_then_wait(pk):
-        locked = real(pk)
+    def lock_then_wait(pk, *, now):
+        locked = real(pk, now=now)
         if not getattr(local, "waited", False):
             local.waited = True
             with contextlib.suppress(threading.BrokenBarrierError):

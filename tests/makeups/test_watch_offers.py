@@ -16,8 +16,10 @@ from bookings.models import AttendanceState as S
 from bookings.models import MakeupBooking
 from bookings.services import attendance_set_state
 from credits.models import CreditState, MakeupCredit, SessionWatch
+from makeup.errors import DomainError
 from makeup.models import CompanySettings
 from makeup.services import company_settings_update
+from makeups.selectors.eligibility import makeup_candidates
 from makeups.selectors.offers import offer_expiry, offer_link_read, offer_token
 from makeups.services import makeup_book, watch_create, watch_offers_expire
 from makeups.services.offers import watch_offer_accept
@@ -223,12 +225,54 @@ def test_wal_5_an_offer_accepted_after_the_place_was_taken_is_refused_plainly(wo
     _free_a_place(wo, wo.r1, NOW)
     watch = _watch(wo.watch.pk)
     link = offer_link_read(offer_token(watch))
-    # Meanwhile another family books the free place in the portal.
-    zoe = f.EnrolmentFactory(klass=wo.home, student__first_name="Zoe")
-    makeup_book(credit=credit_for(zoe), session=wo.session, actor=f.parent_of(zoe), now=NOW)
+    # Meanwhile the school corrects the cancellation: the regular takes the place back.
+    with wo.capture(execute=True):
+        attendance_set_state(enrolment=wo.r1, session=wo.session, state=S.EXPECTED, now=NOW)
     answer = watch_offer_accept(watch=watch, link=link, actor=wo.parent, now=NOW)
     assert answer.booking is None
-    assert "someone else booked this place" in answer.problem
+    assert "the place was taken before you accepted" in answer.problem
     assert _watch(watch.pk).state == SessionWatch.State.ACTIVE  # back in line
     assert MakeupCredit.objects.get(pk=wo.credit.pk).state == CreditState.AVAILABLE
     assert not MakeupBooking.objects.filter(student=wo.ava.student).exists()
+
+
+def _zoe(wo):
+    """A child of another family, not watching, with a credit for the session."""
+    zoe = f.EnrolmentFactory(klass=wo.home, student__first_name="Zoe")
+    return zoe, credit_for(zoe)
+
+
+def test_wal_5_the_offered_place_is_held_for_the_watcher(wo):
+    _free_a_place(wo, wo.r1, NOW)
+    zoe, zoe_credit = _zoe(wo)
+    # Zoe's search shows the session full (she may watch it); Ava's shows her place.
+    found = makeup_candidates(credit=zoe_credit, now=NOW)
+    (theirs,) = [c for c in found if c.session == wo.session]
+    assert theirs.only_full and theirs.places_left == 0
+    assert "offered to a family on the watch list" in theirs.failed[0].text
+    (ava,) = [c for c in makeup_candidates(credit=wo.credit, now=NOW) if c.session == wo.session]
+    assert ava.bookable and ava.places_left == 1
+    # Booking it is refused to anyone else, by the service itself (not only the page).
+    with pytest.raises(DomainError, match="2 of 2 places taken"):
+        makeup_book(credit=zoe_credit, session=wo.session, actor=f.parent_of(zoe), now=NOW)
+    assert _watch(wo.watch.pk).state == SessionWatch.State.OFFERED
+    # Ava may book it from the search too: the offer is hers.
+    makeup_book(credit=wo.credit, session=wo.session, actor=wo.parent, now=NOW)
+
+
+def test_wal_5_the_hold_ends_at_the_offer_s_last_instant(wo):
+    _free_a_place(wo, wo.r1, NOW)
+    expires = _watch(wo.watch.pk).offer_expires_at
+    zoe, zoe_credit = _zoe(wo)
+    just_before = expires - timedelta(microseconds=1)
+    with pytest.raises(DomainError, match="places taken"):
+        makeup_book(credit=zoe_credit, session=wo.session, actor=f.parent_of(zoe), now=just_before)
+    # At the expiry instant the place is free again, even before the sweep passes it on.
+    booking = makeup_book(
+        credit=zoe_credit, session=wo.session, actor=f.parent_of(zoe), now=expires
+    )
+    assert booking.session_id == wo.session.pk
+    # The sweep then ends Ava's offer; the session is full, so Noah is offered nothing.
+    assert watch_offers_expire(now=expires) == 1
+    assert _watch(wo.watch.pk).state == SessionWatch.State.ENDED
+    assert _watch(wo.noah_watch.pk).state == SessionWatch.State.ACTIVE

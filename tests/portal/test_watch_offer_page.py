@@ -13,6 +13,7 @@ from bookings.models import AttendanceState as S
 from bookings.models import MakeupBooking
 from bookings.services import attendance_set_state
 from credits.models import CreditState, MakeupCredit, SessionWatch
+from makeup.errors import DomainError
 from makeup.models import CompanySettings
 from makeups.services import makeup_book, watch_create
 from tests import factories as f
@@ -84,13 +85,19 @@ def test_wal_5_the_offer_page_and_accepting_books_exactly_once(offer, login, pag
 
 
 def test_wal_5_an_offer_accepted_after_the_place_was_taken_is_refused_plainly(offer, login):
+    # The offered place is held: another family can't book it…
     zoe = f.EnrolmentFactory(klass=offer.home, student__date_of_birth=date(2020, 1, 1))
-    with scope(company=offer.company):
+    with scope(company=offer.company), pytest.raises(DomainError):
         makeup_book(credit=add_credit(zoe), session=offer.session, actor=f.parent_of(zoe), now=NOW)
+    # …but the school can still take it back: staff correct the cancellation.
+    with scope(company=offer.company), offer.capture(execute=True):
+        attendance_set_state(
+            enrolment=offer.regulars[0], session=offer.session, state=S.EXPECTED, now=NOW
+        )
     response = login(offer.user).post(offer.url)
     body = response.content.decode()
     assert response.status_code == 410
-    assert "Not booked." in body and "someone else booked this place" in body
+    assert "Not booked." in body and "the place was taken before you accepted" in body
     assert "Traceback" not in body
     assert _bookings(offer) == 0
     assert _watch(offer.watch.pk).state == SessionWatch.State.ACTIVE
@@ -98,11 +105,12 @@ def test_wal_5_an_offer_accepted_after_the_place_was_taken_is_refused_plainly(of
 
 def test_wal_5_a_superseded_link_says_the_offer_is_no_longer_open(offer, login):
     old_url = offer.url
-    # The place is taken, Ava's acceptance refused (back in line); another place frees and
-    # Ava is offered it again, with a new link: the first one is superseded.
-    zoe = f.EnrolmentFactory(klass=offer.home, student__date_of_birth=date(2020, 1, 1))
-    with scope(company=offer.company):
-        makeup_book(credit=add_credit(zoe), session=offer.session, actor=f.parent_of(zoe), now=NOW)
+    # The school takes the place back, Ava's acceptance is refused (back in line); another
+    # place frees and Ava is offered it again, with a new link: the first one is superseded.
+    with scope(company=offer.company), offer.capture(execute=True):
+        attendance_set_state(
+            enrolment=offer.regulars[0], session=offer.session, state=S.EXPECTED, now=NOW
+        )
     client = login(offer.user)
     client.post(old_url)
     mail.outbox.clear()
