@@ -20,7 +20,7 @@ from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.services import credit_add_manual
 from makeup.demo import DEMO_PASSWORD
 from makeup.errors import DomainError
-from makeup.models import User
+from makeup.models import CompanySettings, User
 from makeup.services import company_settings_update
 from programmes.models import Closure, ClosureCredits, ClosureRun, Session, age_in_months
 from programmes.services import closure_create
@@ -50,6 +50,17 @@ def seed(ctx) -> None:
                 staff=ctx.users["staff@riverside.example"],
             )
         _pool_maintenance(riverside, admin=ctx.users["admin@riverside.example"])
+    # WAL-5: Lakeside offers a freed place to the first watcher for 12 hours (nights not
+    # counted) instead of booking it straight away, as Riverside does.
+    lakeside = ctx.companies["lakeside"]
+    with scope(company=lakeside):
+        company_settings_update(
+            company=lakeside,
+            now=timezone.now(),
+            actor=ctx.users["owner@lakeside.example"],
+            watch_mode=CompanySettings.WatchMode.OFFER,
+            watch_offer_hours=12,
+        )
 
 
 def _usable(enrolment_ids, now):

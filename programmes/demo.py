@@ -11,7 +11,13 @@ from makeup.holidays import public_holidays
 from makeup.services import company_settings_update
 
 from .models import Class, ExtraCapacityMode, Programme
-from .services import Slot, class_create, closures_add_holidays, programme_create
+from .services import (
+    Slot,
+    class_create,
+    closures_add_holidays,
+    programme_create,
+    programme_update,
+)
 
 PROGRAMMES = [
     ("Swim Level 1 — Water confidence", "SWIM-L1", "Ages 3–5: floating, kicking, breath control."),
@@ -175,3 +181,29 @@ def seed(ctx) -> None:
         {"SWIM-L2", "SWIM-L3"},
         term,
     )
+    _family_wallet(riverside)
+
+
+# WAL-3: each Riverside level also takes credits of the level above (a child who missed a
+# Level 3 lesson may make it up in Level 2).
+LEVEL_BELOW = {"SWIM-L1": "SWIM-L2", "SWIM-L2": "SWIM-L3", "SWIM-L3": "SWIM-L4"}
+
+
+def _family_wallet(company) -> None:
+    """Riverside's family wallet: siblings may share credits (WAL-1) and each level accepts
+    the credits of the level above (WAL-3). Through the programme service; run again, it sets
+    the same."""
+    with scope(company=company):
+        programmes = {p.code: p for p in Programme.objects.filter(company=company)}
+        for code, programme in sorted(programmes.items()):
+            entry = programmes.get(LEVEL_BELOW.get(code, ""))
+            programme_update(
+                programme=programme,
+                name=programme.name,
+                code=programme.code,
+                description=programme.description,
+                makeups_enabled=programme.makeups_enabled,
+                accept_partner_makeups=programme.accept_partner_makeups,
+                credit_transfer_allowed=True,
+                accepts_credits_from=[entry] if entry else [],
+            )
