@@ -196,13 +196,14 @@ def run_closure(self, company, run_id: int) -> str:
     return closure_run_execute(run=run, clock=timezone.now).state
 
 
-@shared_task(base=CompanyTask, bind=True)
-def send_closure_notice(self, company, closure_id: int, family_id: int) -> int:
-    """CLO-4: the family's one message about a closure: every lesson of its children the
-    closure cancelled, with what each brought (a credit and its expiry, or why none; a
-    make-up cancelled with its credit back), in each parent's language. Runs in the family's
-    company; a child may have been a make-up guest at a partner branch whose closure it was,
-    so the closure and its lessons are read by id with scoping lifted, for this family."""
+def _closure_family_email(
+    company, *, closure_id: int, family_id: int, lessons_of, template: str, more=None
+) -> int:
+    """E-mail one family of ``company`` about a closure: the lessons ``lessons_of(closure=,
+    family_id=)`` lists for it (nothing is sent when none, or when the closure or family is
+    gone). The closure and its lessons are read by id with scoping lifted — a child may
+    have been a make-up guest at the partner branch whose closure it was —, always for this
+    family only. ``more(lessons)``: extra context for the template."""
     family = Family.objects.filter(pk=family_id, company=company).first()
     if family is None:
         return 0
@@ -210,19 +211,36 @@ def send_closure_notice(self, company, closure_id: int, family_id: int) -> int:
         closure = Closure.objects.select_related("company").filter(pk=closure_id).first()
         if closure is None:
             return 0
-        lessons = closure_notice_lessons(closure=closure, family_id=family.pk)
+        lessons = lessons_of(closure=closure, family_id=family.pk)
     if not lessons:
         return 0
     return email_family(
         company,
         family_id=family.pk,
-        template="closure_notice",
+        template=template,
         context={
             "closure": closure,
             "host": closure.company,
             "lessons": lessons,
             "tz": closure.company.timezone,
-            "credits": any(lesson.outcome in ("credit", "guest") for lesson in lessons),
+            **(more(lessons) if more else {}),
+        },
+    )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_closure_notice(self, company, closure_id: int, family_id: int) -> int:
+    """CLO-4: the family's one message about a closure: every lesson of its children the
+    closure cancelled, with what each brought (a credit and its expiry, or why none; a
+    make-up cancelled with its credit back), in each parent's language."""
+    return _closure_family_email(
+        company,
+        closure_id=closure_id,
+        family_id=family_id,
+        lessons_of=closure_notice_lessons,
+        template="closure_notice",
+        more=lambda lessons: {
+            "credits": any(lesson.outcome in ("credit", "guest") for lesson in lessons)
         },
     )
 
@@ -231,21 +249,10 @@ def send_closure_notice(self, company, closure_id: int, family_id: int) -> int:
 def send_closure_restored_notice(self, company, closure_id: int, family_id: int) -> int:
     """CLO-6: the family's one message that a removed closure's lessons go ahead after all,
     listing them, in each parent's language."""
-    family = Family.objects.filter(pk=family_id, company=company).first()
-    closure = Closure.objects.select_related("company").filter(pk=closure_id).first()
-    if family is None or closure is None:
-        return 0
-    lessons = closure_restored_lessons(closure=closure, family_id=family.pk)
-    if not lessons:
-        return 0
-    return email_family(
+    return _closure_family_email(
         company,
-        family_id=family.pk,
+        closure_id=closure_id,
+        family_id=family_id,
+        lessons_of=closure_restored_lessons,
         template="closure_restored",
-        context={
-            "closure": closure,
-            "host": closure.company,
-            "lessons": lessons,
-            "tz": closure.company.timezone,
-        },
     )

@@ -173,7 +173,9 @@ def _cancel_group(
         sessions_cancel(sessions=sessions, reason=reason, actor=actor, now=now, closure=closure)
 
 
-def _failure_message(error: Exception, current, *, done: int, total: int, tz) -> str:
+def _stopped(error: Exception, current, tz) -> dict[str, str]:
+    """Where a closure's run stopped (``current``: the session ``(id, start, class name)``
+    it was at, if any) and why, for its failure message."""
     where = ""
     if current is not None:
         where = _("at {klass}, {when}").format(
@@ -183,10 +185,14 @@ def _failure_message(error: Exception, current, *, done: int, total: int, tz) ->
         problem = error.message
     else:
         problem = _("an unexpected error (it is logged for the developers)")
+    return {"where": where, "problem": problem.rstrip(".")}
+
+
+def _failure_message(error: Exception, current, *, done: int, total: int, tz) -> str:
     return _(
         "Stopped {where}: {problem}. {done} of {total} lessons were cancelled, each in full; "
         "run it again to cancel the rest."
-    ).format(where=where, problem=problem.rstrip("."), done=done, total=total)
+    ).format(**_stopped(error, current, tz), done=done, total=total)
 
 
 def closure_notify_families(*, closure: Closure) -> int:
@@ -259,7 +265,9 @@ def closure_removal_execute(*, run: ClosureRun, clock: Callable[[], datetime]) -
     sessions = []
     if run.kind == ClosureRun.Kind.RESTORE:
         sessions = list(
-            closure.cancelled_sessions.filter(starts_at__gt=now).order_by("starts_at", "pk")
+            closure.cancelled_sessions.filter(starts_at__gt=now)
+            .select_related("klass")  # its name, should the run stop at it
+            .order_by("starts_at", "pk")
         )
     classes = list(closure_scope_classes(closure))
     total, done = len(sessions) + len(classes), 0
@@ -303,20 +311,10 @@ def closure_removal_execute(*, run: ClosureRun, clock: Callable[[], datetime]) -
 
 
 def _restore_failure_message(error: Exception, current, *, done: int, total: int, tz) -> str:
-    where = ""
-    if current is not None:
-        where = _("at {klass}, {when}").format(
-            klass=current[2], when=local_datetime(current[1], tz, "WEEKDAY_TIME_FORMAT")
-        )
-    problem = (
-        error.message
-        if isinstance(error, DomainError)
-        else _("an unexpected error (it is logged for the developers)")
-    )
     return _(
         "Stopped {where}: {problem}. {done} of {total} steps were done, each in full; "
         "remove it again, restoring its lessons, to finish the rest."
-    ).format(where=where, problem=problem.rstrip("."), done=done, total=total)
+    ).format(**_stopped(error, current, tz), done=done, total=total)
 
 
 def closure_notify_restored(*, closure: Closure) -> int:
