@@ -325,6 +325,7 @@ class AuditEntry(models.Model):
         POLICY = "policy", _("Cancellation policy")
         SETTINGS = "settings", _("Settings")
         LINK = "link", _("Partner link")
+        PROGRAMME = "programme", _("Programme")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     at = models.DateTimeField(db_index=True)

@@ -206,4 +206,5 @@ def _family_wallet(company) -> None:
                 accept_partner_makeups=programme.accept_partner_makeups,
                 credit_transfer_allowed=True,
                 accepts_credits_from=[entry] if entry else [],
+                now=timezone.now(),
             )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bookings.models import AttendanceChange, MakeupAttendanceChange
-from credits.models import CreditEvent
+from credits.models import CreditEvent, SessionWatch
 from franchise.models import CompanyLink
 from makeup.models import AuditEntry
 
@@ -24,6 +24,8 @@ AREAS = {
     "policy": gettext_lazy("Cancellation policy"),
     "settings": gettext_lazy("Settings"),
     "link": gettext_lazy("Partner links"),
+    "programme": gettext_lazy("Programmes"),
+    "watch": gettext_lazy("Watch list offers"),
 }
 
 
@@ -101,7 +103,7 @@ def audit_lines(company, area: str = "") -> list[Line]:
                     },
                 )
             )
-    if area in ("", "policy", "settings", "link"):
+    if area in ("", "policy", "settings", "link", "programme"):
         entries = AuditEntry.objects.select_related("actor").order_by("-at", "-pk")
         if area:
             entries = entries.filter(area=area)
@@ -109,6 +111,8 @@ def audit_lines(company, area: str = "") -> list[Line]:
             lines.append(Line(entry.at, entry.area, _who(entry.actor), entry.summary))
     if area in ("", "link"):
         lines += _link_lines(company)
+    if area in ("", "watch"):
+        lines += _offer_lines()
     lines.sort(key=lambda line: line.at, reverse=True)
     return lines[:PER_SOURCE]
 
@@ -151,6 +155,44 @@ def _link_lines(company) -> list[Line]:
                     "link",
                     _who(link.ended_by),
                     _("Link with %(partner)s ended.") % {"partner": name},
+                )
+            )
+    return lines
+
+
+def _offer_lines() -> list[Line]:
+    """WAL-5: the places offered to watchers — each watch's latest offer, and how the watch
+    ended when it did (an offer passed on says so). Accepting one shows as the credit's
+    use. One query."""
+    lines = []
+    watches = (
+        SessionWatch.objects.filter(offered_at__isnull=False)
+        .select_related("student", "session__klass")
+        .order_by("-offered_at", "-pk")[:PER_SOURCE]
+    )
+    for watch in watches:
+        lesson = {
+            "student": watch.student,
+            "class": watch.session.klass.name,
+            "when": local_time(watch.session.starts_at),
+        }
+        lines.append(
+            Line(
+                watch.offered_at,
+                "watch",
+                "—",
+                _("%(student)s, %(class)s %(when)s: a freed place offered until %(until)s")
+                % {**lesson, "until": local_time(watch.offer_expires_at)},
+            )
+        )
+        if watch.state == SessionWatch.State.ENDED and watch.ended_at:
+            lines.append(
+                Line(
+                    watch.ended_at,
+                    "watch",
+                    "—",
+                    _("%(student)s, %(class)s %(when)s: watch ended — %(reason)s")
+                    % {**lesson, "reason": watch.end_reason},
                 )
             )
     return lines

@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from makeup.audit import audit_record
 from makeup.errors import DomainError
-from makeup.models import Company
+from makeup.models import AuditEntry, Company
 
 from .. import hooks
 from ..models import Class, Programme
@@ -114,14 +115,19 @@ def programme_update(
     description: str,
     makeups_enabled: bool,
     accept_partner_makeups: bool,
+    now: datetime,
+    actor=None,
     credit_transfer_allowed: bool | None = None,
     accepts_credits_from: Iterable[Programme] | None = None,
 ) -> Programme:
     """Change a programme's name, code and make-up switches (POL-7, MKP-3, FRN-2, FRN-4), and
     the level map (WAL-3) and sibling transfers (WAL-1) — each left as it is when ``None``.
     Changing them changes what is offered from then on; credits keep where they were earned
-    and who holds them."""
+    and who holds them. A change to the map or to transfers is written to the audit log
+    (who, at ``now``, what it is now)."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    was_transfer = programme.credit_transfer_allowed
+    was_map = set(programme.accepts_credits_from.values_list("pk", flat=True))
     code = normalise_programme_code(code)
     if programme_code_taken(company=programme.company, code=code, exclude_pk=programme.pk):
         raise _programme_code_taken_error(code)
@@ -143,6 +149,30 @@ def programme_update(
                 programme.accepts_credits_from.set(entries)
     except IntegrityError as error:
         raise _programme_code_taken_error(code) from error
+    changes = []
+    if programme.credit_transfer_allowed != was_transfer:
+        changes.append(
+            _("credits can be given to a brother or sister")
+            if programme.credit_transfer_allowed
+            else _("credits can no longer be given to a brother or sister")
+        )
+    if entries is not None and {e.pk for e in entries} != was_map:
+        names = ", ".join(sorted(e.name for e in entries))
+        changes.append(
+            _("also accepts credits from {programmes}").format(programmes=names)
+            if entries
+            else _("accepts credits of no other programme")
+        )
+    if changes:
+        audit_record(
+            company_id=programme.company_id,
+            actor=actor,
+            now=now,
+            area=AuditEntry.Area.PROGRAMME,
+            summary=_("{programme}: {changes}.").format(
+                programme=programme.name, changes="; ".join(changes)
+            ),
+        )
     return programme
 
 

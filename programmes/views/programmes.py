@@ -41,7 +41,9 @@ def _programme_form_page(request: HttpRequest, programme: Programme | None) -> H
                 if programme is None:
                     saved = programme_create(company=company, **values)
                 else:
-                    saved = programme_update(programme=programme, **values)
+                    saved = programme_update(
+                        programme=programme, now=timezone.now(), actor=request.user, **values
+                    )
             except DomainError as error:
                 messages.error(request, error.message)
             else:

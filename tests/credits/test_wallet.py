@@ -104,6 +104,7 @@ def test_wal_3_the_map_changes_what_is_offered_from_then_on(fam):
             makeups_enabled=True,
             accept_partner_makeups=False,
             accepts_credits_from=[fam.l2],
+            now=NOW,
         )
     check = _programme_check(fam.credit, fam.l4_host)
     assert check.passed and check.text == "Swim Level 4 also accepts credits from Swim Level 2."
@@ -116,6 +117,7 @@ def test_wal_3_the_map_changes_what_is_offered_from_then_on(fam):
             description="",
             makeups_enabled=True,
             accept_partner_makeups=False,
+            now=NOW,
         )
         assert list(fam.l4.accepts_credits_from.all()) == [fam.l2]
         programme_update(
@@ -126,8 +128,16 @@ def test_wal_3_the_map_changes_what_is_offered_from_then_on(fam):
             makeups_enabled=True,
             accept_partner_makeups=False,
             accepts_credits_from=[],
+            now=NOW,
         )
     assert not _programme_check(fam.credit, fam.l4_host).passed
+    # The owners' audit log has each change of the map (none for the call that kept it).
+    with scope(company=fam.company):
+        lines = [line.what for line in audit_lines(fam.company, "programme")]
+    assert lines == [
+        "Swim Level 4: accepts credits of no other programme.",
+        "Swim Level 4: also accepts credits from Swim Level 2.",
+    ]
 
 
 def test_wal_3_the_map_lists_only_other_programmes_of_the_company(fam, world):
@@ -138,6 +148,7 @@ def test_wal_3_the_map_lists_only_other_programmes_of_the_company(fam, world):
         "description": "",
         "makeups_enabled": True,
         "accept_partner_makeups": False,
+        "now": NOW,
     }
     with scope(company=fam.company):
         with pytest.raises(DomainError, match="always takes its own credits"):

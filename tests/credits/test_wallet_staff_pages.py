@@ -12,6 +12,7 @@ from django.urls import reverse
 from django_scopes import scope
 
 from credits.models import MakeupCredit
+from makeup.models import AuditEntry
 from programmes.models import Programme
 from tests import factories as f
 from tests.wallet import NOW, wallet_family
@@ -62,6 +63,13 @@ def test_wal_3_admins_set_the_map_from_the_companys_other_programmes(fam, login,
         saved = Programme.objects.get(pk=fam.l4.pk)
         assert set(saved.accepts_credits_from.all()) == {fam.l2, fam.l3}
         assert saved.credit_transfer_allowed
+        # The owners' audit log says who changed what.
+        entry = AuditEntry.objects.get(area=AuditEntry.Area.PROGRAMME)
+    assert entry.actor == world.admin_a
+    assert entry.summary == (
+        "Swim Level 4: credits can be given to a brother or sister; also accepts credits from "
+        "Swim Level 2, Swim Level 3."
+    )
     # Another company's programme can't be slipped in.
     refused = _text(client.post(url, {**data, "accepts_credits_from": [foreign.pk]}))
     assert "Nothing was saved" in refused

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 from django_scopes import scope, scopes_disabled
 
 from bookings.models import AttendanceState as S
@@ -24,6 +24,7 @@ from makeups.selectors.offers import offer_expiry, offer_link_read, offer_token
 from makeups.services import makeup_book, watch_create, watch_offers_expire
 from makeups.services.offers import watch_offer_accept
 from makeups.tasks import expire_watch_offers
+from portal.selectors.audit import audit_lines
 from tests import factories as f
 from tests.makeups.conftest import ava_and_host, credit_for
 
@@ -276,3 +277,27 @@ def test_wal_5_the_hold_ends_at_the_offer_s_last_instant(wo):
     assert watch_offers_expire(now=expires) == 1
     assert _watch(wo.watch.pk).state == SessionWatch.State.ENDED
     assert _watch(wo.noah_watch.pk).state == SessionWatch.State.ACTIVE
+
+
+def test_wal_5_the_audit_log_lists_offers_and_how_they_ended(wo):
+    _free_a_place(wo, wo.r1, NOW)
+    expires = _watch(wo.watch.pk).offer_expires_at
+    assert watch_offers_expire(now=expires) == 1  # Ava's passes to Noah
+    with timezone.override(SYDNEY):
+        lines = [(line.area, line.what) for line in audit_lines(wo.company, "watch")]
+    ava, noah = wo.ava.student, wo.noah.student
+    assert lines == [
+        (
+            "watch",
+            f"{noah}, Host Sharks Tue 24 Nov, 17:00: a freed place offered until Sun 22 Nov, 21:00",
+        ),
+        (
+            "watch",
+            f"{ava}, Host Sharks Tue 24 Nov, 17:00: watch ended — The offered place was not "
+            "accepted in time, so it passed to the next in line.",
+        ),
+        (
+            "watch",
+            f"{ava}, Host Sharks Tue 24 Nov, 17:00: a freed place offered until Sun 22 Nov, 09:00",
+        ),
+    ]
