@@ -252,3 +252,6 @@ def test_wal_5_in_offer_mode_staff_are_told_the_freed_place_is_offered(full, log
     assert watch.state == SessionWatch.State.OFFERED
     assert "The freed place is offered to Noah Quinn from the watch list, kept for them" in page
     assert NOTICE not in page  # nothing was booked
+    # The family page shows the offer with its end.
+    family = client.get(reverse("manage:family_detail", args=[full.noah.student.family_id]))
+    assert "a freed place is offered to them until" in family.content.decode()
