@@ -17,11 +17,21 @@ laptop the per-process memory cache still expires entries within the minute.
 
 Writes that bypass model signals (``QuerySet.update()``, ``bulk_create()``) call
 :func:`data_changed` themselves.
+
+A busy hour would retire every fragment of a company every few seconds (staff mark attendance
+as lessons run). So a service whose writes concern one student in one session says so
+(:func:`narrow_writes`): inside, those writes retire only what depends on that session or that
+student (:func:`dep` keys). A fragment names what it was computed from besides its companies
+(:class:`Fragment`: the sessions it lists, the students whose credits it shows) and is served
+only while those are unchanged too. Anything else written meanwhile still retires the company.
 """
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.apps import apps
@@ -37,7 +47,7 @@ FRAGMENT_TTL = 120  # seconds; the minute in the key retires entries sooner anyw
 
 
 def _prefix() -> str:
-    return getattr(settings, "DATA_CACHE_PREFIX", "dc1")
+    return getattr(settings, "DATA_CACHE_PREFIX", "dc2")
 
 
 def _version_key(company_id: int) -> str:
@@ -48,14 +58,43 @@ def _bump(company_ids: Iterable[int]) -> None:
     cache.set_many({_version_key(pk): uuid.uuid4().hex[:12] for pk in company_ids}, None)
 
 
+def dep(kind: str, pk: int) -> str:
+    """A finer dependency than a company: ``dep("session", 7)``, ``dep("student", 3)``."""
+    return f"{kind}:{pk}"
+
+
+def _dep_key(name: str) -> str:
+    return f"{_prefix()}:dv:{name}"
+
+
+def _bump_deps(names: Iterable[str]) -> None:
+    cache.set_many({_dep_key(name): uuid.uuid4().hex[:12] for name in names}, None)
+
+
 class _AfterCommit:
-    """The companies to bump when the current transaction commits."""
+    """The companies and finer dependencies to bump when the current transaction commits."""
 
     def __init__(self) -> None:
         self.ids: set[int] = set()
+        self.deps: set[str] = set()
 
     def __call__(self) -> None:
         _bump(self.ids)
+        _bump_deps(self.deps)
+
+
+def _pending() -> _AfterCommit | None:
+    """The current transaction's callback (registered on first use), or ``None`` outside a
+    transaction. Django keeps the transaction's callbacks (a savepoint rolled back drops its
+    own), so look for ours among them."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    pending = next((f for _, f, _ in connection.run_on_commit if isinstance(f, _AfterCommit)), None)
+    if pending is None:
+        pending = _AfterCommit()
+        transaction.on_commit(pending, robust=True)
+    return pending
 
 
 def data_changed(*company_ids: int | None) -> None:
@@ -65,17 +104,74 @@ def data_changed(*company_ids: int | None) -> None:
     ids = {pk for pk in company_ids if pk is not None}
     if not ids:
         return
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        _bump(ids)
-        return
-    # One callback per transaction: Django keeps the transaction's callbacks (a savepoint
-    # rolled back drops its own), so look for ours among them.
-    pending = next((f for _, f, _ in connection.run_on_commit if isinstance(f, _AfterCommit)), None)
+    pending = _pending()
     if pending is None:
-        pending = _AfterCommit()
-        transaction.on_commit(pending, robust=True)
-    pending.ids |= ids
+        _bump(ids)
+    else:
+        pending.ids |= ids
+
+
+def deps_changed(*names: str) -> None:
+    """Retire the cached fragments that depend on these :func:`dep` keys (on commit)."""
+    pending = _pending()
+    if pending is None:
+        _bump_deps(names)
+    else:
+        pending.deps |= set(names)
+
+
+@dataclass(frozen=True)
+class _Narrow:
+    company_id: int
+    enrolment_ids: frozenset[int]
+    deps: frozenset[str]
+
+
+_narrow: ContextVar[_Narrow | None] = ContextVar("datacache_narrow", default=None)
+
+#: What one student's attendance in one session writes: the attendance and its history, the
+#: credit decision and the student's credits with their events, a package use or a charge.
+NARROW_MODELS = {
+    "bookings.attendance",
+    "bookings.attendancechange",
+    "bookings.charge",
+    "bookings.package",
+    "bookings.packageuse",
+    "credits.creditdecision",
+    "credits.creditevent",
+    "credits.makeupcredit",
+}
+
+
+@contextmanager
+def narrow_writes(
+    *, company_id: int, enrolment_id: int, student_id: int, session_id: int
+) -> Iterator[None]:
+    """Inside, the writes of :data:`NARROW_MODELS` rows of ``company_id`` — a credit only
+    when it is the enrolment's own — retire only the fragments that depend on the session or
+    on the student, not the whole company's. Every other write inside (a watcher booked into
+    a freed place, an offer) still retires the company's fragments."""
+    token = _narrow.set(
+        _Narrow(
+            company_id=company_id,
+            enrolment_ids=frozenset({enrolment_id}),
+            deps=frozenset({dep("session", session_id), dep("student", student_id)}),
+        )
+    )
+    try:
+        yield
+    finally:
+        _narrow.reset(token)
+
+
+def _narrowed(instance, narrow: _Narrow | None) -> bool:
+    if narrow is None or instance._meta.label_lower not in NARROW_MODELS:
+        return False
+    if getattr(instance, "company_id", None) != narrow.company_id:
+        return False
+    if instance._meta.label_lower == "credits.makeupcredit":
+        return {instance.enrolment_id, instance.holder_id} <= narrow.enrolment_ids
+    return True
 
 
 def _versions(ids: list[int], found: dict) -> str:
@@ -96,31 +192,63 @@ def data_versions(company_ids: Iterable[int]) -> str:
     return _versions(ids, cache.get_many([_version_key(pk) for pk in ids]))
 
 
+@dataclass
+class Fragment:
+    """A rendered fragment and the :func:`dep` keys it was computed from besides its
+    companies (the sessions it lists, the students whose credits it shows)."""
+
+    html: str
+    deps: list[str] = field(default_factory=list)
+
+
+def _dep_versions(names: list[str]) -> str:
+    if not names:
+        return ""
+    keys = [_dep_key(name) for name in names]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, uuid.uuid4().hex[:12], None)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        found = {**found, **cache.get_many(missing)}
+    return ".".join(f"{name}={found.get(key, '')}" for name, key in zip(names, keys, strict=True))
+
+
 def cached_fragment(
     *,
     name: str,
     company_ids: Iterable[int],
     parts: Iterable[object],
-    render: Callable[[], str],
+    render: Callable[[], str | Fragment],
     now: datetime,
 ) -> str:
     """``render()``'s result, cached under ``name`` and ``parts`` (everything the fragment
-    depends on besides the companies' data: ids, filters, language), valid while the
-    companies' data versions and the minute are those it was rendered with. One cache
-    round trip on a hit: the fragment and the versions are fetched together."""
+    depends on besides the data: ids, filters, language), valid while the companies' data
+    versions, the versions of the :func:`dep` keys the render named (a :class:`Fragment`)
+    and the minute are those it was rendered with. One cache round trip on a hit, two when
+    the fragment names finer dependencies."""
     if not getattr(settings, "DATA_CACHE_ENABLED", True):
-        return render()
+        rendered = render()
+        return rendered.html if isinstance(rendered, Fragment) else rendered
     ids = sorted(set(company_ids))
     raw = "|".join([name, *(str(p) for p in parts)])
     key = f"{_prefix()}:frag:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
     found = cache.get_many([key, *(_version_key(pk) for pk in ids)])
     stamp = f"{_versions(ids, found)}@{now:%Y%m%d%H%M}"
     entry = found.get(key)
-    if entry is not None and entry[0] == stamp:
+    if entry is not None and entry[0] == stamp and entry[2] == _dep_versions(entry[3]):
         return entry[1]
-    html = render()
-    cache.set(key, (stamp, html), FRAGMENT_TTL)
-    return html
+    rendered = render()
+    if not isinstance(rendered, Fragment):
+        rendered = Fragment(rendered)
+    deps = sorted(set(rendered.deps))
+    # The companies' stamp was read before rendering, so a company write committed meanwhile
+    # retires the entry at once. The finer dependencies are known only after rendering: a
+    # narrow write committed in that instant may stay hidden until the minute turns (and a
+    # booking re-checks every rule anyway).
+    cache.set(key, (stamp, rendered.html, _dep_versions(deps), deps), FRAGMENT_TTL)
+    return rendered.html
 
 
 def _company_of(instance) -> int | None:
@@ -135,6 +263,10 @@ OTHER_COMPANY_FIELDS = ("home_company_id", "inviter_id", "invitee_id", "partner_
 
 
 def _on_write(sender, instance, **kwargs) -> None:
+    narrow = _narrow.get()
+    if _narrowed(instance, narrow):
+        deps_changed(*narrow.deps)
+        return
     data_changed(_company_of(instance), *(getattr(instance, f, None) for f in OTHER_COMPANY_FIELDS))
 
 

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from makeup.datacache import data_changed
+from makeup.datacache import data_changed, narrow_writes
 from makeup.dates import CANCELLATION_LEAD, check_in_range
 from makeup.errors import DomainError
 from programmes.models import Closure, Session
@@ -105,27 +105,37 @@ def attendance_set_state(
     else:
         cancelled_at = None
 
-    attendance = _locked_attendance(enrolment=enrolment, session=session)
-    if attendance.state == state and attendance.cancelled_at == cancelled_at:
-        return attendance
-    previous = attendance.state
-    attendance.state = state
-    attendance.cancelled_at = cancelled_at
-    attendance.save(update_fields=["state", "cancelled_at", "updated_at"])
-    AttendanceChange.objects.create(
-        company_id=attendance.company_id,
-        attendance=attendance,
-        from_state=previous,
-        to_state=state,
-        cancelled_at=cancelled_at,
-        changed_at=now,
-        changed_by=actor,
-        source=source,
-        note=note,
-    )
-    covered = package_apply_attendance(attendance=attendance, now=now)  # PKG-1
-    account_apply_attendance(attendance=attendance, covered=covered, now=now)  # BAL-1
-    hooks.attendance_changed(attendance=attendance, previous_state=previous, actor=actor, now=now)
+    # One student in one session: the cached make-up searches of other families stay, unless
+    # they list this session (its places) — makeup.datacache.
+    with narrow_writes(
+        company_id=session.company_id,
+        enrolment_id=enrolment.pk,
+        student_id=enrolment.student_id,
+        session_id=session.pk,
+    ):
+        attendance = _locked_attendance(enrolment=enrolment, session=session)
+        if attendance.state == state and attendance.cancelled_at == cancelled_at:
+            return attendance
+        previous = attendance.state
+        attendance.state = state
+        attendance.cancelled_at = cancelled_at
+        attendance.save(update_fields=["state", "cancelled_at", "updated_at"])
+        AttendanceChange.objects.create(
+            company_id=attendance.company_id,
+            attendance=attendance,
+            from_state=previous,
+            to_state=state,
+            cancelled_at=cancelled_at,
+            changed_at=now,
+            changed_by=actor,
+            source=source,
+            note=note,
+        )
+        covered = package_apply_attendance(attendance=attendance, now=now)  # PKG-1
+        account_apply_attendance(attendance=attendance, covered=covered, now=now)  # BAL-1
+        hooks.attendance_changed(
+            attendance=attendance, previous_state=previous, actor=actor, now=now
+        )
     return attendance
 
 

@@ -2,7 +2,7 @@
 (makeup.datacache): any write that changes what a parent would be offered shows at once,
 and clock-only rules are re-evaluated within the minute."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -11,6 +11,7 @@ from django_scopes import scope
 
 from bookings.models import AttendanceState
 from bookings.services import attendance_set_state
+from credits.models import MakeupCredit
 from makeup.datacache import data_versions
 from makeups.services import makeup_book
 from programmes.services.sessions import class_generate_sessions
@@ -91,3 +92,42 @@ def test_ten_1_the_cached_search_is_per_family(pf, login):
     assert theirs.status_code == 404  # Ava's credit, already cached for her family
     page = _search(login(other.user))
     assert "Zed" in page and "Ava" not in page
+
+
+def test_a_roll_call_elsewhere_in_the_company_keeps_the_cached_search(pf, login, world):
+    """Staff marking attendance (a busy hour) write one student in one session: the cached
+    searches of families that don't list that session stay cached."""
+    past = f.SessionFactory(klass=pf.home, local_date=date(2026, 11, 17))
+    other = f.EnrolmentFactory(klass=pf.home, student__date_of_birth=date(2019, 1, 1))
+    client = login(pf.user)
+    assert "Host Sharks" in _search(client)
+    before = data_versions([pf.company.pk])
+    with scope(company=pf.company):
+        for state in (AttendanceState.PRESENT, AttendanceState.NO_SHOW):
+            attendance_set_state(
+                enrolment=other, session=past, state=state, actor=world.staff_a, now=NOW
+            )
+    assert data_versions([pf.company.pk]) == before
+    with CaptureQueriesContext(connection) as hit:
+        assert "Host Sharks" in _search(client)
+    assert len(hit.captured_queries) <= 5  # served from the cache
+
+
+def test_an_attendance_of_the_familys_own_child_refreshes_its_cached_search(pf, login, world):
+    """A credit issued to one of the family's children (here: a cancellation staff record
+    late, told in time) shows in the cached search at once."""
+    past = f.SessionFactory(klass=pf.home, local_date=date(2026, 11, 17))
+    client = login(pf.user)
+    before = _search(client)
+    with scope(company=pf.company):
+        attendance_set_state(
+            enrolment=pf.ava,
+            session=past,
+            state=AttendanceState.CANCELLED,
+            cancelled_at=datetime(2026, 11, 10, tzinfo=UTC),
+            actor=world.staff_a,
+            now=NOW,
+        )
+        new = MakeupCredit.objects.exclude(pk=pf.credit.pk).get(enrolment=pf.ava)
+    after = _search(client)
+    assert after != before and f'value="{new.pk}"' in after

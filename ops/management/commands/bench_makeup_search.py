@@ -2,12 +2,16 @@
 gunicorn), in the same run.
 
     DATABASE_URL=postgres://…/scratch manage.py bench_makeup_search --seconds 20
+    … bench_makeup_search --writes-per-second 2   # and a roll call going on meanwhile
 
 Builds a large company (10 programmes × 100 classes = 1,000 classes, 20 sessions each =
 20,000 sessions) and a family of three children with credits, starts gunicorn in production
 mode on a local port, logs the parent in (a session row), and drives both pages with keep-
 alive HTTP clients for the same time. Prints requests/s, p50/p95/p99 and the ratio.
-Everything it created is deleted at the end.
+With ``--writes-per-second N`` the cached search is measured again while a staff member of the
+same company marks attendance N times a second through the real page (a roll call of
+yesterday's lesson of another class: a busy hour). Everything it created is deleted at the
+end.
 """
 
 import cProfile
@@ -33,10 +37,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from bookings.models import Enrolment, Family, Guardian, Student
+from bookings.models import Attendance, AttendanceChange, Enrolment, Family, Guardian, Student
 from credits.models import CreditDecision, CreditEvent, MakeupCredit
 from credits.services import credit_add_manual
-from makeup.models import Company, User
+from makeup.models import Company, Membership, Role, User
 from makeup.services import company_create
 from programmes.models import Class, ClassSchedule, Programme, Session
 
@@ -44,6 +48,7 @@ SLUG = "bench-search"
 SERVER_SECRET = "bench-only-" + "k" * 60  # noqa: S105 - the throw-away server's key
 BENCH_EMAIL = "bench-parent@example.com"
 BENCH_PASSWORD = "bench-only-password"  # noqa: S105
+STAFF_EMAIL = "bench-staff@example.com"
 
 
 class Command(BaseCommand):
@@ -54,6 +59,12 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=4)
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--port", type=int, default=8799)
+        parser.add_argument(
+            "--writes-per-second",
+            type=float,
+            default=0,
+            help="Also measure the cached search while staff mark attendance this often.",
+        )
         parser.add_argument(
             "--profile",
             action="store_true",
@@ -66,6 +77,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seconds, clients, workers, port, path, profile, **options):
+        writes_per_second = options["writes_per_second"]
         if connection.vendor != "postgresql":
             raise CommandError("Run it on PostgreSQL (set DATABASE_URL).")
         with scopes_disabled():
@@ -94,6 +106,9 @@ class Command(BaseCommand):
             for name, url, cookies in pages:
                 self._load(port, url, cookies, clients, 2)  # warm up
                 results[name] = self._load(port, url, cookies, clients, seconds)
+            busy = None
+            if writes_per_second:
+                busy = self._busy_hour(port, search, cookie, clients, seconds, writes_per_second)
             for name, (rps, p50, p95, p99, errors) in results.items():
                 self.stdout.write(
                     f"{name:<42} {rps:8.1f} req/s   p50 {p50:6.1f} ms   "
@@ -105,6 +120,17 @@ class Command(BaseCommand):
                 f"(goal ≥ 0.5); search / bare one-query view: "
                 f"{search_rps / bare:.2f}; uncached search / one-query page: {cold_rps / page:.2f}"
             )
+            if busy is not None:
+                (rps, p50, p95, p99, errors), writes, write_errors = busy
+                self.stdout.write(
+                    f"{'make-up search during the roll call':<42} {rps:8.1f} req/s   "
+                    f"p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   p99 {p99:6.1f} ms   errors {errors}"
+                )
+                self.stdout.write(
+                    f"roll call: {writes} attendance marks ({writes / seconds:.1f}/s), "
+                    f"{write_errors} errors; cached search during it / one-query page: "
+                    f"{rps / page:.2f} (goal ≥ 0.5)"
+                )
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -203,6 +229,7 @@ class Command(BaseCommand):
                         valid_days=30,
                     ).pk
                 )
+            self._roll_call_class(company, today)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         self.stdout.write(
@@ -219,12 +246,117 @@ class Command(BaseCommand):
             CreditEvent.objects.filter(company=company).delete()
             CreditDecision.objects.filter(company=company).delete()
             MakeupCredit.objects.filter(company=company).delete()
+            AttendanceChange.objects.filter(company=company).delete()
+            Attendance.objects.filter(company=company).delete()
             Enrolment.objects.filter(company=company).delete()
             Session.objects.filter(company=company).delete()
             Class.objects.filter(company=company).delete()
             Programme.objects.filter(company=company).delete()
-            User.objects.filter(email=BENCH_EMAIL).delete()
+            User.objects.filter(email__in=[BENCH_EMAIL, STAFF_EMAIL]).delete()
             company.delete()
+
+    def _roll_call_class(self, company: Company, today: date) -> None:
+        """Another family's class with yesterday's lesson and 8 students, and a staff member
+        who marks their attendance (``--writes-per-second``)."""
+        klass = Class.objects.create(
+            company=company,
+            programme=Programme.objects.filter(company=company).order_by("pk").first(),
+            name="Roll call",
+            capacity=8,
+            start_date=today - timedelta(days=30),
+            end_date=today + timedelta(days=150),
+            price_per_session=Decimal("25"),
+        )
+        start = datetime.combine(
+            today - timedelta(days=1), datetime(2000, 1, 1, 16).time(), tzinfo=company.tzinfo
+        )
+        Session.objects.create(
+            company=company,
+            klass=klass,
+            starts_at=start,
+            ends_at=start + timedelta(minutes=30),
+            local_date=start.date(),
+        )
+        family = Family.objects.create(company=company, name="Roll call")
+        for n in range(8):
+            student = Student.objects.create(
+                company=company,
+                family=family,
+                first_name=f"Pupil{n}",
+                last_name="Roll",
+                date_of_birth=date(2018, 1, 1),
+            )
+            Enrolment.objects.create(
+                company=company, student=student, klass=klass, start_date=klass.start_date
+            )
+        staff = User.objects.create_user(
+            email=STAFF_EMAIL, password=BENCH_PASSWORD, email_confirmed_at=timezone.now()
+        )
+        Membership.objects.create(user=staff, company=company, role=Role.STAFF)
+
+    def _busy_hour(self, port, search, cookie, clients, seconds, per_second):
+        """The cached search while a staff client marks attendance ``per_second`` times a
+        second (present / did not attend, in turn) through the session page's buttons."""
+        with scopes_disabled():
+            session = Session.objects.get(company__slug=SLUG, klass__name="Roll call")
+            enrolments = list(
+                Enrolment.objects.filter(klass=session.klass)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        staff_cookie = self._login(port, STAFF_EMAIL)
+        csrf = self._csrf(port, staff_cookie, f"/manage/sessions/{session.pk}/")
+        done, failed = [0], [0]
+        stop = threading.Event()
+
+        def roll_call():
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            n = 0
+            while not stop.is_set():
+                started = time.perf_counter()
+                enrolment = enrolments[n % len(enrolments)]
+                state = ("present", "no_show")[(n // len(enrolments)) % 2]
+                conn.request(
+                    "POST",
+                    f"/manage/sessions/{session.pk}/attendance/{enrolment}/",
+                    body=urlencode({"state": state}),
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Cookie": f"{staff_cookie}; csrftoken={csrf}",
+                        "X-CSRFToken": csrf,
+                        "HX-Request": "true",
+                    },
+                )
+                response = conn.getresponse()
+                response.read()
+                if response.status == 200:
+                    done[0] += 1
+                else:
+                    failed[0] += 1
+                n += 1
+                stop.wait(max(0.0, 1 / per_second - (time.perf_counter() - started)))
+
+        writer = threading.Thread(target=roll_call)
+        writer.start()
+        try:
+            self._load(port, search, cookie, clients, 2)  # warm up, the roll call running
+            result = self._load(port, search, cookie, clients, seconds)
+        finally:
+            stop.set()
+            writer.join()
+        return result, done[0], failed[0]
+
+    def _csrf(self, port: int, cookie: str, path: str) -> str:
+        """A CSRF token for ``cookie``'s session: the page sets the cookie it goes with."""
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", path, headers={"Cookie": cookie})
+        response = conn.getresponse()
+        response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, value = header.split(";", 1)[0].split("=", 1)
+            if name == settings.CSRF_COOKIE_NAME:
+                return value
+        raise CommandError(f"{path} set no CSRF cookie ({response.status})")
 
     # --- server and load -------------------------------------------------------------
     def _start(self, port: int, workers: int) -> subprocess.Popen:
@@ -304,8 +436,8 @@ class Command(BaseCommand):
         ).print_stats(40)
         self.stdout.write(out.getvalue())
 
-    def _login(self, port: int) -> str:
-        """Log the bench parent in through the real login page; returns the Cookie header."""
+    def _login(self, port: int, email: str = BENCH_EMAIL) -> str:
+        """Log ``email`` in through the real login page; returns the Cookie header."""
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/accounts/login/")
         response = conn.getresponse()
@@ -316,7 +448,7 @@ class Command(BaseCommand):
             name, value = header.split(";", 1)[0].split("=", 1)
             cookies[name] = value
         body = urlencode(
-            {"csrfmiddlewaretoken": csrf, "username": BENCH_EMAIL, "password": BENCH_PASSWORD}
+            {"csrfmiddlewaretoken": csrf, "username": email, "password": BENCH_PASSWORD}
         )
         conn.request(
             "POST",
