@@ -156,8 +156,13 @@ def world(db) -> World:
         people[key] = MembershipFactory(
             company=company, role=role, user__email=f"{key.replace('_', '.')}@example.com"
         ).user
+    # A fixed name: a random one could match what a search test looks for ("oliv").
     people["parent_a"] = GuardianFactory(
-        family__company=a, family__name="Parker", user__email="parent.a@example.com"
+        family__company=a,
+        family__name="Parker",
+        full_name="Pat Parker",
+        user__email="parent.a@example.com",
+        user__full_name="Pat Parker",
     ).user
     return World(company_a=a, company_b=b, **people)
 
