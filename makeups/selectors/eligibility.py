@@ -2,6 +2,7 @@
 staff pages and the booking service all use. For a student's credit and candidate sessions it
 returns every check, passed or failed, with the figures behind it (MKP-12)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -83,9 +84,17 @@ RULE_TITLES = {
 
 @dataclass(frozen=True)
 class Check:
+    """One rule's verdict and the sentence saying why. ``message`` is the sentence, or a
+    function writing it: the parent's search evaluates hundreds of checks and shows none of
+    their sentences, so those with dates and figures are written only when read."""
+
     rule: str
     passed: bool
-    text: str
+    message: str | Callable[[], str] = field(compare=False)
+
+    @property
+    def text(self) -> str:
+        return self.message() if callable(self.message) else self.message
 
     @property
     def overridable(self) -> bool:
@@ -346,7 +355,7 @@ def session_checks(
         Check(
             "MKP-2",
             fits,
-            _("{name} will be {age} on {date}; the class is for {ages}.").format(
+            lambda: _("{name} will be {age} on {date}; the class is for {ages}.").format(
                 name=student.first_name,
                 age=_months(age),
                 date=date_format(session.local_date, "DAY_MONTH_FORMAT"),
@@ -385,7 +394,7 @@ def session_checks(
         Check(
             "MKP-5",
             open_now,
-            _(
+            lambda: _(
                 "Offered for make-ups from {opens} ({days} days before the class starts on "
                 "{start})."
             ).format(
@@ -404,7 +413,7 @@ def session_checks(
             Check(
                 "MKP-6",
                 False,
-                _("It starts after the credit expires ({date}).").format(
+                lambda: _("It starts after the credit expires ({date}).").format(
                     date=local_datetime(credit.expires_at, tz)
                 ),
             )
@@ -414,7 +423,7 @@ def session_checks(
             Check(
                 "MKP-6",
                 False,
-                _("{name} is already in this session.").format(name=student.first_name),
+                lambda: _("{name} is already in this session.").format(name=student.first_name),
             )
         )
     else:
@@ -422,7 +431,7 @@ def session_checks(
             Check(
                 "MKP-6",
                 True,
-                _("Starts {date}, before the credit expires.").format(
+                lambda: _("Starts {date}, before the credit expires.").format(
                     date=local_datetime(session.starts_at, tz)
                 ),
             )
@@ -431,12 +440,19 @@ def session_checks(
     extra = klass.extra_capacity(settings.makeup_extra_capacity)
     taken, limit = session_places(session, student)
     left = max(limit - taken, 0)
-    text = _("{taken} of {limit} places taken ({capacity} + {extra} for make-ups).").format(
-        taken=taken, limit=limit, capacity=klass.capacity, extra=extra
-    )
-    if session_held(session, student):
-        text += " " + _("One of them is offered to a family on the watch list until they answer.")
-    checks.append(Check("MKP-7", left > 0, text))
+    held = session_held(session, student)
+
+    def places() -> str:
+        text = _("{taken} of {limit} places taken ({capacity} + {extra} for make-ups).").format(
+            taken=taken, limit=limit, capacity=klass.capacity, extra=extra
+        )
+        if held:
+            text += " " + _(
+                "One of them is offered to a family on the watch list until they answer."
+            )
+        return text
+
+    checks.append(Check("MKP-7", left > 0, places))
     return checks, left
 
 

@@ -10,6 +10,7 @@ from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -189,6 +190,11 @@ def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
         "max_watches": MAX_WATCHES_PER_STUDENT,
         "oob": bool(request.htmx),
         "student_ids": [s.pk for s in students],
+        # Each listed session's booking page: the address up to the session's id, reversed
+        # once rather than for every session of the list.
+        "book_base": reverse("portal:makeup_confirm", args=[company.slug, credit.pk, 0])[:-2]
+        if credit
+        else "",
     }
 
 

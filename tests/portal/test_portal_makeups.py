@@ -94,6 +94,7 @@ def test_mkp_2_search_lists_a_bookable_session_and_hides_one_for_another_age(pf,
     html = _search(login(pf.user)).content.decode()
     assert "Host Sharks" in html and "Wednesday 25 November" in html
     assert "2 places left" in html and "Lake pool" in html
+    assert f'href="/portal/alpha/makeups/book/{pf.credit.pk}/{pf.session.pk}/"' in html
     assert _confirm_url(pf.credit, pf.session) in html
     assert "Little Starfish" not in html  # MKP-2: Ava is 6 y 5 m, the class is for 2–4 y
     assert "Home Dolphins" not in html  # MKP-6: her own class

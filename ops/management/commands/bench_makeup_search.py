@@ -37,7 +37,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from bookings.models import Attendance, AttendanceChange, Enrolment, Family, Guardian, Student
+from bookings.models import (
+    Attendance,
+    AttendanceChange,
+    Charge,
+    Enrolment,
+    Family,
+    Guardian,
+    Student,
+)
 from credits.models import CreditDecision, CreditEvent, MakeupCredit
 from credits.services import credit_add_manual
 from makeup.models import Company, Membership, Role, User
@@ -68,7 +76,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--profile",
             action="store_true",
-            help="Profile 20 in-process requests of the search page instead.",
+            help="Profile 20 in-process requests of the search page (uncached) instead.",
         )
         parser.add_argument(
             "--path",
@@ -247,6 +255,7 @@ class Command(BaseCommand):
             CreditDecision.objects.filter(company=company).delete()
             MakeupCredit.objects.filter(company=company).delete()
             AttendanceChange.objects.filter(company=company).delete()
+            Charge.objects.filter(company=company).delete()
             Attendance.objects.filter(company=company).delete()
             Enrolment.objects.filter(company=company).delete()
             Session.objects.filter(company=company).delete()
@@ -411,13 +420,17 @@ class Command(BaseCommand):
             client.get(path)
         with CaptureQueriesContext(connection) as warm:
             client.get(path)
+        # From here on each request has a query string of its own: the search itself, never
+        # the results cache (as "make-up search, uncached" in the load run).
+        path = path + "&nocache={n}"
+        counter = iter(range(10**9))
         self.stdout.write(
             f"{len(ctx.captured_queries)} queries uncached, "
             f"{len(warm.captured_queries)} from the results cache"
         )
         started = time.perf_counter()
         for _ in range(50):
-            client.get(path)
+            client.get(path.replace("{n}", str(next(counter))))
         self.stdout.write(
             f"{(time.perf_counter() - started) / 50 * 1000:.1f} ms per request, unprofiled"
         )
@@ -425,7 +438,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         profiler.enable()
         for _ in range(20):
-            client.get(path)
+            client.get(path.replace("{n}", str(next(counter))))
         profiler.disable()
         self.stdout.write(
             f"{(time.perf_counter() - started) / 20 * 1000:.1f} ms per request, profiled"
