@@ -18,12 +18,12 @@ laptop the per-process memory cache still expires entries within the minute.
 Writes that bypass model signals (``QuerySet.update()``, ``bulk_create()``) call
 :func:`data_changed` themselves.
 
-A busy hour would retire every fragment of a company every few seconds (staff mark attendance
-as lessons run). So a service whose writes concern one student in one session says so
-(:func:`narrow_writes`): inside, those writes retire only what depends on that session or that
-student (:func:`dep` keys). A fragment names what it was computed from besides its companies
-(:class:`Fragment`: the sessions it lists, the students whose credits it shows) and is served
-only while those are unchanged too. Anything else written meanwhile still retires the company.
+A busy hour would retire every fragment of a company every few seconds: staff mark attendance
+as lessons run. A lesson that has started is never offered again, so marking it concerns only
+the student's own family (the credit it may bring). A service says so
+(:func:`narrow_writes`): inside, those writes retire only the fragments that name the family
+among their dependencies (:func:`dep` keys, given with the fragment and read with it in the
+same cache call). Anything else written meanwhile still retires the company's fragments.
 """
 
 import hashlib
@@ -31,7 +31,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.apps import apps
@@ -59,7 +59,7 @@ def _bump(company_ids: Iterable[int]) -> None:
 
 
 def dep(kind: str, pk: int) -> str:
-    """A finer dependency than a company: ``dep("session", 7)``, ``dep("student", 3)``."""
+    """A finer dependency than a company: ``dep("family", 3)``."""
     return f"{kind}:{pk}"
 
 
@@ -123,13 +123,13 @@ def deps_changed(*names: str) -> None:
 @dataclass(frozen=True)
 class _Narrow:
     company_id: int
-    enrolment_ids: frozenset[int]
+    enrolment_id: int
     deps: frozenset[str]
 
 
 _narrow: ContextVar[_Narrow | None] = ContextVar("datacache_narrow", default=None)
 
-#: What one student's attendance in one session writes: the attendance and its history, the
+#: What one student's attendance of a lesson writes: the attendance and its history, the
 #: credit decision and the student's credits with their events, a package use or a charge.
 NARROW_MODELS = {
     "bookings.attendance",
@@ -144,18 +144,17 @@ NARROW_MODELS = {
 
 
 @contextmanager
-def narrow_writes(
-    *, company_id: int, enrolment_id: int, student_id: int, session_id: int
-) -> Iterator[None]:
+def narrow_writes(*, company_id: int, enrolment_id: int, family_id: int) -> Iterator[None]:
     """Inside, the writes of :data:`NARROW_MODELS` rows of ``company_id`` — a credit only
-    when it is the enrolment's own — retire only the fragments that depend on the session or
-    on the student, not the whole company's. Every other write inside (a watcher booked into
-    a freed place, an offer) still retires the company's fragments."""
+    when it is the enrolment's own — retire only the fragments that depend on the family
+    (``dep("family", family_id)``), not the whole company's. For a lesson that has started:
+    it is no longer offered to anyone, so its places concern nobody else. Every other write
+    inside (a watcher booked, an offer) still retires the company's fragments."""
     token = _narrow.set(
         _Narrow(
             company_id=company_id,
-            enrolment_ids=frozenset({enrolment_id}),
-            deps=frozenset({dep("session", session_id), dep("student", student_id)}),
+            enrolment_id=enrolment_id,
+            deps=frozenset({dep("family", family_id)}),
         )
     )
     try:
@@ -170,7 +169,7 @@ def _narrowed(instance, narrow: _Narrow | None) -> bool:
     if getattr(instance, "company_id", None) != narrow.company_id:
         return False
     if instance._meta.label_lower == "credits.makeupcredit":
-        return {instance.enrolment_id, instance.holder_id} <= narrow.enrolment_ids
+        return instance.enrolment_id == narrow.enrolment_id == instance.holder_id
     return True
 
 
@@ -192,63 +191,45 @@ def data_versions(company_ids: Iterable[int]) -> str:
     return _versions(ids, cache.get_many([_version_key(pk) for pk in ids]))
 
 
-@dataclass
-class Fragment:
-    """A rendered fragment and the :func:`dep` keys it was computed from besides its
-    companies (the sessions it lists, the students whose credits it shows)."""
-
-    html: str
-    deps: list[str] = field(default_factory=list)
-
-
-def _dep_versions(names: list[str]) -> str:
-    if not names:
-        return ""
-    keys = [_dep_key(name) for name in names]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            cache.add(key, uuid.uuid4().hex[:12], None)
-    missing = [key for key in keys if key not in found]
-    if missing:
-        found = {**found, **cache.get_many(missing)}
-    return ".".join(f"{name}={found.get(key, '')}" for name, key in zip(names, keys, strict=True))
-
-
 def cached_fragment(
     *,
     name: str,
     company_ids: Iterable[int],
     parts: Iterable[object],
-    render: Callable[[], str | Fragment],
+    render: Callable[[], str],
     now: datetime,
+    deps: Iterable[str] = (),
 ) -> str:
     """``render()``'s result, cached under ``name`` and ``parts`` (everything the fragment
     depends on besides the data: ids, filters, language), valid while the companies' data
-    versions, the versions of the :func:`dep` keys the render named (a :class:`Fragment`)
-    and the minute are those it was rendered with. One cache round trip on a hit, two when
-    the fragment names finer dependencies."""
+    versions, the versions of ``deps`` (:func:`dep` keys: the family whose page it is) and
+    the minute are those it was rendered with. One cache round trip on a hit: the fragment
+    and every version are fetched together."""
     if not getattr(settings, "DATA_CACHE_ENABLED", True):
-        rendered = render()
-        return rendered.html if isinstance(rendered, Fragment) else rendered
+        return render()
     ids = sorted(set(company_ids))
+    names = sorted(set(deps))
     raw = "|".join([name, *(str(p) for p in parts)])
     key = f"{_prefix()}:frag:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
-    found = cache.get_many([key, *(_version_key(pk) for pk in ids)])
-    stamp = f"{_versions(ids, found)}@{now:%Y%m%d%H%M}"
+    found = cache.get_many([key, *(_version_key(pk) for pk in ids), *(_dep_key(n) for n in names)])
+    stamp = f"{_versions(ids, found)}|{_dep_versions(names, found)}@{now:%Y%m%d%H%M}"
     entry = found.get(key)
-    if entry is not None and entry[0] == stamp and entry[2] == _dep_versions(entry[3]):
+    if entry is not None and entry[0] == stamp:
         return entry[1]
-    rendered = render()
-    if not isinstance(rendered, Fragment):
-        rendered = Fragment(rendered)
-    deps = sorted(set(rendered.deps))
-    # The companies' stamp was read before rendering, so a company write committed meanwhile
-    # retires the entry at once. The finer dependencies are known only after rendering: a
-    # narrow write committed in that instant may stay hidden until the minute turns (and a
-    # booking re-checks every rule anyway).
-    cache.set(key, (stamp, rendered.html, _dep_versions(deps), deps), FRAGMENT_TTL)
-    return rendered.html
+    html = render()
+    cache.set(key, (stamp, html), FRAGMENT_TTL)
+    return html
+
+
+def _dep_versions(names: list[str], found: dict) -> str:
+    """The versions of ``names`` from ``found`` (creating any that are missing)."""
+    keys = [_dep_key(name) for name in names]
+    missing = [key for key in keys if key not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, uuid.uuid4().hex[:12], None)
+        found = {**found, **cache.get_many(missing)}
+    return ".".join(f"{name}={found.get(key, '')}" for name, key in zip(names, keys, strict=True))
 
 
 def _company_of(instance) -> int | None:

@@ -3,6 +3,7 @@ session and restoring it (CLO-6)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import datetime, time, timedelta
 from functools import partial
 
@@ -105,13 +106,17 @@ def attendance_set_state(
     else:
         cancelled_at = None
 
-    # One student in one session: the cached make-up searches of other families stay, unless
-    # they list this session (its places) — makeup.datacache.
-    with narrow_writes(
-        company_id=session.company_id,
-        enrolment_id=enrolment.pk,
-        student_id=enrolment.student_id,
-        session_id=session.pk,
+    # A lesson that has started is offered to nobody: marking it concerns only the student's
+    # family, whose cached make-up search alone is retired (makeup.datacache). A lesson
+    # ahead frees or takes a place others may see: everything of the company is retired.
+    with (
+        narrow_writes(
+            company_id=session.company_id,
+            enrolment_id=enrolment.pk,
+            family_id=enrolment.student.family_id,
+        )
+        if session.starts_at <= now
+        else nullcontext()
     ):
         attendance = _locked_attendance(enrolment=enrolment, session=session)
         if attendance.state == state and attendance.cancelled_at == cancelled_at:

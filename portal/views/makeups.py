@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bookings.models import MakeupBooking
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from franchise.selectors import partners
-from makeup.datacache import Fragment, cached_fragment, dep
+from makeup.datacache import cached_fragment, dep
 from makeup.errors import BOOKING_FAILED, DomainError
 from makeups.selectors.moving import move_deadline
 from makeups.services import (
@@ -95,29 +95,16 @@ def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
         name="makeup-search",
         company_ids=[company.pk, *partners.approved_partner_ids(company.pk)],
         parts=[family.pk, template, request.get_full_path(), get_language()],
-        render=lambda: _render_search(request, template, company, family, now),
+        render=lambda: render_to_string(
+            template, _makeup_search_context(request, company, family, now)
+        ),
+        deps=[dep("family", family.pk)],  # a roll call retires only the marked child's family
         now=now,
     )
     body = mark_safe(body)  # noqa: S308 - our own rendered template, cached as is
     if request.htmx:
         return HttpResponse(body)
     return render(request, "portal/makeup_search.html", {"body": body})
-
-
-def _render_search(request: HttpRequest, template: str, company, family, now) -> Fragment:
-    """The search body, and what it depends on besides the companies' data: the family's
-    children (their credits) and the sessions it lists (their places) — so a roll call
-    elsewhere in the company leaves it cached (makeup.datacache)."""
-    context = _makeup_search_context(request, company, family, now)
-    result = context["result"]
-    sessions = [c.session.pk for day in result.days for c in day.candidates] if result else []
-    return Fragment(
-        render_to_string(template, context),
-        deps=[
-            *(dep("student", pk) for pk in context["student_ids"]),
-            *(dep("session", pk) for pk in sessions),
-        ],
-    )
 
 
 def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
@@ -189,7 +176,6 @@ def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
         "notice": notice,
         "max_watches": MAX_WATCHES_PER_STUDENT,
         "oob": bool(request.htmx),
-        "student_ids": [s.pk for s in students],
         # Each listed session's booking page: the address up to the session's id, reversed
         # once rather than for every session of the list.
         "book_base": reverse("portal:makeup_confirm", args=[company.slug, credit.pk, 0])[:-2]
