@@ -68,6 +68,13 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--port", type=int, default=8799)
         parser.add_argument(
+            "--weeks",
+            type=int,
+            default=20,
+            help="Weekly sessions per class (1,000 classes): 1, 10, 50 give 1,000, 10,000, "
+            "50,000 sessions, to see that the search does not grow with the school.",
+        )
+        parser.add_argument(
             "--writes-per-second",
             type=float,
             default=0,
@@ -86,6 +93,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, seconds, clients, workers, port, path, profile, **options):
         writes_per_second = options["writes_per_second"]
+        self.weeks = options["weeks"]
         if connection.vendor != "postgresql":
             raise CommandError("Run it on PostgreSQL (set DATABASE_URL).")
         with scopes_disabled():
@@ -167,7 +175,7 @@ class Command(BaseCommand):
                         min_age_months=48,
                         max_age_months=144,
                         start_date=today - timedelta(days=30),
-                        end_date=today + timedelta(days=150),
+                        end_date=today + timedelta(weeks=max(self.weeks, 21)),
                         price_per_session=Decimal("25"),
                     )
                     for n in range(1000)
@@ -188,7 +196,7 @@ class Command(BaseCommand):
             sessions = []
             for n, klass in enumerate(classes):
                 first = today + timedelta(days=(n % 6 - today.weekday()) % 7)
-                for week in range(20):
+                for week in range(self.weeks):
                     day = first + timedelta(weeks=week)
                     start = datetime.combine(
                         day, datetime(2000, 1, 1, 15 + n % 4).time(), tzinfo=tz
