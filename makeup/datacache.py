@@ -173,16 +173,21 @@ def _narrowed(instance, narrow: _Narrow | None) -> bool:
     return True
 
 
-def _versions(ids: list[int], found: dict) -> str:
-    """The companies' versions from ``found`` (creating any that are missing)."""
-    keys = [_version_key(pk) for pk in ids]
+def _stamp(labels: list[str], keys: list[str], found: dict) -> str:
+    """The versions under ``keys`` from ``found`` (creating any that are missing), labelled."""
     missing = [key for key in keys if key not in found]
     if missing:
         for key in missing:
             # Another process may create it first: read back whatever won.
             cache.add(key, uuid.uuid4().hex[:12], None)
         found = {**found, **cache.get_many(missing)}
-    return ".".join(f"{pk}={found.get(key, '')}" for pk, key in zip(ids, keys, strict=True))
+    pairs = zip(labels, keys, strict=True)
+    return ".".join(f"{label}={found.get(key, '')}" for label, key in pairs)
+
+
+def _versions(ids: list[int], found: dict) -> str:
+    """The companies' versions from ``found``."""
+    return _stamp([str(pk) for pk in ids], [_version_key(pk) for pk in ids], found)
 
 
 def data_versions(company_ids: Iterable[int]) -> str:
@@ -222,14 +227,8 @@ def cached_fragment(
 
 
 def _dep_versions(names: list[str], found: dict) -> str:
-    """The versions of ``names`` from ``found`` (creating any that are missing)."""
-    keys = [_dep_key(name) for name in names]
-    missing = [key for key in keys if key not in found]
-    if missing:
-        for key in missing:
-            cache.add(key, uuid.uuid4().hex[:12], None)
-        found = {**found, **cache.get_many(missing)}
-    return ".".join(f"{name}={found.get(key, '')}" for name, key in zip(names, keys, strict=True))
+    """The versions of the :func:`dep` keys ``names`` from ``found``."""
+    return _stamp(names, [_dep_key(name) for name in names], found)
 
 
 def _company_of(instance) -> int | None:
