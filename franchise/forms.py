@@ -7,6 +7,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from makeup.choices import IdsChoiceField
 from makeup.models import Company
 from makeup.widgets import Textarea
 from programmes.models import Programme
@@ -33,7 +34,7 @@ class InviteForm(forms.Form):
     )
 
 
-class ProgrammeChoiceField(forms.ModelMultipleChoiceField):
+class ProgrammeChoiceField(IdsChoiceField):
     def label_from_instance(self, obj: Programme) -> str:
         switch = (
             gettext("takes partner make-ups")

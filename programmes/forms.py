@@ -8,8 +8,9 @@ from django.db.models import Q
 from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django_scopes.forms import SafeModelChoiceField, SafeModelMultipleChoiceField
+from django_scopes.forms import SafeModelChoiceField
 
+from makeup.choices import ScopedIdsChoiceField
 from makeup.dates import MAX_TERM_DAYS, limit_date_fields, term_too_long_message
 from makeup.models import Company, User
 from makeup.widgets import Textarea
@@ -30,7 +31,7 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
-class ProgrammeChoicesField(SafeModelMultipleChoiceField):
+class ProgrammeChoicesField(ScopedIdsChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj.name} ({obj.code})"
 
@@ -417,7 +418,7 @@ class ClosureForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Tick none to close every location."),
     )
-    programmes = SafeModelMultipleChoiceField(
+    programmes = ScopedIdsChoiceField(
         queryset=Programme.objects.none(),
         label=_("Programmes"),
         required=False,
