@@ -33,6 +33,17 @@ def _family_booking(company, booking_id: int, state: str) -> MakeupBooking | Non
         )
 
 
+def _family_watch(company, watch_id: int, state: str) -> SessionWatch | None:
+    """The family's watch ``watch_id`` in ``state``, read by id and the credit's (home)
+    company with scoping lifted: the watched session may be a partner's."""
+    with scopes_disabled():
+        return (
+            SessionWatch.objects.filter(pk=watch_id, credit__company=company, state=state)
+            .select_related("session__klass__programme", "session__company", "student")
+            .first()
+        )
+
+
 @shared_task(base=CompanyTask, bind=True)
 def send_makeup_booked(self, company, booking_id: int) -> int:
     """The make-up confirmation with an .ics calendar attachment, to the student's parents.
@@ -118,14 +129,7 @@ def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) ->
     """BAL-6: tell the family that a place freed in the session they watch but went to the
     next in line, because their account had ``amount`` due then; the watch goes on. Runs in
     the family's (home) company; nothing is sent once the watch is booked or has ended."""
-    with scopes_disabled():
-        watch = (
-            SessionWatch.objects.filter(
-                pk=watch_id, credit__company=company, state=SessionWatch.State.ACTIVE
-            )
-            .select_related("session__klass__programme", "session__company", "student")
-            .first()
-        )
+    watch = _family_watch(company, watch_id, SessionWatch.State.ACTIVE)
     if watch is None:
         return 0
     pay_url = ""
@@ -151,14 +155,7 @@ def send_watch_offer(self, company, watch_id: int) -> int:
     """WAL-5: offer the family the place freed in the session they watch, with the signed
     link to accept it and until when. Runs in the family's (home) company; nothing is sent
     once the offer was accepted, passed on or the watch ended."""
-    with scopes_disabled():
-        watch = (
-            SessionWatch.objects.filter(
-                pk=watch_id, credit__company=company, state=SessionWatch.State.OFFERED
-            )
-            .select_related("session__klass__programme", "session__company", "student")
-            .first()
-        )
+    watch = _family_watch(company, watch_id, SessionWatch.State.OFFERED)
     if watch is None:
         return 0
     url = reverse(

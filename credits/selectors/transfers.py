@@ -122,3 +122,17 @@ def transfer_choices(*, credit: MakeupCredit, now: datetime, tz) -> TransferChoi
         for e in enrolments
     ]
     return TransferChoices(credit=credit, refusal=refusal, options=options)
+
+
+def family_enrolment(*, family, pk: str) -> Enrolment | None:
+    """The enrolment ``pk`` (as posted) of one of ``family``'s children, with the student, or
+    ``None`` when it is not a number or not theirs: who may receive a credit (WAL-1)."""
+    try:
+        number = int(pk)
+    except ValueError:
+        return None
+    return (
+        Enrolment.objects.filter(pk=number, student__family=family)
+        .select_related("student")
+        .first()
+    )

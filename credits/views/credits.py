@@ -18,7 +18,7 @@ from programmes.models import Programme
 from ..forms import CreditFilterForm, ManualCreditForm
 from ..models import CreditDecision, MakeupCredit
 from ..selectors.credits import credits_for_company
-from ..selectors.transfers import transfer_choices
+from ..selectors.transfers import family_enrolment, transfer_choices
 from ..services import credit_add_manual, credit_transfer, decision_mark_reviewed
 
 
@@ -101,14 +101,7 @@ def credit_give(request: HttpRequest, credit_pk: int) -> HttpResponse:
     family = credit.enrolment.student.family
     now = timezone.now()
     if request.method == "POST":
-        pk = request.POST.get("enrolment", "")
-        receiver = (
-            Enrolment.objects.filter(pk=int(pk), student__family=family)
-            .select_related("student")
-            .first()
-            if pk.isdigit()
-            else None
-        )
+        receiver = family_enrolment(family=family, pk=request.POST.get("enrolment", ""))
         if receiver is None:
             messages.error(request, _("Choose who gets the credit."))
         else:

@@ -11,20 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from bookings.models import Enrolment
-from credits.selectors.transfers import transfer_choices
+from credits.selectors.transfers import family_enrolment, transfer_choices
 from credits.services import credit_transfer
 from makeup.errors import DomainError
 
 from ..access import access_company, access_family_credit, access_guardian
 from ..texts import local_time
 from .home import to_home
-
-
-def _enrolment_pk(request: HttpRequest) -> int | None:
-    try:
-        return int(request.POST.get("enrolment", ""))
-    except ValueError:
-        return None
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,14 +30,7 @@ def credit_give(request: HttpRequest, company_slug: str, credit_pk: int) -> Http
     credit = access_family_credit(family, credit_pk)
     now = timezone.now()
     if request.method == "POST":
-        pk = _enrolment_pk(request)
-        receiver = (
-            Enrolment.objects.filter(pk=pk, student__family=family)
-            .select_related("student")
-            .first()
-            if pk is not None
-            else None
-        )
+        receiver = family_enrolment(family=family, pk=request.POST.get("enrolment", ""))
         if receiver is None:
             messages.error(request, _("Choose who gets the credit."))
         else:
