@@ -153,14 +153,18 @@ def partner_rules(*, credit: MakeupCredit, sessions: list[Session], now: datetim
     return result
 
 
-def partner_candidates(*, credit: MakeupCredit, now: datetime, **filters) -> list[Candidate]:
+def partner_candidates(
+    *, credit: MakeupCredit, now: datetime, partner_ids: list[int] | None = None, **filters
+) -> list[Candidate]:
     """FRN-6: the credit's make-up options at every approved partner — sessions of their
     programmes with the credit's programme code, or that also accept credits from one of
     theirs with that code (WAL-3), and the switch on (FRN-2, FRN-4), inside the partner's
     incoming restrictions — with every check on the host's class (FRN-5).
-    ``filters`` are those of :func:`makeups.selectors.eligibility.makeup_candidates`."""
+    ``filters`` are those of :func:`makeups.selectors.eligibility.makeup_candidates`;
+    ``partner_ids``: the credit's company's :func:`approved_partner_ids`, when the caller has
+    read them already."""
     code = credit.enrolment.klass.programme.code
-    partners = _credit_partner_ids(credit)
+    partners = _credit_partner_ids(credit) if partner_ids is None else partner_ids
     if not code or not partners:
         return []
     restrictions = _restrictions(partners, credit.company_id)

@@ -565,6 +565,7 @@ def makeup_candidates(
     host: Company | None = None,
     programme_ids: list[int] | None = None,
     moving: MakeupBooking | None = None,
+    company: Company | None = None,
 ) -> list[Candidate]:
     """The make-up search for one credit (the busiest query in the product): future sessions
     of the credit's programme — and of the programmes that also accept its credits (WAL-3) —
@@ -581,13 +582,17 @@ def makeup_candidates(
     ``host`` and ``programme_ids`` search a partner company's linked programmes instead of
     the credit's own (the franchise app does, with scoping lifted, FRN-5). ``moving``: the
     booked make-up the credit is spent on, for the sessions it could move to (WAL-2).
+    ``company``: the credit's company with its settings, when the caller has it loaded.
 
     A session the company's closures cover is never offered, to parents or to staff (CLO-5):
     it is left out in SQL, like a cancelled one (the calendar is read once, before the
     sessions); "why isn't this session offered?" names the closure."""
     student = credit.holder_student
     # One company for every row: loaded once and attached, not joined per session.
-    company = host or Company.objects.select_related("settings").get(pk=credit.company_id)
+    if host is not None:
+        company = host
+    elif company is None or company.pk != credit.company_id:
+        company = Company.objects.select_related("settings").get(pk=credit.company_id)
     if programme_ids is None:
         home = credit.enrolment.klass.programme_id
         programmes = Q(klass__programme_id=home) | Q(

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from bookings.models import MakeupBooking
 from credits.models import MakeupCredit, SessionWatch
 from franchise.selectors.partners import partner_candidates
+from makeup.models import Company
 from makeups.selectors.eligibility import Candidate, makeup_candidates
 from programmes.models import Session
 
@@ -70,6 +71,8 @@ def makeup_search(
     weekday: int | None = None,
     time_of_day: str = "",
     moving: MakeupBooking | None = None,
+    company: Company | None = None,
+    partner_ids: list[int] | None = None,
 ) -> SearchResult:
     """The sessions a parent is offered for ``credit`` (MKP-1…MKP-7 through the one
     eligibility function), at the family's company and at approved partners (FRN-5, FRN-6):
@@ -79,7 +82,8 @@ def makeup_search(
     :data:`SEARCH_WINDOW_DAYS` days, with the start of the next page. A fixed number of
     queries whatever the company's size. ``moving``: the booked make-up ``credit`` is spent
     on — the sessions it could move to (WAL-2), the same checks with the credit counted as
-    free for it."""
+    free for it. ``company`` (the credit's, with its settings) and ``partner_ids`` (its
+    approved partners), when the caller has read them already, are not read again."""
     today = now.astimezone(tz).date()
     start = max(date_from or today, today)
     end = date_to or start + timedelta(days=SEARCH_WINDOW_DAYS - 1)
@@ -103,8 +107,8 @@ def makeup_search(
         "moving": moving,
     }
     # The family's own company and every approved partner branch, in one list (FRN-6).
-    candidates = makeup_candidates(credit=credit, now=now, **filters)
-    partner = partner_candidates(credit=credit, now=now, **filters)
+    candidates = makeup_candidates(credit=credit, now=now, company=company, **filters)
+    partner = partner_candidates(credit=credit, now=now, partner_ids=partner_ids, **filters)
     if partner:
         candidates = sorted(
             candidates + partner, key=lambda c: (c.session.starts_at, c.session.pk)

@@ -91,12 +91,13 @@ def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
     family = access_guardian(request).family
     now = timezone.now()
     template = "portal/_makeup_results.html" if request.htmx else "portal/_makeup_search_body.html"
+    partner_ids = partners.approved_partner_ids(company.pk)
     body = cached_fragment(
         name="makeup-search",
-        company_ids=[company.pk, *partners.approved_partner_ids(company.pk)],
+        company_ids=[company.pk, *partner_ids],
         parts=[family.pk, template, request.get_full_path(), get_language()],
         render=lambda: render_to_string(
-            template, _makeup_search_context(request, company, family, now)
+            template, _makeup_search_context(request, company, family, now, partner_ids)
         ),
         deps=[dep("family", family.pk)],  # a roll call retires only the marked child's family
         now=now,
@@ -107,7 +108,9 @@ def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
     return render(request, "portal/makeup_search.html", {"body": body})
 
 
-def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
+def _makeup_search_context(
+    request: HttpRequest, company, family, now, partner_ids: list[int] | None = None
+) -> dict:
     """Everything the search body shows; 404 for another family's child or credit."""
     credits = family_credits(family=family, now=now)
     students = list(family.students.all())
@@ -165,6 +168,8 @@ def _makeup_search_context(request: HttpRequest, company, family, now) -> dict:
             date_to=filters["date_to"],
             weekday=filters["weekday"],
             time_of_day=filters["time_of_day"],
+            company=company,
+            partner_ids=partner_ids,
         )
     return {
         "company": company,
