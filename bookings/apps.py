@@ -6,8 +6,9 @@ class BookingsConfig(AppConfig):
 
     def ready(self) -> None:
         from makeup.hooks import register_today_item
-        from programmes.hooks import register_protecting_relation
+        from programmes.hooks import register_protecting_relation, register_sessions_created
 
+        from . import receivers
         from .selectors.today import today_blocked_families, today_sessions
 
         # A session with attendance rows or make-up bookings (both PROTECT it) is never
@@ -17,3 +18,5 @@ class BookingsConfig(AppConfig):
         # The Today page (DAY-2): the day's sessions and their roll call, blocked families.
         register_today_item(today_sessions)
         register_today_item(today_blocked_families)
+        # A session's places taken follow every write that changes them (MKP-7).
+        register_sessions_created(receivers.count_generated_sessions)

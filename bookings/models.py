@@ -205,6 +205,8 @@ class AttendanceState(models.TextChoices):
 
 
 CLIENT_CANCELLED_STATES = {AttendanceState.CANCELLED, AttendanceState.LATE_CANCELLED}
+# A regular student in one of these states has given their place up for the day (MKP-7).
+PLACE_FREEING_STATES = [*sorted(CLIENT_CANCELLED_STATES), AttendanceState.STAFF_CANCELLED]
 
 
 class Attendance(models.Model):

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 _protecting_relations: list[str] = []
 _programme_created: list[Callable] = []
+_sessions_created: list[Callable] = []
 
 
 def register_protecting_relation(name: str) -> None:
@@ -29,3 +30,15 @@ def register_programme_created(fn: Callable) -> None:
 def programme_created(*, programme) -> None:
     for fn in _programme_created:
         fn(programme=programme)
+
+
+def register_sessions_created(fn: Callable) -> None:
+    """``fn(*, session_ids)`` runs inside the transaction that generated new sessions in
+    bulk (no signals are sent): bookings counts their places taken."""
+    if fn not in _sessions_created:
+        _sessions_created.append(fn)
+
+
+def sessions_created(*, session_ids: list[int]) -> None:
+    for fn in _sessions_created:
+        fn(session_ids=session_ids)

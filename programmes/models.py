@@ -314,6 +314,15 @@ class Session(models.Model):
         related_name="cancelled_sessions",
         help_text=_("The closure that cancelled it; empty for any other cancellation."),
     )
+    places_taken = models.IntegerField(
+        default=0,
+        editable=False,
+        help_text=_(
+            "Places taken: regular students enrolled that day, minus those who cancelled, plus "
+            "make-up guests. Kept up to date under the session's lock by every booking, "
+            "cancellation, attendance change and enrolment change."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedManager(company="company")

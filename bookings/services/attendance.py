@@ -29,6 +29,7 @@ from ..selectors.attendance import expected_enrolments, session_makeup_guests
 from .account import account_apply_attendance, account_release_attendances
 from .guests import makeup_set_attendance
 from .packages import package_apply_attendance, packages_release_attendances
+from .places import recount_places
 
 # A client cancellation stamped a little ahead of the server clock is still "now".
 CLOCK_SKEW = timedelta(minutes=2)
@@ -349,6 +350,7 @@ def _mark_all_staff_cancelled(
         attendance.enrolment, attendance.session = enrolment, session
         attendances.append(attendance)
         marked[session.pk] += 1
+    recount_places(session_ids=[s.pk for s in sessions], locked=True)  # bulk: no signals
     AttendanceChange.objects.bulk_create(
         [
             AttendanceChange(

@@ -13,9 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bookings.models import (
-    CLIENT_CANCELLED_STATES,
-    Attendance,
-    AttendanceState,
+    PLACE_FREEING_STATES,
     Enrolment,
     MakeupBooking,
     Student,
@@ -42,6 +40,7 @@ SEARCH_FIELDS = (
     "ends_at",
     "local_date",
     "cancelled_at",
+    "places_taken",
     "one_off",
     "klass__name",
     "klass__location",
@@ -61,7 +60,7 @@ SEARCH_FIELDS = (
 
 # Rules staff may override with a recorded reason (MKP-11); capacity never.
 PORTAL_ONLY_RULES = {"MKP-5"}
-FREEING_STATES = [*sorted(CLIENT_CANCELLED_STATES), AttendanceState.STAFF_CANCELLED]
+FREEING_STATES = PLACE_FREEING_STATES
 
 
 # What people read for each check: a plain title, never the rule code (DAY-4).
@@ -130,40 +129,40 @@ class Candidate:
         return bool(self.failed) and all(c.rule == "MKP-7" for c in self.failed)
 
 
-def _count(queryset, output_name: str = "n"):
-    return Coalesce(
-        Subquery(
-            queryset.order_by().values(output_name).annotate(c=Count("pk")).values("c"),
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-
-
 def with_occupancy(
-    sessions: QuerySet[Session], *, now: datetime | None = None, with_company: bool = True
+    sessions: QuerySet[Session],
+    *,
+    now: datetime | None = None,
+    with_company: bool = True,
+    guests: bool = False,
 ) -> QuerySet[Session]:
-    """Annotate each session's places taken (MKP-7) in the same query: regular students
-    enrolled that day, minus regulars who cancelled (their places may go to make-ups), plus
-    active make-up bookings — and ``offered_to``, the student a place is offered to (WAL-5,
-    at most one open offer per session), whose place is held for them until the offer ends.
-    ``now``: an offer past its end by then holds nothing (without it, every open offer holds
-    its place until it is passed on)."""
-    regulars = Enrolment.objects.filter(
-        klass=OuterRef("klass"), start_date__lte=OuterRef("local_date")
-    ).filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=OuterRef("local_date")))
-    freed = Attendance.objects.filter(session=OuterRef("pk"), state__in=FREEING_STATES)
-    makeups = MakeupBooking.objects.filter(session=OuterRef("pk"), state=MakeupBooking.State.BOOKED)
+    """Sessions with what MKP-7 reads: their places taken are a column kept exact by every
+    write (``bookings.services.places``); this adds ``offered_to``, the student a place is
+    offered to (WAL-5, at most one open offer per session), whose place is held for them
+    until the offer ends. ``now``: an offer past its end by then holds nothing (without it,
+    every open offer holds its place until it is passed on). ``guests``: also count the
+    booked make-up guests (``makeups``)."""
     offers = SessionWatch.objects.filter(session=OuterRef("pk"), state=SessionWatch.State.OFFERED)
     if now is not None:
         offers = offers.filter(offer_expires_at__gt=now)
     related = ("klass__programme", "company__settings") if with_company else ("klass__programme",)
-    return sessions.select_related(*related).annotate(
-        regulars=_count(regulars, "klass"),
-        freed=_count(freed, "session"),
-        makeups=_count(makeups, "session"),
+    sessions = sessions.select_related(*related).annotate(
         offered_to=Subquery(offers.order_by("pk").values("student_id")[:1]),
     )
+    if guests:
+        booked = MakeupBooking.objects.filter(
+            session=OuterRef("pk"), state=MakeupBooking.State.BOOKED
+        )
+        sessions = sessions.annotate(
+            makeups=Coalesce(
+                Subquery(
+                    booked.order_by().values("session").annotate(c=Count("pk")).values("c"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            )
+        )
+    return sessions
 
 
 def session_held(session: Session, student: Student | None = None) -> bool:
@@ -180,7 +179,7 @@ def session_places(session: Session, student: Student | None = None) -> tuple[in
     klass = session.klass
     limit = klass.capacity + klass.extra_capacity(session.company.settings.makeup_extra_capacity)
     held = 1 if session_held(session, student) else 0
-    return session.regulars - session.freed + session.makeups + held, limit
+    return session.places_taken + held, limit
 
 
 def _months(months: int) -> str:

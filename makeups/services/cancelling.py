@@ -15,6 +15,7 @@ from django_scopes import scopes_disabled
 from bookings.models import Attendance, AttendanceChange, AttendanceState, Enrolment, MakeupBooking
 from bookings.services import attendance_set_state, check_portal_parent
 from bookings.services.attendance import check_client_cancellation_time
+from bookings.services.places import recount_places
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.selectors.policies import cutoff_instant, policy_for
 from credits.services import (
@@ -234,6 +235,7 @@ def makeups_cancel_for_cancelled_sessions(
         MakeupBooking.objects.filter(pk__in=[b.pk for b in bookings]).update(
             state=MakeupBooking.State.CANCELLED, cancelled_at=now, cancelled_by=actor
         )
+        recount_places(session_ids=ids)  # a bulk update sends no signals
         for booking in bookings:
             booking.state, booking.cancelled_at = MakeupBooking.State.CANCELLED, now
             booking.cancelled_by = actor

@@ -32,4 +32,4 @@ def lock_session(session_id: int, *, now: datetime) -> Session:
                 _("This session is busy right now: please try again in a moment."), code="busy"
             ) from error
         raise
-    return with_occupancy(Session.objects.filter(pk=session_id), now=now).get()
+    return with_occupancy(Session.objects.filter(pk=session_id), now=now, guests=True).get()

@@ -198,6 +198,7 @@ def family_upcoming(
                 starts_at__lte=until,
             ),
             now=now,
+            guests=True,  # "undo the cancellation" asks whether a guest took the place
         ).order_by("starts_at", "pk")
     )
     attendance = {

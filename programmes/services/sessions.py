@@ -137,6 +137,8 @@ def class_generate_sessions(*, klass: Class, now: datetime) -> GenerationResult:
             session.ends_at, session.schedule = end, slot
             to_update.append(session)
     Session.objects.bulk_create(to_create)
+    if to_create:
+        hooks.sessions_created(session_ids=[s.pk for s in to_create])
     if to_update:
         Session.objects.bulk_update(to_update, ["ends_at", "schedule"])
     if to_create or to_update:

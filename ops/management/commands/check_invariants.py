@@ -25,6 +25,9 @@
    seconds, and with ``--mail-dir`` (a ``filemail://`` folder the workers wrote to) no
    recipient got a message's e-mail twice, and no e-mail went out for a message not marked
    done.
+6. Every session's places taken (the column the search and the booking read, MKP-7) equals
+   the count from the rows: regulars enrolled that day, minus those who gave their place up,
+   plus booked make-up guests (``bookings.services.places``).
 
     manage.py check_invariants        # exit 1 listing the first problems, else "all hold"
     manage.py check_invariants --mail-dir /tmp/mails --outbox-grace 60
@@ -40,6 +43,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from bookings.models import Enrolment, MakeupBooking
+from bookings.services.places import counted_places
 from credits.models import CreditEvent, CreditState, MakeupCredit
 from makeup.models import OutboxMessage
 from makeup.outbox import mail_sent
@@ -53,7 +57,7 @@ AVAILABLE_TO_AVAILABLE = (CreditState.AVAILABLE, CreditState.AVAILABLE)
 class Command(BaseCommand):
     help = (
         "Check the data invariants (capacity, credits spent once, credit histories, "
-        "transfers to siblings, carry-overs into the next term)."
+        "transfers to siblings, carry-overs into the next term, places taken)."
     )
 
     def add_arguments(self, parser):
@@ -78,6 +82,7 @@ class Command(BaseCommand):
                 *self._histories(),
                 *self._holders(),
                 *self._outbox(outbox_grace, mail_dir),
+                *self._places(),
             ]
         if problems:
             raise CommandError(
@@ -91,19 +96,33 @@ class Command(BaseCommand):
             .values_list("session_id", flat=True)
             .distinct()
         )
-        sessions = with_occupancy(Session.objects.filter(pk__in=with_guests)).select_related(
-            "klass"
-        )
+        sessions = with_occupancy(
+            Session.objects.filter(pk__in=with_guests), guests=True
+        ).select_related("klass")
         problems = []
         for session in sessions.iterator(chunk_size=2000):
             extra = session.klass.extra_capacity(session.company.settings.makeup_extra_capacity)
             limit = session.klass.capacity + extra
-            taken = session.regulars - session.freed + session.makeups
+            taken = session.places_taken
             if taken > limit and session.makeups:
                 problems.append(
                     f"session {session.pk}: {taken} taken of {limit} ({session.makeups} make-ups)"
                 )
         self.stdout.write(f"capacity: {len(problems)} problem(s)")
+        return problems
+
+    def _places(self) -> list[str]:
+        wrong = (
+            Session.objects.annotate(counted=counted_places())
+            .exclude(places_taken=F("counted"))
+            .order_by("pk")
+            .values_list("pk", "places_taken", "counted")
+        )
+        problems = [
+            f"session {pk}: {kept} places taken kept, {counted} counted"
+            for pk, kept, counted in wrong.iterator(chunk_size=2000)
+        ]
+        self.stdout.write(f"places taken: {len(problems)} problem(s)")
         return problems
 
     def _spent_once(self) -> list[str]:

@@ -44,6 +44,7 @@ from bookings.models import (
     MakeupBooking,
     Student,
 )
+from bookings.services.places import recount_places
 from credits.models import (
     CancellationPolicy,
     CreditEvent,
@@ -250,6 +251,13 @@ class Builder:
         self._credits(sized(CREDITS, s))
         self._bookings(sized(CREDITS * BOOKING_SHARE, s))
         self._events()
+        self._places()
+
+    def _places(self) -> None:
+        """Bulk rows send no signals: count each session's places taken once at the end."""
+        for company in self.companies:
+            recount_places(company_id=company.pk)
+        self.step("places taken counted")
 
     # --- tenants, programmes, classes, sessions ----------------------------------------
     def _companies(self, n: int) -> None:
