@@ -355,6 +355,9 @@ if PAYMENT_PROVIDER == "test" and not ALLOW_TEST_PAYMENTS:
     )
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# Where the stripe library sends its API calls; empty: Stripe's own API. The tests point it at
+# a local fake of Stripe's HTTP API (a local stripe-mock would do too).
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
     raise ImproperlyConfigured(
         "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET."

@@ -90,6 +90,13 @@ def _frozen_clock(request):
 
 
 @pytest.fixture(autouse=True)
+def _no_real_stripe(settings):
+    """No test reaches Stripe: its API is a closed local port unless a test starts the fake
+    of Stripe's HTTP API (tests/fake_stripe.py) and points the library there."""
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager():
     """Tasks run inline (pytest-django's ``settings`` fixture does not reach Celery's
     loaded config, so set it on the app)."""

@@ -6,15 +6,12 @@ back through a signed webhook. Either way the payment is recorded by
 :func:`payment_record_online`, once per provider id however often it is reported.
 """
 
-import hashlib
-import hmac
-import json
-import urllib.parse
-import urllib.request
+import logging
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import stripe
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -26,6 +23,7 @@ from makeup.errors import DomainError
 from ..models import Family, Payment
 
 _TEST_SALT = "makeup.test-payment"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -91,61 +89,88 @@ class TestProvider:
 
 
 class StripeProvider:
-    """Stripe Checkout: the parent pays on Stripe's page; Stripe reports the payment to
-    ``/payments/stripe/webhook/`` with a signature checked against the webhook secret."""
+    """Stripe Checkout through Stripe's own library (``stripe``): the parent pays on Stripe's
+    page; Stripe reports the payment to ``/payments/stripe/webhook/``, signed with the
+    webhook secret, and :func:`stripe.Webhook.construct_event` checks the signature.
+
+    ``api_base`` is Stripe's API (the library's own address) unless configured otherwise
+    (``STRIPE_API_BASE``): the tests point it at a local fake of Stripe's HTTP API."""
 
     name = "stripe"
-    api = "https://api.stripe.com/v1/checkout/sessions"
-    tolerance = 300  # seconds a webhook signature stays valid
+    tolerance = 300  # seconds a webhook signature stays valid (Stripe's own default)
+    timeout = 10  # seconds to wait for Stripe while the parent waits for the page
+    retries = 2  # network failures and Stripe's 5xx/409, safe thanks to idempotency keys
 
-    def __init__(self, *, secret_key: str, webhook_secret: str) -> None:
+    def __init__(self, *, secret_key: str, webhook_secret: str, api_base: str = "") -> None:
         if not secret_key or not webhook_secret:
             raise DomainError("Stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
         self.secret_key, self.webhook_secret = secret_key, webhook_secret
+        self.client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": api_base or stripe.DEFAULT_API_BASE},
+            http_client=stripe.RequestsClient(timeout=self.timeout),
+            max_network_retries=self.retries,
+        )
 
     def start(self, request: PaymentRequest) -> str:
-        data = urllib.parse.urlencode(
-            {
-                "mode": "payment",
-                "success_url": request.success_url,
-                "cancel_url": request.cancel_url,
-                "client_reference_id": str(request.family.pk),
-                "metadata[family_id]": str(request.family.pk),
-                "metadata[company_id]": str(request.family.company_id),
-                "line_items[0][quantity]": "1",
-                "line_items[0][price_data][currency]": request.currency.lower(),
-                "line_items[0][price_data][unit_amount]": str(int(request.amount * 100)),
-                "line_items[0][price_data][product_data][name]": _("Account balance"),
-            }
-        ).encode()
-        http = urllib.request.Request(  # noqa: S310 - a fixed https URL
-            self.api,
-            data=data,
-            method="POST",
-            headers={"Authorization": f"Bearer {self.secret_key}"},
-        )
-        with urllib.request.urlopen(http, timeout=10) as response:  # noqa: S310 - fixed https URL
-            return json.loads(response.read())["url"]
+        """Create a Checkout session for the amount due; returns Stripe's page to send the
+        parent to. A refusal or an unreachable Stripe is a DomainError the parent can read."""
+        family = request.family
+        try:
+            session = self.client.v1.checkout.sessions.create(
+                {
+                    "mode": "payment",
+                    "success_url": request.success_url,
+                    "cancel_url": request.cancel_url,
+                    "client_reference_id": str(family.pk),
+                    "metadata": {"family_id": str(family.pk), "company_id": str(family.company_id)},
+                    "line_items": [
+                        {
+                            "quantity": 1,
+                            "price_data": {
+                                "currency": request.currency.lower(),
+                                "unit_amount": int(request.amount * 100),
+                                "product_data": {"name": _("Account balance")},
+                            },
+                        }
+                    ],
+                }
+            )
+        except stripe.StripeError as error:
+            logger.warning("Stripe Checkout not started for family %s: %r", family.pk, error)
+            raise DomainError(
+                _("The payment could not be started just now. Please try again in a moment.")
+            ) from error
+        return session.url
 
     def verify(self, payload: bytes, header: str, *, now: float) -> dict:
         """The webhook event, if ``header`` (Stripe-Signature) signs ``payload`` with our
-        secret within the tolerance; otherwise DomainError."""
-        parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-        signatures = [
-            v for k, v in (p.split("=", 1) for p in header.split(",") if "=" in p) if k == "v1"
-        ]
-        try:
-            stamp = int(parts["t"])
-        except (KeyError, ValueError) as error:
-            raise DomainError("Missing webhook timestamp.") from error
+        secret within the tolerance of ``now``; otherwise DomainError.
+
+        The signature is Stripe's library's to check. The time window is checked here against
+        ``now`` (the clock is an argument, as everywhere below a view), so the library's own
+        window, which would read the machine's clock, is switched off (``tolerance=None``)."""
+        stamp = _signed_at(header)
+        if stamp is None:
+            raise DomainError("Missing webhook timestamp.")
         if abs(now - stamp) > self.tolerance:
             raise DomainError("Webhook timestamp outside the tolerance.")
-        expected = hmac.new(
-            self.webhook_secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256
-        ).hexdigest()
-        if not any(hmac.compare_digest(expected, s) for s in signatures):
-            raise DomainError("Bad webhook signature.")
-        return json.loads(payload)
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, header, self.webhook_secret, tolerance=None, api_key=self.secret_key
+            )
+        except (stripe.SignatureVerificationError, ValueError) as error:
+            raise DomainError("Bad webhook signature.") from error
+        return event.to_dict()
+
+
+def _signed_at(header: str) -> int | None:
+    """The ``t=`` of a Stripe-Signature header (``t=<unix time>,v1=<signature>,...``)."""
+    for part in header.split(","):
+        key, _sep, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return None
 
 
 def test_payments_on() -> bool:
@@ -158,7 +183,9 @@ def get_provider() -> "StripeProvider | TestProvider | None":
     """The configured provider, or ``None``: then the portal takes no payments online."""
     if settings.PAYMENT_PROVIDER == "stripe":
         return StripeProvider(
-            secret_key=settings.STRIPE_SECRET_KEY, webhook_secret=settings.STRIPE_WEBHOOK_SECRET
+            secret_key=settings.STRIPE_SECRET_KEY,
+            webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+            api_base=settings.STRIPE_API_BASE,
         )
     if test_payments_on():
         return TestProvider()

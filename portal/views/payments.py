@@ -56,16 +56,20 @@ def pay(request: HttpRequest, company_slug: str) -> HttpResponse:
     back = next_url or reverse("portal:home", kwargs={"company_slug": company.slug})
     provider = get_provider()
     if request.method == "POST" and due > 0 and provider is not None:
-        target = provider.start(
-            PaymentRequest(
-                family=family,
-                amount=due,
-                currency=company.currency,
-                success_url=request.build_absolute_uri(back),
-                cancel_url=request.build_absolute_uri(request.get_full_path()),
+        try:
+            target = provider.start(
+                PaymentRequest(
+                    family=family,
+                    amount=due,
+                    currency=company.currency,
+                    success_url=request.build_absolute_uri(back),
+                    cancel_url=request.build_absolute_uri(request.get_full_path()),
+                )
             )
-        )
-        return redirect(target)
+        except DomainError as error:  # the provider refused or could not be reached
+            messages.error(request, error.message)
+        else:
+            return redirect(target)
     return render(
         request,
         "portal/pay.html",
