@@ -5,6 +5,7 @@ each change names that person, and its note says which key."""
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from ninja import Status
 
 from bookings.models import Enrolment, MakeupBooking
 from bookings.services import attendance_set_state
@@ -98,7 +99,7 @@ def makeup_post(request: HttpRequest, data: schemas.MakeupBookIn):
         override_reason=data.override_reason,
         now=timezone.now(),
     )
-    return 201, _booking(request, booking)
+    return Status(201, _booking(request, booking))
 
 
 @router.post(
