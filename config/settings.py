@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "makeups",
     "franchise",
     "portal",
+    "api",
+    "ninja",
     "ops",
 ]
 
@@ -212,6 +214,9 @@ RATE_LIMIT_PER_IP = env.int("RATE_LIMIT_PER_IP", default=20)
 RATE_LIMIT_INVITES_PER_IP = env.int("RATE_LIMIT_INVITES_PER_IP", default=200)
 # Failed log-ins from one client address, whatever the e-mail, per window (password spraying).
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
+# API-5: requests one API key may make per window (429 with Retry-After past it).
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
+API_RATE_WINDOW_SECONDS = env.int("API_RATE_WINDOW_SECONDS", default=60)
 # Cache key prefix (tests give each test its own).
 RATE_LIMIT_PREFIX = "rl"
 

@@ -4,13 +4,15 @@
   "resend confirmation" and the family invitation acceptance);
 - ``/manage/`` the back office (namespace ``manage``): each app's ``urls.urlpatterns`` (the
   portal's back-office pages are its ``urls.manage_urlpatterns``);
-- ``/portal/<company>/`` the parents' portal; the calendar feeds; the payment webhook.
+- ``/portal/<company>/`` the parents' portal; the calendar feeds; the payment webhook;
+- ``/api/v1/`` the JSON API (``api.urls.api_urlpatterns``, its docs at ``/api/v1/docs/``).
 """
 
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+import api.urls
 import bookings.urls
 import credits.urls
 import franchise.urls
@@ -39,6 +41,7 @@ manage_patterns = [
     path("", include(makeups.urls.urlpatterns)),
     path("", include(franchise.urls.urlpatterns)),
     path("", include(portal.urls.manage_urlpatterns)),
+    path("", include(api.urls.urlpatterns)),
 ]
 
 urlpatterns = [
@@ -46,6 +49,7 @@ urlpatterns = [
     path("accounts/", include(account_patterns)),
     path("manage/", include((manage_patterns, "manage"))),
     path("portal/<slug:company_slug>/", include("portal.urls")),
+    path("api/v1/", include(api.urls.api_urlpatterns, namespace="api")),
     path("admin/", admin.site.urls),
     path("healthz/", core.health, name="health"),
     path("calendar/<str:token>.ics", portal_feeds.calendar_feed, name="calendar_feed"),

@@ -153,3 +153,24 @@ def check_login(request: HttpRequest, *, now: datetime) -> None:
             ).format(minutes=minutes),
             retry_after=_retry_after(now),
         )
+
+
+# --- a count per fixed window of any length (the API's per-key limit, API-5) ----------------
+
+
+def count_in_window(
+    scope: str, ident: str, *, window_seconds: int, now: datetime
+) -> tuple[int, int]:
+    """Count one more request for ``(scope, ident)`` in the current window of
+    ``window_seconds``; returns the count so far (0 while the cache is unreachable: the limit
+    fails open) and the seconds until the window ends."""
+    window = max(window_seconds, 1)
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+    key = f"{settings.RATE_LIMIT_PREFIX}:{scope}:{digest}:{window}:{int(now.timestamp()) // window}"
+    cache.add(key, 0, timeout=window + 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, 1, timeout=window + 60)
+        count = 1
+    return count or 0, window - int(now.timestamp()) % window

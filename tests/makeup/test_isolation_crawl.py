@@ -75,7 +75,23 @@ FILLERS: dict[str, Callable] = {
     "claim_pk": lambda company, filled: _absence_claim(company),
     "import_pk": lambda company, filled: f.FamilyImportFactory(company=company),
     "closure_pk": lambda company, filled: _closure(company),
+    "key_pk": lambda company, filled: _api_key(company),
 }
+
+
+def _api_key(company):
+    """An API key of ``company`` (API-1), made by a new owner of it."""
+    from api.models import ApiKey
+
+    owner = f.MembershipFactory(company=company, role="owner").user
+    return ApiKey.objects.create(
+        company=company,
+        name="crawl",
+        prefix=f"crawl{next(_guardians)}",
+        key_hash="0" * 64,
+        created_by=owner,
+        created_at=timezone.now(),
+    )
 
 
 def _closure(company):
