@@ -4,9 +4,10 @@ for what changed since its last sync. Every list costs a fixed number of queries
 
 What ``changed_at`` covers, per resource (docs/api.md says the same to schools):
 
-- programmes, classes: made, archived;
+- programmes, classes: made, changed, archived or brought back;
 - sessions: made, cancelled (places left change with bookings: re-read upcoming sessions);
-- families, students, enrolments: made (an enrolment's withdrawal is its ``withdrawn_from``);
+- families: made, changed, or one of their parents' details changed;
+- students: made, changed; enrolments: made, withdrawn;
 - attendance: every change of state;
 - credits: issued, any change of state, a gift to a sibling or a carry-over;
 - make-up bookings: booked, cancelled, moved, attendance taken.
@@ -46,14 +47,14 @@ def _since(queryset: QuerySet, changed_since: datetime | None) -> QuerySet:
 
 def programmes(*, company: Company, changed_since: datetime | None = None) -> QuerySet:
     queryset = Programme.objects.filter(company=company).annotate(
-        changed_at=_latest("archived_at", base="created_at")
+        changed_at=_latest("archived_at", "updated_at", base="created_at")
     )
     return _since(queryset, changed_since)
 
 
 def classes(*, company: Company, changed_since: datetime | None = None) -> QuerySet:
     queryset = Class.objects.filter(company=company).annotate(
-        changed_at=_latest("archived_at", base="created_at")
+        changed_at=_latest("archived_at", "updated_at", base="created_at")
     )
     return _since(queryset, changed_since)
 
@@ -102,9 +103,15 @@ def session_row(session: Session) -> dict:
 
 
 def families(*, company: Company, changed_since: datetime | None = None) -> QuerySet:
+    parents = (
+        Guardian.objects.filter(family=OuterRef("pk"))
+        .values("family")
+        .annotate(at=Max(Coalesce("updated_at", "created_at")))
+        .values("at")
+    )
     queryset = (
         Family.objects.filter(company=company)
-        .annotate(changed_at=F("created_at"))
+        .annotate(changed_at=_latest("updated_at", Subquery(parents), base="created_at"))
         .prefetch_related(
             Prefetch("guardians", queryset=Guardian.objects.filter(company=company).order_by("pk"))
         )
@@ -113,12 +120,16 @@ def families(*, company: Company, changed_since: datetime | None = None) -> Quer
 
 
 def students(*, company: Company, changed_since: datetime | None = None) -> QuerySet:
-    queryset = Student.objects.filter(company=company).annotate(changed_at=F("created_at"))
+    queryset = Student.objects.filter(company=company).annotate(
+        changed_at=_latest("updated_at", base="created_at")
+    )
     return _since(queryset, changed_since)
 
 
 def enrolments(*, company: Company, changed_since: datetime | None = None) -> QuerySet:
-    queryset = Enrolment.objects.filter(company=company).annotate(changed_at=F("created_at"))
+    queryset = Enrolment.objects.filter(company=company).annotate(
+        changed_at=_latest("updated_at", base="created_at")
+    )
     return _since(queryset, changed_since)
 
 

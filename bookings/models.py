@@ -49,6 +49,12 @@ class Family(SearchTextMixin, models.Model):
     name = models.CharField(max_length=150, help_text=_("Usually the family's surname."))
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When it was last changed, by the service that changed it (empty: never)."),
+    )
     search_text = models.TextField(default="", editable=False, help_text=SEARCH_TEXT_HELP)
     search_keys = models.TextField(default="", editable=False, help_text=SEARCH_KEYS_HELP)
 
@@ -84,6 +90,12 @@ class Guardian(SearchTextMixin, models.Model):
         null=True, blank=True, help_text=_("When the last portal invitation was sent.")
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When it was last changed, by the service that changed it (empty: never)."),
+    )
     search_text = models.TextField(default="", editable=False, help_text=SEARCH_TEXT_HELP)
     search_keys = models.TextField(default="", editable=False, help_text=SEARCH_KEYS_HELP)
 
@@ -125,6 +137,12 @@ class Student(SearchTextMixin, models.Model):
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When it was last changed, by the service that changed it (empty: never)."),
+    )
     search_text = models.TextField(default="", editable=False, help_text=SEARCH_TEXT_HELP)
     search_keys = models.TextField(default="", editable=False, help_text=SEARCH_KEYS_HELP)
 
@@ -161,6 +179,12 @@ class Enrolment(models.Model):
         help_text=_("Per-session price agreed with this family, instead of the class's."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When it was last changed, by the service that changed it (empty: never)."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

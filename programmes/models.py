@@ -89,6 +89,12 @@ class Programme(models.Model):
     )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When it was last changed, by the service that changed it (empty: never)."),
+    )
 
     objects = ScopedManager(company="company")
 
@@ -178,6 +184,12 @@ class Class(models.Model):
     )
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When it was last changed, by the service that changed it (empty: never)."),
+    )
 
     objects = ScopedManager(company="company")
 

@@ -132,6 +132,7 @@ def enrolment_withdraw(
             )
         )
     enrolment.withdrawn_from = withdrawn_from
-    enrolment.save(update_fields=["withdrawn_from"])
+    enrolment.updated_at = now
+    enrolment.save(update_fields=["withdrawn_from", "updated_at"])
     hooks.enrolment_withdrawn(enrolment=enrolment, now=now)
     return enrolment

@@ -200,11 +200,14 @@ def family_create_with_members(
 
 
 @transaction.atomic
-def family_update(*, family: Family, name: str, notes: str = "", actor=None) -> Family:
+def family_update(
+    *, family: Family, name: str, now: datetime, notes: str = "", actor=None
+) -> Family:
     family = Family.objects.select_for_update(of=("self",)).get(pk=family.pk)
     family.name = _text(name, label=_("family name"), max_length=150)
     family.notes = (notes or "").strip()
-    family.save(update_fields=["name", "notes"])
+    family.updated_at = now
+    family.save(update_fields=["name", "notes", "updated_at"])
     return family
 
 
@@ -236,7 +239,13 @@ def guardian_create(
 
 @transaction.atomic
 def guardian_update(
-    *, guardian: Guardian, full_name: str, email: str = "", phone: str = "", actor=None
+    *,
+    guardian: Guardian,
+    full_name: str,
+    now: datetime,
+    email: str = "",
+    phone: str = "",
+    actor=None,
 ) -> Guardian:
     """Change a parent's details. A parent with a portal login keeps the login's e-mail:
     it is how they log in, so staff can't change it here."""
@@ -257,7 +266,8 @@ def guardian_update(
     guardian.full_name = _text(full_name, label=_("parent's name"), max_length=150)
     guardian.email = email
     guardian.phone = _text(phone, label=_("phone number"), max_length=40, required=False)
-    guardian.save(update_fields=["full_name", "email", "phone"])
+    guardian.updated_at = now
+    guardian.save(update_fields=["full_name", "email", "phone", "updated_at"])
     return guardian
 
 
@@ -304,7 +314,8 @@ def student_update(
     student.first_name = _text(first_name, label=_("first name"), max_length=100)
     student.last_name = _text(last_name, label=_("last name"), max_length=100)
     student.date_of_birth = date_of_birth
-    student.save(update_fields=["first_name", "last_name", "date_of_birth"])
+    student.updated_at = now
+    student.save(update_fields=["first_name", "last_name", "date_of_birth", "updated_at"])
     return student
 
 

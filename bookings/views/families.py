@@ -129,7 +129,9 @@ def family_edit(request: HttpRequest, family_pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                family_update(family=family, actor=request.user, **form.cleaned_data)
+                family_update(
+                    family=family, actor=request.user, now=timezone.now(), **form.cleaned_data
+                )
             except DomainError as error:
                 messages.error(request, error.message)
             else:
@@ -226,7 +228,9 @@ def guardian_edit(request: HttpRequest, guardian_pk: int) -> HttpResponse:
         form=GuardianForm(_data(request), company=request.company, guardian=guardian),
         family=guardian.family,
         title=_("Edit {name}").format(name=guardian.full_name),
-        save=lambda data: guardian_update(guardian=guardian, actor=request.user, **data),
+        save=lambda data: guardian_update(
+            guardian=guardian, actor=request.user, now=timezone.now(), **data
+        ),
         success=lambda saved: _("Parent saved."),
     )
 

@@ -257,6 +257,7 @@ def class_update(
         ]
     )
     _check_class(klass, slots, check_instructor=klass.instructor_id != old_instructor_id)
+    klass.updated_at = now
     klass.save()
     if schedule is not None:
         _write_schedule(klass, schedule)
@@ -282,6 +283,7 @@ def class_set_archived(
                 )
             )
         klass.archived_at = None
-    klass.save(update_fields=["archived_at"])
+    klass.updated_at = now
+    klass.save(update_fields=["archived_at", "updated_at"])
     result = class_generate_sessions(klass=klass, now=now)
     return klass, result

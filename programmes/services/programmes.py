@@ -142,6 +142,7 @@ def programme_update(
     if entries is not None:
         _check_credit_map(programme, entries)
     full_clean_or_refuse(programme, exclude=["company"])
+    programme.updated_at = now
     try:
         with transaction.atomic():
             programme.save()
@@ -195,5 +196,6 @@ def programme_set_archived(*, programme: Programme, archived: bool, now: datetim
         programme.archived_at = now
     elif not archived:
         programme.archived_at = None
-    programme.save(update_fields=["archived_at"])
+    programme.updated_at = now
+    programme.save(update_fields=["archived_at", "updated_at"])
     return programme

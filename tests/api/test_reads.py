@@ -9,9 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
-from bookings.models import Attendance
-from bookings.services import attendance_set_state
+from bookings.models import Attendance, Enrolment, Guardian, Student
+from bookings.services import attendance_set_state, enrolment_withdraw
+from bookings.services.families import guardian_update, student_update
 from makeups.services import makeup_book
+from programmes.models import Class
+from programmes.services import class_update
 from tests import factories as f
 
 from .conftest import NOW
@@ -114,6 +117,48 @@ def test_api_2_changed_since_returns_what_changed_at_or_after(world, api_a, time
     assert api_a.get("/api/v1/attendance", changed_since=later).json()["results"] == []
     credits = api_a.get("/api/v1/credits", changed_since=since.isoformat()).json()["results"]
     assert credits == []  # issued and used before ``since``
+
+
+def test_api_2_changed_since_sees_edits_of_names_details_and_withdrawals(world, api_a):
+    """A parent's phone, a child's name, a withdrawal, a class renamed: each dates its row
+    (the family for its parent), so a client syncing by ``changed_since`` sees it."""
+    _school(world.company_a, world.owner_a, 3)
+    since = NOW + timedelta(hours=1)
+    with scope(company=world.company_a):
+        f.ClassScheduleFactory(klass=Class.objects.order_by("pk").last())
+    with scope(company=world.company_a):
+        guardian, other_guardian = Guardian.objects.order_by("pk")[:2]
+        student = Student.objects.exclude(family=guardian.family).order_by("pk").first()
+        enrolment = Enrolment.objects.filter(student__family=other_guardian.family).first()
+        klass = Class.objects.order_by("pk").last()
+        guardian_update(
+            guardian=guardian,
+            full_name=guardian.full_name,
+            email=guardian.email,
+            phone="+61 400 000 000",
+            now=since,
+        )
+        student_update(
+            student=student,
+            first_name="Renamed",
+            last_name=student.last_name,
+            date_of_birth=student.date_of_birth,
+            now=since,
+        )
+        enrolment_withdraw(enrolment=enrolment, withdrawn_from=date(2026, 12, 1), now=since)
+        class_update(klass=klass, name="Renamed class", now=since)
+
+    def changed(resource: str, at=since) -> list[int]:
+        page = api_a.get(f"/api/v1/{resource}", changed_since=at.isoformat()).json()
+        return [row["id"] for row in page["results"]]
+
+    assert changed("families") == [guardian.family_id]
+    assert changed("students") == [student.pk]
+    assert changed("enrolments") == [enrolment.pk]
+    assert changed("classes") == [klass.pk]
+    later = since + timedelta(microseconds=1)
+    for resource in ("families", "students", "enrolments", "classes"):
+        assert changed(resource, later) == [], resource
 
 
 def test_api_2_sessions_show_the_places_left_as_a_booking_counts_them(world, api_a):
