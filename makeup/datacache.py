@@ -199,30 +199,41 @@ def data_versions(company_ids: Iterable[int]) -> str:
 def cached_fragment(
     *,
     name: str,
-    company_ids: Iterable[int],
+    company_id: int,
     parts: Iterable[object],
-    render: Callable[[], str],
+    render: Callable[[list[int]], str],
     now: datetime,
     deps: Iterable[str] = (),
+    partners: Callable[[], list[int]] = list,
 ) -> str:
-    """``render()``'s result, cached under ``name`` and ``parts`` (everything the fragment
-    depends on besides the data: ids, filters, language), valid while the companies' data
-    versions, the versions of ``deps`` (:func:`dep` keys: the family whose page it is) and
-    the minute are those it was rendered with. One cache round trip on a hit: the fragment
-    and every version are fetched together."""
+    """``render(partner_ids)``'s result, cached under ``name`` and ``parts`` (everything the
+    fragment depends on besides the data: ids, filters, language), valid while the data
+    versions of the company, of the ``partners()`` it also shows (approved partner branches)
+    and of ``deps`` (:func:`dep` keys: the family whose page it is), and the minute, are those
+    it was rendered with.
+
+    One cache round trip on a hit, and no query: the fragment and the company's and the deps'
+    versions are fetched together, and the partners are taken from the entry — a link between
+    two companies is a write of both, so while the company's version holds, so does its list
+    of partners. Only a company with partners has their versions read, in a second round
+    trip."""
     if not getattr(settings, "DATA_CACHE_ENABLED", True):
-        return render()
-    ids = sorted(set(company_ids))
+        return render(partners())
     names = sorted(set(deps))
-    raw = "|".join([name, *(str(p) for p in parts)])
+    raw = "|".join([name, str(company_id), *(str(p) for p in parts)])
     key = f"{_prefix()}:frag:{hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()}"
-    found = cache.get_many([key, *(_version_key(pk) for pk in ids), *(_dep_key(n) for n in names)])
-    stamp = f"{_versions(ids, found)}|{_dep_versions(names, found)}@{now:%Y%m%d%H%M}"
+    found = cache.get_many([key, _version_key(company_id), *(_dep_key(n) for n in names)])
+    stamp = f"{_versions([company_id], found)}|{_dep_versions(names, found)}@{now:%Y%m%d%H%M}"
     entry = found.get(key)
     if entry is not None and entry[0] == stamp:
-        return entry[1]
-    html = render()
-    cache.set(key, (stamp, html), FRAGMENT_TTL)
+        _stamp_, partner_stamp, partner_ids, html = entry
+        if not partner_ids or data_versions(partner_ids) == partner_stamp:
+            return html
+    partner_ids = sorted(set(partners()))
+    # The partners' versions before rendering: a write meanwhile leaves the entry stale.
+    partner_stamp = data_versions(partner_ids) if partner_ids else ""
+    html = render(partner_ids)
+    cache.set(key, (stamp, partner_stamp, partner_ids, html), FRAGMENT_TTL)
     return html
 
 

@@ -91,12 +91,12 @@ def makeup_search_view(request: HttpRequest, company_slug: str) -> HttpResponse:
     family = access_guardian(request).family
     now = timezone.now()
     template = "portal/_makeup_results.html" if request.htmx else "portal/_makeup_search_body.html"
-    partner_ids = partners.approved_partner_ids(company.pk)
     body = cached_fragment(
         name="makeup-search",
-        company_ids=[company.pk, *partner_ids],
+        company_id=company.pk,
+        partners=lambda: partners.approved_partner_ids(company.pk),
         parts=[family.pk, template, request.get_full_path(), get_language()],
-        render=lambda: render_to_string(
+        render=lambda partner_ids: render_to_string(
             template, _makeup_search_context(request, company, family, now, partner_ids)
         ),
         deps=[dep("family", family.pk)],  # a roll call retires only the marked child's family

@@ -2,7 +2,7 @@
 (makeup.datacache): any write that changes what a parent would be offered shows at once,
 and clock-only rules are re-evaluated within the minute."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -12,10 +12,12 @@ from django_scopes import scope
 from bookings.models import AttendanceState
 from bookings.services import attendance_set_state
 from credits.models import MakeupCredit
+from franchise.services.links import link_end
 from makeup.datacache import data_versions
 from makeups.services import makeup_book
 from programmes.services.sessions import class_generate_sessions
 from tests import factories as f
+from tests.franchise.test_partner_makeups import fr  # noqa: F401 (fixture)
 
 from .conftest import NOW, add_credit
 
@@ -32,7 +34,7 @@ def test_mkp_7_a_booking_by_another_family_shows_in_the_cached_search_at_once(pf
     assert "2 places left" in _search(client)
     with CaptureQueriesContext(connection) as cached:
         assert "2 places left" in _search(client)  # from the cache
-    assert len(cached.captured_queries) <= 5  # session, company, user, parent, partners
+    assert len(cached.captured_queries) <= 4  # session, company, user, parent
     other = f.EnrolmentFactory(klass=pf.home, student__date_of_birth=date(2019, 1, 1))
     credit = add_credit(other)
     with scope(company=pf.company):
@@ -110,7 +112,7 @@ def test_a_roll_call_elsewhere_in_the_company_keeps_the_cached_search(pf, login,
     assert data_versions([pf.company.pk]) == before
     with CaptureQueriesContext(connection) as hit:
         assert "Host Sharks" in _search(client)
-    assert len(hit.captured_queries) <= 5  # served from the cache
+    assert len(hit.captured_queries) <= 4  # served from the cache
 
 
 def test_an_attendance_of_the_familys_own_child_refreshes_its_cached_search(pf, login, world):
@@ -131,3 +133,24 @@ def test_an_attendance_of_the_familys_own_child_refreshes_its_cached_search(pf, 
         new = MakeupCredit.objects.exclude(pk=pf.credit.pk).get(enrolment=pf.ava)
     after = _search(client)
     assert after != before and f'value="{new.pk}"' in after
+
+
+def test_frn_6_the_cached_search_follows_the_partners_data_and_the_link(
+    fr,  # noqa: F811 (the partner make-up fixture, imported above)
+    login,
+    world,
+):
+    """A hit takes the partner branches from the entry (no query): a new session at the
+    partner shows at once, and so does the end of the link."""
+    client = login(world.parent_a)
+    assert f'id="slot-{fr.session.pk}"' in _search(client)
+    with CaptureQueriesContext(connection) as hit:
+        assert f'id="slot-{fr.session.pk}"' in _search(client)
+    assert len(hit.captured_queries) <= 4  # session, company, user, parent: no partner lookup
+    later = f.SessionFactory(
+        klass=fr.host_class, local_date=date(2026, 11, 26), local_time=time(16)
+    )
+    assert f'id="slot-{later.pk}"' in _search(client)
+    with scope(company=fr.home):
+        link_end(link=fr.link, company=fr.home, actor=world.owner_a, now=NOW)
+    assert "Lake Sharks" not in _search(client)
