@@ -11,6 +11,7 @@ from django_scopes import scopes_disabled
 from makeup import outbox
 from makeup.models import Company
 
+from .. import hooks
 from ..models import CreditEvent, CreditState, MakeupCredit
 from ..selectors.carry_over import carry_over_plan, carrying_companies
 
@@ -45,7 +46,9 @@ def credits_expire_due(*, now: datetime) -> int:
     history row each — set-based: one statement on PostgreSQL (an ``UPDATE … RETURNING``
     feeding an ``INSERT … SELECT``), two on SQLite inside one transaction. A concurrent or
     repeated run finds nothing left to do (the ``WHERE state = 'available'`` is re-checked
-    under the row locks). Returns how many credits expired.
+    under the row locks). Returns how many credits expired. When a higher app listens
+    (API-4), the credits are first read and locked so that the listeners, told inside the same
+    transaction, can name them.
 
     WAL-4: credits the carry-over is about to move (:func:`credits_held_for_carry_over`) are
     left for it, even past their expiry (they can't be spent meanwhile: CRD-4 reads the
@@ -55,6 +58,7 @@ def credits_expire_due(*, now: datetime) -> int:
     note = _("Expired unused.")
     hold, hold_params = _not_held(credits_held_for_carry_over(now=now))
     with transaction.atomic(), connection.cursor() as cursor:
+        announced = _lock_due_ids(cursor, moment, hold, hold_params)
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"""
@@ -80,6 +84,7 @@ def credits_expire_due(*, now: datetime) -> int:
                     note,
                 ],
             )
+            hooks.credits_announce(event="expired", credit_ids=announced, now=now)
             return cursor.rowcount
         cursor.execute(
             f"""
@@ -104,7 +109,21 @@ def credits_expire_due(*, now: datetime) -> int:
             f"WHERE state = %s AND expires_at <= %s{hold}",
             [CreditState.EXPIRED, moment, CreditState.AVAILABLE, moment, *hold_params],
         )
+        hooks.credits_announce(event="expired", credit_ids=announced, now=now)
         return cursor.rowcount
+
+
+def _lock_due_ids(cursor, moment, hold: str, hold_params: list) -> list[int]:
+    """The credits the sweep is about to expire, locked until it commits, when a higher app
+    listens (API-4: the webhooks name them); none, and no query, otherwise."""
+    if not hooks.has_event_listeners():
+        return []
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    cursor.execute(
+        f"SELECT id FROM {_credits} WHERE state = %s AND expires_at <= %s{hold}{lock}",  # noqa: S608
+        [CreditState.AVAILABLE, moment, *hold_params],
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def credits_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
@@ -142,5 +161,6 @@ def credits_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
                     "credits.tasks.send_expiry_reminder",
                     [(f"credit-expiring:{pk}", (company.pk, pk)) for pk in won],
                 )
+                hooks.credits_announce(event="expiring", credit_ids=won, now=now)
             claimed.extend((company.pk, pk) for pk in won)
     return claimed
