@@ -46,9 +46,8 @@ def credits_expire_due(*, now: datetime) -> int:
     history row each — set-based: one statement on PostgreSQL (an ``UPDATE … RETURNING``
     feeding an ``INSERT … SELECT``), two on SQLite inside one transaction. A concurrent or
     repeated run finds nothing left to do (the ``WHERE state = 'available'`` is re-checked
-    under the row locks). Returns how many credits expired. When a higher app listens
-    (API-4), the credits are first read and locked so that the listeners, told inside the same
-    transaction, can name them.
+    under the row locks). Returns how many credits expired; the listeners of credits' hooks
+    (API-4) are told which, inside the same transaction.
 
     WAL-4: credits the carry-over is about to move (:func:`credits_held_for_carry_over`) are
     left for it, even past their expiry (they can't be spent meanwhile: CRD-4 reads the
@@ -58,7 +57,6 @@ def credits_expire_due(*, now: datetime) -> int:
     note = _("Expired unused.")
     hold, hold_params = _not_held(credits_held_for_carry_over(now=now))
     with transaction.atomic(), connection.cursor() as cursor:
-        announced = _lock_due_ids(cursor, moment, hold, hold_params)
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"""
@@ -70,6 +68,7 @@ def credits_expire_due(*, now: datetime) -> int:
                 INSERT INTO {_events} (company_id, credit_id, kind, from_state, to_state, at,
                                        actor_id, note)
                 SELECT company_id, id, %s, %s, %s, %s, NULL, %s FROM expired
+                RETURNING credit_id
                 """,  # noqa: S608 - table names come from the models, values are parameters
                 [
                     CreditState.EXPIRED,
@@ -84,8 +83,10 @@ def credits_expire_due(*, now: datetime) -> int:
                     note,
                 ],
             )
-            hooks.credits_announce(event="expired", credit_ids=announced, now=now)
-            return cursor.rowcount
+            expired = [row[0] for row in cursor.fetchall()]
+            hooks.credits_announce(event="expired", credit_ids=expired, now=now)
+            return len(expired)
+        announced = _due_ids(cursor, moment, hold, hold_params)
         cursor.execute(
             f"""
             INSERT INTO {_events} (company_id, credit_id, kind, from_state, to_state, at,
@@ -113,14 +114,13 @@ def credits_expire_due(*, now: datetime) -> int:
         return cursor.rowcount
 
 
-def _lock_due_ids(cursor, moment, hold: str, hold_params: list) -> list[int]:
-    """The credits the sweep is about to expire, locked until it commits, when a higher app
-    listens (API-4: the webhooks name them); none, and no query, otherwise."""
+def _due_ids(cursor, moment, hold: str, hold_params: list) -> list[int]:
+    """SQLite (one writer at a time): the credits the sweep is about to expire, when a higher
+    app listens (API-4: the webhooks name them); none, and no query, otherwise."""
     if not hooks.has_event_listeners():
         return []
-    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     cursor.execute(
-        f"SELECT id FROM {_credits} WHERE state = %s AND expires_at <= %s{hold}{lock}",  # noqa: S608
+        f"SELECT id FROM {_credits} WHERE state = %s AND expires_at <= %s{hold}",  # noqa: S608
         [CreditState.AVAILABLE, moment, *hold_params],
     )
     return [row[0] for row in cursor.fetchall()]
