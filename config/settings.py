@@ -220,6 +220,8 @@ API_RATE_WINDOW_SECONDS = env.int("API_RATE_WINDOW_SECONDS", default=60)
 # API-4: webhooks go to https:// addresses; plain http only to this machine (127.0.0.1,
 # localhost), and only when this is on — by default on a laptop (DEBUG), never in production.
 WEBHOOK_ALLOW_LOCAL_HTTP = env.bool("WEBHOOK_ALLOW_LOCAL_HTTP", default=DEBUG)
+# API-4: delivered and failed webhook messages are deleted after this many days.
+WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=30)
 # Cache key prefix (tests give each test its own).
 RATE_LIMIT_PREFIX = "rl"
 
@@ -320,6 +322,10 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "makeup.outbox.relay_outbox", "schedule": 30.0},
     # API-4: webhook deliveries whose wait after a failure is over are tried again.
     "webhooks-send-due": {"task": "api.tasks.send_due_webhooks", "schedule": 60.0},
+    "webhooks-prune": {
+        "task": "api.tasks.prune_webhook_deliveries",
+        "schedule": crontab(hour=3, minute=47),
+    },
     "credits-expire": {"task": "credits.tasks.expire_credits", "schedule": crontab(minute="*/15")},
     # WAL-4: unused credits of ended terms move to the next term, then the expiry sweep runs.
     # Daily (UTC); until it runs, the sweep leaves the credits it will move alone.

@@ -162,16 +162,23 @@ def webhook_endpoint_update(
 ) -> WebhookEndpoint:
     """API-4: an owner changes the address, the events or the description, or turns the
     endpoint off: no event is written for it meanwhile; a message already waiting for a retry
-    waits, and goes when it is on again."""
+    waits, and goes as soon as it is on again."""
     _check_owner(company=endpoint.company, actor=actor)
     url, events = _clean(url=url, events=events)
     endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    turned_on = active and not endpoint.active
     endpoint.url, endpoint.events, endpoint.active = url, events, active
     endpoint.description = description.strip()[:100]
     endpoint.save(update_fields=["url", "events", "description", "active"])
     _audit(endpoint, actor, now, _("Webhook to %(url)s changed."))
-    if active:
-        _enqueue(list(endpoint.deliveries.filter(state=WebhookDelivery.State.PENDING)))
+    if turned_on:
+        # What waited goes now (a new due time is also a new outbox key: an attempt handed
+        # over while the endpoint was off was skipped and its key is spent).
+        waiting = WebhookDelivery.objects.filter(
+            endpoint=endpoint, state=WebhookDelivery.State.PENDING
+        )
+        waiting.update(next_attempt_at=now)
+        _enqueue(list(waiting))
     return endpoint
 
 
@@ -405,3 +412,15 @@ def webhook_resend(*, delivery: WebhookDelivery, actor, now: datetime) -> Webhoo
     delivery.refresh_from_db()
     _enqueue([delivery])
     return delivery
+
+
+def webhook_deliveries_prune(*, now: datetime, keep_days: int) -> int:
+    """API-4, nightly: delivered and failed messages older than ``keep_days`` are deleted for
+    all companies (the page lists the last ones; the data lives in the API). Waiting ones
+    stay. Returns how many were deleted."""
+    with scopes_disabled():
+        deleted, _rows = WebhookDelivery.objects.filter(
+            state__in=[WebhookDelivery.State.DELIVERED, WebhookDelivery.State.FAILED],
+            created_at__lt=now - timedelta(days=keep_days),
+        ).delete()
+    return deleted

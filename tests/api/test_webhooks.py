@@ -24,7 +24,7 @@ from api.services import (
     webhook_verify,
     webhooks_send_due,
 )
-from api.services.webhooks import BACKOFF, MAX_ATTEMPTS
+from api.services.webhooks import BACKOFF, MAX_ATTEMPTS, webhook_deliveries_prune
 from bookings.models import AttendanceState
 from bookings.services import attendance_set_state, enrolment_withdraw, session_cancel
 from credits.services import credit_add_manual, credits_claim_reminders, credits_expire_due
@@ -537,3 +537,50 @@ def test_api_4_a_regular_who_cant_come_and_a_withdrawal_release_places(
     assert {data["cause"] for data in withdrawal} == {"withdrawal"}
     assert sorted(data["session"]["id"] for data in withdrawal) == [mk.session.pk, mk.later.pk]
     assert all(item["valid"] for item in receiver.received)
+
+
+def test_api_4_an_endpoint_turned_off_gets_nothing_and_what_waited_goes_when_it_is_on(
+    world, mk, receiver, django_capture_on_commit_callbacks, _frozen_clock
+):
+    endpoint = _endpoint(world.company_a, world.owner_a, receiver, ["credit.issued"])
+    receiver.statuses = [500]
+    with django_capture_on_commit_callbacks(execute=True):
+        _add_credit(mk.ava)
+
+    def switch(active: bool) -> None:
+        with django_capture_on_commit_callbacks(execute=True), scopes_disabled():
+            webhook_endpoint_update(
+                endpoint=endpoint,
+                url=endpoint.url,
+                events=endpoint.events,
+                active=active,
+                actor=world.owner_a,
+                now=timezone.now(),
+            )
+
+    switch(False)
+    with django_capture_on_commit_callbacks(execute=True):
+        _add_credit(mk.ava)  # while off: not written, never sent
+    _frozen_clock.shift(BACKOFF[0] * 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhooks_send_due(now=timezone.now()) == 0
+    assert len(receiver.received) == 1
+    switch(True)
+    delivery = _delivery(endpoint=endpoint)  # the only one: the credit issued while on
+    assert delivery.state == WebhookDelivery.State.DELIVERED and delivery.attempts == 2
+    assert len(receiver.received) == 2
+
+
+def test_api_4_old_sent_and_failed_messages_are_pruned_and_waiting_ones_kept(
+    world, mk, receiver, django_capture_on_commit_callbacks
+):
+    endpoint = _endpoint(world.company_a, world.owner_a, receiver, ["credit.issued"])
+    receiver.statuses = [200, 500]
+    with django_capture_on_commit_callbacks(execute=True):
+        _add_credit(mk.ava)  # delivered
+        _add_credit(mk.ava)  # waiting for a retry
+    now = timezone.now()
+    assert webhook_deliveries_prune(now=now + timedelta(days=29), keep_days=30) == 0
+    assert webhook_deliveries_prune(now=now + timedelta(days=31), keep_days=30) == 1
+    left = _delivery(endpoint=endpoint)
+    assert left.state == WebhookDelivery.State.PENDING
