@@ -87,9 +87,10 @@ def _check_owner(*, company: Company, actor) -> None:
 
 
 def webhook_url_refusal(url: str) -> str:
-    """Why ``url`` can't receive webhooks ("" when it can): HTTPS only — plain HTTP only to
-    this machine (127.0.0.1, localhost) and only where ``WEBHOOK_ALLOW_LOCAL_HTTP`` is on (a
-    laptop, the tests)."""
+    """Why ``url`` can't receive webhooks ("" when it can): HTTPS only, to an address on the
+    internet — this machine (127.0.0.1, localhost, also by plain HTTP) only where
+    ``WEBHOOK_ALLOW_LOCAL_HTTP`` is on (a laptop, the tests); private network addresses
+    never."""
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname or ""
@@ -97,20 +98,35 @@ def webhook_url_refusal(url: str) -> str:
         return _("Enter a full web address, starting with https://.")
     if not host:
         return _("Enter a full web address, starting with https://.")
+    if parts.scheme not in ("http", "https"):
+        return _("The address must start with https:// (the messages are private).")
+    if _is_internal(host):
+        if settings.WEBHOOK_ALLOW_LOCAL_HTTP and _is_local(host):
+            return ""
+        return _("The address must be on the internet, not on a private network.")
     if parts.scheme == "https":
-        return ""
-    if parts.scheme == "http" and settings.WEBHOOK_ALLOW_LOCAL_HTTP and _is_local(host):
         return ""
     return _("The address must start with https:// (the messages are private).")
 
 
-def _is_local(host: str) -> bool:
-    if host in LOCAL_HOSTS:
-        return True
+def _ip(host: str):
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host)
     except ValueError:
-        return False
+        return None
+
+
+def _is_local(host: str) -> bool:
+    ip = _ip(host)
+    return host in LOCAL_HOSTS or (ip is not None and ip.is_loopback)
+
+
+def _is_internal(host: str) -> bool:
+    """This machine or a private, link-local or reserved address written as such: the server
+    must not be made to post into its own network. (A public name that resolves to such an
+    address is not caught here.)"""
+    ip = _ip(host)
+    return _is_local(host) or host.endswith(".localhost") or (ip is not None and not ip.is_global)
 
 
 def _clean(*, url: str, events: list[str]) -> tuple[str, list[str]]:

@@ -305,7 +305,7 @@ def test_api_4_owner_adds_an_endpoint_on_the_page_and_sees_its_secret_once(world
 def test_api_4_https_is_enforced(world, settings, login):
     settings.WEBHOOK_ALLOW_LOCAL_HTTP = False
     with scopes_disabled():
-        for url in ["http://example.com/hook", "http://127.0.0.1:8000/hook", "ftp://x.example"]:
+        for url in ["http://example.com/hook", "ftp://x.example"]:
             with pytest.raises(DomainError, match="https://"):
                 webhook_endpoint_create(
                     company=world.company_a,
@@ -321,6 +321,22 @@ def test_api_4_https_is_enforced(world, settings, login):
             actor=world.owner_a,
             now=timezone.now(),
         )
+        for url in [
+            "http://127.0.0.1:8000/hook",
+            "https://127.0.0.1/hook",
+            "https://localhost:8443/hook",
+            "https://10.0.0.5/hook",
+            "https://169.254.169.254/latest",
+            "https://[::1]/hook",
+        ]:
+            with pytest.raises(DomainError, match="not on a private network"):
+                webhook_endpoint_create(
+                    company=world.company_a,
+                    url=url,
+                    events=["credit.issued"],
+                    actor=world.owner_a,
+                    now=timezone.now(),
+                )
         # Plain http to another machine is refused even where local http is allowed.
         settings.WEBHOOK_ALLOW_LOCAL_HTTP = True
         with pytest.raises(DomainError, match="https://"):
