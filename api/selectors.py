@@ -154,6 +154,23 @@ def credits(*, company: Company, changed_since: datetime | None = None) -> Query
     return _since(queryset, changed_since)
 
 
+def credit_row(credit: MakeupCredit) -> dict:
+    """A credit annotated by :func:`credits` as the API shows it."""
+    return {
+        "id": credit.pk,
+        "enrolment_id": credit.enrolment_id,
+        "holder_enrolment_id": credit.holder_id,
+        "student_id": credit.student_id,
+        "path": credit.path,
+        "state": credit.state,
+        "reason": credit.reason,
+        "issued_at": credit.issued_at,
+        "expires_at": credit.expires_at,
+        "booking_id": credit.booking_id,
+        "changed_at": credit.changed_at,
+    }
+
+
 def makeup_bookings(
     *, company: Company, changed_since: datetime | None = None, session_id: int | None = None
 ) -> QuerySet:

@@ -1,5 +1,6 @@
 """The API's addresses: ``/api/v1/…`` (``api_urlpatterns``, each endpoint behind
-:func:`with_key`) and the owners' pages for keys under ``/manage/`` (``urlpatterns``)."""
+:func:`with_key`) and the owners' pages for keys and webhooks under ``/manage/``
+(``urlpatterns``)."""
 
 from functools import wraps
 
@@ -15,7 +16,7 @@ from makeup.ratelimit import count_in_window
 
 from .services import api_key_authenticate
 from .v1 import api
-from .views import keys
+from .views import keys, webhooks
 
 
 def _bearer(request: HttpRequest) -> str:
@@ -89,4 +90,21 @@ api_urlpatterns = ([*_wrapped_api_patterns()], "api")
 urlpatterns = [
     path("settings/api-keys/", keys.key_list, name="api_keys"),
     path("settings/api-keys/<int:key_pk>/revoke/", keys.key_revoke, name="api_key_revoke"),
+    path("settings/webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("settings/webhooks/<int:endpoint_pk>/", webhooks.webhook_detail, name="webhook"),
+    path(
+        "settings/webhooks/<int:endpoint_pk>/secret/",
+        webhooks.webhook_new_secret,
+        name="webhook_new_secret",
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_pk>/delete/",
+        webhooks.webhook_delete,
+        name="webhook_delete",
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_pk>/deliveries/<int:delivery_pk>/resend/",
+        webhooks.delivery_resend,
+        name="webhook_resend",
+    ),
 ]

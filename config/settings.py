@@ -217,6 +217,11 @@ LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
 # API-5: requests one API key may make per window (429 with Retry-After past it).
 API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
 API_RATE_WINDOW_SECONDS = env.int("API_RATE_WINDOW_SECONDS", default=60)
+# API-4: webhooks go to https:// addresses; plain http only to this machine (127.0.0.1,
+# localhost), and only when this is on — by default on a laptop (DEBUG), never in production.
+WEBHOOK_ALLOW_LOCAL_HTTP = env.bool("WEBHOOK_ALLOW_LOCAL_HTTP", default=DEBUG)
+# API-4: delivered and failed webhook messages are deleted after this many days.
+WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=30)
 # Cache key prefix (tests give each test its own).
 RATE_LIMIT_PREFIX = "rl"
 
@@ -315,6 +320,12 @@ CELERY_BEAT_SCHEDULE = {
     # The outbox relay (makeup.outbox): e-mails that could not be queued at once, e.g.
     # while Redis was down, go out within half a minute of its return.
     "outbox-relay": {"task": "makeup.outbox.relay_outbox", "schedule": 30.0},
+    # API-4: webhook deliveries whose wait after a failure is over are tried again.
+    "webhooks-send-due": {"task": "api.tasks.send_due_webhooks", "schedule": 60.0},
+    "webhooks-prune": {
+        "task": "api.tasks.prune_webhook_deliveries",
+        "schedule": crontab(hour=3, minute=47),
+    },
     "credits-expire": {"task": "credits.tasks.expire_credits", "schedule": crontab(minute="*/15")},
     # WAL-4: unused credits of ended terms move to the next term, then the expiry sweep runs.
     # Daily (UTC); until it runs, the sweep leaves the credits it will move alone.

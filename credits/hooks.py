@@ -21,3 +21,25 @@ def expiry_offers(*, company, credit, now) -> list[dict]:
     if _expiry_offers is None:
         return []
     return _expiry_offers(company=company, credit=credit, now=now)
+
+
+_event_listeners: list[Callable] = []
+
+
+def register_event_listener(fn: Callable) -> None:
+    """``fn(*, event, credit_ids, now)`` runs inside the transaction that issued credits
+    (``event`` "issued"), claimed their "expiring soon" reminders ("expiring") or expired
+    them ("expired") — the API's webhooks tell the company's own systems (API-4)."""
+    if fn not in _event_listeners:
+        _event_listeners.append(fn)
+
+
+def credits_announce(*, event: str, credit_ids: list[int], now) -> None:
+    if not credit_ids:
+        return
+    for fn in _event_listeners:
+        fn(event=event, credit_ids=credit_ids, now=now)
+
+
+def has_event_listeners() -> bool:
+    return bool(_event_listeners)

@@ -32,3 +32,21 @@ def partner_rules(*, credit, sessions, now) -> dict | None:
 
 def partner_companies(company_id: int) -> list[int]:
     return _partner_companies(company_id) if _partner_companies is not None else []
+
+
+_event_listeners: list[Callable] = []
+
+
+def register_event_listener(fn: Callable) -> None:
+    """``fn(*, event, bookings, now, **details)`` runs inside the transaction of a make-up's
+    change — ``event`` "booked", "cancelled" (``bookings`` as they are now) or "moved" (with
+    ``from_session``, the session it left) — and ``fn(*, event="closure_applied", closure,
+    now)`` inside the one that marks a closure applied: the API's webhooks tell the company's
+    own systems (API-4)."""
+    if fn not in _event_listeners:
+        _event_listeners.append(fn)
+
+
+def makeups_announce(*, event: str, now, **details) -> None:
+    for fn in _event_listeners:
+        fn(event=event, now=now, **details)

@@ -134,23 +134,7 @@ def attendance_list(request: HttpRequest, params: Query[PageParams], filters: Qu
 def credit_list(request: HttpRequest, params: Query[PageParams]):
     """Make-up credits, in every state."""
     queryset = selectors.credits(company=_company(request), changed_since=params.changed_since)
-    return _page(request, queryset, params, _credit_row)
-
-
-def _credit_row(credit) -> dict:
-    return {
-        "id": credit.pk,
-        "enrolment_id": credit.enrolment_id,
-        "holder_enrolment_id": credit.holder_id,
-        "student_id": credit.student_id,
-        "path": credit.path,
-        "state": credit.state,
-        "reason": credit.reason,
-        "issued_at": credit.issued_at,
-        "expires_at": credit.expires_at,
-        "booking_id": credit.booking_id,
-        "changed_at": credit.changed_at,
-    }
+    return _page(request, queryset, params, selectors.credit_row)
 
 
 @router.get("/makeups", response=schemas.MakeupBookingPage)

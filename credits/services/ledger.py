@@ -15,6 +15,7 @@ from makeup.errors import DomainError
 from makeup.formats import local_datetime
 from programmes.models import Session
 
+from .. import hooks
 from ..models import (
     CancellationPolicy,
     CreditEvent,
@@ -138,6 +139,7 @@ def create_credit(*, expires_at, now, actor, note: str, **fields) -> MakeupCredi
             credit.pk,
             key=f"credit-issued:{credit.pk}",
         )
+        hooks.credits_announce(event="issued", credit_ids=[credit.pk], now=now)
     return credit
 
 
@@ -190,6 +192,7 @@ def create_credits(
         "credits.tasks.send_credit_issued",
         [(f"credit-issued:{credit.pk}", (credit.company_id, credit.pk)) for credit in credits],
     )
+    hooks.credits_announce(event="issued", credit_ids=[credit.pk for credit in credits], now=now)
     data_changed(*{credit.company_id for credit in credits})
     return credits
 

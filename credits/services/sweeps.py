@@ -11,6 +11,7 @@ from django_scopes import scopes_disabled
 from makeup import outbox
 from makeup.models import Company
 
+from .. import hooks
 from ..models import CreditEvent, CreditState, MakeupCredit
 from ..selectors.carry_over import carry_over_plan, carrying_companies
 
@@ -45,7 +46,8 @@ def credits_expire_due(*, now: datetime) -> int:
     history row each — set-based: one statement on PostgreSQL (an ``UPDATE … RETURNING``
     feeding an ``INSERT … SELECT``), two on SQLite inside one transaction. A concurrent or
     repeated run finds nothing left to do (the ``WHERE state = 'available'`` is re-checked
-    under the row locks). Returns how many credits expired.
+    under the row locks). Returns how many credits expired; the listeners of credits' hooks
+    (API-4) are told which, inside the same transaction.
 
     WAL-4: credits the carry-over is about to move (:func:`credits_held_for_carry_over`) are
     left for it, even past their expiry (they can't be spent meanwhile: CRD-4 reads the
@@ -66,6 +68,7 @@ def credits_expire_due(*, now: datetime) -> int:
                 INSERT INTO {_events} (company_id, credit_id, kind, from_state, to_state, at,
                                        actor_id, note)
                 SELECT company_id, id, %s, %s, %s, %s, NULL, %s FROM expired
+                RETURNING credit_id
                 """,  # noqa: S608 - table names come from the models, values are parameters
                 [
                     CreditState.EXPIRED,
@@ -80,7 +83,10 @@ def credits_expire_due(*, now: datetime) -> int:
                     note,
                 ],
             )
-            return cursor.rowcount
+            expired = [row[0] for row in cursor.fetchall()]
+            hooks.credits_announce(event="expired", credit_ids=expired, now=now)
+            return len(expired)
+        announced = _due_ids(cursor, moment, hold, hold_params)
         cursor.execute(
             f"""
             INSERT INTO {_events} (company_id, credit_id, kind, from_state, to_state, at,
@@ -104,7 +110,20 @@ def credits_expire_due(*, now: datetime) -> int:
             f"WHERE state = %s AND expires_at <= %s{hold}",
             [CreditState.EXPIRED, moment, CreditState.AVAILABLE, moment, *hold_params],
         )
+        hooks.credits_announce(event="expired", credit_ids=announced, now=now)
         return cursor.rowcount
+
+
+def _due_ids(cursor, moment, hold: str, hold_params: list) -> list[int]:
+    """SQLite (one writer at a time): the credits the sweep is about to expire, when a higher
+    app listens (API-4: the webhooks name them); none, and no query, otherwise."""
+    if not hooks.has_event_listeners():
+        return []
+    cursor.execute(
+        f"SELECT id FROM {_credits} WHERE state = %s AND expires_at <= %s{hold}",  # noqa: S608
+        [CreditState.AVAILABLE, moment, *hold_params],
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def credits_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
@@ -142,5 +161,6 @@ def credits_claim_reminders(*, now: datetime) -> list[tuple[int, int]]:
                     "credits.tasks.send_expiry_reminder",
                     [(f"credit-expiring:{pk}", (company.pk, pk)) for pk in won],
                 )
+                hooks.credits_announce(event="expiring", credit_ids=won, now=now)
             claimed.extend((company.pk, pk) for pk in won)
     return claimed

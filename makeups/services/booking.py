@@ -27,6 +27,7 @@ from makeup.errors import DomainError
 from makeup.tenancy import membership_of
 from programmes.models import Session
 
+from .. import hooks
 from ..selectors.eligibility import (
     PORTAL_ONLY_RULES,
     Check,
@@ -269,4 +270,5 @@ def _book(
         booking.pk,
         key=f"makeup-booked:{booking.pk}",
     )
+    hooks.makeups_announce(event="booked", bookings=[booking], now=now)
     return booking

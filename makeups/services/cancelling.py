@@ -28,6 +28,7 @@ from makeup.datacache import data_changed
 from makeup.errors import DomainError
 from programmes.models import Session
 
+from .. import hooks
 from ..selectors.cancelling import lesson_cancel_undo_refusal
 from .capacity import lock_session
 from .watches import watch_fill
@@ -114,6 +115,7 @@ def _cancel(
     tell_family_cancelled(
         booking, credit_id=credit.pk if credit else None, returned=returned, by_school=False
     )
+    hooks.makeups_announce(event="cancelled", bookings=[booking], now=now)
     filled = watch_fill(session=locked, now=now)
     return MakeupCancelled(credit_returned=returned, filled=filled)
 
@@ -260,6 +262,7 @@ def makeups_cancel_for_cancelled_sessions(
                 for booking in bookings
             ],
         )
+        hooks.makeups_announce(event="cancelled", bookings=bookings, now=now)
         data_changed(*{booking.company_id for booking in bookings})
     ended = SessionWatch.objects.filter(session_id__in=ids, state__in=SessionWatch.WAITING).update(
         state=SessionWatch.State.ENDED,

@@ -35,6 +35,7 @@ from programmes.models import Closure, ClosureRun, Session
 from programmes.selectors import closure_scope_classes
 from programmes.services import class_generate_sessions, closure_mark_removed
 
+from .. import hooks
 from ..selectors.closures import (
     closure_families,
     notice_key,
@@ -147,6 +148,7 @@ def closure_run_execute(*, run: ClosureRun, clock: Callable[[], datetime]) -> Cl
             ClosureRun.objects.filter(pk=run.pk).update(
                 state=ClosureRun.State.DONE, done=total, finished_at=finished, error=""
             )
+            hooks.makeups_announce(event="closure_applied", closure=closure, now=finished)
     except Exception as error:
         logger.exception("Closure run %s stopped after %d of %d sessions.", run.pk, done, total)
         with translation.override(language):

@@ -22,6 +22,7 @@ from makeup import outbox
 from makeup.errors import DomainError
 from programmes.models import Session
 
+from .. import hooks
 from ..selectors.moving import move_deadline
 from .booking import booking_actor, booking_checks, host_side, override_text
 from .cancelling import guest_side
@@ -189,5 +190,6 @@ def _move(
         new.pk,
         key=f"makeup-moved:{current.pk}:{event.pk}",
     )
+    hooks.makeups_announce(event="moved", bookings=[current], from_session=old, now=now)
     current.filled = watch_fill(session=old, now=now)
     return current

@@ -76,6 +76,8 @@ FILLERS: dict[str, Callable] = {
     "import_pk": lambda company, filled: f.FamilyImportFactory(company=company),
     "closure_pk": lambda company, filled: _closure(company),
     "key_pk": lambda company, filled: _api_key(company),
+    "endpoint_pk": lambda company, filled: _webhook_endpoint(company),
+    "delivery_pk": lambda company, filled: _webhook_delivery(company, filled),
 }
 
 
@@ -90,6 +92,35 @@ def _api_key(company):
         prefix=f"crawl{next(_guardians)}",
         key_hash="0" * 64,
         created_by=owner,
+        created_at=timezone.now(),
+    )
+
+
+def _webhook_endpoint(company):
+    """A webhook endpoint of ``company`` (API-4)."""
+    from api.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(
+        company=company,
+        url="https://hooks.example.com/",
+        events=["credit.issued"],
+        secret="whsec_crawl",
+        created_at=timezone.now(),
+    )
+
+
+def _webhook_delivery(company, filled):
+    """A delivery to the endpoint of the same URL (API-4)."""
+    from api.models import WebhookDelivery
+
+    endpoint = filled.get("endpoint_pk") or _webhook_endpoint(company)
+    return WebhookDelivery.objects.create(
+        company=company,
+        endpoint=endpoint,
+        event_id=f"evt_crawl{next(_guardians)}",
+        event="credit.issued",
+        key=f"crawl:{next(_guardians)}",
+        payload={},
         created_at=timezone.now(),
     )
 
