@@ -5,9 +5,10 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self) -> None:
-        from makeup.hooks import register_today_item
+        from makeup.hooks import register_family_recipients, register_today_item
         from programmes.hooks import register_protecting_relation
 
+        from .selectors.families import family_recipients
         from .selectors.today import today_blocked_families, today_sessions
 
         # A session with attendance rows or make-up bookings (both PROTECT it) is never
@@ -17,3 +18,5 @@ class BookingsConfig(AppConfig):
         # The Today page (DAY-2): the day's sessions and their roll call, blocked families.
         register_today_item(today_sessions)
         register_today_item(today_blocked_families)
+        # NTF-1: who the notification service writes to.
+        register_family_recipients(family_recipients)
