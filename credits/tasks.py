@@ -62,12 +62,15 @@ def send_credit_issued(self, company, credit_id: int) -> int:
     )
     if credit is None:
         return 0
+    # NTF-3: a credit for a lesson the school cancelled tells of the cancellation: urgent.
+    session = credit.attendance.session if credit.attendance_id else None
+    cancelled = session is not None and session.cancelled_at is not None
     return tell_family(
         company,
-        kind=Kind.CREDIT_ISSUED,
+        kind=Kind.LESSON_CANCELLED_CREDIT if cancelled else Kind.CREDIT_ISSUED,
         family_id=credit.enrolment.student.family_id,
         about=f"credit-issued:{credit.pk}",
-        context={"credit": credit, "student": credit.holder_student},
+        context={"credit": credit, "student": credit.holder_student, "session": session},
     )
 
 

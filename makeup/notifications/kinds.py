@@ -28,6 +28,7 @@ class Group(models.TextChoices):
 
 class Kind(models.TextChoices):
     CREDIT_ISSUED = "credit_issued", _("Credit issued")
+    LESSON_CANCELLED_CREDIT = "lesson_cancelled_credit", _("Lesson cancelled by the school")
     CREDIT_EXPIRING = "credit_expiring", _("Credit expiring")
     CREDITS_CARRIED = "credits_carried", _("Credits carried over")
     CLAIM_ANSWERED = "claim_answered", _("Claim answered")
@@ -35,7 +36,7 @@ class Kind(models.TextChoices):
     MAKEUP_BOOKED = "makeup_booked", _("Make-up booked")
     MAKEUP_MOVED = "makeup_moved", _("Make-up moved")
     MAKEUP_CANCELLED = "makeup_cancelled", _("Make-up cancelled")
-    MAKEUP_CANCELLED_BY_SCHOOL = "makeup_cancelled_by_school", _("Lesson cancelled by the school")
+    MAKEUP_CANCELLED_BY_SCHOOL = "makeup_cancelled_by_school", _("Make-up cancelled by the school")
     WATCH_BOOKED = "watch_booked", _("Watched place booked")
     WATCH_OFFER = "watch_offer", _("Place offered")
     WATCH_SKIPPED = "watch_skipped", _("Place passed on")
@@ -54,6 +55,11 @@ class KindInfo:
 
 KINDS: dict[str, KindInfo] = {
     Kind.CREDIT_ISSUED: KindInfo("credit_issued", Group.CREDITS),
+    # The credit for a lesson the school cancelled (ATT-7): the family learns of the
+    # cancellation from it, so it is urgent (NTF-3) and cannot be switched off.
+    Kind.LESSON_CANCELLED_CREDIT: KindInfo(
+        "credit_issued", Group.NEWS, essential=True, time_critical=True
+    ),
     Kind.CREDIT_EXPIRING: KindInfo("credit_expiring", Group.REMINDERS),
     Kind.CREDITS_CARRIED: KindInfo("credits_carried", Group.CREDITS),
     Kind.CLAIM_ANSWERED: KindInfo("claim_answered", Group.CREDITS),

@@ -306,3 +306,26 @@ def test_ntf_4_a_refused_number_fails_at_once_with_the_reason(
         sms_row.refresh_from_db()
         assert sms_row.state == Notification.State.FAILED and "21211" in sms_row.error
         assert OutboxMessage.objects.get(key=f"notification:{sms_row.pk}").done_at is not None
+
+
+@pytest.mark.django_db
+def test_ntf_3_a_lesson_the_school_cancelled_goes_by_text_too(
+    world, family, twilio, frozen, django_capture_on_commit_callbacks
+):
+    from bookings.services import session_cancel
+
+    _confirm_mobile(world, twilio, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        enrolment = f.EnrolmentFactory(
+            klass__programme__company=world.company_a,
+            student__family=family,
+            start_date=NOW.date() - timedelta(days=30),
+        )
+        session = f.SessionFactory(klass=enrolment.klass, local_date=NOW.date() + timedelta(days=2))
+    with scope(company=world.company_a), django_capture_on_commit_callbacks(execute=True):
+        session_cancel(session=session, reason="Pool closed", now=NOW)
+    with scopes_disabled():
+        rows = Notification.objects.filter(kind=Kind.LESSON_CANCELLED_CREDIT)
+        assert sorted(rows.values_list("channel", flat=True)) == ["email", "sms"]
+    assert "cancelled" in twilio.sent[-1]["Body"] and twilio.sent[-1]["To"] == MOBILE
+    assert "The school cancelled this lesson: Pool closed." in mail.outbox[-1].body
