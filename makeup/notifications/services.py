@@ -8,13 +8,13 @@ recipient. The unique ``(kind, about, recipient, channel)`` makes it exactly-onc
 about the same thing, the second call writes nothing (NTF-4).
 """
 
-import logging
 import secrets as random
+import smtplib
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,8 +29,6 @@ from ..models import AuditEntry, Company
 from . import email, secrets, sms
 from .kinds import KINDS, Channel, Group, Kind, group_defaults
 from .models import Notification, ParentContact, SmsOptOut, SmsProvider
-
-logger = logging.getLogger(__name__)
 
 SEND_TASK = "makeup.tasks.send_notification"
 #: A delivery that claimed a message and died is taken over after this long.
@@ -139,13 +137,18 @@ def notify_family(
 
 
 def _write(row: Notification) -> Notification | None:
-    """Insert ``row`` and its outbox message; ``None`` when the same message exists."""
+    """Insert ``row`` and its outbox message; ``None`` when the same message exists (also
+    when another transaction wrote it a moment ago: the unique constraint decides)."""
     exists = Notification.objects.filter(
         kind=row.kind, about=row.about, recipient=row.recipient, channel=row.channel
     ).exists()
     if exists:
         return None
-    row.save()
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        return None
     outbox.enqueue(SEND_TASK, row.company_id, row.pk, key=f"notification:{row.pk}")
     return row
 
@@ -211,14 +214,19 @@ def _send_email(row: Notification) -> tuple[str, str]:
         # NTF-2, RFC 8058: mail programs show an "Unsubscribe" button that POSTs this.
         headers["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    email.send_email(
-        subject=row.subject,
-        text=row.body,
-        html=row.html,
-        to=[row.recipient],
-        headers=headers,
-        attachments=[tuple(item) for item in row.attachments],
-    )
+    try:
+        email.send_email(
+            subject=row.subject,
+            text=row.body,
+            html=row.html,
+            to=[row.recipient],
+            headers=headers,
+            attachments=[tuple(item) for item in row.attachments],
+        )
+    except smtplib.SMTPRecipientsRefused as exc:  # the address itself: sending again won't help
+        return "", _("The mail server refused the address (%(reason)s).") % {
+            "reason": str(exc.recipients)[:200]
+        }
     return "", ""
 
 

@@ -18,6 +18,7 @@ from makeup.notifications.services import (
     mobile_remove,
     preferences_set,
 )
+from makeup.ratelimit import RateLimited, limit_email_request
 
 from ..access import access_guardian
 
@@ -33,6 +34,14 @@ def notification_settings(request: HttpRequest, company_slug: str) -> HttpRespon
         action = request.POST.get("action", "")
         try:
             if action == "mobile":
+                # Texts cost the school money: at most RATE_LIMIT_PER_ADDRESS codes to a
+                # number per window, and RATE_LIMIT_PER_IP from one client.
+                limit_email_request(
+                    request,
+                    action="mobile-code",
+                    email=request.POST.get("mobile", "").replace(" ", ""),
+                    now=now,
+                )
                 number = mobile_code_send(
                     company=company,
                     email=email,
@@ -63,7 +72,7 @@ def notification_settings(request: HttpRequest, company_slug: str) -> HttpRespon
                     company=company, email=email, user=request.user, choices=choices, now=now
                 )
                 messages.success(request, _("Your choices are saved."))
-        except DomainError as error:
+        except (DomainError, RateLimited) as error:
             messages.error(request, error.message)
         return redirect("portal:notifications", company_slug=company.slug)
     return render(

@@ -329,3 +329,30 @@ def test_ntf_3_a_lesson_the_school_cancelled_goes_by_text_too(
         assert sorted(rows.values_list("channel", flat=True)) == ["email", "sms"]
     assert "cancelled" in twilio.sent[-1]["Body"] and twilio.sent[-1]["To"] == MOBILE
     assert "The school cancelled this lesson: Pool closed." in mail.outbox[-1].body
+
+
+@pytest.mark.django_db
+def test_ntf_4_an_e_mail_the_server_refuses_fails_and_one_it_cannot_take_now_waits(
+    world, family, frozen, monkeypatch, django_capture_on_commit_callbacks
+):
+    from smtplib import SMTPRecipientsRefused
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    failure = {"error": SMTPRecipientsRefused({"parent.a@example.com": (550, b"No such user")})}
+
+    def refuse(self, messages):
+        raise failure["error"]
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = _tell(world, family, about="offer:7")[0]
+    failure["error"] = ConnectionRefusedError("mail server down")
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = _tell(world, family, about="offer:8")[0]
+    with scopes_disabled():
+        refused.refresh_from_db()
+        waiting.refresh_from_db()
+        assert refused.state == Notification.State.FAILED and "No such user" in refused.error
+        assert waiting.state == Notification.State.QUEUED and "mail server down" in waiting.error
+        assert OutboxMessage.objects.get(key=f"notification:{waiting.pk}").done_at is None
