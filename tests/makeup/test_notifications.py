@@ -182,6 +182,7 @@ def test_ntf_2_non_essential_email_carries_a_one_click_unsubscribe(
     message = mail.outbox[0]
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     link = message.extra_headers["List-Unsubscribe"].strip("<>")
+    assert link in message.alternatives[0][0]  # and a link at the foot of the e-mail
     path = link.split("://", 1)[1].split("/", 1)[1]
     assert client.get(f"/{path}").status_code == 200  # a link scanner changes nothing
     assert _tell(world, family, kind=Kind.WATCH_OFFER, about="offer:2")  # still e-mailed
