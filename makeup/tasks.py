@@ -108,8 +108,8 @@ def send_notification(self, company, notification_id: int) -> str:
 @shared_task(acks_late=True)
 def housekeeping() -> None:
     """Nightly: drop expired login sessions, log-in records (successful and failed, with
-    their IP addresses) older than ``LOGIN_RECORDS_KEEP_DAYS``, and sent outbox messages
-    older than ``OUTBOX_KEEP_DAYS`` (they hold e-mail addresses)."""
+    their IP addresses) older than ``LOGIN_RECORDS_KEEP_DAYS``, and sent outbox messages and
+    notifications older than ``OUTBOX_KEEP_DAYS`` (they hold e-mail addresses and numbers)."""
     now = timezone.now()
     call_command("clearsessions")
     call_command("axes_reset_failure_logs", age=settings.LOGIN_RECORDS_KEEP_DAYS)
@@ -120,4 +120,4 @@ def housekeeping() -> None:
     with scopes_disabled():  # every company's old notifications (they hold addresses)
         Notification.objects.filter(
             created_at__lt=now - timedelta(days=settings.OUTBOX_KEEP_DAYS)
-        ).delete()
+        ).exclude(state__in=[Notification.State.QUEUED, Notification.State.SENDING]).delete()

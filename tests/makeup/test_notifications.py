@@ -357,3 +357,27 @@ def test_ntf_4_an_e_mail_the_server_refuses_fails_and_one_it_cannot_take_now_wai
         assert refused.state == Notification.State.FAILED and "No such user" in refused.error
         assert waiting.state == Notification.State.QUEUED and "mail server down" in waiting.error
         assert OutboxMessage.objects.get(key=f"notification:{waiting.pk}").done_at is None
+
+
+@pytest.mark.django_db
+def test_ntf_4_housekeeping_forgets_old_messages_but_not_one_still_waiting(world, family, settings):
+    from makeup.tasks import housekeeping
+
+    settings.OUTBOX_KEEP_DAYS = 90
+    old = NOW - timedelta(days=91)
+    rows = _tell(world, family, about="old:1") + _tell(world, family, about="old:2")
+    with scopes_disabled():
+        Notification.objects.filter(pk=rows[0].pk).update(
+            created_at=old, state=Notification.State.SENT
+        )
+        Notification.objects.filter(pk=rows[1].pk).update(created_at=old)  # still waiting
+        with time_machine.travel(NOW, tick=False):
+            housekeeping.delay().get()
+        assert list(Notification.objects.values_list("about", flat=True)) == ["old:2"]
+
+
+@pytest.mark.django_db
+def test_ntf_2_twilio_webhooks_of_a_company_without_a_provider_are_404(client, world):
+    assert client.post("/notifications/twilio/alpha/inbound/", {"Body": "STOP"}).status_code == 404
+    assert client.post("/notifications/twilio/nobody/status/", {}).status_code == 404
+    assert client.get("/notifications/twilio/alpha/status/").status_code == 405
