@@ -23,6 +23,17 @@ def _fernet() -> Fernet:
     return Fernet(key.encode() if isinstance(key, str) else key)
 
 
+def key_problem() -> str:
+    """Why ``NOTIFICATIONS_SECRET_KEY`` cannot be used (``""``: it can, or it is unset)."""
+    if not getattr(settings, "NOTIFICATIONS_SECRET_KEY", ""):
+        return ""
+    try:
+        _fernet()
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    return ""
+
+
 def encrypt(secret: str) -> str:
     return _fernet().encrypt(secret.encode()).decode()
 
