@@ -1,4 +1,5 @@
-"""System checks: for production (``manage.py check --deploy``), and of settings that would\nfail only later."""
+"""System checks: for production (``manage.py check --deploy``), and of settings that would
+fail only later."""
 
 from django.conf import settings
 from django.core import checks
