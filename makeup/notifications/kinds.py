@@ -9,40 +9,49 @@ by text message, where the company and the parent allow it, by default).
 from dataclasses import dataclass
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", _("E-mail")
-    SMS = "sms", _("Text message")
+    EMAIL = "email", pgettext_lazy("notification", "E-mail")
+    SMS = "sms", pgettext_lazy("notification", "Text message")
 
 
 class Group(models.TextChoices):
     """The four choices on a parent's notification page."""
 
-    REMINDERS = "reminders", _("Reminders")
-    BOOKINGS = "bookings", _("Offers and bookings")
-    CREDITS = "credits", _("Credits")
-    NEWS = "news", _("School news")
+    REMINDERS = "reminders", pgettext_lazy("notification", "Reminders")
+    BOOKINGS = "bookings", pgettext_lazy("notification", "Offers and bookings")
+    CREDITS = "credits", pgettext_lazy("notification", "Credits")
+    NEWS = "news", pgettext_lazy("notification", "School news")
 
 
 class Kind(models.TextChoices):
-    CREDIT_ISSUED = "credit_issued", _("Credit issued")
-    LESSON_CANCELLED_CREDIT = "lesson_cancelled_credit", _("Lesson cancelled by the school")
-    CREDIT_EXPIRING = "credit_expiring", _("Credit expiring")
-    CREDITS_CARRIED = "credits_carried", _("Credits carried over")
-    CLAIM_ANSWERED = "claim_answered", _("Claim answered")
-    LESSON_REMINDER = "lesson_reminder", _("Lesson reminder")
-    MAKEUP_BOOKED = "makeup_booked", _("Make-up booked")
-    MAKEUP_MOVED = "makeup_moved", _("Make-up moved")
-    MAKEUP_CANCELLED = "makeup_cancelled", _("Make-up cancelled")
-    MAKEUP_CANCELLED_BY_SCHOOL = "makeup_cancelled_by_school", _("Make-up cancelled by the school")
-    WATCH_BOOKED = "watch_booked", _("Watched place booked")
-    WATCH_OFFER = "watch_offer", _("Place offered")
-    WATCH_SKIPPED = "watch_skipped", _("Place passed on")
-    CLOSURE_NOTICE = "closure_notice", _("Lessons cancelled by the school")
-    CLOSURE_RESTORED = "closure_restored", _("Lessons going ahead")
-    MOBILE_CODE = "mobile_code", _("Mobile number code")
+    CREDIT_ISSUED = "credit_issued", pgettext_lazy("notification", "Credit issued")
+    LESSON_CANCELLED_CREDIT = (
+        "lesson_cancelled_credit",
+        pgettext_lazy("notification", "Lesson cancelled by the school"),
+    )
+    CREDIT_EXPIRING = "credit_expiring", pgettext_lazy("notification", "Credit expiring")
+    CREDITS_CARRIED = "credits_carried", pgettext_lazy("notification", "Credits carried over")
+    CLAIM_ANSWERED = "claim_answered", pgettext_lazy("notification", "Claim answered")
+    LESSON_REMINDER = "lesson_reminder", pgettext_lazy("notification", "Lesson reminder")
+    MAKEUP_BOOKED = "makeup_booked", pgettext_lazy("notification", "Make-up booked")
+    MAKEUP_MOVED = "makeup_moved", pgettext_lazy("notification", "Make-up moved")
+    MAKEUP_CANCELLED = "makeup_cancelled", pgettext_lazy("notification", "Make-up cancelled")
+    MAKEUP_CANCELLED_BY_SCHOOL = (
+        "makeup_cancelled_by_school",
+        pgettext_lazy("notification", "Make-up cancelled by the school"),
+    )
+    WATCH_BOOKED = "watch_booked", pgettext_lazy("notification", "Watched place booked")
+    WATCH_OFFER = "watch_offer", pgettext_lazy("notification", "Place offered")
+    WATCH_SKIPPED = "watch_skipped", pgettext_lazy("notification", "Place passed on")
+    CLOSURE_NOTICE = (
+        "closure_notice",
+        pgettext_lazy("notification", "Lessons cancelled by the school"),
+    )
+    CLOSURE_RESTORED = "closure_restored", pgettext_lazy("notification", "Lessons going ahead")
+    MOBILE_CODE = "mobile_code", pgettext_lazy("notification", "Mobile number code")
 
 
 @dataclass(frozen=True)

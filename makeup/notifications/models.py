@@ -9,6 +9,7 @@ families, and an address is what both a login and a parent without one have.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from .kinds import Channel, Kind
@@ -21,11 +22,11 @@ class Notification(models.Model):
     notification of the same thing to the same address on the same channel a no-op."""
 
     class State(models.TextChoices):
-        QUEUED = "queued", _("Waiting")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        DELIVERED = "delivered", _("Delivered")
-        FAILED = "failed", _("Failed")
+        QUEUED = "queued", pgettext_lazy("notification", "Waiting")
+        SENDING = "sending", pgettext_lazy("notification", "Sending")
+        SENT = "sent", pgettext_lazy("notification", "Sent")
+        DELIVERED = "delivered", pgettext_lazy("notification", "Delivered")
+        FAILED = "failed", pgettext_lazy("notification", "Failed")
 
     company = models.ForeignKey("makeup.Company", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=40, choices=Kind.choices)
