@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_encode
 
-from makeup.emails import send_templated_email
+from makeup.notifications.email import send_templated_email
 from makeup.taskbase import CompanyTask
 
 from .models import Guardian

@@ -314,6 +314,13 @@ CELERY_TIMEZONE = "UTC"
 OUTBOX_REDELIVER_AFTER = env.int("OUTBOX_REDELIVER_AFTER", default=600)
 # Days a sent outbox message (the record of what was e-mailed to whom) is kept.
 OUTBOX_KEEP_DAYS = env.int("OUTBOX_KEEP_DAYS", default=90)
+# Notifications (NTF-1): each company connects its own Twilio account on Settings → Text
+# messages; its auth token is stored encrypted with this Fernet key (44 url-safe base64
+# characters, `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key())"`).
+# Empty: a key derived from SECRET_KEY (changing SECRET_KEY then means reconnecting Twilio).
+NOTIFICATIONS_SECRET_KEY = env.str("NOTIFICATIONS_SECRET_KEY", default="")
+# Another address for Twilio's API than https://api.twilio.com (a test fake, a proxy).
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="")
 # Days log-in records (django-axes: e-mail, IP address, browser) are kept.
 LOGIN_RECORDS_KEEP_DAYS = env.int("LOGIN_RECORDS_KEEP_DAYS", default=30)
 CELERY_BEAT_SCHEDULE = {

@@ -4,6 +4,7 @@
   "resend confirmation" and the family invitation acceptance);
 - ``/manage/`` the back office (namespace ``manage``): each app's ``urls.urlpatterns`` (the
   portal's back-office pages are its ``urls.manage_urlpatterns``);
+- ``/notifications/`` one-click unsubscribe links and Twilio's webhooks;
 - ``/portal/<company>/`` the parents' portal; the calendar feeds; the payment webhook;
 - ``/api/v1/`` the JSON API (``api.urls.api_urlpatterns``, its docs at ``/api/v1/docs/``).
 """
@@ -47,6 +48,7 @@ manage_patterns = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="landing", permanent=False), name="home"),
     path("accounts/", include(account_patterns)),
+    path("notifications/", include(core.notification_patterns)),
     path("manage/", include((manage_patterns, "manage"))),
     path("portal/<slug:company_slug>/", include("portal.urls")),
     path("api/v1/", include(api.urls.api_urlpatterns, namespace="api")),

@@ -1,6 +1,7 @@
-"""Credit e-mails (CRD-5, BEY-6, WAL-4), the lesson reminders (issue 9) and the beats that
+"""Credit messages (CRD-5, BEY-6, WAL-4), the lesson reminders (issue 9) and the beats that
 claim them, sent by Celery after the transaction that wrote them to the outbox."""
 
+import hashlib
 import logging
 import math
 
@@ -9,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from bookings.models import Guardian, LessonReminder, MakeupBooking
-from makeup.emails import send_templated_email
+from bookings.models import LessonReminder, MakeupBooking
 from makeup.models import Company
+from makeup.notifications.kinds import Kind
+from makeup.notifications.services import notify_family
 from makeup.taskbase import CompanyTask
 from programmes.models import Session
 
@@ -27,21 +29,22 @@ from .services.sweeps import credits_claim_reminders, credits_expire_due
 logger = logging.getLogger(__name__)
 
 
-def email_family(company, *, family_id: int, template: str, context: dict, attachments=None) -> int:
-    """One e-mail to each parent of the family with an address, in the parent's language
-    (else the company's), times in the company's zone."""
-    sent = 0
-    guardians = Guardian.objects.filter(family_id=family_id).exclude(email="")
-    for guardian in guardians.select_related("user"):
-        language = (guardian.user.language if guardian.user else "") or company.language
-        sent += send_templated_email(
-            template=template,
-            to=[guardian.email],
-            language=language,
-            context={"company": company, "guardian": guardian, "tz": company.timezone, **context},
+def tell_family(
+    company, *, kind: str, family_id: int, about: str, context: dict, attachments=None
+) -> int:
+    """Tell the family through the notification service (NTF-1): each parent in their
+    language by the channels they chose, once per ``about``. Returns the messages written."""
+    return len(
+        notify_family(
+            kind=kind,
+            company=company,
+            family_id=family_id,
+            about=about,
+            context=context,
             attachments=attachments,
+            now=timezone.now(),
         )
-    return sent
+    )
 
 
 @shared_task(base=CompanyTask, bind=True)
@@ -59,11 +62,15 @@ def send_credit_issued(self, company, credit_id: int) -> int:
     )
     if credit is None:
         return 0
-    return email_family(
+    # NTF-3: a credit for a lesson the school cancelled tells of the cancellation: urgent.
+    session = credit.attendance.session if credit.attendance_id else None
+    cancelled = session is not None and session.cancelled_at is not None
+    return tell_family(
         company,
+        kind=Kind.LESSON_CANCELLED_CREDIT if cancelled else Kind.CREDIT_ISSUED,
         family_id=credit.enrolment.student.family_id,
-        template="credit_issued",
-        context={"credit": credit, "student": credit.holder_student},
+        about=f"credit-issued:{credit.pk}",
+        context={"credit": credit, "student": credit.holder_student, "session": session},
     )
 
 
@@ -92,6 +99,10 @@ def carry_over_credits() -> int:
     return moved
 
 
+def _digest(ids: list[int]) -> str:
+    return hashlib.sha256(",".join(map(str, ids)).encode()).hexdigest()[:20]
+
+
 @shared_task(base=CompanyTask, bind=True)
 def send_credits_carried(self, company: Company, family_id: int, credit_ids: list[int]) -> int:
     """WAL-4: tell the family which unused credits moved to the next term — per child who
@@ -103,8 +114,12 @@ def send_credits_carried(self, company: Company, family_id: int, credit_ids: lis
     )
     if not credits:
         return 0
-    return email_family(
-        company, family_id=family_id, template="credits_carried", context={"credits": credits}
+    return tell_family(
+        company,
+        kind=Kind.CREDITS_CARRIED,
+        family_id=family_id,
+        about=f"credits-carried:{family_id}:{_digest(sorted(credit_ids))}",
+        context={"credits": credits},
     )
 
 
@@ -128,10 +143,11 @@ def send_expiry_reminder(self, company, credit_id: int) -> int:
     days_left = math.ceil((credit.expires_at - now).total_seconds() / 86400)
     # BEY-3: up to three bookable sessions, each a single-use link (offered by makeups).
     slots = hooks.expiry_offers(company=company, credit=credit, now=now)
-    return email_family(
+    return tell_family(
         company,
+        kind=Kind.CREDIT_EXPIRING,
         family_id=credit.enrolment.student.family_id,
-        template="credit_expiring",
+        about=f"credit-expiring:{credit.pk}:{credit.expires_at.date().isoformat()}",
         context={
             "credit": credit,
             "student": credit.holder_student,  # who may use it (WAL-1)
@@ -160,10 +176,11 @@ def send_claim_answered(self, company, claim_id: int) -> int:
         return 0
     attendance = claim.attendance
     approved = claim.state == AbsenceClaim.State.APPROVED
-    return email_family(
+    return tell_family(
         company,
+        kind=Kind.CLAIM_ANSWERED,
         family_id=attendance.enrolment.student.family_id,
-        template="claim_answered",
+        about=f"claim-answered:{claim.pk}",
         context={
             "claim": claim,
             "approved": approved,
@@ -204,10 +221,11 @@ def send_lesson_reminder(self, company, reminder_id: int) -> int:
         "portal:cant_come",
         kwargs={"company_slug": company.slug, "token": cant_come_token(reminder)},
     )
-    return email_family(
+    return tell_family(
         company,
+        kind=Kind.LESSON_REMINDER,
         family_id=reminder.student.family_id,
-        template="lesson_reminder",
+        about=f"lesson-reminder:{reminder.pk}",
         context={
             "tz": session.company.timezone,  # the lesson's place, maybe a partner's
             "reminder": reminder,

@@ -8,8 +8,8 @@ from celery import shared_task
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from makeup.emails import send_templated_email
 from makeup.models import Membership, Role
+from makeup.notifications.email import send_templated_email
 from makeup.taskbase import CompanyTask
 
 from .models import CompanyLink

@@ -88,3 +88,31 @@ def today_items(*, company, user, membership, now: datetime) -> list[TodayItem]:
             continue
         items.extend(result if isinstance(result, list) else [result])
     return items
+
+
+@dataclass(frozen=True)
+class FamilyRecipient:
+    """A parent the notification service writes to (NTF-1): ``full_name`` greets them in
+    the message, ``language`` is theirs (``""``: the company's)."""
+
+    email: str
+    full_name: str
+    language: str = ""
+
+
+_family_recipients: list[Callable] = []
+
+
+def register_family_recipients(fn: Callable[..., list[FamilyRecipient]]) -> None:
+    """``fn(*, company, family_id) -> list[FamilyRecipient]``: the parents of a family with an
+    e-mail address (registered by ``bookings``, which knows families)."""
+    if fn not in _family_recipients:
+        _family_recipients.append(fn)
+
+
+def family_recipients(*, company, family_id: int) -> list[FamilyRecipient]:
+    return [
+        recipient
+        for fn in _family_recipients
+        for recipient in fn(company=company, family_id=family_id)
+    ]

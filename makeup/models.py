@@ -380,3 +380,26 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} ({self.key})"
+
+
+# The notification service's models (NTF-1…NTF-4) live beside their code.
+from .notifications.models import (  # noqa: E402
+    Notification,
+    ParentContact,
+    SmsOptOut,
+    SmsProvider,
+)
+
+__all__ = [
+    "AuditEntry",
+    "Company",
+    "CompanySettings",
+    "Membership",
+    "Notification",
+    "OutboxMessage",
+    "ParentContact",
+    "Role",
+    "SmsOptOut",
+    "SmsProvider",
+    "User",
+]

@@ -7,17 +7,17 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_scopes import scopes_disabled
 
-from .emails import send_templated_email
-from .models import Membership, OutboxMessage, Role, User
-from .outbox import mail_headers
+from .models import Membership, Notification, OutboxMessage, Role, User
+from .notifications.email import send_email, send_templated_email
+from .notifications.services import notification_send
 from .taskbase import CompanyTask
 from .tokens import email_confirmation_token
 
@@ -91,22 +91,25 @@ def send_password_reset(email: str, language: str) -> int:
             subject = loader.render_to_string("registration/password_reset_subject.txt", context)
             body = loader.render_to_string("registration/password_reset_email.txt", context)
             html = loader.render_to_string("registration/password_reset_email.html", context)
-        message = EmailMultiAlternatives(
-            subject="".join(subject.splitlines()),
-            body=body,
-            to=[user.email],
-            headers=mail_headers(),
+        sent += send_email(
+            subject="".join(subject.splitlines()), text=body, html=html, to=[user.email]
         )
-        message.attach_alternative(html, "text/html")
-        sent += message.send()
     return sent
+
+
+@shared_task(base=CompanyTask, bind=True, outbox_own_transactions=True)
+def send_notification(self, company, notification_id: int) -> str:
+    """Send one notification (NTF-4). Runs outside the outbox's delivery transaction, so a
+    failure is kept on the notification (the family page shows it) before the outbox tries
+    again; the notification's own claim makes a second delivery send nothing."""
+    return notification_send(notification_id=notification_id, now=timezone.now())
 
 
 @shared_task(acks_late=True)
 def housekeeping() -> None:
     """Nightly: drop expired login sessions, log-in records (successful and failed, with
-    their IP addresses) older than ``LOGIN_RECORDS_KEEP_DAYS``, and sent outbox messages
-    older than ``OUTBOX_KEEP_DAYS`` (they hold e-mail addresses)."""
+    their IP addresses) older than ``LOGIN_RECORDS_KEEP_DAYS``, and sent outbox messages and
+    notifications older than ``OUTBOX_KEEP_DAYS`` (they hold e-mail addresses and numbers)."""
     now = timezone.now()
     call_command("clearsessions")
     call_command("axes_reset_failure_logs", age=settings.LOGIN_RECORDS_KEEP_DAYS)
@@ -114,3 +117,7 @@ def housekeeping() -> None:
     OutboxMessage.objects.filter(
         done_at__lt=now - timedelta(days=settings.OUTBOX_KEEP_DAYS)
     ).delete()
+    with scopes_disabled():  # every company's old notifications (they hold addresses)
+        Notification.objects.filter(
+            created_at__lt=now - timedelta(days=settings.OUTBOX_KEEP_DAYS)
+        ).exclude(state__in=[Notification.State.QUEUED, Notification.State.SENDING]).delete()

@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .notifications import views as notification_views
 
 account_patterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -42,9 +43,29 @@ manage_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("switch/<int:company_id>/", views.switch_company, name="switch_company"),
     path("settings/", views.company_settings, name="settings"),
+    path("settings/text-messages/", notification_views.sms_settings, name="sms_settings"),
     # DEBUG only (404 otherwise): the e-mails a developer's laptop sent.
     path("dev/mail/", views.dev_mail_list, name="dev_mail"),
     path("dev/mail/html/", views.dev_mail_html, name="dev_mail_html"),
 ]
 
 health = views.health
+
+#: Mounted under ``/notifications/``: no login (signed links and Twilio's signed webhooks).
+notification_patterns = [
+    path(
+        "unsubscribe/<str:token>/",
+        notification_views.unsubscribe_view,
+        name="notification_unsubscribe",
+    ),
+    path(
+        "twilio/<slug:company_slug>/status/",
+        notification_views.twilio_status,
+        name="notification_twilio_status",
+    ),
+    path(
+        "twilio/<slug:company_slug>/inbound/",
+        notification_views.twilio_inbound,
+        name="notification_twilio_inbound",
+    ),
+]

@@ -11,7 +11,8 @@ from django_scopes import scopes_disabled
 
 from bookings.models import Family, MakeupBooking
 from credits.models import CreditEvent, MakeupCredit, SessionWatch
-from credits.tasks import email_family
+from credits.tasks import tell_family
+from makeup.notifications.kinds import Kind
 from makeup.taskbase import CompanyTask
 from programmes.models import Closure, ClosureRun, Session
 
@@ -52,10 +53,13 @@ def send_makeup_booked(self, company, booking_id: int) -> int:
     booking = _family_booking(company, booking_id, MakeupBooking.State.BOOKED)
     if booking is None:
         return 0
-    return email_family(
+    with scopes_disabled():
+        from_watch = SessionWatch.objects.filter(booking_id=booking.pk).exists()
+    return tell_family(
         company,
+        kind=Kind.WATCH_BOOKED if from_watch else Kind.MAKEUP_BOOKED,
         family_id=booking.student.family_id,
-        template="makeup_booked",
+        about=f"makeup-booked:{booking.pk}",
         context={"booking": booking, "session": booking.session, "student": booking.student},
         attachments=[("make-up.ics", makeup_ics(booking), "text/calendar")],
     )
@@ -83,10 +87,11 @@ def send_makeup_moved(
             credit__booking_id=booking.pk, kind=CreditEvent.Kind.MOVED
         ).count()
     ics = makeup_ics(booking, stamp=timezone.now(), sequence=revision)
-    return email_family(
+    return tell_family(
         company,
+        kind=Kind.MAKEUP_MOVED,
         family_id=booking.student.family_id,
-        template="makeup_moved",
+        about=f"makeup-moved:{booking.pk}:{from_session_id}-{to_session_id}:{revision}",
         context={
             "booking": booking,
             "session": booking.session,
@@ -109,10 +114,11 @@ def send_makeup_cancelled(
     if booking is None:
         return 0
     credit = MakeupCredit.objects.filter(pk=credit_id).first() if credit_id else None
-    return email_family(
+    return tell_family(
         company,
+        kind=Kind.MAKEUP_CANCELLED_BY_SCHOOL if by_school else Kind.MAKEUP_CANCELLED,
         family_id=booking.student.family_id,
-        template="makeup_cancelled",
+        about=f"makeup-cancelled:{booking.pk}",
         context={
             "booking": booking,
             "session": booking.session,
@@ -135,10 +141,11 @@ def send_watch_skipped_for_balance(self, company, watch_id: int, amount: str) ->
     pay_url = ""
     if company.settings.portal_payments_enabled:
         pay_url = reverse("portal:pay", kwargs={"company_slug": company.slug})
-    return email_family(
+    return tell_family(
         company,
+        kind=Kind.WATCH_SKIPPED,
         family_id=watch.student.family_id,
-        template="watch_skipped_balance",
+        about=f"watch-skipped-balance:{watch.pk}",
         context={
             "watch": watch,
             "session": watch.session,
@@ -161,10 +168,11 @@ def send_watch_offer(self, company, watch_id: int) -> int:
     url = reverse(
         "portal:watch_offer", kwargs={"company_slug": company.slug, "token": offer_token(watch)}
     )
-    return email_family(
+    return tell_family(
         company,
+        kind=Kind.WATCH_OFFER,
         family_id=watch.student.family_id,
-        template="watch_offer",
+        about=f"watch-offer:{watch.pk}:{watch.offered_at.timestamp()}",
         context={
             "watch": watch,
             "session": watch.session,
@@ -194,7 +202,7 @@ def run_closure(self, company, run_id: int) -> str:
 
 
 def _closure_family_email(
-    company, *, closure_id: int, family_id: int, lessons_of, template: str, more=None
+    company, *, closure_id: int, family_id: int, lessons_of, kind: str, more=None
 ) -> int:
     """E-mail one family of ``company`` about a closure: the lessons ``lessons_of(closure=,
     family_id=)`` lists for it (nothing is sent when none, or when the closure or family is
@@ -211,10 +219,11 @@ def _closure_family_email(
         lessons = lessons_of(closure=closure, family_id=family.pk)
     if not lessons:
         return 0
-    return email_family(
+    return tell_family(
         company,
+        kind=kind,
         family_id=family.pk,
-        template=template,
+        about=f"{kind}:{closure_id}:{family.pk}",
         context={
             "closure": closure,
             "host": closure.company,
@@ -235,7 +244,7 @@ def send_closure_notice(self, company, closure_id: int, family_id: int) -> int:
         closure_id=closure_id,
         family_id=family_id,
         lessons_of=closure_notice_lessons,
-        template="closure_notice",
+        kind=Kind.CLOSURE_NOTICE,
         more=lambda lessons: {
             "credits": any(lesson.outcome in ("credit", "guest") for lesson in lessons)
         },
@@ -251,5 +260,5 @@ def send_closure_restored_notice(self, company, closure_id: int, family_id: int)
         closure_id=closure_id,
         family_id=family_id,
         lessons_of=closure_restored_lessons,
-        template="closure_restored",
+        kind=Kind.CLOSURE_RESTORED,
     )

@@ -12,6 +12,7 @@ from .views import (
     feeds,
     home,
     makeups,
+    notifications,
     offers,
     payments,
     reminders,
@@ -55,6 +56,7 @@ urlpatterns = [
     path("calendar/reset/", feeds.calendar_reset, name="calendar_reset"),
     path("absences/<int:attendance_pk>/claim/", claims.claim_create, name="claim_create"),
     path("credits/<int:credit_pk>/give/", wallet.credit_give, name="credit_give"),
+    path("notifications/", notifications.notification_settings, name="notifications"),
 ]
 
 manage_urlpatterns = [

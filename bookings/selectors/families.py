@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sub
 from django.db.models.functions import Coalesce
 from django_scopes import scopes_disabled
 
+from makeup.hooks import FamilyRecipient
 from makeup.models import Company
 from programmes.models import age_in_months
 
@@ -203,3 +204,22 @@ def guardian_with_email(*, company: Company, email: str, exclude_pk: int | None 
     if exclude_pk is not None:
         guardians = guardians.exclude(pk=exclude_pk)
     return guardians.select_related("family").first()
+
+
+def family_recipients(*, company, family_id: int) -> list[FamilyRecipient]:
+    """NTF-1: the family's parents with an e-mail address, for the notification service —
+    each in their own language (their login's), else the company's."""
+    guardians = (
+        Guardian.objects.filter(company=company, family_id=family_id)
+        .exclude(email="")
+        .select_related("user")
+        .order_by("pk")
+    )
+    return [
+        FamilyRecipient(
+            email=guardian.email,
+            full_name=guardian.full_name,
+            language=(guardian.user.language if guardian.user else "") or company.language,
+        )
+        for guardian in guardians
+    ]

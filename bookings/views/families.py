@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from makeup import ratelimit
 from makeup.errors import DomainError
+from makeup.notifications.selectors import family_messages
 from makeup.tenancy import access_object, staff_required
 
 from .. import hooks
@@ -82,6 +83,8 @@ def family_detail(request: HttpRequest, family_pk: int) -> HttpResponse:
             "page": family_page(family=family, today=_today(request)),
             "statement": family_statement(family=family),
             "panels": hooks.family_panels(now=timezone.now(), request=request, family=family),
+            # NTF-4: the last messages to the family and whether they arrived.
+            "family_messages": family_messages(company=request.company, family_id=family.pk),
         },
     )
 

@@ -61,6 +61,12 @@ def test_bal_5_check_deploy_warns_when_test_payments_are_on():
     assert "no money is taken" in result.stderr + result.stdout
 
 
+def test_ntf_1_a_malformed_notifications_key_fails_at_start():
+    result = _manage("check", env={**PRODUCTION_ENV, "NOTIFICATIONS_SECRET_KEY": "too-short"})
+    assert result.returncode != 0
+    assert "makeup.E001" in result.stderr + result.stdout
+
+
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
 def test_production_mode_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}

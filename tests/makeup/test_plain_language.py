@@ -23,11 +23,11 @@ from django_scopes import scopes_disabled
 from bookings.models import Family, Guardian, MakeupBooking, Student
 from credits.models import CancellationPolicy, CreditState, MakeupCredit
 from credits.services import credit_add_manual
-from makeup.emails import send_templated_email
 from makeup.holidays import country_choices, public_holidays
 from makeup.locale_formats.cs import formats as cs
 from makeup.locale_formats.en import formats as en
 from makeup.models import Company, CompanySettings, User
+from makeup.notifications.email import render_email, send_email
 from programmes.models import Class, Closure, Programme, Session
 from tests.makeup.test_text_emails import HostileContext
 
@@ -288,9 +288,8 @@ def _service_emails(demo, language, django_capture_on_commit_callbacks):
             "tz": demo["company"].timezone,
         }
         for template in ("lesson_reminder", "makeup_booked"):
-            send_templated_email(
-                template=template, to=[parent.email], context=context, language=language
-            )
+            subject, text, html = render_email(template, context, language)
+            send_email(subject=subject, text=text, html=html, to=[parent.email])
     assert len(mail.outbox) >= 3
     for message in mail.outbox:
         html = next((c for c, mime in message.alternatives if mime == "text/html"), "")

@@ -6,6 +6,7 @@ import re
 from datetime import date, time, timedelta
 
 from django.core import mail
+from django.test import TestCase
 from django_scopes import scope
 
 from credits.tasks import send_expiry_reminder
@@ -20,7 +21,9 @@ LINK = re.compile(r"/portal/alpha/makeups/slot/[^/\s\"]+/")
 def _remind(pf) -> list[str]:
     """Send the reminder for Ava's credit; the slot links in the text part, in order."""
     mail.outbox.clear()
-    send_expiry_reminder.delay(pf.company.pk, pf.credit.pk)
+    # The task tells the family (NTF-1); the e-mail leaves after the commit (the outbox).
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        send_expiry_reminder.delay(pf.company.pk, pf.credit.pk)
     assert len(mail.outbox) == 1
     return LINK.findall(mail.outbox[0].body)
 
