@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from bookings.models import LessonReminder, MakeupBooking
+from bookings.models import Attendance, LessonReminder, MakeupBooking
 from makeup.models import Company
 from makeup.notifications.kinds import Kind
 from makeup.notifications.services import notify_family
@@ -71,6 +71,28 @@ def send_credit_issued(self, company, credit_id: int) -> int:
         family_id=credit.enrolment.student.family_id,
         about=f"credit-issued:{credit.pk}",
         context={"credit": credit, "student": credit.holder_student, "session": session},
+    )
+
+
+@shared_task(base=CompanyTask, bind=True)
+def send_lesson_cancelled(self, company, attendance_id: int) -> int:
+    """NTF-3: tell the family the school cancelled a regular lesson that brings no credit
+    (the policy gives none) — by text where allowed, and by e-mail. A lesson brought back
+    meanwhile tells nothing."""
+    attendance = (
+        Attendance.objects.filter(pk=attendance_id)
+        .select_related("enrolment__student", "session__klass")
+        .first()
+    )
+    if attendance is None or attendance.session.cancelled_at is None:
+        return 0
+    session = attendance.session
+    return tell_family(
+        company,
+        kind=Kind.LESSON_CANCELLED,
+        family_id=attendance.enrolment.student.family_id,
+        about=f"lesson-cancelled:{attendance.pk}:{session.cancelled_at:%Y%m%d%H%M%S}",
+        context={"student": attendance.enrolment.student, "session": session},
     )
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from bookings.models import Attendance, AttendanceState
+from makeup import outbox
 from programmes.models import Closure, ClosureCredits, Programme
 
 from ..models import (
@@ -352,6 +353,7 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
     figures: dict = {}
     refusal = _refusal(attendance, path=path, policy=policy, now=now, actor=actor, figures=figures)
     if refusal is not None:
+        tell_lesson_cancelled([attendance])
         return refusal
     return _issue(attendance, path=path, policy=policy, now=now, actor=actor, figures=figures)
 
@@ -444,6 +446,33 @@ def _decide_staff_path(attendances: list[Attendance], *, actor, now: datetime) -
             if attendance.pk in credit_of
             or outcomes[attendance.session_id][0] != DecisionReason.ISSUED
         ]
+    )
+    tell_lesson_cancelled(
+        [a for a in attendances if outcomes[a.session_id][0] != DecisionReason.ISSUED]
+    )
+
+
+def tell_lesson_cancelled(attendances: Sequence[Attendance]) -> None:
+    """NTF-3: a family whose regular lesson the school cancelled hears of it at once, by text
+    where allowed and by e-mail — with its credit when one is issued (the credit's message),
+    and through this message when the policy gives none. A closure tells each family once,
+    with all its lessons (CLO-4), so its lessons are left to it."""
+    told = [
+        attendance
+        for attendance in attendances
+        if attendance.state == AttendanceState.STAFF_CANCELLED
+        and attendance.session.cancelled_at is not None
+        and attendance.session.closure_id is None
+    ]
+    outbox.enqueue_many(
+        "credits.tasks.send_lesson_cancelled",
+        [
+            (
+                f"lesson-cancelled:{a.pk}:{a.session.cancelled_at:%Y%m%d%H%M%S}",
+                (a.company_id, a.pk),
+            )
+            for a in told
+        ],
     )
 
 

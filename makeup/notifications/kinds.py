@@ -32,6 +32,10 @@ class Kind(models.TextChoices):
         "lesson_cancelled_credit",
         pgettext_lazy("notification", "Lesson cancelled by the school"),
     )
+    LESSON_CANCELLED = (
+        "lesson_cancelled",
+        pgettext_lazy("notification", "Lesson cancelled by the school, no credit"),
+    )
     CREDIT_EXPIRING = "credit_expiring", pgettext_lazy("notification", "Credit expiring")
     CREDITS_CARRIED = "credits_carried", pgettext_lazy("notification", "Credits carried over")
     CLAIM_ANSWERED = "claim_answered", pgettext_lazy("notification", "Claim answered")
@@ -68,6 +72,11 @@ KINDS: dict[str, KindInfo] = {
     # cancellation from it, so it is urgent (NTF-3) and cannot be switched off.
     Kind.LESSON_CANCELLED_CREDIT: KindInfo(
         "credit_issued", Group.NEWS, essential=True, time_critical=True
+    ),
+    # The same lesson when the programme's policy gives no credit for it (POL-2, POL-7): the
+    # family must still hear of it, as urgently (NTF-3).
+    Kind.LESSON_CANCELLED: KindInfo(
+        "lesson_cancelled", Group.NEWS, essential=True, time_critical=True
     ),
     Kind.CREDIT_EXPIRING: KindInfo("credit_expiring", Group.REMINDERS),
     Kind.CREDITS_CARRIED: KindInfo("credits_carried", Group.CREDITS),

@@ -333,6 +333,42 @@ def test_ntf_3_a_lesson_the_school_cancelled_goes_by_text_too(
 
 
 @pytest.mark.django_db
+def test_ntf_3_a_lesson_the_school_cancelled_without_a_credit_is_told_too(
+    world, family, twilio, frozen, django_capture_on_commit_callbacks
+):
+    """The programme's policy gives no credit when the school cancels: the family still
+    hears of the cancelled lesson, by text and by e-mail, once."""
+    from bookings.services import session_cancel
+    from credits.models import CancellationPolicy, CreditDecision
+
+    _confirm_mobile(world, twilio, django_capture_on_commit_callbacks)
+    with scopes_disabled():
+        enrolment = f.EnrolmentFactory(
+            klass__programme__company=world.company_a,
+            student__family=family,
+            start_date=NOW.date() - timedelta(days=30),
+        )
+        CancellationPolicy.objects.update_or_create(
+            company=world.company_a,
+            programme=enrolment.klass.programme,
+            defaults={"issue_staff": False},
+        )
+        session = f.SessionFactory(klass=enrolment.klass, local_date=NOW.date() + timedelta(days=2))
+    texts = len(twilio.sent)
+    with scope(company=world.company_a), django_capture_on_commit_callbacks(execute=True):
+        session_cancel(session=session, reason="Pool closed", now=NOW)
+    with scopes_disabled():
+        assert CreditDecision.objects.get(attendance__session=session).credit is None
+        assert not Notification.objects.filter(kind=Kind.LESSON_CANCELLED_CREDIT).exists()
+        rows = Notification.objects.filter(kind=Kind.LESSON_CANCELLED)
+        assert sorted(rows.values_list("channel", flat=True)) == ["email", "sms"]
+    assert len(twilio.sent) == texts + 1
+    assert "No make-up credit comes with it" in twilio.sent[-1]["Body"]
+    assert "The reason: Pool closed." in mail.outbox[-1].body
+    assert "gives no make-up credit" in mail.outbox[-1].body
+
+
+@pytest.mark.django_db
 def test_ntf_4_an_e_mail_the_server_refuses_fails_and_one_it_cannot_take_now_waits(
     world, family, frozen, monkeypatch, django_capture_on_commit_callbacks
 ):
