@@ -148,6 +148,7 @@ class OneQueryProbe(HttpUser):
     — the page ``bench_makeup_search`` compares with too."""
 
     fixed_count = PROBES
+    abstract = PROBES == 0  # LOAD_PROBES=0: the users alone (locust reads 0 as "not fixed")
     wait_time = constant(0)
 
     @task
@@ -159,6 +160,7 @@ class SearchProbe(_LoggedIn):
     """A parent searching make-ups back to back, one of four filter sets at a time."""
 
     fixed_count = PROBES
+    abstract = PROBES == 0
     wait_time = constant(0)
 
     def on_start(self) -> None:
