@@ -435,9 +435,7 @@ class Command(BaseCommand):
         # the results cache (as "make-up search, uncached" in the load run).
         path = path + "&nocache={n}"
         counter = iter(range(10**9))
-        self.stdout.write(
-            f"{len(uncached)} queries uncached, {cached} from the results cache"
-        )
+        self.stdout.write(f"{len(uncached)} queries uncached, {cached} from the results cache")
         started = time.perf_counter()
         for _ in range(50):
             client.get(path.replace("{n}", str(next(counter))))
