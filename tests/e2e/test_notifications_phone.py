@@ -13,13 +13,14 @@ from makeup import outbox
 from makeup.models import Company, Notification, OutboxMessage, ParentContact
 from makeup.notifications.kinds import Kind
 from tests.e2e.pages import log_in
-from tests.e2e.test_phone_layout import OFF_SCREEN_JS, PARENT, PHONE
+from tests.e2e.test_phone_layout import OFF_SCREEN_JS, PARENT, PHONE, STAFF
 from tests.e2e.test_wallet_phone import _offer_to_the_parker_family
 from tests.fake_twilio import connect
 
 pytestmark = pytest.mark.e2e
 
 MOBILE = "+61412345678"
+OWNER = "owner@riverside.example"
 
 
 @pytest.fixture
@@ -81,4 +82,32 @@ def test_ntf_1_ntf_3_a_parent_confirms_a_mobile_and_gets_an_offer_by_text_once(
     outbox.publish(keys)  # handed over again (a relay, a redelivery): nothing more is sent
     assert len([m for m in twilio.sent if m["To"] == MOBILE]) == 2  # the code and the offer
     assert blocked == []
+    context.close()
+
+
+def test_ntf_4_staff_read_a_familys_messages_and_owners_the_text_settings_on_a_phone(
+    browser, live_server, demo, twilio, artifacts_dir
+):
+    """The family page's last messages (kind, channel, when, status) and Settings → Text
+    messages, at 390 px: nothing scrolls sideways, no control is cut off."""
+    watch = _offer_to_the_parker_family()  # an offer: written by e-mail to the parents
+    family_id = watch.student.family_id
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    log_in(page, live_server.url, STAFF)
+    page.goto(f"{live_server.url}/manage/families/{family_id}/")
+    messages = page.locator("#messages-heading")
+    expect(messages).to_have_text("Messages sent")
+    expect(page.get_by_text("Place offered").first).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "phone-family-messages.png"), full_page=True)
+    _fits(page, "Family page")
+    context.close()
+
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    log_in(page, live_server.url, OWNER)
+    page.goto(f"{live_server.url}/manage/settings/text-messages/")
+    expect(page.get_by_role("heading", name="Text messages", exact=True)).to_be_visible()
+    page.screenshot(path=str(artifacts_dir / "phone-text-settings.png"), full_page=True)
+    _fits(page, "Settings → Text messages")
     context.close()
