@@ -12,9 +12,11 @@ seconds>,v1=<hex>`` where ``<hex>`` is HMAC-SHA256 with the endpoint's secret ov
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import secrets
+import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -124,7 +126,7 @@ def _is_local(host: str) -> bool:
 def _is_internal(host: str) -> bool:
     """This machine or a private, link-local or reserved address written as such: the server
     must not be made to post into its own network. (A public name that resolves to such an
-    address is not caught here.)"""
+    address is refused when the delivery connects: :func:`_guarded_connection`.)"""
     ip = _ip(host)
     return _is_local(host) or host.endswith(".localhost") or (ip is not None and not ip.is_global)
 
@@ -330,7 +332,49 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+def _guarded_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
+    """Connect to ``address`` only if every address its name resolves to is on the internet
+    (this machine too where ``WEBHOOK_ALLOW_LOCAL_HTTP`` is on), and to the very address
+    checked: a public name pointing into the server's own network — or re-pointed between
+    the check and the connection — is refused, not posted to."""
+    host, port = address
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    for _family, _type, _proto, _name, sockaddr in found:
+        ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+        if not ip.is_global and not (settings.WEBHOOK_ALLOW_LOCAL_HTTP and ip.is_loopback):
+            raise OSError(f"{host} is on a private network ({ip}): not posted to")
+    if not found:
+        raise OSError(f"{host} has no address")
+    return socket.create_connection((found[0][4][0], port), timeout, source_address)
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _guarded_connection
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _guarded_connection  # TLS still checks the name's certificate
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_GuardedHTTPConnection, req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_GuardedHTTPSConnection, req, context=self._context)
+
+
+# No proxy from the environment (it would be the address checked), no redirects, and every
+# connection to a checked address.
+_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), _NoRedirect, _GuardedHTTPHandler, _GuardedHTTPSHandler
+)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:

@@ -355,6 +355,41 @@ def test_api_4_https_is_enforced(world, settings, login):
     assert page.status_code == 200 and "must start with https://" in page.content.decode()
 
 
+def test_api_4_a_public_name_pointing_into_the_private_network_is_not_posted_to(
+    world, mk, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """An address that passes as written (https, a public name) but resolves into the
+    server's own network — or is re-pointed there later — is refused when the delivery
+    connects: nothing is posted, the delivery says why and waits for its next try."""
+    import socket
+
+    from api.services import webhooks
+
+    settings.WEBHOOK_ALLOW_LOCAL_HTTP = False
+    with scopes_disabled():
+        endpoint, _secret = webhook_endpoint_create(
+            company=world.company_a,
+            url="https://hooks.example.com/in",
+            events=["credit.issued"],
+            actor=world.owner_a,
+            now=timezone.now(),
+        )
+    resolved = {"hooks.example.com": "10.0.0.5"}
+    connected: list = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (resolved[host], port))]
+
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(webhooks.socket, "create_connection", lambda *a, **k: connected.append(a))
+    with django_capture_on_commit_callbacks(execute=True):
+        _add_credit(mk.ava)
+    delivery = _delivery(endpoint=endpoint)
+    assert connected == []
+    assert delivery.state == WebhookDelivery.State.PENDING and delivery.last_status is None
+    assert "private network (10.0.0.5)" in delivery.last_error
+
+
 def test_api_4_only_owners_manage_webhooks(world, login, receiver):
     endpoint = _endpoint(world.company_a, world.owner_a, receiver, ["credit.issued"])
     for user in (world.admin_a, world.staff_a):
