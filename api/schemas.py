@@ -173,11 +173,11 @@ class AttendanceIn(Schema):
 
 
 class ClientCancellationIn(Schema):
+    """The family tells you now; for a cancellation they told you of earlier, set the
+    attendance with its ``cancelled_at`` (``PUT /attendance``)."""
+
     session_id: int
     enrolment_id: int
-    cancelled_at: datetime | None = Field(
-        None, description="When the client cancelled (default: now); not in the future."
-    )
 
 
 class MakeupBookIn(Schema):

@@ -279,6 +279,7 @@ class AttendanceChange(models.Model):
         SESSION_CANCEL = "session_cancel", _("Session cancelled")
         SESSION_RESTORE = "session_restore", _("Session restored")
         SYSTEM = "system", _("System")
+        API = "api", _("The school's own system, through the API")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     attendance = models.ForeignKey(Attendance, on_delete=models.CASCADE, related_name="changes")

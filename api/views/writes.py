@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Status
 
-from bookings.models import Enrolment, MakeupBooking
+from bookings.models import AttendanceChange, Enrolment, MakeupBooking
 from bookings.services import attendance_set_state
 from credits.models import MakeupCredit
 from makeup.tenancy import access_object
@@ -65,6 +65,7 @@ def attendance_put(request: HttpRequest, data: schemas.AttendanceIn):
         state=data.state,
         cancelled_at=data.cancelled_at,
         actor=request.auth.created_by,
+        source=AttendanceChange.Source.API,
         note=_via(request, data.note),
         now=timezone.now(),
     )
@@ -78,7 +79,12 @@ def client_cancellation_post(request: HttpRequest, data: schemas.ClientCancellat
     company's own instructions where late cancellations are not taken online (POL-11)."""
     session, enrolment = _session_and_enrolment(request, data.session_id, data.enrolment_id)
     attendance = lesson_cancel_by_parent(
-        enrolment=enrolment, session=session, actor=request.auth.created_by, now=timezone.now()
+        enrolment=enrolment,
+        session=session,
+        actor=request.auth.created_by,
+        source=AttendanceChange.Source.API,
+        note=_via(request),
+        now=timezone.now(),
     )
     return _attendance(request, attendance)
 

@@ -121,11 +121,20 @@ def _cancel(
 
 
 @transaction.atomic
-def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime):
+def lesson_cancel_by_parent(
+    *,
+    enrolment,
+    session: Session,
+    actor,
+    now: datetime,
+    source: str = AttendanceChange.Source.PORTAL,
+    note: str = "",
+):
     """A parent cancels an upcoming regular lesson in the portal: a client cancellation
     stamped now (ATT-3), on time or late by the policy (ATT-4), decided at once (POL-9).
     POL-11: where the policy refuses late portal cancellations, a late one is refused with
-    the company's own instructions."""
+    the company's own instructions. ``source`` and ``note``: the same cancellation passed on
+    by another way in (the school's system through the API), kept in the history."""
     # The enrolment row serialises two taps of "Can't come": the second sees the first.
     Enrolment.objects.select_for_update().filter(pk=enrolment.pk).values_list("pk").get()
     current = Attendance.objects.filter(enrolment=enrolment, session=session).first()
@@ -152,7 +161,8 @@ def lesson_cancel_by_parent(*, enrolment, session: Session, actor, now: datetime
         state=AttendanceState.CANCELLED,
         cancelled_at=now,
         actor=actor,
-        source=AttendanceChange.Source.PORTAL,
+        source=source,
+        note=note,
         now=now,
     )
 

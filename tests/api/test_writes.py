@@ -163,7 +163,7 @@ def test_api_3_attendance_takes_the_clients_cancellation_time_and_the_policy_dec
     assert future.status_code == 422 and "future" in future.json()["detail"]
     with scopes_disabled():
         change = AttendanceChange.objects.filter(attendance__enrolment=regular).latest("pk")
-    assert change.note == "API key “Tool”" and change.source == "staff"
+    assert change.note == "API key “Tool”" and change.source == "api"
 
 
 def test_api_3_a_client_cancellation_is_refused_late_with_the_companys_instructions(mk, api_a):
@@ -182,6 +182,10 @@ def test_api_3_a_client_cancellation_is_refused_late_with_the_companys_instructi
     assert on_time.status_code == 200 and on_time.json()["state"] == "cancelled"
     twice = api_a.post("/api/v1/client-cancellations", body)
     assert twice.status_code == 409 and twice.json()["code"] == "already"
+    with scopes_disabled():
+        change = AttendanceChange.objects.filter(attendance__enrolment=regular).get()
+    # The history says who passed it on: the school's system, through its key.
+    assert (change.source, change.note) == ("api", "API key “Tool”")
 
 
 def test_api_3_a_lock_that_stays_taken_answers_503_with_retry_after(mk, api_a, monkeypatch):
