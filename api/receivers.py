@@ -8,10 +8,9 @@ from datetime import datetime
 
 from django_scopes import scopes_disabled
 
-from bookings.models import MakeupBooking
+from bookings.models import PLACE_FREEING_STATES, MakeupBooking
 from credits.models import MakeupCredit
 from makeup.models import Company
-from makeups.selectors.eligibility import FREEING_STATES
 from programmes.models import Session
 
 from . import schemas, selectors
@@ -183,8 +182,8 @@ def attendances_changed(*, attendances, previous_states: dict, actor, now: datet
     freed = {
         (attendance.session_id, attendance.company_id)
         for attendance in attendances
-        if attendance.state in FREEING_STATES
-        and previous_states[attendance.pk] not in FREEING_STATES
+        if attendance.state in PLACE_FREEING_STATES
+        and previous_states[attendance.pk] not in PLACE_FREEING_STATES
         and attendance.session.cancelled_at is None  # the school cancelled it: no place
     }
     if freed:

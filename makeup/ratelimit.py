@@ -37,31 +37,43 @@ def _window() -> int:
     return max(int(settings.RATE_LIMIT_WINDOW.total_seconds()), 1)
 
 
-def _key(scope: str, ident: str, now: datetime) -> str:
+def _key(scope: str, ident: str, now: datetime, window: int) -> str:
     digest = hashlib.sha256(ident.strip().lower().encode()).hexdigest()[:32]
-    return f"{settings.RATE_LIMIT_PREFIX}:{scope}:{digest}:{int(now.timestamp()) // _window()}"
+    return (
+        f"{settings.RATE_LIMIT_PREFIX}:{scope}:{digest}:{window}:{int(now.timestamp()) // window}"
+    )
 
 
 def _retry_after(now: datetime) -> int:
     return _window() - int(now.timestamp()) % _window()
 
 
-def _count(scope: str, ident: str, *, now: datetime) -> int:
-    """Count one more for ``(scope, ident)`` in the current window; returns the count (0 while
-    the cache is unreachable)."""
-    key = _key(scope, ident, now)
-    timeout = _window() + 60
-    cache.add(key, 0, timeout=timeout)
+def count_in_window(
+    scope: str, ident: str, *, window_seconds: int, now: datetime
+) -> tuple[int, int]:
+    """Count one more request for ``(scope, ident)`` in the current window of
+    ``window_seconds``; returns the count so far (0 while the cache is unreachable: the limit
+    fails open) and the seconds until the window ends. The limits here use it with
+    ``RATE_LIMIT_WINDOW``; the API's per-key limit (API-5) with its own window."""
+    window = max(window_seconds, 1)
+    key = _key(scope, ident, now, window)
+    cache.add(key, 0, timeout=window + 60)
     try:
         count = cache.incr(key)
     except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=timeout)
+        cache.set(key, 1, timeout=window + 60)
         count = 1
-    return count or 0
+    return count or 0, window - int(now.timestamp()) % window
+
+
+def _count(scope: str, ident: str, *, now: datetime) -> int:
+    """Count one more for ``(scope, ident)`` in the current window; returns the count (0 while
+    the cache is unreachable)."""
+    return count_in_window(scope, ident, window_seconds=_window(), now=now)[0]
 
 
 def _peek(scope: str, ident: str, *, now: datetime) -> int:
-    return cache.get(_key(scope, ident, now)) or 0
+    return cache.get(_key(scope, ident, now, _window())) or 0
 
 
 def _minutes(seconds: int) -> int:
@@ -153,24 +165,3 @@ def check_login(request: HttpRequest, *, now: datetime) -> None:
             ).format(minutes=minutes),
             retry_after=_retry_after(now),
         )
-
-
-# --- a count per fixed window of any length (the API's per-key limit, API-5) ----------------
-
-
-def count_in_window(
-    scope: str, ident: str, *, window_seconds: int, now: datetime
-) -> tuple[int, int]:
-    """Count one more request for ``(scope, ident)`` in the current window of
-    ``window_seconds``; returns the count so far (0 while the cache is unreachable: the limit
-    fails open) and the seconds until the window ends."""
-    window = max(window_seconds, 1)
-    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
-    key = f"{settings.RATE_LIMIT_PREFIX}:{scope}:{digest}:{window}:{int(now.timestamp()) // window}"
-    cache.add(key, 0, timeout=window + 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=window + 60)
-        count = 1
-    return count or 0, window - int(now.timestamp()) % window

@@ -4,10 +4,10 @@ cancels its make-ups with their credits back (ATT-7)."""
 
 from datetime import datetime
 
+from bookings.models import PLACE_FREEING_STATES
 from credits.models import SessionWatch
 from programmes.models import Session
 
-from .selectors.eligibility import FREEING_STATES
 from .services import (
     makeups_cancel_for_cancelled_session,
     makeups_cancel_for_cancelled_sessions,
@@ -16,7 +16,7 @@ from .services import (
 
 
 def _frees_a_place(attendance, previous_state: str) -> bool:
-    return attendance.state in FREEING_STATES and previous_state not in FREEING_STATES
+    return attendance.state in PLACE_FREEING_STATES and previous_state not in PLACE_FREEING_STATES
 
 
 def fill_watches_after_attendance(*, attendance, previous_state: str, actor, now: datetime) -> None:

@@ -22,7 +22,9 @@ from programmes.models import Session
 from ..models import PLACE_FREEING_STATES, Attendance, Enrolment, MakeupBooking
 
 
-def _count(queryset, group: str):
+def row_count(queryset, group: str):
+    """The number of ``queryset``'s rows per ``group`` (a field pointing at the outer row),
+    as a subquery expression: 0 where there are none."""
     return Coalesce(
         Subquery(
             queryset.order_by().values(group).annotate(c=Count("pk")).values("c"),
@@ -40,7 +42,7 @@ def counted_places():
     ).filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=OuterRef("local_date")))
     freed = Attendance.objects.filter(session=OuterRef("pk"), state__in=PLACE_FREEING_STATES)
     guests = MakeupBooking.objects.filter(session=OuterRef("pk"), state=MakeupBooking.State.BOOKED)
-    return _count(regulars, "klass") - _count(freed, "session") + _count(guests, "session")
+    return row_count(regulars, "klass") - row_count(freed, "session") + row_count(guests, "session")
 
 
 def recount_places(

@@ -6,18 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, ExtractHour
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import ExtractHour
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bookings.models import (
-    PLACE_FREEING_STATES,
     Enrolment,
     MakeupBooking,
     Student,
 )
+from bookings.services.places import row_count
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from makeup.formats import local_datetime
 from makeup.models import Company
@@ -60,7 +60,6 @@ SEARCH_FIELDS = (
 
 # Rules staff may override with a recorded reason (MKP-11); capacity never.
 PORTAL_ONLY_RULES = {"MKP-5"}
-FREEING_STATES = PLACE_FREEING_STATES
 
 
 # What people read for each check: a plain title, never the rule code (DAY-4).
@@ -153,15 +152,7 @@ def with_occupancy(
         booked = MakeupBooking.objects.filter(
             session=OuterRef("pk"), state=MakeupBooking.State.BOOKED
         )
-        sessions = sessions.annotate(
-            makeups=Coalesce(
-                Subquery(
-                    booked.order_by().values("session").annotate(c=Count("pk")).values("c"),
-                    output_field=IntegerField(),
-                ),
-                Value(0),
-            )
-        )
+        sessions = sessions.annotate(makeups=row_count(booked, "session"))
     return sessions
 
 

@@ -14,12 +14,18 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from playwright.sync_api import Page, expect
 
-from bookings.models import Attendance, AttendanceState, Enrolment, MakeupBooking
+from bookings.models import (
+    PLACE_FREEING_STATES,
+    Attendance,
+    AttendanceState,
+    Enrolment,
+    MakeupBooking,
+)
 from bookings.services import attendance_set_state
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from makeup.models import CompanySettings
 from makeup.services import company_settings_update
-from makeups.selectors.eligibility import FREEING_STATES, makeup_candidates
+from makeups.selectors.eligibility import makeup_candidates
 from tests.e2e.pages import log_in
 from tests.e2e.test_phone_layout import OFF_SCREEN_JS, PARENT, PHONE
 
@@ -186,7 +192,7 @@ def _offer_to_the_parker_family() -> SessionWatch:
         company_settings_update(
             company=session.company, now=now, watch_mode=CompanySettings.WatchMode.OFFER
         )
-        freed = Attendance.objects.filter(session=session, state__in=FREEING_STATES)
+        freed = Attendance.objects.filter(session=session, state__in=PLACE_FREEING_STATES)
         regular = (
             Enrolment.objects.filter(klass=session.klass, start_date__lte=session.local_date)
             .filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=session.local_date))
