@@ -13,6 +13,32 @@ from makeup.models import Company
 from makeup.searchtext import search_text, typo_keys
 
 
+class LoadedValues:
+    """Keeps ``loaded``: the values of ``loaded_fields`` (attribute names) as last read from
+    or written to the database — empty for a row not saved yet — so a receiver can tell what
+    a save changed without reading the row again."""
+
+    loaded_fields: tuple[str, ...] = ()
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        instance.loaded = {
+            name: value
+            for name, value in zip(field_names, values, strict=True)
+            if name in cls.loaded_fields
+        }
+        return instance
+
+    def mark_loaded(self) -> None:
+        """After a save: what the row now holds."""
+        self.loaded = {name: getattr(self, name) for name in self.loaded_fields}
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self.mark_loaded()
+
+
 class SearchTextMixin:
     """Keeps ``search_text`` and ``search_keys`` (DAY-3, ``makeup.searchtext``) in step with
     the fields they are built from on every save, also a save with ``update_fields``. Bulk
@@ -233,9 +259,11 @@ CLIENT_CANCELLED_STATES = {AttendanceState.CANCELLED, AttendanceState.LATE_CANCE
 PLACE_FREEING_STATES = [*sorted(CLIENT_CANCELLED_STATES), AttendanceState.STAFF_CANCELLED]
 
 
-class Attendance(models.Model):
+class Attendance(LoadedValues, models.Model):
     """The state of one enrolment at one session (ATT-1). A missing row means ``expected``:
     rows are written on the first change, so generating sessions costs no attendance rows."""
+
+    loaded_fields = ("state",)  # whether a save freed or took a place (bookings.receivers)
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="attendances")
@@ -306,7 +334,7 @@ class AttendanceChange(models.Model):
         return f"{self.from_state} → {self.to_state}"
 
 
-class MakeupBooking(models.Model):
+class MakeupBooking(LoadedValues, models.Model):
     """A credit spent on a session of another compatible class (MKP-1…MKP-11).
 
     ``company`` is the host (the session's company); the student and the home enrolment may
@@ -314,6 +342,8 @@ class MakeupBooking(models.Model):
     (``credits.MakeupCredit.booking``). Its attendance is taken on the host's attendance
     view like any other (MKP-10); a make-up never deducts from a package (PKG-2).
     """
+
+    loaded_fields = ("state", "session_id")  # a place taken, freed or moved (bookings.receivers)
 
     class State(models.TextChoices):
         BOOKED = "booked", _("Booked")

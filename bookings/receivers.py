@@ -8,18 +8,55 @@ from django.dispatch import receiver
 
 from programmes.models import Session
 
-from .models import Attendance, Enrolment, MakeupBooking
+from .models import PLACE_FREEING_STATES, Attendance, Enrolment, MakeupBooking
 from .services.places import recount_places
 
 
+def _changed_sessions(instance, counts) -> set[int]:
+    """The sessions whose places a save of ``instance`` changed: ``counts(state)`` says
+    whether a row in that state takes (or frees) a place. A row not read from the database
+    changed them if it counts; a read one if it counts differently than when read, or moved
+    to another session."""
+    before = getattr(instance, "loaded", None)
+    if before is None:
+        return {instance.session_id} if counts(instance.state) else set()
+    session = before.get("session_id", instance.session_id)
+    if (
+        "state" in before
+        and counts(before["state"]) == counts(instance.state)
+        and session == instance.session_id
+    ):
+        return set()
+    return {session, instance.session_id}
+
+
+def _frees(state) -> bool:
+    return state in PLACE_FREEING_STATES
+
+
+def _takes(state) -> bool:
+    return state == MakeupBooking.State.BOOKED
+
+
 @receiver(post_save, sender=Attendance, dispatch_uid="places-attendance-save")
-@receiver(post_delete, sender=Attendance, dispatch_uid="places-attendance-delete")
 @receiver(post_save, sender=MakeupBooking, dispatch_uid="places-booking-save")
-@receiver(post_delete, sender=MakeupBooking, dispatch_uid="places-booking-delete")
 def recount_session(sender, instance, **kwargs) -> None:
+    """An attendance freeing or giving back its place, a make-up booked, cancelled or moved:
+    its sessions are recounted. A save that changes neither (a roll call marking present or
+    did not attend, a guest's attendance) costs nothing here."""
     if kwargs.get("raw"):  # fixtures load rows as they are
         return
-    recount_places(session_ids=[instance.session_id])
+    sessions = _changed_sessions(instance, _frees if sender is Attendance else _takes)
+    if sessions:
+        recount_places(session_ids=sessions)
+    instance.mark_loaded()
+
+
+@receiver(post_delete, sender=Attendance, dispatch_uid="places-attendance-delete")
+@receiver(post_delete, sender=MakeupBooking, dispatch_uid="places-booking-delete")
+def recount_deleted(sender, instance, **kwargs) -> None:
+    if (_frees if sender is Attendance else _takes)(instance.state):
+        recount_places(session_ids=[instance.session_id])
 
 
 @receiver(post_save, sender=Enrolment, dispatch_uid="places-enrolment-save")

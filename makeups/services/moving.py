@@ -15,7 +15,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from bookings.models import AttendanceState, MakeupBooking
-from bookings.services.places import recount_places
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from credits.services import credit_move
 from makeup import outbox
@@ -176,7 +175,6 @@ def _move(
     if by_staff and family_message:
         current.family_message = family_message[:300]
     current.save(update_fields=["session", "company", "override_reason", "family_message"])
-    recount_places(session_ids=[old.pk], locked=True)  # the save recounted the new one
     # A watch of the new session by this child has what it waited for.
     for watch in SessionWatch.objects.filter(
         session_id=new.pk, student_id=current.student_id, state__in=SessionWatch.WAITING
