@@ -6,7 +6,7 @@ from credits.services.claims import MESSAGE_MAX
 from makeup import dates
 from makeup.formats import local_datetime
 from makeup.forms import NewPasswordFields
-from makeup.widgets import Textarea
+from makeup.widgets import QuickDateInput, QuickSelect, Textarea
 
 
 class SignupForm(NewPasswordFields):
@@ -59,19 +59,29 @@ class MakeupSearchForm(forms.Form):
     the parent's family (the view resolves them); this form renders them and parses the
     rest."""
 
-    student = forms.TypedChoiceField(label=_("Child"), coerce=int, required=False)
-    credit = forms.TypedChoiceField(label=_("Credit"), coerce=int, required=False)
+    # Drawn in Python (makeup.widgets): the filters are drawn on every uncached search.
+    student = forms.TypedChoiceField(
+        label=_("Child"), coerce=int, required=False, widget=QuickSelect
+    )
+    credit = forms.TypedChoiceField(
+        label=_("Credit"), coerce=int, required=False, widget=QuickSelect
+    )
     date_from = dates.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("From"), required=False, widget=QuickDateInput(attrs={"type": "date"})
     )
     date_to = dates.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("To"), required=False, widget=QuickDateInput(attrs={"type": "date"})
     )
     weekday = forms.TypedChoiceField(
-        label=_("Day"), choices=WEEKDAY_CHOICES, coerce=int, empty_value=None, required=False
+        label=_("Day"),
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=QuickSelect,
     )
     time_of_day = forms.ChoiceField(
-        label=_("Time of day"), choices=TIME_OF_DAY_CHOICES, required=False
+        label=_("Time of day"), choices=TIME_OF_DAY_CHOICES, required=False, widget=QuickSelect
     )
 
     def __init__(self, *args, students=(), credits=(), **kwargs):
