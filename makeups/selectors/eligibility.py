@@ -92,7 +92,7 @@ class Check:
 
     @property
     def text(self) -> str:
-        return self.message() if callable(self.message) else self.message
+        return str(self.message() if callable(self.message) else self.message)
 
     @property
     def overridable(self) -> bool:
@@ -263,21 +263,23 @@ def programme_check(
     if session.company_id == credit.company_id:
         if programme.pk == home_programme.pk:
             return Check(
-                "MKP-1", True, _("Same programme ({programme}).").format(programme=programme.name)
+                "MKP-1",
+                True,
+                lambda: _("Same programme ({programme}).").format(programme=programme.name),
             )
         entry = next((e for e in listed if e.entry_id == home_programme.pk), None)
         if entry is not None:
             return Check(
                 "MKP-1",
                 True,
-                _("{programme} also accepts credits from {entry}.").format(
+                lambda: _("{programme} also accepts credits from {entry}.").format(
                     programme=programme.name, entry=entry.name
                 ),
             )
         return Check(
             "MKP-1",
             False,
-            _("Another programme: the credit is for {programme}.").format(
+            lambda: _("Another programme: the credit is for {programme}.").format(
                 programme=home_programme.name
             ),
         )
@@ -287,7 +289,7 @@ def programme_check(
         return Check(
             "MKP-1",
             True,
-            _("Linked programme: {programme} at {company} has the same code ({code}).").format(
+            lambda: _("Linked programme: {programme} at {company} has the same code ({code}).").format(
                 programme=programme.name, company=session.company.name, code=programme.code
             ),
         )
@@ -296,7 +298,7 @@ def programme_check(
         return Check(
             "MKP-1",
             True,
-            _(
+            lambda: _(
                 "Linked programme: {programme} at {company} also accepts credits from its "
                 "{entry}, which has the credit's code ({code})."
             ).format(
@@ -309,7 +311,7 @@ def programme_check(
     return Check(
         "MKP-1",
         False,
-        _("{programme} at {company} has code {code}, the credit's programme {home_code}.").format(
+        lambda: _("{programme} at {company} has code {code}, the credit's programme {home_code}.").format(
             programme=programme.name,
             company=session.company.name,
             code=programme.code,
@@ -358,7 +360,7 @@ def session_checks(
         Check(
             "MKP-3",
             allowed,
-            _("The class takes make-ups.")
+            lambda: _("The class takes make-ups.")
             if allowed
             else (
                 _("The class takes no make-up bookings.")
@@ -372,7 +374,7 @@ def session_checks(
         Check(
             "MKP-4",
             priced,
-            _("The class has a price for one session.")
+            lambda: _("The class has a price for one session.")
             if priced
             else _("The class is sold only as a whole course."),
         )
@@ -450,8 +452,11 @@ def closure_check(closure: Closure | None) -> Check:
     """CLO-5: a closed day is never offered — whoever asks, and the booking service refuses
     it. Nobody books past it (it is not a portal-only rule)."""
     if closure is None:
-        return Check("CLO-5", True, _("No closure then."))
-    return Check("CLO-5", False, _("Closed: {name}").format(name=closure.name))
+        return Check("CLO-5", True, _NO_CLOSURE)
+    return Check("CLO-5", False, lambda: _("Closed: {name}").format(name=closure.name))
+
+
+_NO_CLOSURE = gettext_lazy("No closure then.")
 
 
 def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
