@@ -50,9 +50,9 @@ class TenancyMiddleware:
         elif match is not None and "portal" in match.namespaces:
             slug = match.kwargs.get("company_slug")
             if slug:
-                request.company = (
-                    Company.objects.filter(slug=slug).select_related("settings").first()
-                )
+                # The slug is unique: no ordering to write or sort, on every portal page.
+                found = Company.objects.filter(slug=slug).select_related("settings").order_by()
+                request.company = next(iter(found[:1]), None)
         _activate_language(request)
         if request.company is None:
             # Never scope(company=None): django-scopes would read that as "all companies".

@@ -21,7 +21,9 @@ def guardian_for_user(*, company: Company, user) -> Guardian | None:
     """The logged-in user's parent record in ``company`` (with the family), or ``None``."""
     if not user.is_authenticated:
         return None
-    return Guardian.objects.filter(company=company, user=user).select_related("family").first()
+    # At most one (a unique constraint): no ordering to write or sort, on every portal page.
+    found = Guardian.objects.filter(company=company, user=user).select_related("family")
+    return next(iter(found.order_by()[:1]), None)
 
 
 def portal_companies_for_user(user) -> list[Company]:

@@ -59,7 +59,9 @@ def recount_places(
     session_ids, klass_ids = sorted(set(session_ids)), sorted(set(klass_ids))
     if not session_ids and not klass_ids and company_id is None:
         return
-    with scopes_disabled(), transaction.atomic():
+    # No savepoint of its own inside the caller's transaction (two round trips on every
+    # booking, cancellation and mark): a failure here fails the caller's write anyway.
+    with scopes_disabled(), transaction.atomic(savepoint=False):
         sessions = Session.objects.all()
         if company_id is not None:
             sessions = sessions.filter(company_id=company_id)
