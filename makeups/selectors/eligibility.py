@@ -289,9 +289,9 @@ def programme_check(
         return Check(
             "MKP-1",
             True,
-            lambda: _("Linked programme: {programme} at {company} has the same code ({code}).").format(
-                programme=programme.name, company=session.company.name, code=programme.code
-            ),
+            lambda: _(
+                "Linked programme: {programme} at {company} has the same code ({code})."
+            ).format(programme=programme.name, company=session.company.name, code=programme.code),
         )
     entry = next((e for e in listed if code and e.code == code), None)
     if entry is not None:
@@ -311,7 +311,9 @@ def programme_check(
     return Check(
         "MKP-1",
         False,
-        lambda: _("{programme} at {company} has code {code}, the credit's programme {home_code}.").format(
+        lambda: _(
+            "{programme} at {company} has code {code}, the credit's programme {home_code}."
+        ).format(
             programme=programme.name,
             company=session.company.name,
             code=programme.code,
@@ -360,12 +362,14 @@ def session_checks(
         Check(
             "MKP-3",
             allowed,
-            lambda: _("The class takes make-ups.")
-            if allowed
-            else (
-                _("The class takes no make-up bookings.")
-                if not klass.allow_makeups
-                else _("Make-ups are off for {programme}.").format(programme=programme.name)
+            lambda: (
+                _("The class takes make-ups.")
+                if allowed
+                else (
+                    _("The class takes no make-up bookings.")
+                    if not klass.allow_makeups
+                    else _("Make-ups are off for {programme}.").format(programme=programme.name)
+                )
             ),
         )
     )
@@ -374,9 +378,11 @@ def session_checks(
         Check(
             "MKP-4",
             priced,
-            lambda: _("The class has a price for one session.")
-            if priced
-            else _("The class is sold only as a whole course."),
+            lambda: (
+                _("The class has a price for one session.")
+                if priced
+                else _("The class is sold only as a whole course.")
+            ),
         )
     )
     lead = settings.makeup_lead_days
