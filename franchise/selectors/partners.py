@@ -237,32 +237,61 @@ def family_partner_makeups(
     programme's policy (CRD-3; the host's defaults where it has saved none). One query, three
     with the cut-offs when there are bookings."""
     with scopes_disabled():
-        bookings = list(
-            MakeupBooking.objects.filter(
-                home_company_id=family.company_id,
-                student__family=family,
-                state=MakeupBooking.State.BOOKED,
-                session__starts_at__gt=now,
-            )
-            .exclude(company_id=family.company_id)
-            .select_related("session__klass__programme", "session__company")
-            .order_by("session__starts_at", "pk")
-        )
-        if with_cutoffs and bookings:
-            programmes = {b.session.klass.programme for b in bookings}
-            policies = {
-                p.programme_id: p
-                for p in CancellationPolicy.objects.filter(
-                    programme_id__in=[p.pk for p in programmes]
-                ).prefetch_related("weekly_cutoffs")
-            }
-            for booking in bookings:
-                programme = booking.session.klass.programme
-                policy = policies.get(programme.pk) or CancellationPolicy(
-                    company_id=programme.company_id, programme=programme
-                )
-                booking.cancel_by = cutoff_instant(policy, booking.session)
+        bookings = list(_family_makeups(family, now).exclude(company_id=family.company_id))
+    if with_cutoffs:
+        partner_cutoffs(bookings)
     return bookings
+
+
+def family_makeups_everywhere(
+    *, family, now: datetime
+) -> tuple[list[MakeupBooking], list[MakeupBooking]]:
+    """The family's upcoming booked make-ups at home, and at partners with their
+    ``cancel_by`` (as :func:`family_partner_makeups` with the cut-offs), read in one query:
+    the portal's home page lists both."""
+    with scopes_disabled():
+        bookings = list(_family_makeups(family, now))
+    home = [b for b in bookings if b.company_id == family.company_id]
+    away = [b for b in bookings if b.company_id != family.company_id]
+    partner_cutoffs(away)
+    return home, away
+
+
+def _family_makeups(family, now: datetime):
+    """The family's booked make-ups still ahead, wherever they are (scoping lifted by the
+    caller: the rows are found through the family's own company and children)."""
+    return (
+        MakeupBooking.objects.filter(
+            home_company_id=family.company_id,
+            student__family=family,
+            state=MakeupBooking.State.BOOKED,
+            session__starts_at__gt=now,
+        )
+        .select_related("session__klass__programme", "session__company")
+        .order_by("session__starts_at", "pk")
+    )
+
+
+def partner_cutoffs(bookings: list[MakeupBooking]) -> None:
+    """Set ``cancel_by`` on make-ups booked at partners: the host programme's cut-off (CRD-3;
+    the host's defaults where it has saved none). One query for their policies, none
+    without bookings."""
+    if not bookings:
+        return
+    programmes = {b.session.klass.programme for b in bookings}
+    with scopes_disabled():
+        policies = {
+            p.programme_id: p
+            for p in CancellationPolicy.objects.filter(
+                programme_id__in=[p.pk for p in programmes]
+            ).prefetch_related("weekly_cutoffs")
+        }
+    for booking in bookings:
+        programme = booking.session.klass.programme
+        policy = policies.get(programme.pk) or CancellationPolicy(
+            company_id=programme.company_id, programme=programme
+        )
+        booking.cancel_by = cutoff_instant(policy, booking.session)
 
 
 def family_partner_booking(*, family, booking_pk: int) -> MakeupBooking | None:

@@ -39,7 +39,7 @@ from credits.models import (
 from credits.selectors.claims import claim_refusal
 from credits.selectors.policies import cutoff_instant
 from credits.selectors.receipts import Receipt, absence_receipt
-from franchise.selectors.partners import family_partner_makeups
+from franchise.selectors.partners import family_makeups_everywhere
 from makeups.selectors.cancelling import lesson_cancel_undo_refusal
 from makeups.selectors.eligibility import with_occupancy
 from makeups.selectors.offers import offer_token
@@ -217,15 +217,8 @@ def family_upcoming(
             Prefetch("changes", queryset=AttendanceChange.objects.order_by("changed_at", "pk")),
         )
     }
-    makeups = list(
-        MakeupBooking.objects.filter(
-            student__family=family, state=MakeupBooking.State.BOOKED, session__starts_at__gt=now
-        )
-        .select_related("session__klass__programme", "session__company")
-        .order_by("session__starts_at", "pk")
-    )
-    # FRN-7: the partner, the date and the host's cut-off
-    partner_makeups = family_partner_makeups(family=family, now=now, with_cutoffs=True)
+    # At home and at partners in one query; at partners with the host's cut-off (FRN-7).
+    makeups, partner_makeups = family_makeups_everywhere(family=family, now=now)
     programme_ids = {s.klass.programme_id for s in sessions}
     programme_ids |= {b.session.klass.programme_id for b in makeups}
     policies = {

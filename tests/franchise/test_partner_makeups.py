@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -317,6 +318,36 @@ def test_day_5_partner_make_up_card_says_cancel_by_the_hosts_cut_off(fr, login):
     card = card[: card.index("</li>")]
     assert "At our partner branch" in card
     assert "Cancel by Mon 23 Nov, 16:00 to get the credit back." in card
+
+
+def test_frn_7_home_and_partner_make_ups_on_the_home_page_are_read_once(fr, login):
+    """The home page lists a make-up at home and one at the partner, each with its own
+    school's cut-off, from one read of the family's bookings (issue 20: the page is the
+    busiest a parent opens)."""
+    home_session = f.SessionFactory(
+        klass=f.ClassFactory(programme=fr.home_programme, name="River Seals"),
+        local_date=date(2026, 11, 26),
+        local_time=time(9),
+    )
+    second = _credit(fr.ava)
+    with scope(company=fr.home):
+        away = makeup_book(
+            credit=fr.credit, actor=f.parent_of(fr.credit), session=fr.session, now=NOW
+        )
+        at_home = makeup_book(
+            credit=second, actor=f.parent_of(second), session=home_session, now=NOW
+        )
+    client = login(fr.guardian.user)
+    with CaptureQueriesContext(connection) as ctx:
+        home = client.get("/portal/alpha/").content.decode()
+    assert f'id="makeup-{away.pk}"' in home and f'id="makeup-{at_home.pk}"' in home
+    assert "At our partner branch" in home and "River Seals" in home
+    reads = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith('SELECT "bookings_makeupbooking"."id"')
+    ]
+    assert len(reads) == 1, reads
 
 
 def test_frn_7_another_family_cannot_cancel_it(fr, login):
