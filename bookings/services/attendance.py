@@ -122,6 +122,8 @@ def attendance_set_state(
         attendance = _locked_attendance(enrolment=enrolment, session=session)
         if attendance.state == state and attendance.cancelled_at == cancelled_at:
             return attendance
+        # The rules below read the lesson and the enrolment: the caller's, not a read each.
+        attendance.session, attendance.enrolment = session, enrolment
         previous = attendance.state
         attendance.state = state
         attendance.cancelled_at = cancelled_at

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from bookings.models import AttendanceState as S
+from bookings.models import Enrolment
 from bookings.services import attendance_set_state
 from credits.models import (
     CancellationPolicy,
@@ -25,6 +26,7 @@ from credits.models import (
 )
 from credits.services import credit_add_manual, credit_decide
 from makeup.errors import DomainError
+from programmes.models import Session
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -406,3 +408,32 @@ def test_issuing_a_credit_costs_the_same_queries_whatever_the_history(setup):
     for s in sessions[1:-1]:
         cancel(enrolment, s, s.starts_at - timedelta(days=2))
     assert cost(sessions[-1]) == first
+
+
+def test_a_mark_reads_neither_the_lesson_nor_the_enrolment_again(setup):
+    """The service has the lesson and the enrolment from its caller (the attendance page
+    loads them): the package, charge and credit rules that react to the mark take them
+    from there, not with a read of each (issue 20: staff mark a roll call at the busiest
+    hour)."""
+    world, klass, enrolment, policy = setup
+    session = Session.objects.select_related("klass", "company").get(pk=_session(klass).pk)
+    enrolment = Enrolment.objects.select_related("student").get(pk=enrolment.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        attendance = cancel(enrolment, session, session.starts_at - timedelta(days=2))
+    assert decision(attendance).reason == "issued"
+    again = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].startswith(
+            tuple(
+                f'SELECT "{table}"."id", '
+                for table in (
+                    "programmes_session",
+                    "programmes_class",
+                    "bookings_enrolment",
+                    "bookings_student",
+                )
+            )
+        )
+    ]
+    assert again == []
