@@ -100,12 +100,14 @@ class BalanceGate:
         return self.active and self.due > 0
 
 
-def balance_gate(*, family: Family, now: datetime) -> BalanceGate:
+def balance_gate(*, family: Family, now: datetime, company: Company | None = None) -> BalanceGate:
     """BAL-2…BAL-6: is ``family`` blocked from acting on its own (booking a make-up in the
     portal, starting a watch, being booked from a watch) at ``now``? The one computation the
     portal pages and the services use; "today" is ``now``'s day in the family's company's
-    time zone. Only staff get past the gate (BAL-4)."""
-    company = Company.objects.select_related("settings").get(pk=family.company_id)
+    time zone. Only staff get past the gate (BAL-4). ``company``: the family's company with
+    its settings, when the caller has it loaded (any other is not used)."""
+    if company is None or company.pk != family.company_id:
+        company = Company.objects.select_related("settings").get(pk=family.company_id)
     return _gate(family=family, company=company, now=now)
 
 

@@ -154,7 +154,8 @@ def booking_checks(
         code = "full" if all(c.rule == "MKP-7" for c in failed) else "not_eligible"
         raise DomainError(" ".join(c.text for c in failed), code=code)
     if source != MakeupBooking.Source.STAFF:
-        gate = balance_gate(family=student.family, now=now)
+        # The session's company, locked with its settings, is the family's at home.
+        gate = balance_gate(family=student.family, now=now, company=session.company)
         if gate.blocked:
             raise balance_refusal(gate, moving=moving is not None)
     return [c for c in candidate.failed if c.rule in PORTAL_ONLY_RULES]

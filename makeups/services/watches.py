@@ -192,7 +192,10 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
 
 
 def _host_settings(session: Session) -> CompanySettings:
-    """The settings of the company hosting ``session`` (its watches are the host's)."""
+    """The settings of the company hosting ``session`` (its watches are the host's): those
+    loaded with the session when they were (the capacity lock loads them), else read."""
+    if Session.company.is_cached(session):
+        return session.company.settings
     return Company.objects.select_related("settings").get(pk=session.company_id).settings
 
 

@@ -42,7 +42,7 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
     now = timezone.now()
     family = guardian.family
     students = list(family.students.all())
-    gate = balance_gate(family=family, now=now)
+    gate = balance_gate(family=family, now=now, company=company)
     return render(
         request,
         "portal/home.html",

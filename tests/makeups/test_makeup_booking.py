@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scope
 
@@ -494,3 +495,17 @@ def test_att_3_a_second_cant_come_does_not_turn_an_on_time_cancellation_late(mk)
         )
     first.refresh_from_db()
     assert first.state == S.CANCELLED
+
+
+def test_bal_3_a_booking_and_its_cancellation_take_the_company_from_the_locked_session(mk):
+    """The balance gate (BAL-3) of a booking and the watch list (BEY-2) of a cancellation
+    read the company's settings from the session the capacity lock loaded, not with a read
+    of their own (issue 20: fewer round trips on the busiest writes)."""
+    parent = f.parent_of(mk.credit)
+    with CaptureQueriesContext(connection) as ctx:
+        booking = makeup_book(credit=mk.credit, actor=parent, session=mk.session, now=NOW)
+        makeup_cancel(booking=booking, actor=parent, now=NOW)
+    reads = [
+        q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "makeup_company"')
+    ]
+    assert reads == []
