@@ -114,6 +114,13 @@ class Command(BaseCommand):
             pages = (
                 ("one query, no template (/healthz/)", "/healthz/", ""),
                 ("one query, full layout (portal welcome)", f"/portal/{SLUG}/", ""),
+                # The least a parent's page costs: the login's session and user, the company
+                # and the parent, and a small form — the floor under any portal page.
+                (
+                    "logged in, small page (notification settings)",
+                    f"/portal/{SLUG}/notifications/",
+                    cookie,
+                ),
                 ("make-up search (3 children)", search, cookie),
                 # Every request a new query string: the results cache never hits, so this
                 # is the search itself (see makeup.datacache).
@@ -130,11 +137,15 @@ class Command(BaseCommand):
                     f"{name:<42} {rps:8.1f} req/s   p50 {p50:6.1f} ms   "
                     f"p95 {p95:6.1f} ms   p99 {p99:6.1f} ms   errors {errors}"
                 )
-            bare, page, search_rps, cold_rps = (r[0] for r in results.values())
+            bare, page, floor, search_rps, cold_rps = (r[0] for r in results.values())
             self.stdout.write(
                 f"ratio search / one-query page: {search_rps / page:.2f} "
                 f"(goal ≥ 0.5); search / bare one-query view: "
                 f"{search_rps / bare:.2f}; uncached search / one-query page: {cold_rps / page:.2f}"
+            )
+            self.stdout.write(
+                f"logged-in small page / one-query page: {floor / page:.2f}; "
+                f"uncached search / logged-in small page: {cold_rps / floor:.2f}"
             )
             if busy is not None:
                 (rps, p50, p95, p99, errors), writes, write_errors = busy
