@@ -17,6 +17,7 @@ from datetime import date
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from makeup.dbplans import planned_for_its_values
 from makeup.models import Company
 from makeup.searchtext import PHONE_TAIL, Query, is_fuzzy, parse, query_keys, typo_regex
 from programmes.models import Class
@@ -98,26 +99,29 @@ def search_people(
     results = SearchResults(q=q)
     if not query:
         return results
-    families = list(
-        matching(Family.objects.filter(company=company), query, "name", "pk")[: limit + 1]
-    )
-    students = list(
-        matching(
-            Student.objects.filter(company=company).select_related("family"),
-            query,
-            "first_name",
-            "last_name",
-            "pk",
-        )[: limit + 1]
-    )
-    guardians = list(
-        matching(
-            Guardian.objects.filter(company=company).select_related("family"),
-            query,
-            "full_name",
-            "pk",
-        )[: limit + 1]
-    )
+    # How many rows a word matches decides the plan (the trigram index, or not): each
+    # query is planned for its own words (makeup.dbplans).
+    with planned_for_its_values():
+        families = list(
+            matching(Family.objects.filter(company=company), query, "name", "pk")[: limit + 1]
+        )
+        students = list(
+            matching(
+                Student.objects.filter(company=company).select_related("family"),
+                query,
+                "first_name",
+                "last_name",
+                "pk",
+            )[: limit + 1]
+        )
+        guardians = list(
+            matching(
+                Guardian.objects.filter(company=company).select_related("family"),
+                query,
+                "full_name",
+                "pk",
+            )[: limit + 1]
+        )
     results.more = any(len(rows) > limit for rows in (families, students, guardians))
     results.families, results.students, results.guardians = (
         families[:limit],
@@ -179,7 +183,8 @@ def enrol_candidates(
         students = matching(students, query, "first_name", "last_name", "pk")
     else:
         students = students.order_by("first_name", "last_name", "pk")
-    rows = list(students[: limit + 1])
+    with planned_for_its_values():  # as search_people: planned for its own words
+        rows = list(students[: limit + 1])
     for student in rows:
         student.age = age_in_years(student.date_of_birth, on)
     return EnrolCandidates(students=rows[:limit], on=on, more=len(rows) > limit, any_age=any_age)

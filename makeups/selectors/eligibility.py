@@ -19,6 +19,7 @@ from bookings.models import (
 )
 from bookings.services.places import row_count
 from credits.models import CreditState, MakeupCredit, SessionWatch
+from makeup.dbplans import planned_for_its_values
 from makeup.formats import local_datetime
 from makeup.models import Company
 from programmes.models import Closure, Session, age_in_months
@@ -649,7 +650,8 @@ def makeup_candidates(
     if offered_only:
         # The parent's search reads only what the checks and the list need.
         sessions = sessions.only(*SEARCH_FIELDS)
-    sessions = list(sessions[:limit] if limit else sessions)
+    with planned_for_its_values():  # soonest first up to a page: see makeup.dbplans
+        sessions = list(sessions[:limit] if limit else sessions)
     for session in sessions:
         session.company = company
     return evaluate(
