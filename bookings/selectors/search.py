@@ -99,28 +99,22 @@ def search_people(
     results = SearchResults(q=q)
     if not query:
         return results
+
+    def first_rows(queryset: QuerySet, *order: str) -> list:
+        return list(matching(queryset, query, *order)[: limit + 1])
+
     # How many rows a word matches decides the plan (the trigram index, or not): each
     # query is planned for its own words (makeup.dbplans).
     with planned_for_its_values():
-        families = list(
-            matching(Family.objects.filter(company=company), query, "name", "pk")[: limit + 1]
+        families = first_rows(Family.objects.filter(company=company), "name", "pk")
+        students = first_rows(
+            Student.objects.filter(company=company).select_related("family"),
+            "first_name",
+            "last_name",
+            "pk",
         )
-        students = list(
-            matching(
-                Student.objects.filter(company=company).select_related("family"),
-                query,
-                "first_name",
-                "last_name",
-                "pk",
-            )[: limit + 1]
-        )
-        guardians = list(
-            matching(
-                Guardian.objects.filter(company=company).select_related("family"),
-                query,
-                "full_name",
-                "pk",
-            )[: limit + 1]
+        guardians = first_rows(
+            Guardian.objects.filter(company=company).select_related("family"), "full_name", "pk"
         )
     results.more = any(len(rows) > limit for rows in (families, students, guardians))
     results.families, results.students, results.guardians = (
