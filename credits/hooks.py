@@ -34,11 +34,18 @@ def register_event_listener(fn: Callable) -> None:
         _event_listeners.append(fn)
 
 
+# A listener reads the credits by id: a sweep may expire a hundred thousand at once, and
+# PostgreSQL takes at most 65,535 values in one statement (prepared statements send the
+# values apart from the SQL), so listeners hear of them this many at a time.
+ANNOUNCE_BATCH = 5000
+
+
 def credits_announce(*, event: str, credit_ids: list[int], now) -> None:
-    if not credit_ids:
-        return
-    for fn in _event_listeners:
-        fn(event=event, credit_ids=credit_ids, now=now)
+    credit_ids = list(credit_ids)
+    for start in range(0, len(credit_ids), ANNOUNCE_BATCH):
+        batch = credit_ids[start : start + ANNOUNCE_BATCH]
+        for fn in _event_listeners:
+            fn(event=event, credit_ids=batch, now=now)
 
 
 def has_event_listeners() -> bool:
