@@ -15,7 +15,7 @@ from programmes.models import Session
 
 from . import schemas, selectors
 from .models import WebhookEvent
-from .services.webhooks import WebhookItem, listening_companies, webhook_targets, webhooks_emit
+from .services.webhooks import WebhookItem, webhook_targets, webhooks_emit
 
 CREDIT_EVENTS = {
     "issued": WebhookEvent.CREDIT_ISSUED,
@@ -36,16 +36,17 @@ def _dump(schema, row) -> dict:
 def credits_changed(*, event: str, credit_ids: list[int], now: datetime) -> None:
     """Credits issued, reminded of their expiry, or expired (credits' hook)."""
     kind = CREDIT_EVENTS[event]
-    listening = listening_companies(event=kind)
+    listening = webhook_targets(company_ids=None, event=kind)
     if not listening:
         return
     with scopes_disabled():
-        owners = dict(
-            MakeupCredit.objects.filter(pk__in=credit_ids, company_id__in=listening).values_list(
-                "pk", "company_id"
-            )
+        owners = set(
+            MakeupCredit.objects.filter(pk__in=credit_ids, company_id__in=listening)
+            .order_by()
+            .values_list("company_id", flat=True)
+            .distinct()
         )
-        targets = webhook_targets(company_ids=owners.values(), event=kind)
+        targets = {company_id: listening[company_id] for company_id in owners}
         if not targets:
             return
         items = []

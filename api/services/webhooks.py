@@ -242,25 +242,19 @@ class WebhookItem:
     data: dict
 
 
-def listening_companies(*, event: str) -> set[int]:
-    """The companies with an active endpoint that asked for ``event``: one small query, so
-    a listener learns that nobody listens before it reads what changed (a sweep may expire
-    a hundred thousand credits of companies that have no endpoint at all)."""
-    with scopes_disabled():
-        endpoints = WebhookEndpoint.objects.filter(active=True).only("company_id", "events")
-        return {endpoint.company_id for endpoint in endpoints if event in endpoint.events}
-
-
 def webhook_targets(*, company_ids, event: str) -> dict[int, list[WebhookEndpoint]]:
     """The active endpoints of these companies that asked for ``event``, by company: one
     query, so a listener learns cheaply that nobody listens. The companies are named by the
     caller (a make-up concerns its host and its guest's home school): scoping is lifted for
-    exactly them."""
+    exactly them. ``company_ids=None``: every company's — for a listener that must know who
+    listens before it reads what changed (a sweep may expire a hundred thousand credits of
+    companies without any endpoint)."""
     targets: dict[int, list[WebhookEndpoint]] = {}
     with scopes_disabled():
-        for endpoint in WebhookEndpoint.objects.filter(
-            company_id__in=set(company_ids), active=True
-        ):
+        endpoints = WebhookEndpoint.objects.filter(active=True)
+        if company_ids is not None:
+            endpoints = endpoints.filter(company_id__in=set(company_ids))
+        for endpoint in endpoints:
             if event in endpoint.events:
                 targets.setdefault(endpoint.company_id, []).append(endpoint)
     return targets
