@@ -40,6 +40,7 @@ from credits.selectors.claims import claim_refusal
 from credits.selectors.policies import cutoff_instant
 from credits.selectors.receipts import Receipt, absence_receipt
 from franchise.selectors.partners import family_makeups_everywhere
+from makeup.models import Company
 from makeups.selectors.cancelling import lesson_cancel_undo_refusal
 from makeups.selectors.eligibility import with_occupancy
 from makeups.selectors.offers import offer_token
@@ -177,12 +178,20 @@ class ChildLessons:
 
 
 def family_upcoming(
-    *, family: Family, students: list[Student], now: datetime, weeks: int = UPCOMING_WEEKS
+    *,
+    family: Family,
+    students: list[Student],
+    now: datetime,
+    company: Company,
+    weeks: int = UPCOMING_WEEKS,
 ) -> list[ChildLessons]:
     """Per child, in date order: the regular sessions of their enrolments in the next
     ``weeks`` weeks, with their state and credit receipt (BEY-1) and the on-time cut-off
     (POL-1), whether a "Can't come" can be undone (DAY-5), and every booked make-up still
-    ahead with its cut-off. At most ten queries, whatever the number of children and lessons."""
+    ahead with its cut-off. At most ten queries, whatever the number of children and lessons.
+
+    ``company``: the family's company (loaded with its settings), the company of every regular
+    lesson: given to the sessions and their attendances rather than joined again."""
     until = now + timedelta(weeks=weeks)
     today = timezone.localdate(now)
     enrolments = list(
@@ -198,16 +207,19 @@ def family_upcoming(
                 starts_at__lte=until,
             ),
             now=now,
+            with_company=False,
             guests=True,  # "undo the cancellation" asks whether a guest took the place
         ).order_by("starts_at", "pk")
     )
+    by_pk = {}
+    for session in sessions:
+        session.company = company
+        by_pk[session.pk] = session
     attendance = {
         (a.enrolment_id, a.session_id): a
         for a in Attendance.objects.filter(
-            enrolment_id__in=[e.pk for e in enrolments], session_id__in=[s.pk for s in sessions]
-        )
-        .select_related("session__company")
-        .prefetch_related(
+            enrolment_id__in=[e.pk for e in enrolments], session_id__in=list(by_pk)
+        ).prefetch_related(
             Prefetch(
                 "credit_decisions",
                 queryset=CreditDecision.objects.select_related("credit__holder__student").order_by(
@@ -242,6 +254,7 @@ def family_upcoming(
             lesson = Lesson(session=session, enrolment=enrolment, cutoff=cutoff(session))
             row = attendance.get((enrolment.pk, session.pk))
             if row is not None:
+                row.session = session
                 lesson.attendance = row
                 decisions = list(row.credit_decisions.all())
                 decision = current_decision(row, decisions)

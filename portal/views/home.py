@@ -53,7 +53,7 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
             "gate": gate,
             "due": amount_to_pay(family=family, now=now, gate=gate),
             "can_pay": company.settings.portal_payments_enabled,
-            "children": family_upcoming(family=family, students=students, now=now),
+            "children": family_upcoming(family=family, students=students, now=now, company=company),
             "watches": family_watches(family=family),
             "credits": family_credits(family=family, now=now),
             "packages": family_packages(family=family, today=timezone.localdate(now)),
