@@ -138,6 +138,12 @@ else:
             "prepare_threshold": None if _prepare in {"", "off", "none"} else int(_prepare),
         }
     )
+
+# How many statements a PostgreSQL connection keeps prepared (makeup.dbplans): psycopg's 100
+# was fewer than the shapes one worker runs, so busy queries kept being dropped and planned
+# again. About 75 KB of the database server's memory each.
+DATABASE_PREPARED_MAX = env.int("DATABASE_PREPARED_MAX", default=500)
+
 _db.setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     _db["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")

@@ -13,10 +13,13 @@ class MakeupConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_login_failed
+        from django.db.backends.signals import connection_created
 
         from . import checks, datacache
         from .auth import count_login_failure
+        from .dbplans import size_the_prepared_cache
 
         datacache.connect()
         checks.register()
         user_login_failed.connect(count_login_failure, dispatch_uid="makeup.login_failure")
+        connection_created.connect(size_the_prepared_cache, dispatch_uid="makeup.prepared_max")

@@ -29,6 +29,18 @@ def test_a_query_run_often_is_kept_prepared():
     assert any('"makeup_company"."name" = $1' in sql for sql in _prepared())
 
 
+def test_a_worker_keeps_more_shapes_prepared_than_psycopgs_hundred(settings):
+    """150 shapes, each run six times in turn: with psycopg's own limit of 100 each shape's
+    count was pushed out before its fifth run and none was ever prepared."""
+    assert connection.connection.prepared_max == settings.DATABASE_PREPARED_MAX >= 150
+    names = [f"shape {n}" for n in range(150)]
+    for _ in range(6):
+        for n in range(1, 151):
+            list(Company.objects.filter(name__in=names[:n]))
+    kept = [sql for sql in _prepared() if '"makeup_company"."name" IN (' in sql]
+    assert len(kept) == 150
+
+
 def test_inside_planned_for_its_values_a_query_is_never_prepared():
     with planned_for_its_values():
         for _ in range(7):
