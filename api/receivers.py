@@ -15,7 +15,12 @@ from programmes.models import Session
 
 from . import schemas, selectors
 from .models import WebhookEvent
-from .services.webhooks import WebhookItem, webhook_targets, webhooks_emit
+from .services.webhooks import (
+    WebhookItem,
+    webhook_endpoints,
+    webhook_targets,
+    webhooks_emit,
+)
 
 CREDIT_EVENTS = {
     "issued": WebhookEvent.CREDIT_ISSUED,
@@ -87,7 +92,9 @@ def makeups_changed(*, event: str, now: datetime, **details) -> None:
     bookings: list[MakeupBooking] = details["bookings"]
     with scopes_disabled():
         companies = {c for b in bookings for c in (b.company_id, b.home_company_id)}
-        targets = webhook_targets(company_ids=companies, event=kind)
+        # Read once for this event and the place it frees (hosts are among the companies).
+        endpoints = webhook_endpoints(company_ids=companies)
+        targets = webhook_targets(company_ids=companies, event=kind, endpoints=endpoints)
         if targets:
             data = _bookings_data(bookings)
             stamp = now.isoformat() if event == "moved" else ""
@@ -109,6 +116,8 @@ def makeups_changed(*, event: str, now: datetime, **details) -> None:
             company_ids=[details["from_session"].company_id],
             cause="makeup_moved",
             now=now,
+            # A move to a partner's session leaves a company the endpoints weren't read for.
+            endpoints=endpoints if details["from_session"].company_id in companies else None,
         )
     elif event == "cancelled":
         _places_released(
@@ -116,6 +125,7 @@ def makeups_changed(*, event: str, now: datetime, **details) -> None:
             company_ids={booking.company_id for booking in bookings},
             cause="makeup_cancelled",
             now=now,
+            endpoints=endpoints,
         )
 
 
@@ -154,12 +164,15 @@ def _sessions_data(session_ids, *, now: datetime, upcoming: bool) -> list[tuple[
     return found
 
 
-def _places_released(*, session_ids, company_ids, cause: str, now: datetime) -> None:
+def _places_released(
+    *, session_ids, company_ids, cause: str, now: datetime, endpoints=None
+) -> None:
     """A place is free again in these sessions of these companies (each upcoming, not
-    cancelled): ``data`` is the session with its places, and ``cause`` says what freed it."""
+    cancelled): ``data`` is the session with its places, and ``cause`` says what freed it.
+    ``endpoints``: those of these companies, when the caller has read them already."""
     kind = WebhookEvent.PLACE_RELEASED
     with scopes_disabled():
-        targets = webhook_targets(company_ids=company_ids, event=kind)
+        targets = webhook_targets(company_ids=company_ids, event=kind, endpoints=endpoints)
         if not targets:
             return
         items = [

@@ -242,21 +242,33 @@ class WebhookItem:
     data: dict
 
 
-def webhook_targets(*, company_ids, event: str) -> dict[int, list[WebhookEndpoint]]:
+def webhook_endpoints(*, company_ids) -> list[WebhookEndpoint]:
+    """The active endpoints of these companies (``None``: every company's), in one query —
+    for a listener with several events to tell (a cancelled make-up and the place it frees)."""
+    with scopes_disabled():
+        endpoints = WebhookEndpoint.objects.filter(active=True)
+        if company_ids is not None:
+            endpoints = endpoints.filter(company_id__in=set(company_ids))
+        return list(endpoints)
+
+
+def webhook_targets(
+    *, company_ids, event: str, endpoints: list[WebhookEndpoint] | None = None
+) -> dict[int, list[WebhookEndpoint]]:
     """The active endpoints of these companies that asked for ``event``, by company: one
     query, so a listener learns cheaply that nobody listens. The companies are named by the
     caller (a make-up concerns its host and its guest's home school): scoping is lifted for
     exactly them. ``company_ids=None``: every company's — for a listener that must know who
     listens before it reads what changed (a sweep may expire a hundred thousand credits of
-    companies without any endpoint)."""
+    companies without any endpoint). ``endpoints``: already read by
+    :func:`webhook_endpoints` for at least these companies (no query then)."""
+    if endpoints is None:
+        endpoints = webhook_endpoints(company_ids=company_ids)
+    wanted = None if company_ids is None else set(company_ids)
     targets: dict[int, list[WebhookEndpoint]] = {}
-    with scopes_disabled():
-        endpoints = WebhookEndpoint.objects.filter(active=True)
-        if company_ids is not None:
-            endpoints = endpoints.filter(company_id__in=set(company_ids))
-        for endpoint in endpoints:
-            if event in endpoint.events:
-                targets.setdefault(endpoint.company_id, []).append(endpoint)
+    for endpoint in endpoints:
+        if event in endpoint.events and (wanted is None or endpoint.company_id in wanted):
+            targets.setdefault(endpoint.company_id, []).append(endpoint)
     return targets
 
 

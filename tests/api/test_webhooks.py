@@ -12,7 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -481,6 +482,31 @@ def test_api_4_makeups_booked_moved_cancelled_and_the_places_they_release_are_se
     assert cancelled["state"] == "cancelled"
     assert freed_again["session"]["id"] == mk.later.pk
     assert freed_again["cause"] == "makeup_cancelled"
+
+
+def test_api_4_a_cancelled_makeup_reads_the_endpoints_once_for_it_and_its_freed_place(
+    world, mk, receiver, django_capture_on_commit_callbacks
+):
+    """The make-up's event and the place it frees share one read of the endpoints."""
+    _endpoint(world.company_a, world.owner_a, receiver, ["makeup.cancelled", "place.released"])
+    credit = _add_credit(mk.ava)
+    with scope(company=world.company_a):
+        booking = makeup_book(
+            credit=credit,
+            session=mk.session,
+            actor=world.owner_a,
+            source="staff",
+            now=timezone.now(),
+        )
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        scope(company=world.company_a),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        makeup_cancel(booking=booking, actor=world.owner_a, now=timezone.now())
+    reads = [q for q in queries.captured_queries if 'FROM "api_webhookendpoint"' in q["sql"]]
+    assert len(reads) == 1
+    assert receiver.types() == ["makeup.cancelled", "place.released"]
 
 
 def test_api_4_sessions_cancelled_and_credits_expiring_and_expired_are_sent(
