@@ -438,6 +438,17 @@ def test_api_4_another_companys_endpoint_and_delivery_are_404(
     assert len(receiver.received) == 1
 
 
+def _staff_books(world, mk):
+    """The owner books Ava's make-up into ``mk.session`` with a new credit (in scope)."""
+    return makeup_book(
+        credit=_add_credit(mk.ava),
+        session=mk.session,
+        actor=world.owner_a,
+        source="staff",
+        now=timezone.now(),
+    )
+
+
 def test_api_4_makeups_booked_moved_cancelled_and_the_places_they_release_are_sent(
     world, mk, receiver, django_capture_on_commit_callbacks
 ):
@@ -447,15 +458,8 @@ def test_api_4_makeups_booked_moved_cancelled_and_the_places_they_release_are_se
         receiver,
         ["makeup.booked", "makeup.moved", "makeup.cancelled", "place.released"],
     )
-    credit = _add_credit(mk.ava)
     with django_capture_on_commit_callbacks(execute=True), scope(company=world.company_a):
-        booking = makeup_book(
-            credit=credit,
-            session=mk.session,
-            actor=world.owner_a,
-            source="staff",
-            now=timezone.now(),
-        )
+        booking = _staff_books(world, mk)
         makeup_move(
             booking=booking,
             session=mk.later,
@@ -489,15 +493,8 @@ def test_api_4_a_cancelled_makeup_reads_the_endpoints_once_for_it_and_its_freed_
 ):
     """The make-up's event and the place it frees share one read of the endpoints."""
     _endpoint(world.company_a, world.owner_a, receiver, ["makeup.cancelled", "place.released"])
-    credit = _add_credit(mk.ava)
     with scope(company=world.company_a):
-        booking = makeup_book(
-            credit=credit,
-            session=mk.session,
-            actor=world.owner_a,
-            source="staff",
-            now=timezone.now(),
-        )
+        booking = _staff_books(world, mk)
     with (
         django_capture_on_commit_callbacks(execute=True),
         scope(company=world.company_a),
