@@ -92,8 +92,9 @@ def makeups_changed(*, event: str, now: datetime, **details) -> None:
     bookings: list[MakeupBooking] = details["bookings"]
     with scopes_disabled():
         companies = {c for b in bookings for c in (b.company_id, b.home_company_id)}
-        # Read once for this event and the place it frees (hosts are among the companies).
-        endpoints = webhook_endpoints(company_ids=companies)
+        # Read once for this event and the place it frees (a move frees one at its old host).
+        freeing = {details["from_session"].company_id} if event == "moved" else set()
+        endpoints = webhook_endpoints(company_ids=companies | freeing)
         targets = webhook_targets(company_ids=companies, event=kind, endpoints=endpoints)
         if targets:
             data = _bookings_data(bookings)
@@ -116,8 +117,7 @@ def makeups_changed(*, event: str, now: datetime, **details) -> None:
             company_ids=[details["from_session"].company_id],
             cause="makeup_moved",
             now=now,
-            # A move to a partner's session leaves a company the endpoints weren't read for.
-            endpoints=endpoints if details["from_session"].company_id in companies else None,
+            endpoints=endpoints,
         )
     elif event == "cancelled":
         _places_released(

@@ -211,14 +211,12 @@ def family_upcoming(
             guests=True,  # "undo the cancellation" asks whether a guest took the place
         ).order_by("starts_at", "pk")
     )
-    by_pk = {}
     for session in sessions:
         session.company = company
-        by_pk[session.pk] = session
     attendance = {
         (a.enrolment_id, a.session_id): a
         for a in Attendance.objects.filter(
-            enrolment_id__in=[e.pk for e in enrolments], session_id__in=list(by_pk)
+            enrolment_id__in=[e.pk for e in enrolments], session_id__in=[s.pk for s in sessions]
         ).prefetch_related(
             Prefetch(
                 "credit_decisions",
