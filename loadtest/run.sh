@@ -33,8 +33,12 @@ trap cleanup EXIT
 # whatever they were for: nothing is lost).
 .venv/bin/celery -A config purge -f >/dev/null
 
+# ACCESS_LOG=1: each request's line and its time inside the worker (microseconds) go to
+# $OUT/access.log, to tell a request's own cost from the time it waited for a free worker.
+access=()
+[ "${ACCESS_LOG:-0}" = 1 ] && access=(--access-logfile "$OUT/access.log" --access-logformat '%(m)s %(U)s %(s)s %(D)s')
 .venv/bin/python -m gunicorn config.wsgi --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
-  --log-level warning >"$OUT/gunicorn.log" 2>&1 &
+  --log-level warning "${access[@]}" >"$OUT/gunicorn.log" 2>&1 &
 pids+=($!)
 .venv/bin/celery -A config worker -l warning -c 1 >"$OUT/worker.log" 2>&1 &
 pids+=($!)

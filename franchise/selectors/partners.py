@@ -19,6 +19,7 @@ from bookings.models import Guardian, MakeupBooking
 from credits.models import CancellationPolicy, MakeupCredit
 from credits.selectors.policies import cutoff_instant
 from makeup.models import Company
+from makeup.shapes import Shape
 from makeups.selectors.eligibility import (
     Candidate,
     Check,
@@ -237,7 +238,9 @@ def family_partner_makeups(
     programme's policy (CRD-3; the host's defaults where it has saved none). One query, three
     with the cut-offs when there are bookings."""
     with scopes_disabled():
-        bookings = list(_family_makeups(family, now).exclude(company_id=family.company_id))
+        bookings = list(
+            _family_makeups(family.company_id, family.pk, now).exclude(company_id=family.company_id)
+        )
     if with_cutoffs:
         partner_cutoffs(bookings)
     return bookings
@@ -250,26 +253,29 @@ def family_makeups_everywhere(
     ``cancel_by`` (as :func:`family_partner_makeups` with the cut-offs), read in one query:
     the portal's home page lists both."""
     with scopes_disabled():
-        bookings = list(_family_makeups(family, now))
+        bookings = _FAMILY_MAKEUPS(company_id=family.company_id, family_id=family.pk, now=now)
     home = [b for b in bookings if b.company_id == family.company_id]
     away = [b for b in bookings if b.company_id != family.company_id]
     partner_cutoffs(away)
     return home, away
 
 
-def _family_makeups(family, now: datetime):
+def _family_makeups(company_id: int, family_id: int, now: datetime):
     """The family's booked make-ups still ahead, wherever they are (scoping lifted by the
     caller: the rows are found through the family's own company and children)."""
     return (
         MakeupBooking.objects.filter(
-            home_company_id=family.company_id,
-            student__family=family,
+            home_company_id=company_id,
+            student__family_id=family_id,
             state=MakeupBooking.State.BOOKED,
             session__starts_at__gt=now,
         )
         .select_related("session__klass__programme", "session__company")
         .order_by("session__starts_at", "pk")
     )
+
+
+_FAMILY_MAKEUPS = Shape(_family_makeups)
 
 
 def partner_cutoffs(bookings: list[MakeupBooking]) -> None:

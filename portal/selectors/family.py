@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +41,7 @@ from credits.selectors.policies import cutoff_instant
 from credits.selectors.receipts import Receipt, absence_receipt
 from franchise.selectors.partners import family_makeups_everywhere
 from makeup.models import Company
+from makeup.shapes import Shape
 from makeups.selectors.cancelling import lesson_cancel_undo_refusal
 from makeups.selectors.eligibility import with_occupancy
 from makeups.selectors.offers import offer_token
@@ -69,25 +70,33 @@ class Absence:
         )
 
 
-def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[Absence]:
-    """The family's recent absences of lessons that have started, each with its receipt
-    (BEY-1) and latest claim (BEY-6), in three queries. A lesson still ahead that the
-    parent can't come to is listed with the upcoming ones, where it can be undone (DAY-5)."""
-    attendances = list(
+def _family_absences(family_id: int, now: datetime, limit: int):
+    return (
         Attendance.objects.filter(
-            enrolment__student__family=family,
+            enrolment__student__family_id=family_id,
             state__in=ABSENCE_STATES,
             session__starts_at__lte=now,  # a lesson ahead is listed with the upcoming ones
         )
         .select_related("session__klass", "session__company", "enrolment__student")
-        .prefetch_related(
-            Prefetch(
-                "credit_decisions",
-                queryset=CreditDecision.objects.select_related("credit__holder__student"),
-            ),
-            Prefetch("absence_claims", queryset=AbsenceClaim.objects.order_by("-pk")),
-        )
         .order_by("-session__starts_at", "-pk")[:limit]
+    )
+
+
+_ABSENCES = Shape(_family_absences, fixed=("limit",))
+
+
+def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[Absence]:
+    """The family's recent absences of lessons that have started, each with its receipt
+    (BEY-1) and latest claim (BEY-6), in three queries. A lesson still ahead that the
+    parent can't come to is listed with the upcoming ones, where it can be undone (DAY-5)."""
+    attendances = _ABSENCES(family_id=family.pk, now=now, limit=limit)
+    prefetch_related_objects(
+        attendances,
+        Prefetch(
+            "credit_decisions",
+            queryset=CreditDecision.objects.select_related("credit__holder__student"),
+        ),
+        Prefetch("absence_claims", queryset=AbsenceClaim.objects.order_by("-pk")),
     )
     absences = []
     for attendance in attendances:
@@ -110,14 +119,21 @@ def absence_claims(*, attendance: Attendance) -> list[AbsenceClaim]:
     return list(AbsenceClaim.objects.filter(attendance=attendance).order_by("-pk"))
 
 
+def _family_credits(family_id: int, now: datetime):
+    return (
+        MakeupCredit.objects.usable(now)
+        .filter(holder__student__family_id=family_id)
+        .select_related("enrolment__student", "enrolment__klass__programme", "holder__student")
+    )
+
+
+_CREDITS = Shape(_family_credits)
+
+
 def family_credits(*, family: Family, now: datetime) -> list[MakeupCredit]:
     """The family's usable credits, soonest-expiring first (open-ended last), each with the
     child who holds it — who earned it, or the sibling it was given to (WAL-1)."""
-    usable = list(
-        MakeupCredit.objects.usable(now)
-        .filter(holder__student__family=family)
-        .select_related("enrolment__student", "enrolment__klass__programme", "holder__student")
-    )
+    usable = _CREDITS(family_id=family.pk, now=now)
     usable.sort(key=lambda c: (c.expires_at is None, c.expires_at or now, c.pk))
     for credit in usable:
         credit.days_left = (credit.expires_at - now).days if credit.expires_at else None
@@ -177,6 +193,40 @@ class ChildLessons:
     lessons: list[Lesson] = field(default_factory=list)
 
 
+def _active_enrolments(family_id: int, today: date):
+    return Enrolment.objects.filter(student__family_id=family_id).filter(
+        Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=today)
+    )
+
+
+_ENROLMENTS = Shape(
+    lambda family_id, today: _active_enrolments(family_id, today).select_related("klass")
+)
+
+
+def _upcoming_sessions(family_id: int, today: date, now: datetime, until: datetime):
+    return with_occupancy(
+        Session.objects.filter(
+            klass_id__in=_active_enrolments(family_id, today).values("klass_id"),
+            starts_at__gt=now,
+            starts_at__lte=until,
+        ),
+        now=now,
+        with_company=False,
+        guests=True,  # "undo the cancellation" asks whether a guest took the place
+    ).order_by("starts_at", "pk")
+
+
+_UPCOMING_SESSIONS = Shape(_upcoming_sessions)
+_UPCOMING_ATTENDANCES = Shape(
+    lambda family_id, now, until: Attendance.objects.filter(
+        enrolment__student__family_id=family_id,
+        session__starts_at__gt=now,
+        session__starts_at__lte=until,
+    )
+)
+
+
 def family_upcoming(
     *,
     family: Family,
@@ -194,39 +244,24 @@ def family_upcoming(
     lesson: given to the sessions and their attendances rather than joined again."""
     until = now + timedelta(weeks=weeks)
     today = timezone.localdate(now)
-    enrolments = list(
-        Enrolment.objects.filter(student__family=family)
-        .filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=today))
-        .select_related("klass")
-    )
-    sessions = list(
-        with_occupancy(
-            Session.objects.filter(
-                klass_id__in={e.klass_id for e in enrolments},
-                starts_at__gt=now,
-                starts_at__lte=until,
-            ),
-            now=now,
-            with_company=False,
-            guests=True,  # "undo the cancellation" asks whether a guest took the place
-        ).order_by("starts_at", "pk")
-    )
+    enrolments = _ENROLMENTS(family_id=family.pk, today=today)
+    sessions = _UPCOMING_SESSIONS(family_id=family.pk, today=today, now=now, until=until)
     for session in sessions:
         session.company = company
-    attendance = {
-        (a.enrolment_id, a.session_id): a
-        for a in Attendance.objects.filter(
-            enrolment_id__in=[e.pk for e in enrolments], session_id__in=[s.pk for s in sessions]
-        ).prefetch_related(
-            Prefetch(
-                "credit_decisions",
-                queryset=CreditDecision.objects.select_related("credit__holder__student").order_by(
-                    "pk"
-                ),
+    # The family's attendances of lessons in the window (those of a withdrawn enrolment too:
+    # they are looked up by enrolment and session, and not found).
+    rows = _UPCOMING_ATTENDANCES(family_id=family.pk, now=now, until=until)
+    prefetch_related_objects(
+        rows,
+        Prefetch(
+            "credit_decisions",
+            queryset=CreditDecision.objects.select_related("credit__holder__student").order_by(
+                "pk"
             ),
-            Prefetch("changes", queryset=AttendanceChange.objects.order_by("changed_at", "pk")),
-        )
-    }
+        ),
+        Prefetch("changes", queryset=AttendanceChange.objects.order_by("changed_at", "pk")),
+    )
+    attendance = {(a.enrolment_id, a.session_id): a for a in rows}
     # At home and at partners in one query; at partners with the host's cut-off (FRN-7).
     makeups, partner_makeups = family_makeups_everywhere(family=family, now=now)
     programme_ids = {s.klass.programme_id for s in sessions}
@@ -295,14 +330,21 @@ def _undo_facts(lesson: Lesson, row: Attendance, decisions: list, now: datetime)
     )
 
 
-def family_watches(*, family: Family) -> list[SessionWatch]:
-    """The family's watches of full sessions still in line (BEY-2), soonest session first;
-    one with a place offered (WAL-5) carries ``offer_token``, its signed link's token."""
-    watches = list(
-        SessionWatch.objects.filter(student__family=family, state__in=SessionWatch.WAITING)
+def _family_watches(family_id: int):
+    return (
+        SessionWatch.objects.filter(student__family_id=family_id, state__in=SessionWatch.WAITING)
         .select_related("session__klass", "student", "credit")
         .order_by("session__starts_at", "pk")
     )
+
+
+_WATCHES = Shape(_family_watches)
+
+
+def family_watches(*, family: Family) -> list[SessionWatch]:
+    """The family's watches of full sessions still in line (BEY-2), soonest session first;
+    one with a place offered (WAL-5) carries ``offer_token``, its signed link's token."""
+    watches = _WATCHES(family_id=family.pk)
     for watch in watches:
         watch.offer_token = offer_token(watch) if watch.state == SessionWatch.State.OFFERED else ""
     return watches

@@ -1,0 +1,135 @@
+"""Busy reads compiled once per worker (makeup.shapes): the same rows as the queryset,
+the company in scope put in on every call (TEN-1), and a shape whose SQL holds more than
+the places of its values refused on its first call."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db.models import Count, F
+from django.db.models.sql.compiler import SQLCompiler
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+from django_scopes.exceptions import ScopeError
+
+from bookings.models import Enrolment
+from makeup.shapes import Shape, ShapeError
+from programmes.models import Session
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _sessions(klass_id, since, until):
+    return (
+        Session.objects.filter(klass_id=klass_id, starts_at__gt=since, starts_at__lte=until)
+        .select_related("klass__programme")
+        .annotate(places=F("klass__capacity"))
+        .order_by("starts_at", "pk")
+    )
+
+
+SESSIONS = Shape(_sessions)
+
+
+@pytest.fixture
+def two_schools(world):
+    a = f.ClassFactory(programme__company=world.company_a, capacity=6)
+    b = f.ClassFactory(programme__company=world.company_b, capacity=9)
+    days = [NOW + timedelta(days=n) for n in range(1, 8)]
+    for day in days:
+        f.SessionFactory(klass=a, local_date=day.date())
+        f.SessionFactory(klass=b, local_date=day.date())
+    return a, b
+
+
+def _compilations(monkeypatch) -> list:
+    calls = []
+    original = SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        calls.append(self.query.model)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    return calls
+
+
+def test_a_shape_reads_the_rows_its_queryset_reads_compiling_once(two_schools, world, monkeypatch):
+    a, _ = two_schools
+    windows = [(NOW, NOW + timedelta(days=3)), (NOW + timedelta(days=2), NOW + timedelta(days=9))]
+    with scope(company=world.company_a):
+        SESSIONS(klass_id=a.pk, since=NOW, until=NOW)  # the first call compiles
+        calls = _compilations(monkeypatch)
+        for since, until in windows:
+            rows = SESSIONS(klass_id=a.pk, since=since, until=until)
+            expected = list(_sessions(a.pk, since, until))
+            assert [s.pk for s in rows] == [s.pk for s in expected] != []
+            assert [s.places for s in rows] == [6] * len(rows)
+            assert rows[0].klass.programme == a.programme  # select_related, no query
+    assert len(calls) == len(windows)  # only the plain querysets compiled again
+
+
+def test_ten_1_each_call_reads_the_company_in_scope_not_the_first(two_schools, world):
+    a, b = two_schools
+    until = NOW + timedelta(days=30)
+    with scope(company=world.company_a):
+        assert len(SESSIONS(klass_id=a.pk, since=NOW, until=until)) == 7
+    with scope(company=world.company_b):
+        # Company A's class asked for in company B's scope: none of A's rows.
+        assert SESSIONS(klass_id=a.pk, since=NOW, until=until) == []
+        assert {s.klass_id for s in SESSIONS(klass_id=b.pk, since=NOW, until=until)} == {b.pk}
+    with scopes_disabled():
+        assert len(SESSIONS(klass_id=a.pk, since=NOW, until=until)) == 7
+    with pytest.raises(ScopeError):  # no scope: as the queryset would
+        SESSIONS(klass_id=a.pk, since=NOW, until=until)
+
+
+def test_values_lists_and_aggregates_come_through(two_schools, world):
+    a, _ = two_schools
+    counts = Shape(
+        lambda klass_id: (
+            Enrolment.objects.filter(klass_id=klass_id)
+            .values_list("klass_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+    )
+    f.EnrolmentFactory(klass=a)
+    f.EnrolmentFactory(klass=a)
+    with scope(company=world.company_a):
+        assert counts(klass_id=a.pk) == [(a.pk, 2)]
+
+
+def test_a_value_computed_inside_the_build_is_refused(world):
+    later = Shape(lambda now: Session.objects.filter(starts_at__lte=now + timedelta(weeks=4)))
+    with scope(company=world.company_a), pytest.raises(ShapeError, match="depends on a value"):
+        later(now=NOW)
+
+
+def test_the_current_time_zone_in_the_sql_is_refused(world):
+    # A date of a moment depends on the time zone active: the request's company's.
+    on_day = Shape(lambda day: Session.objects.filter(starts_at__date=day))
+    with scope(company=world.company_a), pytest.raises(ShapeError):
+        on_day(day=NOW.date())
+
+
+def test_prefetching_inside_a_shape_is_refused(world):
+    shape = Shape(lambda pk: Session.objects.filter(pk=pk).prefetch_related("attendances"))
+    with scope(company=world.company_a), pytest.raises(ShapeError, match="prefetch"):
+        shape(pk=1)
+
+
+def test_a_flag_a_list_or_a_naive_time_is_built_as_before(two_schools, world):
+    a, _ = two_schools
+    by_state = Shape(lambda cancelled: Session.objects.filter(cancelled_at__isnull=cancelled))
+    in_list = Shape(lambda ids: Session.objects.filter(pk__in=ids))
+    with scope(company=world.company_a):
+        assert len(by_state(cancelled=True)) == 7
+        assert by_state(cancelled=False) == []
+        first = Session.objects.filter(klass=a).order_by("pk").first()
+        assert [s.pk for s in in_list(ids=[first.pk])] == [first.pk]
+        naive = timezone.make_naive(NOW + timedelta(days=30), UTC)
+        with pytest.warns(RuntimeWarning):  # Django's own warning: built as before
+            assert len(SESSIONS(klass_id=a.pk, since=NOW, until=naive)) == 7
