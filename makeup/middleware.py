@@ -11,7 +11,13 @@ from django_scopes import scope
 
 from .models import Company
 from .ratelimit import RateLimited
+from .shapes import Shape
 from .tenancy import current_membership, memberships_for_user
+
+# The slug is unique: no ordering to write or sort, on every portal page.
+_COMPANY_BY_SLUG = Shape(
+    lambda slug: Company.objects.filter(slug=slug).select_related("settings").order_by()[:1]
+)
 
 
 class TenancyMiddleware:
@@ -50,9 +56,8 @@ class TenancyMiddleware:
         elif match is not None and "portal" in match.namespaces:
             slug = match.kwargs.get("company_slug")
             if slug:
-                # The slug is unique: no ordering to write or sort, on every portal page.
-                found = Company.objects.filter(slug=slug).select_related("settings").order_by()
-                request.company = next(iter(found[:1]), None)
+                found = _COMPANY_BY_SLUG(slug=slug)
+                request.company = found[0] if found else None
         _activate_language(request)
         if request.company is None:
             # Never scope(company=None): django-scopes would read that as "all companies".

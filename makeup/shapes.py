@@ -22,8 +22,9 @@ key, a shape of its own per value) or compute them before and pass them as value
 
 The tenant scope (django-scopes, TEN-1) is a value like the others: a scoped model's
 manager filters by the company in scope, so the company is put in place on every call;
-with scopes disabled the shape is compiled without it; with no scope active, or a scope
-of several companies, the queryset is simply built as before (and raises as before).
+with scopes disabled the shape is compiled without it; with no scope active it is compiled
+as it is (a scoped model raises django-scopes' ScopeError, as it would); with a scope of
+several companies the queryset is simply built as before.
 
 What a shape returns is a list: nothing can filter or count the kept query again (it
 holds the stand-in values). ``prefetch_related`` can't be part of it (a prefetch's own
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable, Hashable
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -156,26 +158,26 @@ class Shape:
         kinds = {name: _kind(value) for name, value in values.items()}
         if None in kinds.values():
             return list(self.build(**fixed, **values))  # a value whose kind shapes the SQL
+        in_scope = None
         if not current.get("_enabled", True):
-            in_scope = None  # scopes disabled: no company filter
+            mode = "off"  # scopes disabled: no company filter
+        elif _SCOPE not in current:
+            mode = "none"  # no scope: a scoped model raises ScopeError, as it would
         else:
-            company = current.get(_SCOPE)
-            if company is None or isinstance(company, list | tuple):
-                return list(self.build(**fixed, **values))  # as before (or ScopeError)
+            company = current[_SCOPE]
             in_scope = company.pk if isinstance(company, Model) else company
-            if not isinstance(in_scope, int):
-                return list(self.build(**fixed, **values))
-        key = (tuple(sorted(fixed.items())), tuple(sorted(kinds.items())), in_scope is None)
+            if not isinstance(in_scope, int) or isinstance(in_scope, bool):
+                return list(self.build(**fixed, **values))  # several companies: as before
+            mode = "in"
+        key = (tuple(sorted(fixed.items())), tuple(sorted(kinds.items())), mode)
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = self._compile(
-                fixed, kinds, scoped=in_scope is not None
-            )
+            compiled = self._compiled[key] = self._compile(fixed, kinds, mode=mode)
         if in_scope is not None:
             values[_IN_SCOPE] = in_scope
         return compiled.fetch(values)
 
-    def _build(self, fixed: dict, kinds: dict[str, str], second: bool, scoped: bool):
+    def _build(self, fixed: dict, kinds: dict[str, str], second: bool, mode: str):
         if len(kinds) > 15:
             raise ShapeError(f"{self.name}: more values than stand-ins")
         stand_ins = {
@@ -183,7 +185,10 @@ class Shape:
         }
         zone = zoneinfo.ZoneInfo("America/St_Johns" if second else "Pacific/Chatham")
         company = _stand_in("int", len(kinds) + 1, second)
-        with timezone.override(zone), scope(company=company) if scoped else scopes_disabled():
+        scoping = {"in": lambda: scope(company=company), "off": scopes_disabled}.get(
+            mode, nullcontext
+        )
+        with timezone.override(zone), scoping():
             queryset = self.build(**fixed, **stand_ins)
             if not isinstance(queryset, QuerySet):
                 raise ShapeError(f"{self.name}: build() must return a queryset")
@@ -194,13 +199,13 @@ class Shape:
                 )
             compiler = queryset.query.get_compiler(using=queryset.db)
             sql, params = compiler.as_sql()
-        if scoped:
+        if mode == "in":
             stand_ins[_IN_SCOPE] = company
         return queryset, compiler, sql, list(params), stand_ins
 
-    def _compile(self, fixed: dict, kinds: dict[str, str], *, scoped: bool) -> _Compiled:
-        queryset, compiler, sql, params, first = self._build(fixed, kinds, False, scoped)
-        _, _, other_sql, other_params, second = self._build(fixed, kinds, True, scoped)
+    def _compile(self, fixed: dict, kinds: dict[str, str], *, mode: str) -> _Compiled:
+        queryset, compiler, sql, params, first = self._build(fixed, kinds, False, mode)
+        _, _, other_sql, other_params, second = self._build(fixed, kinds, True, mode)
         if sql != other_sql or len(params) != len(other_params):
             raise ShapeError(f"{self.name}: its SQL changes with its values")
         adapters = _adapters(connections[queryset.db])

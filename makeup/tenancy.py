@@ -17,6 +17,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
 from .models import Company, Membership, Role
+from .shapes import Shape
 
 SESSION_COMPANY_KEY = "makeup_company_id"
 
@@ -25,11 +26,16 @@ def memberships_for_user(user) -> list[Membership]:
     """All of a user's memberships, companies and settings loaded, in one query."""
     if not user.is_authenticated:
         return []
-    return list(
-        Membership.objects.filter(user=user)
+    return _MEMBERSHIPS(user_id=user.pk)
+
+
+_MEMBERSHIPS = Shape(
+    lambda user_id: (
+        Membership.objects.filter(user_id=user_id)
         .select_related("company", "company__settings")
         .order_by("company__name", "company_id")
     )
+)
 
 
 def current_membership(request: HttpRequest, memberships: list[Membership]) -> Membership | None:
@@ -52,6 +58,18 @@ def access_object[M: Model](queryset: QuerySet[M], *, company: Company | None, *
     if obj is None:
         raise Http404
     return obj
+
+
+def access_one(shape: Shape, *, company: Company | None, **values: Any):
+    """As :func:`access_object`, for a read compiled once (:class:`makeup.shapes.Shape`)
+    whose build takes ``company_id`` and filters by it: the first row, or 404 — alike for
+    missing and another company's."""
+    if company is None:
+        raise Http404
+    rows = shape(company_id=company.pk, **values)
+    if not rows:
+        raise Http404
+    return rows[0]
 
 
 def membership_of(user, company_id: int) -> Membership | None:

@@ -6,7 +6,6 @@ search for a credit."""
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from bookings.models import CalendarFeed, Guardian, MakeupBooking
@@ -14,6 +13,7 @@ from bookings.selectors import guardian_for_user
 from credits.models import MakeupCredit
 from franchise.selectors import partners
 from makeup.models import Membership
+from makeup.shapes import Shape
 
 FEED_TOKEN_MAX_LENGTH = CalendarFeed._meta.get_field("token").max_length
 
@@ -35,11 +35,8 @@ def access_guardian(request: HttpRequest) -> Guardian:
 
 def access_family_booking(family, pk) -> MakeupBooking:
     """One of the family's make-ups, at home or at a partner branch (FRN-7), or 404."""
-    booking = (
-        MakeupBooking.objects.select_related("session__klass", "session__company", "student")
-        .filter(pk=pk, student__family=family)
-        .first()
-    ) or partners.family_partner_booking(family=family, booking_pk=pk)
+    found = _FAMILY_BOOKING(pk=pk, family_id=family.pk)
+    booking = found[0] if found else partners.family_partner_booking(family=family, booking_pk=pk)
     if booking is None:
         raise Http404
     return booking
@@ -48,18 +45,34 @@ def access_family_booking(family, pk) -> MakeupBooking:
 def access_family_credit(family, pk) -> MakeupCredit:
     """One of the family's credits in any state, or 404 (TEN-1): earned by one of its
     children, and held by one of them (WAL-1: a credit never leaves its family)."""
-    return get_object_or_404(
+    found = _FAMILY_CREDIT(pk=pk, family_id=family.pk)
+    if not found:
+        raise Http404
+    return found[0]
+
+
+_FAMILY_BOOKING = Shape(
+    lambda pk, family_id: (
+        MakeupBooking.objects.select_related("session__klass", "session__company", "student")
+        .filter(pk=pk, student__family_id=family_id)
+        .order_by("pk")[:1]
+    )
+)
+_FAMILY_CREDIT = Shape(
+    lambda pk, family_id: (
         MakeupCredit.objects.select_related(
             "company",
             "enrolment__student",
             "enrolment__klass__programme",
             "holder__student",
             "attendance__session",
-        ),
-        pk=pk,
-        enrolment__student__family=family,
-        holder__student__family=family,
+        )
+        .filter(
+            pk=pk, enrolment__student__family_id=family_id, holder__student__family_id=family_id
+        )
+        .order_by()[:1]
     )
+)
 
 
 def access_calendar_feed(token: str) -> CalendarFeed:

@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 
 from makeup.hooks import FamilyRecipient
 from makeup.models import Company
+from makeup.shapes import Shape
 from programmes.models import age_in_months
 
 from ..models import Attendance, AttendanceChange, Enrolment, Family, Guardian, Package, Student
@@ -21,9 +22,18 @@ def guardian_for_user(*, company: Company, user) -> Guardian | None:
     """The logged-in user's parent record in ``company`` (with the family), or ``None``."""
     if not user.is_authenticated:
         return None
-    # At most one (a unique constraint): no ordering to write or sort, on every portal page.
-    found = Guardian.objects.filter(company=company, user=user).select_related("family")
-    return next(iter(found.order_by()[:1]), None)
+    found = _GUARDIAN(company_id=company.pk, user_id=user.pk)
+    return found[0] if found else None
+
+
+# At most one (a unique constraint): no ordering to write or sort, on every portal page.
+_GUARDIAN = Shape(
+    lambda company_id, user_id: (
+        Guardian.objects.filter(company_id=company_id, user_id=user_id)
+        .select_related("family")
+        .order_by()[:1]
+    )
+)
 
 
 def portal_companies_for_user(user) -> list[Company]:

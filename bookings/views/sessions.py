@@ -14,7 +14,8 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from makeup.errors import DomainError
 from makeup.models import Membership
-from makeup.tenancy import access_object, staff_required
+from makeup.shapes import Shape
+from makeup.tenancy import access_object, access_one, staff_required
 from programmes.models import Programme, Session
 
 from .. import hooks
@@ -77,12 +78,24 @@ def calendar(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _session(request: HttpRequest, session_pk: int) -> Session:
-    return access_object(
-        Session.objects.select_related("klass__programme", "klass__instructor", "cancelled_by"),
-        company=request.company,
-        pk=session_pk,
+_SESSION = Shape(
+    lambda company_id, pk: (
+        Session.objects.filter(company_id=company_id, pk=pk)
+        .select_related("klass__programme", "klass__instructor", "cancelled_by")
+        .order_by()[:1]
     )
+)
+_ENROLMENT = Shape(
+    lambda company_id, pk, klass_id: (
+        Enrolment.objects.filter(company_id=company_id, pk=pk, klass_id=klass_id)
+        .select_related("student")
+        .order_by()[:1]
+    )
+)
+
+
+def _session(request: HttpRequest, session_pk: int) -> Session:
+    return access_one(_SESSION, company=request.company, pk=session_pk)
 
 
 @require_GET
@@ -110,11 +123,8 @@ def session_detail(request: HttpRequest, session_pk: int) -> HttpResponse:
 def attendance_set(request: HttpRequest, session_pk: int, enrolment_pk: int) -> HttpResponse:
     """One click on the attendance view; htmx swaps the student's row in place."""
     session = _session(request, session_pk)
-    enrolment = access_object(
-        Enrolment.objects.select_related("student"),
-        company=request.company,
-        pk=enrolment_pk,
-        klass_id=session.klass_id,
+    enrolment = access_one(
+        _ENROLMENT, company=request.company, pk=enrolment_pk, klass_id=session.klass_id
     )
     form = AttendanceForm(request.POST)
     error = None

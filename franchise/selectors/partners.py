@@ -34,14 +34,20 @@ from ..models import CompanyLink, IncomingRestriction
 
 def approved_partner_ids(company_id: int) -> list[int]:
     """Companies with an approved link to ``company_id`` (FRN-1), either side invited."""
-    pairs = CompanyLink.objects.filter(state=CompanyLink.State.APPROVED).filter(
-        Q(inviter_id=company_id) | Q(invitee_id=company_id)
-    )
     ids = set()
-    for inviter, invitee in pairs.values_list("inviter_id", "invitee_id"):
+    for inviter, invitee in _APPROVED_LINKS(company_id=company_id):
         ids.add(invitee if inviter == company_id else inviter)
     ids.discard(None)
     return sorted(ids)
+
+
+_APPROVED_LINKS = Shape(
+    lambda company_id: (
+        CompanyLink.objects.filter(state=CompanyLink.State.APPROVED)
+        .filter(Q(inviter_id=company_id) | Q(invitee_id=company_id))
+        .values_list("inviter_id", "invitee_id")
+    )
+)
 
 
 def _credit_partner_ids(credit: MakeupCredit) -> list[int]:

@@ -9,6 +9,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
 from makeup.errors import DomainError
+from makeup.shapes import Shape
 from programmes.models import Session
 
 from ..selectors.eligibility import with_occupancy
@@ -25,11 +26,25 @@ def lock_session(session_id: int, *, now: datetime) -> Session:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        Session.objects.select_for_update().filter(pk=session_id).values_list("pk").get()
+        if not _LOCK(session_id=session_id):
+            raise Session.DoesNotExist("Session matching query does not exist.")
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
             raise DomainError(
                 _("This session is busy right now: please try again in a moment."), code="busy"
             ) from error
         raise
-    return with_occupancy(Session.objects.filter(pk=session_id), now=now, guests=True).get()
+    (session,) = _COUNTED(session_id=session_id, now=now)  # the row is locked: it is there
+    return session
+
+
+_LOCK = Shape(
+    lambda session_id: (
+        Session.objects.select_for_update().filter(pk=session_id).values_list("pk").order_by()
+    )
+)
+_COUNTED = Shape(
+    lambda session_id, now: with_occupancy(
+        Session.objects.filter(pk=session_id), now=now, guests=True
+    ).order_by()
+)

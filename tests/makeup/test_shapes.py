@@ -5,13 +5,16 @@ the places of its values refused on its first call."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.db.models.sql.compiler import SQLCompiler
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
 
 from bookings.models import Enrolment
+from makeup.models import Company
 from makeup.shapes import Shape, ShapeError
 from programmes.models import Session
 from tests import factories as f
@@ -133,3 +136,25 @@ def test_a_flag_a_list_or_a_naive_time_is_built_as_before(two_schools, world):
         naive = timezone.make_naive(NOW + timedelta(days=30), UTC)
         with pytest.warns(RuntimeWarning):  # Django's own warning: built as before
             assert len(SESSIONS(klass_id=a.pk, since=NOW, until=naive)) == 7
+
+
+def test_outside_any_scope_an_unscoped_read_is_compiled_too(world, monkeypatch):
+    # The middleware finds the portal's company before any scope is entered.
+    by_slug = Shape(lambda slug: Company.objects.filter(slug=slug).order_by()[:1])
+    assert by_slug(slug="alpha") == [world.company_a]
+    calls = _compilations(monkeypatch)
+    assert by_slug(slug="beta") == [world.company_b]
+    assert by_slug(slug="nobody") == []
+    assert calls == []
+
+
+def test_a_shape_locks_its_rows_when_asked(two_schools, world):
+    a, _ = two_schools
+    locking = Shape(lambda pk: Session.objects.select_for_update().filter(pk=pk).values_list("pk"))
+    with scope(company=world.company_a), transaction.atomic():
+        first = Session.objects.filter(klass=a).order_by("pk").values_list("pk", flat=True)[0]
+        locking(pk=first)  # compiled
+        with CaptureQueriesContext(connection) as run:
+            assert locking(pk=first) == [(first,)]
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in run.captured_queries[0]["sql"]
