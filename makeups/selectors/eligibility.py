@@ -22,6 +22,7 @@ from credits.models import CreditState, MakeupCredit, SessionWatch
 from makeup.dbplans import planned_for_its_values
 from makeup.formats import local_datetime
 from makeup.models import Company
+from makeup.shapes import Shape
 from programmes.models import Closure, Session, age_in_months
 from programmes.selectors import MapEntry, accepting_programme_ids, credit_map
 from programmes.selectors.closures import (
@@ -466,21 +467,27 @@ def closure_check(closure: Closure | None) -> Check:
 _NO_CLOSURE = gettext_lazy("No closure then.")
 
 
+_BOOKED_SINCE = Shape(
+    lambda student_id, since: MakeupBooking.objects.filter(
+        student_id=student_id, state=MakeupBooking.State.BOOKED, session__starts_at__gte=since
+    ).values_list("session_id")
+)
+_STUDENT_ENROLMENTS = Shape(
+    lambda student_id: Enrolment.objects.filter(student_id=student_id).values_list(
+        "klass_id", "start_date", "withdrawn_from"
+    )
+)
+
+
 def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
     """Ids among ``sessions`` the student is already in: enrolled that day, or booked."""
     if not sessions:
         return set()
     ids = {s.pk for s in sessions}
-    booked = set(
-        MakeupBooking.objects.filter(
-            student=student, state=MakeupBooking.State.BOOKED, session_id__in=ids
-        ).values_list("session_id", flat=True)
-    )
-    enrolments = list(
-        Enrolment.objects.filter(student=student).values_list(
-            "klass_id", "start_date", "withdrawn_from"
-        )
-    )
+    # The student's make-ups from the first of these sessions on (a few), then those among them.
+    since = min(s.starts_at for s in sessions)
+    booked = {pk for (pk,) in _BOOKED_SINCE(student_id=student.pk, since=since)} & ids
+    enrolments = _STUDENT_ENROLMENTS(student_id=student.pk)
     for session in sessions:
         for klass_id, start, withdrawn in enrolments:
             if (

@@ -10,6 +10,7 @@ from bookings.models import MakeupBooking
 from credits.models import MakeupCredit, SessionWatch
 from franchise.selectors.partners import partner_candidates
 from makeup.models import Company
+from makeup.shapes import Shape
 from makeups.selectors.eligibility import Candidate, makeup_candidates
 from programmes.models import Session
 
@@ -48,6 +49,13 @@ class SearchResult:
     @property
     def full_count(self) -> int:
         return sum(1 for d in self.days for c in d.candidates if c.only_full)
+
+
+_WATCHED = Shape(
+    lambda student_id: SessionWatch.objects.filter(
+        student_id=student_id, state__in=SessionWatch.WAITING
+    ).values_list("session_id")
+)
 
 
 def _matches(session: Session, tz, *, weekday: int | None, time_of_day: str) -> bool:
@@ -136,11 +144,7 @@ def makeup_search(
             break
         shown.append(SearchDay(day=day, candidates=offered))
         count += len(offered)
-    watched = set(
-        SessionWatch.objects.filter(
-            student_id=credit.holder_student.pk, state__in=SessionWatch.WAITING
-        ).values_list("session_id", flat=True)
-    )
+    watched = {pk for (pk,) in _WATCHED(student_id=credit.holder_student.pk)}
     paged = date_to is None
     later = end + timedelta(days=1) if paged and end < last else None
     cut = min(d for d in (cut, cut_day) if d is not None) if (cut or cut_day) else None
