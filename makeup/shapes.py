@@ -42,6 +42,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from django_scopes.state import get_scope
@@ -127,8 +128,14 @@ class _Compiled:
         params = list(self.params)
         for position, name, adapter in self.slots:
             params[position] = adapter(values[name])
+        connection = connections[self.alias]  # this thread's connection
+        if self.queryset.query.select_for_update and connection.get_autocommit():
+            # As Django's compiler would: a lock outside a transaction holds nothing.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         compiler = _shallow(self.compiler)
-        compiler.connection = connections[self.alias]  # this thread's connection
+        compiler.connection = connection
         sql, bound = self.sql, tuple(params)
         compiler.as_sql = lambda *args, **kwargs: (sql, bound)
         query = _shallow(self.queryset.query)

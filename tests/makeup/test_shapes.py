@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.db.models.sql.compiler import SQLCompiler
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -158,3 +159,14 @@ def test_a_shape_locks_its_rows_when_asked(two_schools, world):
             assert locking(pk=first) == [(first,)]
     if connection.features.has_select_for_update:
         assert "FOR UPDATE" in run.captured_queries[0]["sql"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_shape_outside_a_transaction_is_refused_as_django_would(world):
+    locking = Shape(lambda pk: Session.objects.select_for_update().filter(pk=pk).values_list("pk"))
+    with scope(company=world.company_a):
+        with transaction.atomic():
+            locking(pk=1)  # compiled inside one
+        if connection.features.has_select_for_update:
+            with pytest.raises(TransactionManagementError):
+                locking(pk=1)
