@@ -4,8 +4,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 
+from makeup.shapes import Shape
 from programmes.models import Session, age_in_months
 
 from .. import hooks
@@ -22,9 +23,13 @@ from ..models import (
 
 def _active_enrolments(session: Session) -> QuerySet[Enrolment]:
     """The enrolments of the session's class active on its local date."""
-    return Enrolment.objects.filter(
-        klass_id=session.klass_id, start_date__lte=session.local_date
-    ).filter(Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=session.local_date))
+    return _active_on(session.klass_id, session.local_date)
+
+
+def _active_on(klass_id: int, day) -> QuerySet[Enrolment]:
+    return Enrolment.objects.filter(klass_id=klass_id, start_date__lte=day).filter(
+        Q(withdrawn_from__isnull=True) | Q(withdrawn_from__gt=day)
+    )
 
 
 def expected_enrolments(session: Session) -> list[Enrolment]:
@@ -86,29 +91,34 @@ class RosterRow:
 def session_roster(session: Session) -> list[RosterRow]:
     """Every student expected at the session with their state, history and whatever higher
     apps attach (credit decisions), in a fixed number of queries whatever the class size."""
-    enrolments = (
-        _active_enrolments(session)
-        .select_related("student__family")
-        .prefetch_related(
-            Prefetch(
-                "attendances",
-                queryset=Attendance.objects.filter(session=session).prefetch_related(
-                    Prefetch(
-                        "changes", queryset=AttendanceChange.objects.select_related("changed_by")
-                    ),
-                    *hooks.roster_prefetch_relations(),
-                ),
-                to_attr="session_attendance",
-            )
-        )
-        .order_by("student__first_name", "student__last_name", "pk")
+    enrolments = _ROSTER(klass_id=session.klass_id, day=session.local_date)
+    # The session's attendances (a withdrawn student's too: looked up by enrolment, not found).
+    attendances = _SESSION_ATTENDANCES(session_id=session.pk)
+    prefetch_related_objects(
+        attendances,
+        Prefetch("changes", queryset=AttendanceChange.objects.select_related("changed_by")),
+        *hooks.roster_prefetch_relations(),
     )
+    by_enrolment = {a.enrolment_id: a for a in attendances}
     rows = []
     for enrolment in enrolments:
-        attendance = enrolment.session_attendance[0] if enrolment.session_attendance else None
+        attendance = by_enrolment.get(enrolment.pk)
+        if attendance is not None:
+            attendance.enrolment = enrolment
+            attendance.session = session
         changes = list(attendance.changes.all()) if attendance else []
         rows.append(RosterRow(enrolment=enrolment, attendance=attendance, changes=changes))
     return rows
+
+
+_ROSTER = Shape(
+    lambda klass_id, day: (
+        _active_on(klass_id, day)
+        .select_related("student__family")
+        .order_by("student__first_name", "student__last_name", "pk")
+    )
+)
+_SESSION_ATTENDANCES = Shape(lambda session_id: Attendance.objects.filter(session_id=session_id))
 
 
 def session_makeup_guests(session: Session) -> list[MakeupBooking]:

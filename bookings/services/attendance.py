@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from makeup.datacache import data_changed, narrow_writes
 from makeup.dates import CANCELLATION_LEAD, check_in_range
 from makeup.errors import DomainError
+from makeup.shapes import Shape
 from programmes.models import Closure, Session
 
 from .. import hooks
@@ -52,12 +53,19 @@ def check_client_cancellation_time(*, session: Session, cancelled_at: datetime, 
         )
 
 
-def _locked_attendance(*, enrolment: Enrolment, session: Session) -> Attendance:
-    attendance = (
-        Attendance.objects.select_for_update().filter(enrolment=enrolment, session=session).first()
+_LOCKED = Shape(
+    lambda enrolment_id, session_id: (
+        Attendance.objects.select_for_update()
+        .filter(enrolment_id=enrolment_id, session_id=session_id)
+        .order_by("pk")[:1]
     )
-    if attendance is not None:
-        return attendance
+)
+
+
+def _locked_attendance(*, enrolment: Enrolment, session: Session) -> Attendance:
+    found = _LOCKED(enrolment_id=enrolment.pk, session_id=session.pk)
+    if found:
+        return found[0]
     try:
         with transaction.atomic():
             Attendance.objects.create(

@@ -16,10 +16,33 @@ from django.utils.translation import ngettext
 from bookings.models import MakeupBooking
 from credits.models import SessionWatch
 from makeup.formats import local_datetime
+from makeup.shapes import Shape
 
 
 def _names(rows) -> str:
     return ", ".join(f"{r.student.first_name} {r.student.last_name}" for r in rows)
+
+
+# A shape per set of keys given (a session, a class's sessions): compiled once each.
+_TAKEN_FROM_THE_LIST = Shape(
+    lambda now, **where: (
+        MakeupBooking.objects.filter(
+            source=MakeupBooking.Source.WATCH,
+            booked_at=now,
+            state=MakeupBooking.State.BOOKED,
+            **where,
+        )
+        .select_related("student")
+        .order_by("pk")
+    )
+)
+_OFFERED_FROM_THE_LIST = Shape(
+    lambda now, **where: (
+        SessionWatch.objects.filter(state=SessionWatch.State.OFFERED, offered_at=now, **where)
+        .select_related("student")
+        .order_by("pk")
+    )
+)
 
 
 def freed_places_notice(
@@ -32,21 +55,8 @@ def freed_places_notice(
     where = {"session_id": session_id} if session_id is not None else {}
     if klass_id is not None:
         where["session__klass_id"] = klass_id
-    booked = list(
-        MakeupBooking.objects.filter(
-            source=MakeupBooking.Source.WATCH,
-            booked_at=now,
-            state=MakeupBooking.State.BOOKED,
-            **where,
-        )
-        .select_related("student")
-        .order_by("pk")
-    )
-    offered = list(
-        SessionWatch.objects.filter(state=SessionWatch.State.OFFERED, offered_at=now, **where)
-        .select_related("student")
-        .order_by("pk")
-    )
+    booked = _TAKEN_FROM_THE_LIST(now=now, **where)
+    offered = _OFFERED_FROM_THE_LIST(now=now, **where)
     parts = []
     if booked:
         parts.append(
