@@ -56,8 +56,7 @@ class TenancyMiddleware:
         elif match is not None and "portal" in match.namespaces:
             slug = match.kwargs.get("company_slug")
             if slug:
-                found = _COMPANY_BY_SLUG(slug=slug)
-                request.company = found[0] if found else None
+                request.company = _COMPANY_BY_SLUG.first(slug=slug)
         _activate_language(request)
         if request.company is None:
             # Never scope(company=None): django-scopes would read that as "all companies".

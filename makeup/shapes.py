@@ -184,6 +184,11 @@ class Shape:
             values[_IN_SCOPE] = in_scope
         return compiled.fetch(values)
 
+    def first(self, **values: Any):
+        """The first row, or ``None``."""
+        rows = self(**values)
+        return rows[0] if rows else None
+
     def _build(self, fixed: dict, kinds: dict[str, str], second: bool, mode: str):
         if len(kinds) > 15:
             raise ShapeError(f"{self.name}: more values than stand-ins")

@@ -66,10 +66,10 @@ def access_one(shape: Shape, *, company: Company | None, **values: Any):
     missing and another company's."""
     if company is None:
         raise Http404
-    rows = shape(company_id=company.pk, **values)
-    if not rows:
+    found = shape.first(company_id=company.pk, **values)
+    if found is None:
         raise Http404
-    return rows[0]
+    return found
 
 
 def membership_of(user, company_id: int) -> Membership | None:

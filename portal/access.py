@@ -35,8 +35,9 @@ def access_guardian(request: HttpRequest) -> Guardian:
 
 def access_family_booking(family, pk) -> MakeupBooking:
     """One of the family's make-ups, at home or at a partner branch (FRN-7), or 404."""
-    found = _FAMILY_BOOKING(pk=pk, family_id=family.pk)
-    booking = found[0] if found else partners.family_partner_booking(family=family, booking_pk=pk)
+    booking = _FAMILY_BOOKING.first(pk=pk, family_id=family.pk) or partners.family_partner_booking(
+        family=family, booking_pk=pk
+    )
     if booking is None:
         raise Http404
     return booking
@@ -45,10 +46,10 @@ def access_family_booking(family, pk) -> MakeupBooking:
 def access_family_credit(family, pk) -> MakeupCredit:
     """One of the family's credits in any state, or 404 (TEN-1): earned by one of its
     children, and held by one of them (WAL-1: a credit never leaves its family)."""
-    found = _FAMILY_CREDIT(pk=pk, family_id=family.pk)
-    if not found:
+    credit = _FAMILY_CREDIT.first(pk=pk, family_id=family.pk)
+    if credit is None:
         raise Http404
-    return found[0]
+    return credit
 
 
 _FAMILY_BOOKING = Shape(

@@ -22,8 +22,7 @@ def guardian_for_user(*, company: Company, user) -> Guardian | None:
     """The logged-in user's parent record in ``company`` (with the family), or ``None``."""
     if not user.is_authenticated:
         return None
-    found = _GUARDIAN(company_id=company.pk, user_id=user.pk)
-    return found[0] if found else None
+    return _GUARDIAN.first(company_id=company.pk, user_id=user.pk)
 
 
 # At most one (a unique constraint): no ordering to write or sort, on every portal page.

@@ -63,9 +63,9 @@ _LOCKED = Shape(
 
 
 def _locked_attendance(*, enrolment: Enrolment, session: Session) -> Attendance:
-    found = _LOCKED(enrolment_id=enrolment.pk, session_id=session.pk)
-    if found:
-        return found[0]
+    attendance = _LOCKED.first(enrolment_id=enrolment.pk, session_id=session.pk)
+    if attendance is not None:
+        return attendance
     try:
         with transaction.atomic():
             Attendance.objects.create(

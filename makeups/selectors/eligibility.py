@@ -470,7 +470,7 @@ _NO_CLOSURE = gettext_lazy("No closure then.")
 _BOOKED_SINCE = Shape(
     lambda student_id, since: MakeupBooking.objects.filter(
         student_id=student_id, state=MakeupBooking.State.BOOKED, session__starts_at__gte=since
-    ).values_list("session_id")
+    ).values_list("session_id", flat=True)
 )
 _STUDENT_ENROLMENTS = Shape(
     lambda student_id: Enrolment.objects.filter(student_id=student_id).values_list(
@@ -486,7 +486,7 @@ def busy_sessions(*, student: Student, sessions: list[Session]) -> set[int]:
     ids = {s.pk for s in sessions}
     # The student's make-ups from the first of these sessions on (a few), then those among them.
     since = min(s.starts_at for s in sessions)
-    booked = {pk for (pk,) in _BOOKED_SINCE(student_id=student.pk, since=since)} & ids
+    booked = set(_BOOKED_SINCE(student_id=student.pk, since=since)) & ids
     enrolments = _STUDENT_ENROLMENTS(student_id=student.pk)
     for session in sessions:
         for klass_id, start, withdrawn in enrolments:

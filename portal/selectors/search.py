@@ -54,7 +54,7 @@ class SearchResult:
 _WATCHED = Shape(
     lambda student_id: SessionWatch.objects.filter(
         student_id=student_id, state__in=SessionWatch.WAITING
-    ).values_list("session_id")
+    ).values_list("session_id", flat=True)
 )
 
 
@@ -144,7 +144,7 @@ def makeup_search(
             break
         shown.append(SearchDay(day=day, candidates=offered))
         count += len(offered)
-    watched = {pk for (pk,) in _WATCHED(student_id=credit.holder_student.pk)}
+    watched = set(_WATCHED(student_id=credit.holder_student.pk))
     paged = date_to is None
     later = end + timedelta(days=1) if paged and end < last else None
     cut = min(d for d in (cut, cut_day) if d is not None) if (cut or cut_day) else None
