@@ -40,14 +40,16 @@ from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connections
+from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
+from django.db.models.sql import UpdateQuery
+from django.db.models.sql.constants import ROW_COUNT
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 from django_scopes.state import get_scope
 
-__all__ = ["Shape", "ShapeError"]
+__all__ = ["Shape", "ShapeError", "UpdateShape"]
 
 _SCOPE = "company"  # the one scope dimension (makeup.tenancy)
 _IN_SCOPE = "__company_in_scope__"  # the company in scope, as a value of the shape
@@ -63,7 +65,9 @@ def _kind(value: Any) -> str | None:
     if isinstance(value, bool):
         return None  # Django writes a flag into the SQL (``WHERE field``), not as a parameter
     if isinstance(value, int):
-        return "int"
+        # Beyond 64 bits no database takes it as a parameter; Django leaves such a comparison
+        # out of the SQL (no rows, or all): built the ordinary way.
+        return "int" if -(2**63) <= value < 2**63 else None
     if isinstance(value, str):
         return "str"
     if isinstance(value, datetime):
@@ -99,13 +103,33 @@ def _stand_in(kind: str, n: int, second: bool) -> Any:
 # times as text, PostgreSQL as they are).
 def _adapters(connection) -> tuple[Callable[[Any], Any], ...]:
     ops = connection.ops
+
+    def sized(internal_type: str) -> Callable[[Any], Any]:
+        # psycopg 3: Django sends an integer compared with a column as that column's size
+        # (``Int2`` for a small integer), so the plan can use the column's index.
+        low, high = ops.integer_field_range(internal_type)
+
+        def adapt(value):
+            if not low <= value <= high:
+                raise _OutOfRange  # Django leaves such a comparison out of the SQL
+            return ops.adapt_integerfield_value(value, internal_type)
+
+        return adapt
+
     return (
         lambda v: v,
         ops.adapt_datetimefield_value,
         ops.adapt_datefield_value,
         ops.adapt_timefield_value,
+        sized("SmallIntegerField"),
+        sized("IntegerField"),
+        sized("BigIntegerField"),
         str,
     )
+
+
+class _OutOfRange(ValueError):
+    """A value beyond its column's integers: the call is built the ordinary way."""
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -122,9 +146,18 @@ class _Compiled:
         self.sql = sql
         self.params = params
         self.slots = slots  # [(position, name, adapter)]
-        self.alias = queryset.db
+        self.alias = compiler.using
 
     def fetch(self, values: dict[str, Any]) -> list:
+        compiler, queryset = self._bound(values)
+        return list(queryset._iterable_class(queryset))
+
+    def update(self, values: dict[str, Any]) -> int:
+        compiler, _ = self._bound(values)
+        with transaction.mark_for_rollback_on_error(using=self.alias):  # as QuerySet.update
+            return compiler.execute_sql(ROW_COUNT)
+
+    def _bound(self, values: dict[str, Any]):
         params = list(self.params)
         for position, name, adapter in self.slots:
             params[position] = adapter(values[name])
@@ -143,7 +176,7 @@ class _Compiled:
         queryset = _shallow(self.queryset)
         queryset._query = query
         queryset._result_cache = None
-        return list(queryset._iterable_class(queryset))
+        return compiler, queryset
 
 
 class Shape:
@@ -164,7 +197,7 @@ class Shape:
         current = get_scope()
         kinds = {name: _kind(value) for name, value in values.items()}
         if None in kinds.values():
-            return list(self.build(**fixed, **values))  # a value whose kind shapes the SQL
+            return self._plain(self.build(**fixed, **values))  # a kind that shapes the SQL
         in_scope = None
         if not current.get("_enabled", True):
             mode = "off"  # scopes disabled: no company filter
@@ -174,7 +207,7 @@ class Shape:
             company = current[_SCOPE]
             in_scope = company.pk if isinstance(company, Model) else company
             if not isinstance(in_scope, int) or isinstance(in_scope, bool):
-                return list(self.build(**fixed, **values))  # several companies: as before
+                return self._plain(self.build(**fixed, **values))  # several companies
             mode = "in"
         key = (tuple(sorted(fixed.items())), tuple(sorted(kinds.items())), mode)
         compiled = self._compiled.get(key)
@@ -182,12 +215,37 @@ class Shape:
             compiled = self._compiled[key] = self._compile(fixed, kinds, mode=mode)
         if in_scope is not None:
             values[_IN_SCOPE] = in_scope
+        try:
+            return self._run(compiled, values)
+        except _OutOfRange:
+            values.pop(_IN_SCOPE, None)
+            return self._plain(self.build(**fixed, **values))
+
+    # What a call builds, runs and returns: a queryset's rows (an UpdateShape: rows updated).
+    def _plain(self, built) -> list:
+        return list(built)
+
+    def _run(self, compiled: _Compiled, values: dict[str, Any]) -> list:
         return compiled.fetch(values)
+
+    def _queryset(self, built) -> QuerySet:
+        return built
+
+    def _compiler(self, built):
+        return built.query.get_compiler(using=built.db)
 
     def first(self, **values: Any):
         """The first row, or ``None``."""
         rows = self(**values)
         return rows[0] if rows else None
+
+    def get(self, **values: Any):
+        """The one row, as :meth:`QuerySet.get`: ``DoesNotExist`` when there is none,
+        ``MultipleObjectsReturned`` when there are more (raised by the queryset itself)."""
+        rows = self(**dict(values))
+        if len(rows) == 1:
+            return rows[0]
+        return self._queryset(self.build(**values)).get()
 
     def _build(self, fixed: dict, kinds: dict[str, str], second: bool, mode: str):
         if len(kinds) > 15:
@@ -201,7 +259,8 @@ class Shape:
             mode, nullcontext
         )
         with timezone.override(zone), scoping():
-            queryset = self.build(**fixed, **stand_ins)
+            built = self.build(**fixed, **stand_ins)
+            queryset = self._queryset(built)
             if not isinstance(queryset, QuerySet):
                 raise ShapeError(f"{self.name}: build() must return a queryset")
             if queryset._prefetch_related_lookups or queryset._known_related_objects:
@@ -209,7 +268,7 @@ class Shape:
                     f"{self.name}: prefetch on the list (prefetch_related_objects), and "
                     "build from a model's manager, not a related one"
                 )
-            compiler = queryset.query.get_compiler(using=queryset.db)
+            compiler = self._compiler(built)
             sql, params = compiler.as_sql()
         if mode == "in":
             stand_ins[_IN_SCOPE] = company
@@ -246,6 +305,33 @@ class Shape:
             # range), or not a value of this query: either way not safe to keep.
             raise ShapeError(f"{self.name}: {', '.join(sorted(unused))} not found in its SQL")
         return _Compiled(queryset, compiler, sql, params, slots)
+
+
+class UpdateShape(Shape):
+    """An UPDATE compiled once: ``build(**values)`` returns the queryset to update and the
+    fields to set (``{field: value or expression}``, as :meth:`QuerySet.update` takes
+    them); a call returns the number of rows updated. Checked like a :class:`Shape`."""
+
+    def _plain(self, built) -> int:
+        queryset, fields = built
+        return queryset.update(**fields)
+
+    def _run(self, compiled: _Compiled, values: dict[str, Any]) -> int:
+        return compiled.update(values)
+
+    def _queryset(self, built) -> QuerySet:
+        return built[0]
+
+    def _compiler(self, built):
+        queryset, fields = built
+        if queryset.query.is_sliced or queryset.query.distinct_fields or queryset.query.combinator:
+            raise ShapeError(f"{self.name}: not a queryset to update")
+        query = queryset.query.chain(UpdateQuery)
+        query.add_update_values(fields)
+        query.annotations = {}  # as QuerySet.update: the SET list and WHERE only
+        if query.related_updates:
+            raise ShapeError(f"{self.name}: updates a parent model's table too")
+        return query.get_compiler(using=router.db_for_write(queryset.model))
 
 
 def _shallow(obj: Any) -> Any:

@@ -16,7 +16,7 @@ from django_scopes.exceptions import ScopeError
 
 from bookings.models import Enrolment
 from makeup.models import Company
-from makeup.shapes import Shape, ShapeError
+from makeup.shapes import Shape, ShapeError, UpdateShape
 from programmes.models import Session
 from tests import factories as f
 
@@ -106,6 +106,24 @@ def test_values_lists_and_aggregates_come_through(two_schools, world):
         assert counts(klass_id=a.pk) == [(a.pk, 2)]
 
 
+def test_a_value_compared_with_a_small_integer_column_is_a_value(two_schools, world):
+    # PostgreSQL (psycopg 3) gets it as a two-byte integer, the column's size: still a value.
+    a, b = two_schools
+    a.min_age_months, b.min_age_months = 30, 30
+    a.save(update_fields=["min_age_months"])
+    b.save(update_fields=["min_age_months"])
+    young = Shape(lambda months: Session.objects.filter(klass__min_age_months__lte=months))
+    with scope(company=world.company_a):
+        assert young(months=29) == []
+        assert {s.klass_id for s in young(months=30)} == {a.pk}
+        # Beyond the column's integers (or any database's): as the queryset answers.
+        for months in (40_000, 2**70, -(2**70)):
+            expected = {s.pk for s in Session.objects.filter(klass__min_age_months__lte=months)}
+            assert {s.pk for s in young(months=months)} == expected
+        by_id = Shape(lambda session_id: Session.objects.filter(pk=session_id))
+        assert by_id(session_id=2**70) == list(Session.objects.filter(pk=2**70)) == []
+
+
 def test_a_value_computed_inside_the_build_is_refused(world):
     later = Shape(lambda now: Session.objects.filter(starts_at__lte=now + timedelta(weeks=4)))
     with scope(company=world.company_a), pytest.raises(ShapeError, match="depends on a value"):
@@ -170,3 +188,29 @@ def test_a_locking_shape_outside_a_transaction_is_refused_as_django_would(world)
         if connection.features.has_select_for_update:
             with pytest.raises(TransactionManagementError):
                 locking(pk=1)
+
+
+SET_PLACES = UpdateShape(
+    lambda klass_id, since, places: (
+        Session.objects.filter(klass_id=klass_id, starts_at__gt=since),
+        {"places_taken": places},
+    )
+)
+
+
+def test_an_update_shape_updates_what_the_queryset_would_compiling_once(
+    two_schools, world, monkeypatch
+):
+    a, b = two_schools
+    with scope(company=world.company_a):
+        assert SET_PLACES(klass_id=a.pk, since=NOW + timedelta(days=30), places=1) == 0
+        calls = _compilations(monkeypatch)
+        assert SET_PLACES(klass_id=a.pk, since=NOW + timedelta(days=5), places=4) == 2
+        assert SET_PLACES(klass_id=a.pk, since=NOW + timedelta(days=6), places=5) == 1
+        # TEN-1: company B's class in company A's scope: nothing updated.
+        assert SET_PLACES(klass_id=b.pk, since=NOW, places=7) == 0
+    assert calls == []
+    with scopes_disabled():
+        places = Session.objects.filter(klass=a).order_by("starts_at")
+        assert [s.places_taken for s in places][-3:] == [0, 4, 5]
+        assert {s.places_taken for s in Session.objects.filter(klass=b)} == {0}
