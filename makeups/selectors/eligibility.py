@@ -2,6 +2,7 @@
 staff pages and the booking service all use. For a student's credit and candidate sessions it
 returns every check, passed or failed, with the figures behind it (MKP-12)."""
 
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -560,6 +561,74 @@ def evaluate(
     return candidates
 
 
+def _home_programmes(programme_id: int) -> Q:
+    """The credit's own programme and those that also take its credits (WAL-3)."""
+    return Q(klass__programme_id=programme_id) | Q(
+        klass__programme_id__in=accepting_programme_ids(programme_id=programme_id)
+    )
+
+
+def _sessions_to_search(
+    *,
+    programmes: Q,
+    closed: Q | None,
+    company_id: int,
+    now: datetime,
+    until: datetime,
+    first,
+    last,
+    offered_only: bool,
+    weekday: int | None,
+    local_hours: tuple[int, int] | None,
+    tzname: str,
+    limit: int | None,
+    youngest: int = 0,
+    oldest: int = 0,
+) -> QuerySet[Session]:
+    """The sessions :func:`makeup_candidates` checks, soonest first (see there)."""
+    sessions = Session.objects.filter(
+        programmes,
+        company_id=company_id,
+        starts_at__gt=now,
+        starts_at__lte=until,
+        local_date__gte=first,
+        local_date__lte=last,
+        cancelled_at__isnull=True,
+        klass__archived_at__isnull=True,
+    )
+    if closed is not None:
+        sessions = sessions.exclude(closed)
+    if offered_only:
+        sessions = sessions.filter(
+            klass__allow_makeups=True,
+            klass__programme__makeups_enabled=True,
+            klass__price_per_session__isnull=False,
+        ).filter(
+            Q(klass__min_age_months__isnull=True) | Q(klass__min_age_months__lte=oldest),
+            Q(klass__max_age_months__isnull=True) | Q(klass__max_age_months__gte=youngest),
+        )
+    if weekday is not None:
+        sessions = sessions.filter(local_date__iso_week_day=weekday + 1)
+    if local_hours is not None:
+        sessions = sessions.annotate(
+            local_hour=ExtractHour("starts_at", tzinfo=zoneinfo.ZoneInfo(tzname))
+        ).filter(local_hour__gte=local_hours[0], local_hour__lt=local_hours[1])
+    sessions = with_occupancy(sessions, now=now, with_company=False).order_by("starts_at", "pk")
+    if offered_only:
+        # The parent's search reads only what the checks and the list need.
+        sessions = sessions.only(*SEARCH_FIELDS)
+    return sessions[:limit] if limit else sessions
+
+
+# The usual search: the credit's own programmes, no closure in its days (issue 20).
+_HOME_SESSIONS = Shape(
+    lambda programme_id, **values: _sessions_to_search(
+        programmes=_home_programmes(programme_id), closed=None, **values
+    ),
+    fixed=("offered_only", "weekday", "local_hours", "tzname", "limit"),
+)
+
+
 def makeup_candidates(
     *,
     credit: MakeupCredit,
@@ -602,25 +671,13 @@ def makeup_candidates(
         company = host
     elif company is None or company.pk != credit.company_id:
         company = Company.objects.select_related("settings").get(pk=credit.company_id)
-    if programme_ids is None:
-        home = credit.enrolment.klass.programme_id
-        programmes = Q(klass__programme_id=home) | Q(
-            klass__programme_id__in=accepting_programme_ids(programme_id=home)
-        )
-    else:
-        programmes = Q(klass__programme_id__in=programme_ids)
     until = now + timedelta(days=days_ahead)
     if credit.expires_at is not None:
         until = min(until, credit.expires_at)
-    sessions = Session.objects.filter(
-        programmes,
-        company_id=company.pk,
-        starts_at__gt=now,
-        starts_at__lte=until,
-        cancelled_at__isnull=True,
-        klass__archived_at__isnull=True,
-    )
     tz = company.tzinfo
+    # The local days searched: from today (or the filter's first day) to the last day before
+    # the credit expires (or the filter's last day). Sessions after ``now`` and up to
+    # ``until`` are on those days anyway; the dates also bound the closures read.
     first, last = now.astimezone(tz).date(), until.astimezone(tz).date()
     if date_from:
         first = max(first, date_from)
@@ -628,37 +685,33 @@ def makeup_candidates(
         last = min(last, date_to)
     calendar = closure_calendars([company], first, last + timedelta(days=1))[company.pk]
     closed = closed_sessions_q(calendar, tz)
-    if closed is not None:
-        sessions = sessions.exclude(closed)
-    if date_from:
-        sessions = sessions.filter(local_date__gte=date_from)
-    if date_to:
-        sessions = sessions.filter(local_date__lte=date_to)
+    values = {"company_id": company.pk, "now": now, "until": until, "first": first, "last": last}
     if offered_only:
         youngest = age_in_months(student.date_of_birth, now.astimezone(tz).date())
         oldest = age_in_months(student.date_of_birth, until.astimezone(tz).date())
         if host is not None:  # another zone may be a day off: the exact check runs below
             youngest, oldest = youngest - 1, oldest + 1
-        sessions = sessions.filter(
-            klass__allow_makeups=True,
-            klass__programme__makeups_enabled=True,
-            klass__price_per_session__isnull=False,
-        ).filter(
-            Q(klass__min_age_months__isnull=True) | Q(klass__min_age_months__lte=oldest),
-            Q(klass__max_age_months__isnull=True) | Q(klass__max_age_months__gte=youngest),
-        )
-    if weekday is not None:
-        sessions = sessions.filter(local_date__iso_week_day=weekday + 1)
-    if local_hours is not None:
-        sessions = sessions.annotate(
-            local_hour=ExtractHour("starts_at", tzinfo=company.tzinfo)
-        ).filter(local_hour__gte=local_hours[0], local_hour__lt=local_hours[1])
-    sessions = with_occupancy(sessions, now=now, with_company=False).order_by("starts_at", "pk")
-    if offered_only:
-        # The parent's search reads only what the checks and the list need.
-        sessions = sessions.only(*SEARCH_FIELDS)
+        values |= {"youngest": youngest, "oldest": oldest}
+    shape = {
+        "offered_only": offered_only,
+        "weekday": weekday,
+        "local_hours": local_hours,
+        "tzname": company.timezone if local_hours is not None else "",
+        "limit": limit,
+    }
     with planned_for_its_values():  # soonest first up to a page: see makeup.dbplans
-        sessions = list(sessions[:limit] if limit else sessions)
+        if programme_ids is None and closed is None:
+            # The usual search (its own programmes, nothing closed): compiled once.
+            home = credit.enrolment.klass.programme_id
+            sessions = _HOME_SESSIONS(programme_id=home, **shape, **values)
+        else:
+            if programme_ids is None:
+                programmes = _home_programmes(credit.enrolment.klass.programme_id)
+            else:
+                programmes = Q(klass__programme_id__in=programme_ids)
+            sessions = list(
+                _sessions_to_search(programmes=programmes, closed=closed, **shape, **values)
+            )
     for session in sessions:
         session.company = company
     return evaluate(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from bookings.models import Attendance, AttendanceState, Enrolment
-from bookings.selectors import guardian_for_user
+from bookings.selectors import family_students, guardian_for_user
 from bookings.selectors.account import amount_to_pay, balance_gate
 from makeup.errors import DomainError
 from makeups.services import lesson_cancel_by_parent, lesson_cancel_undo
@@ -41,7 +41,7 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
         return render(request, "portal/welcome.html")
     now = timezone.now()
     family = guardian.family
-    students = list(family.students.all())
+    students = family_students(family)
     gate = balance_gate(family=family, now=now, company=company)
     return render(
         request,

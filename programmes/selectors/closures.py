@@ -6,12 +6,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from makeup.holidays import public_holidays
 from makeup.models import Company
+from makeup.shapes import Shape
 
 from ..models import Class, Closure, Session
 
@@ -219,6 +220,17 @@ class ClosureCalendar:
         return bool(self.windows)
 
 
+def _closures(companies: Q, first: date, last: date) -> QuerySet[Closure]:
+    return Closure.objects.filter(
+        companies, removed_at__isnull=True, first_day__lte=last, last_day__gte=first
+    ).order_by("first_day", "pk")
+
+
+_ONE_COMPANYS = Shape(
+    lambda company_id, first, last: _closures(Q(company_id=company_id), first, last)
+)
+
+
 def closure_calendars(
     companies: Iterable[Company], first: date, last: date
 ) -> dict[int, ClosureCalendar]:
@@ -228,18 +240,16 @@ def closure_calendars(
     a partner company's calendar has lifted the scope itself (franchise)."""
     companies = {company.pk: company for company in companies}
     by_company: dict[int, list[Closure]] = defaultdict(list)
-    if companies:
-        for closure in (
-            Closure.objects.filter(
-                company_id__in=list(companies),
-                removed_at__isnull=True,
-                first_day__lte=last,
-                last_day__gte=first,
-            )
-            .prefetch_related("programmes")
-            .order_by("first_day", "pk")
-        ):
-            by_company[closure.company_id].append(closure)
+    if len(companies) == 1:  # the usual case: one company's own pages, compiled once
+        (company_id,) = companies
+        closures = _ONE_COMPANYS(company_id=company_id, first=first, last=last)
+    elif companies:
+        closures = list(_closures(Q(company_id__in=list(companies)), first, last))
+    else:
+        closures = []
+    prefetch_related_objects(closures, "programmes")
+    for closure in closures:
+        by_company[closure.company_id].append(closure)
     return {
         pk: ClosureCalendar(by_company[pk], company.tzinfo) for pk, company in companies.items()
     }
