@@ -34,6 +34,7 @@ from makeup import outbox
 from makeup.audit import audit_record
 from makeup.errors import DomainError
 from makeup.models import AuditEntry, Company, Membership, Role
+from makeup.shapes import Shape
 
 from ..models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -246,10 +247,18 @@ def webhook_endpoints(*, company_ids) -> list[WebhookEndpoint]:
     """The active endpoints of these companies (``None``: every company's), in one query —
     for a listener with several events to tell (a cancelled make-up and the place it frees)."""
     with scopes_disabled():
+        if company_ids is not None and len(set(company_ids)) == 1:
+            (company_id,) = set(company_ids)
+            return _ONE_COMPANYS_ENDPOINTS(company_id=company_id)  # a make-up at home
         endpoints = WebhookEndpoint.objects.filter(active=True)
         if company_ids is not None:
             endpoints = endpoints.filter(company_id__in=set(company_ids))
         return list(endpoints)
+
+
+_ONE_COMPANYS_ENDPOINTS = Shape(
+    lambda company_id: WebhookEndpoint.objects.filter(active=True, company_id=company_id)
+)
 
 
 def webhook_targets(

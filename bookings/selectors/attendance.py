@@ -192,8 +192,13 @@ def session_regular_states(session: Session) -> list[str]:
 def session_guest_states(session: Session) -> list[str]:
     """The attendance state of each make-up guest of the session, in one query: for the
     counts line after a regular student's one-click change."""
-    return list(
-        MakeupBooking.objects.filter(session=session, state=MakeupBooking.State.BOOKED)
+    return _GUEST_STATES(session_id=session.pk)
+
+
+_GUEST_STATES = Shape(
+    lambda session_id: (
+        MakeupBooking.objects.filter(session_id=session_id, state=MakeupBooking.State.BOOKED)
         .order_by()
         .values_list("attendance_state", flat=True)
     )
+)

@@ -13,6 +13,7 @@ from makeup import outbox
 from makeup.errors import DomainError
 from makeup.models import Company, User
 from makeup.services import hash_password_anyway, user_create, user_request_confirmation
+from makeup.shapes import Shape
 
 from ..models import Family, Guardian, Student
 from ..selectors.families import guardian_with_email
@@ -77,10 +78,8 @@ def check_portal_parent(*, family: Family, user) -> Guardian:
     watching a full session) all use it."""
     guardian = None
     if user is not None and getattr(user, "is_authenticated", False) and user.is_active:
-        guardian = (
-            Guardian.objects.filter(company_id=family.company_id, family_id=family.pk, user=user)
-            .select_related("user")
-            .first()
+        guardian = _FAMILY_PARENT.first(
+            company_id=family.company_id, family_id=family.pk, user_id=user.pk
         )
     if guardian is None:
         raise DomainError(
@@ -392,3 +391,13 @@ def parent_accept_invitation(*, user: User, now: datetime) -> User:
         user.email_confirmed_at = now
         user.save(update_fields=["email_confirmed_at"])
     return user
+
+
+# At most one (a parent has one record per company): no ordering to sort.
+_FAMILY_PARENT = Shape(
+    lambda company_id, family_id, user_id: (
+        Guardian.objects.filter(company_id=company_id, family_id=family_id, user_id=user_id)
+        .select_related("user")
+        .order_by()[:1]
+    )
+)

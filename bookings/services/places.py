@@ -17,6 +17,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django_scopes import scopes_disabled
 
+from makeup.shapes import Shape, UpdateShape
 from programmes.models import Session
 
 from ..models import PLACE_FREEING_STATES, Attendance, Enrolment, MakeupBooking
@@ -62,6 +63,12 @@ def recount_places(
     # No savepoint of its own inside the caller's transaction (two round trips on every
     # booking, cancellation and mark): a failure here fails the caller's write anyway.
     with scopes_disabled(), transaction.atomic(savepoint=False):
+        if len(session_ids) == 1 and not klass_ids and company_id is None:
+            # A booking's, a cancellation's or a mark's one session: compiled once.
+            if not locked:
+                _LOCK_ONE(session_id=session_ids[0])
+            _RECOUNT_ONE(session_id=session_ids[0])
+            return
         sessions = Session.objects.all()
         if company_id is not None:
             sessions = sessions.filter(company_id=company_id)
@@ -71,3 +78,13 @@ def recount_places(
             list(sessions.select_for_update().order_by("pk").values_list("pk", flat=True))
         # A statement of its own after the lock: it reads every change committed before it.
         sessions.update(places_taken=counted_places())
+
+
+_LOCK_ONE = Shape(
+    lambda session_id: (
+        Session.objects.filter(pk=session_id).select_for_update().values_list("pk", flat=True)
+    )
+)
+_RECOUNT_ONE = UpdateShape(
+    lambda session_id: (Session.objects.filter(pk=session_id), {"places_taken": counted_places()})
+)

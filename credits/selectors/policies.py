@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.utils.translation import gettext as _
 
+from makeup.shapes import Shape
 from programmes.models import WEEKDAYS, Programme, Session
 
 from ..models import CancellationPolicy, PolicyMode
@@ -12,7 +13,7 @@ from ..models import CancellationPolicy, PolicyMode
 
 def policy_for(programme: Programme) -> CancellationPolicy:
     """The programme's policy, created with the defaults on first read if it has none yet."""
-    policy = CancellationPolicy.objects.filter(programme=programme).first()
+    policy = _POLICY.first(programme_id=programme.pk)
     if policy is None:
         policy = CancellationPolicy.objects.create(
             company_id=programme.company_id, programme=programme
@@ -70,3 +71,8 @@ def policy_example(policy, cutoffs: list | None = None) -> str:
     return _(
         "A Tuesday 17:00 lesson cancelled after {day} {time} ({hours} hours before) is late."
     ).format(day=days[when.weekday()], time=f"{when:%H:%M}", hours=policy.hours_before)
+
+
+_POLICY = Shape(
+    lambda programme_id: CancellationPolicy.objects.filter(programme_id=programme_id).order_by()[:1]
+)

@@ -13,6 +13,7 @@ from makeup import outbox
 from makeup.datacache import data_changed
 from makeup.errors import DomainError
 from makeup.formats import local_datetime
+from makeup.shapes import Shape
 from programmes.models import Session
 
 from .. import hooks
@@ -238,7 +239,7 @@ def credit_spend(
     CRD-4: a credit past its expiry can never be spent, whether or not the sweep has run,
     and the make-up must start no later than the credit's expiry.
     """
-    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    credit = _LOCKED.get(credit_id=credit.pk)
     tz = session.company.tzinfo
     if credit.state != CreditState.AVAILABLE:
         raise DomainError(
@@ -288,7 +289,7 @@ def credit_return(
     host programme's policy, the credit is available again with its original expiry (expired
     at once if that has passed meanwhile); late, it stays used. Returns whether it came back.
     """
-    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    credit = _LOCKED.get(credit_id=credit.pk)
     if credit.state != CreditState.USED:
         raise DomainError(_("Only a used credit can be returned."))
     host_policy = policy_for(session.klass.programme)
@@ -319,7 +320,7 @@ def credit_move(
     row with who, when, from where and to where (CRD-2). CRD-4 holds for the new session: it
     must start no later than the credit's expiry. ``note`` adds to the history row (staff's
     reason for a move past a portal-only rule)."""
-    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    credit = _LOCKED.get(credit_id=credit.pk)
     if credit.state != CreditState.USED:
         raise DomainError(
             _("This credit is {state}: only a credit spent on a make-up moves with it.").format(
@@ -382,7 +383,7 @@ def _give_back(credit: MakeupCredit, *, actor, now: datetime, note: str) -> None
 def credit_reinstate(*, credit: MakeupCredit, actor, now: datetime, note: str) -> MakeupCredit:
     """Give a used credit back whatever the timing, because the school cancelled the make-up
     (its original expiry stays; expired at once if that has passed)."""
-    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    credit = _LOCKED.get(credit_id=credit.pk)
     if credit.state == CreditState.USED:
         _give_back(credit, actor=actor, now=now, note=note)
     return credit
@@ -454,7 +455,7 @@ def credit_revoke(*, credit: MakeupCredit, actor, now: datetime, note: str) -> M
     undone (DAY-5). The history keeps who, when and why (CRD-2). A spent credit is never
     taken back this way: refused — nor one given to a sibling (WAL-1), which is treated as
     spent: it is the sibling's now."""
-    credit = MakeupCredit.objects.select_for_update().get(pk=credit.pk)
+    credit = _LOCKED.get(credit_id=credit.pk)
     if credit.is_transferred:
         raise DomainError(
             _("This credit was given to a brother or sister: it can't be withdrawn."),
@@ -476,3 +477,6 @@ def credit_revoke(*, credit: MakeupCredit, actor, now: datetime, note: str) -> M
         note=note,
     )
     return credit
+
+
+_LOCKED = Shape(lambda credit_id: MakeupCredit.objects.filter(pk=credit_id).select_for_update())

@@ -221,11 +221,15 @@ def makeup_session(*, credit: MakeupCredit, session_pk: int) -> Session | None:
     (else ``None``, answered 404 by the views)."""
     companies = [credit.company_id, *_credit_partner_ids(credit)]
     with scopes_disabled():
-        return (
-            Session.objects.select_related("klass__programme", "company__settings")
-            .filter(pk=session_pk, company_id__in=companies)
-            .first()
-        )
+        session = _SESSION.first(session_id=session_pk)
+    return session if session is not None and session.company_id in companies else None
+
+
+_SESSION = Shape(
+    lambda session_id: Session.objects.filter(pk=session_id).select_related(
+        "klass__programme", "company__settings"
+    )
+)
 
 
 def makeup_check(*, credit: MakeupCredit, session: Session, now: datetime) -> Candidate:

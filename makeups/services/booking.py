@@ -24,6 +24,7 @@ from credits.models import MakeupCredit, SessionWatch
 from credits.services import credit_spend
 from makeup import outbox
 from makeup.errors import DomainError
+from makeup.shapes import Shape
 from makeup.tenancy import membership_of
 from programmes.models import Session
 
@@ -230,13 +231,7 @@ def _book(
     locked = lock_session(session.pk, now=now)
     if locked.company_id != session.company_id:
         _check_session_company(credit=credit, company_id=locked.company_id)
-    credit = (
-        MakeupCredit.objects.select_for_update(of=("self",))
-        .select_related(
-            "enrolment__student__family", "enrolment__klass__programme", "holder__student__family"
-        )
-        .get(pk=credit.pk)
-    )
+    credit = _LOCKED_CREDIT.get(credit_id=credit.pk)
     if watch is not None:
         watch = SessionWatch.objects.select_for_update(of=("self",)).get(pk=watch.pk)
     booked_by = booking_actor(
@@ -273,3 +268,14 @@ def _book(
     )
     hooks.makeups_announce(event="booked", bookings=[booking], now=now)
     return booking
+
+
+_LOCKED_CREDIT = Shape(
+    lambda credit_id: (
+        MakeupCredit.objects.filter(pk=credit_id)
+        .select_for_update(of=("self",))
+        .select_related(
+            "enrolment__student__family", "enrolment__klass__programme", "holder__student__family"
+        )
+    )
+)

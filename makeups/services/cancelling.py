@@ -26,6 +26,7 @@ from credits.services import (
 from makeup import outbox
 from makeup.datacache import data_changed
 from makeup.errors import DomainError
+from makeup.shapes import Shape
 from programmes.models import Session
 
 from .. import hooks
@@ -97,13 +98,13 @@ def _cancel(
 ) -> MakeupCancelled:
     locked = lock_session(booking.session_id, now=now)
     check_client_cancellation_time(session=locked, cancelled_at=cancelled_at, now=now)
-    booking = MakeupBooking.objects.select_for_update().get(pk=booking.pk)
+    booking = _LOCKED_BOOKING.get(booking_id=booking.pk)
     if booking.state != MakeupBooking.State.BOOKED:
         raise DomainError(_("This make-up is already cancelled."))
     if locked.starts_at <= now:
         raise DomainError(_("This make-up has already started; staff record what happened."))
     returned = False
-    credit = MakeupCredit.objects.filter(booking=booking, state=CreditState.USED).first()
+    credit = _SPENT_ON.first(booking_id=booking.pk)
     if credit is not None:
         returned = credit_return(
             credit=credit, session=locked, cancelled_at=cancelled_at, actor=actor, now=now
@@ -282,3 +283,14 @@ def makeups_cancel_for_cancelled_sessions(
     if ended:
         data_changed(*{session.company_id for session in sessions})
     return len(bookings)
+
+
+_LOCKED_BOOKING = Shape(
+    lambda booking_id: MakeupBooking.objects.filter(pk=booking_id).select_for_update()
+)
+# The credit spent on a booked make-up (at most one).
+_SPENT_ON = Shape(
+    lambda booking_id: MakeupCredit.objects.filter(booking_id=booking_id, state=CreditState.USED)[
+        :1
+    ]
+)

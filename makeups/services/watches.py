@@ -16,6 +16,7 @@ from makeup import outbox
 from makeup.datacache import data_changed
 from makeup.errors import DomainError
 from makeup.models import Company, CompanySettings
+from makeup.shapes import Shape
 from programmes.models import Session
 
 from ..selectors.eligibility import evaluate, with_occupancy
@@ -119,18 +120,12 @@ def watch_fill(*, session: Session, now: datetime) -> list[MakeupBooking]:
     settings = _host_settings(session)
     offering = settings.watch_mode == CompanySettings.WatchMode.OFFER
     if offering:
-        open_offer = SessionWatch.objects.filter(
-            session_id=session.pk, state=SessionWatch.State.OFFERED
-        ).first()
+        open_offer = _OPEN_OFFER.first(session_id=session.pk)
         if open_offer is not None:
             if open_offer.offer_expires_at > now:
                 return booked  # one open offer per session: it waits for the answer
             watch_end(watch=open_offer, reason=offer_lapsed_reason(), now=now)
-    watches = list(
-        SessionWatch.objects.filter(session_id=session.pk, state=SessionWatch.State.ACTIVE)
-        .select_related("student__family", "credit__enrolment__klass", "created_by")
-        .order_by("created_at", "pk")
-    )
+    watches = _ACTIVE_WATCHES(session_id=session.pk)
     for watch in watches:
         fresh = with_occupancy(Session.objects.filter(pk=session.pk), now=now).get()
         student: Student = watch.student
@@ -243,3 +238,18 @@ def _tell_skipped_for_balance(*, watch: SessionWatch, gate: BalanceGate) -> None
         f"{gate.due:.2f}",
         key=f"watch-skipped-balance:{watch.pk}",
     )
+
+
+# At most one open offer per session (WAL-5).
+_OPEN_OFFER = Shape(
+    lambda session_id: SessionWatch.objects.filter(
+        session_id=session_id, state=SessionWatch.State.OFFERED
+    )[:1]
+)
+_ACTIVE_WATCHES = Shape(
+    lambda session_id: (
+        SessionWatch.objects.filter(session_id=session_id, state=SessionWatch.State.ACTIVE)
+        .select_related("student__family", "credit__enrolment__klass", "created_by")
+        .order_by("created_at", "pk")
+    )
+)

@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings.models import MakeupBooking
+from bookings.selectors import family_students
 from credits.models import CreditState, MakeupCredit, SessionWatch
 from franchise.selectors import partners
 from makeup.datacache import cached_fragment, dep
 from makeup.errors import BOOKING_FAILED, DomainError
+from makeup.shapes import Shape
 from makeups.selectors.moving import move_deadline
 from makeups.services import (
     MAX_WATCHES_PER_STUDENT,
@@ -113,7 +115,7 @@ def _makeup_search_context(
 ) -> dict:
     """Everything the search body shows; 404 for another family's child or credit."""
     credits = family_credits(family=family, now=now)
-    students = list(family.students.all())
+    students = family_students(family)
     student = credit = None
     notice = ""
     student_pk, credit_pk = _int(request.GET.get("student")), _int(request.GET.get("credit"))
@@ -395,7 +397,7 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
     """Cancel a booked make-up: on time the credit comes back, late it stays used (CRD-3)."""
     family = access_guardian(request).family
     booking = access_family_booking(family, booking_pk)
-    credit = MakeupCredit.objects.filter(booking=booking).first()
+    credit = _CREDIT_SPENT_ON.first(booking_id=booking.pk)
     what = _("{name}'s make-up on {when} is cancelled.").format(
         name=booking.student.first_name, when=local_time(booking.session.starts_at)
     )
@@ -409,7 +411,7 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
     if not returned or credit is None:
         messages.warning(request, what + " " + _("Cancelled late: the credit stays used."))
         return to_home(request)
-    credit.refresh_from_db()
+    credit = _CREDIT.get(credit_id=credit.pk)  # as it is now: back, or expired meanwhile
     if credit.state == CreditState.EXPIRED:
         messages.info(
             request, what + " " + _("Your credit came back, but it has expired meanwhile.")
@@ -447,3 +449,7 @@ def watch_stop(request: HttpRequest, company_slug: str, watch_pk: int) -> HttpRe
         ),
     )
     return to_home(request)
+
+
+_CREDIT_SPENT_ON = Shape(lambda booking_id: MakeupCredit.objects.filter(booking_id=booking_id)[:1])
+_CREDIT = Shape(lambda credit_id: MakeupCredit.objects.filter(pk=credit_id))
