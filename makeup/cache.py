@@ -11,7 +11,7 @@ import logging
 import time
 from functools import wraps
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -52,12 +52,31 @@ def _arg(name: str, position: int):
     return pick
 
 
+class SharedClientRedisCacheClient(RedisCacheClient):
+    """Django's client, keeping one ``redis.Redis`` per connection pool instead of making
+    one on every call (setting one up costs about as much as a GET: 0.15 ms, three times
+    on a portal page). A ``redis.Redis`` is safe to share between threads (redis-py); the
+    connections still come from the pool, one per call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     """:class:`~django.core.cache.backends.redis.RedisCache` whose calls degrade to a miss
     (``get`` → default, ``get_many`` → ``{}``, writes → nothing) while Redis is down."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = SharedClientRedisCacheClient
         self._down_until = 0.0
 
     get = _tolerant(_arg("default", 1))(RedisCache.get)
