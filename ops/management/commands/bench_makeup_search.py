@@ -50,6 +50,7 @@ from credits.models import CreditDecision, CreditEvent, MakeupCredit
 from credits.services import credit_add_manual
 from makeup.models import Company, Membership, Role, User
 from makeup.services import company_create
+from ops.management.commands.bench_pages import QueryTimes
 from programmes.models import Class, ClassSchedule, Programme, Session
 
 SLUG = "bench-search"
@@ -453,6 +454,19 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{(time.perf_counter() - started) / 50 * 1000:.1f} ms per request, unprofiled"
         )
+        times = QueryTimes()  # where the queries' milliseconds went, compiling included
+        times.kind = "search"
+        with times.installed():
+            for _ in range(50):
+                client.get(path.replace("{n}", str(next(counter))))
+        self.stdout.write("queries per request: runs, ms in all, ms of it compiling SQL")
+        for (_kind, place), (runs, spent, compiling) in sorted(
+            times.places.items(), key=lambda item: -item[1][1]
+        ):
+            self.stdout.write(
+                f"  {runs / 50:4.1f}x {spent * 1000 / 50:6.2f} ms {compiling * 1000 / 50:5.2f} ms"
+                f"  {place}"
+            )
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()

@@ -43,7 +43,7 @@ FAMILIES = 15_000  # generate_load_data --scale 1: families dealt to 20 companie
 COMPANIES = 20
 
 
-class _QueryTimes:
+class QueryTimes:
     """Per place in the project's code that ran a query: runs, seconds, seconds compiling."""
 
     def __init__(self) -> None:
@@ -105,7 +105,7 @@ class Command(BaseCommand):
             self.stderr.write("DEBUG is on: set DEBUG=0 to time what production runs.")
         self.prefix = prefix
         self.random = random.Random(seed)
-        self.times = _QueryTimes()
+        self.times = QueryTimes()
         self.counts: dict[str, int] = defaultdict(int)
         parents = self._parents(families)
         staff = self._staff()
