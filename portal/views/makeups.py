@@ -411,7 +411,7 @@ def booking_cancel(request: HttpRequest, company_slug: str, booking_pk: int) -> 
     if not returned or credit is None:
         messages.warning(request, what + " " + _("Cancelled late: the credit stays used."))
         return to_home(request)
-    credit = _CREDIT.get(credit_id=credit.pk)  # as it is now: back, or expired meanwhile
+    credit.refresh_from_db()
     if credit.state == CreditState.EXPIRED:
         messages.info(
             request, what + " " + _("Your credit came back, but it has expired meanwhile.")
@@ -452,4 +452,3 @@ def watch_stop(request: HttpRequest, company_slug: str, watch_pk: int) -> HttpRe
 
 
 _CREDIT_SPENT_ON = Shape(lambda booking_id: MakeupCredit.objects.filter(booking_id=booking_id)[:1])
-_CREDIT = Shape(lambda credit_id: MakeupCredit.objects.filter(pk=credit_id))
