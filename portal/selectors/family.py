@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -85,24 +85,52 @@ def _family_absences(family_id: int, now: datetime, limit: int):
 _ABSENCES = Shape(_family_absences, fixed=("limit",))
 
 
+def _of_lessons(model, family_id: int, since: datetime, until: datetime):
+    """``model``'s rows (credit decisions, claims, changes) of the family's attendances of
+    lessons starting from ``since`` to ``until``: a page's attendances are all among them."""
+    return model.objects.filter(
+        attendance__enrolment__student__family_id=family_id,
+        attendance__session__starts_at__gte=since,
+        attendance__session__starts_at__lte=until,
+    )
+
+
+_ABSENCE_DECISIONS = Shape(
+    lambda family_id, since, until: _of_lessons(
+        CreditDecision, family_id, since, until
+    ).select_related("credit__holder__student")
+)
+_ABSENCE_CLAIMS = Shape(
+    lambda family_id, since, until: _of_lessons(AbsenceClaim, family_id, since, until).order_by(
+        "-pk"
+    )
+)
+
+
+def _by_attendance(rows) -> dict[int, list]:
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row.attendance_id].append(row)
+    return grouped
+
+
 def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[Absence]:
     """The family's recent absences of lessons that have started, each with its receipt
     (BEY-1) and latest claim (BEY-6), in three queries. A lesson still ahead that the
     parent can't come to is listed with the upcoming ones, where it can be undone (DAY-5)."""
     attendances = _ABSENCES(family_id=family.pk, now=now, limit=limit)
-    prefetch_related_objects(
-        attendances,
-        Prefetch(
-            "credit_decisions",
-            queryset=CreditDecision.objects.select_related("credit__holder__student"),
-        ),
-        Prefetch("absence_claims", queryset=AbsenceClaim.objects.order_by("-pk")),
-    )
+    if not attendances:
+        return []
+    # Their decisions and claims: those of the family's lessons from the oldest one listed up
+    # to now, a compiled read each (a list of ids would be compiled anew every time).
+    window = {"family_id": family.pk, "since": attendances[-1].session.starts_at, "until": now}
+    decisions = _by_attendance(_ABSENCE_DECISIONS(**window))
+    claims_of = _by_attendance(_ABSENCE_CLAIMS(**window))
     absences = []
     for attendance in attendances:
-        decision = current_decision(attendance, list(attendance.credit_decisions.all()))
+        decision = current_decision(attendance, decisions.get(attendance.pk, []))
         receipt = absence_receipt(attendance, decision) if decision else None
-        claims = list(attendance.absence_claims.all())
+        claims = claims_of.get(attendance.pk, [])
         absences.append(
             Absence(
                 attendance=attendance,
@@ -225,6 +253,19 @@ _UPCOMING_ATTENDANCES = Shape(
         session__starts_at__lte=until,
     )
 )
+# Their decisions (oldest first) and changes (in the order made), a compiled read each.
+_UPCOMING_DECISIONS = Shape(
+    lambda family_id, since, until: (
+        _of_lessons(CreditDecision, family_id, since, until)
+        .select_related("credit__holder__student")
+        .order_by("pk")
+    )
+)
+_UPCOMING_CHANGES = Shape(
+    lambda family_id, since, until: _of_lessons(AttendanceChange, family_id, since, until).order_by(
+        "changed_at", "pk"
+    )
+)
 
 
 def family_upcoming(
@@ -251,16 +292,9 @@ def family_upcoming(
     # The family's attendances of lessons in the window (those of a withdrawn enrolment too:
     # they are looked up by enrolment and session, and not found).
     rows = _UPCOMING_ATTENDANCES(family_id=family.pk, now=now, until=until)
-    prefetch_related_objects(
-        rows,
-        Prefetch(
-            "credit_decisions",
-            queryset=CreditDecision.objects.select_related("credit__holder__student").order_by(
-                "pk"
-            ),
-        ),
-        Prefetch("changes", queryset=AttendanceChange.objects.order_by("changed_at", "pk")),
-    )
+    window = {"family_id": family.pk, "since": now, "until": until}
+    decisions_of = _by_attendance(_UPCOMING_DECISIONS(**window)) if rows else {}
+    changes_of = _by_attendance(_UPCOMING_CHANGES(**window)) if rows else {}
     attendance = {(a.enrolment_id, a.session_id): a for a in rows}
     # At home and at partners in one query; at partners with the host's cut-off (FRN-7).
     makeups, partner_makeups = family_makeups_everywhere(family=family, now=now)
@@ -289,12 +323,12 @@ def family_upcoming(
             if row is not None:
                 row.session = session
                 lesson.attendance = row
-                decisions = list(row.credit_decisions.all())
+                decisions = decisions_of.get(row.pk, [])
                 decision = current_decision(row, decisions)
                 if decision:  # only what the lesson's current state earned (POL-9)
                     lesson.receipt = absence_receipt(row, decision)
                 if row.state in CLIENT_CANCELLED_STATES:
-                    _undo_facts(lesson, row, decisions, now)
+                    _undo_facts(lesson, row, decisions, changes_of.get(row.pk, []), now)
             by_student[enrolment.student_id].append(lesson)
     for booking in makeups:
         by_student[booking.student_id].append(
@@ -311,10 +345,11 @@ def family_upcoming(
     return children
 
 
-def _undo_facts(lesson: Lesson, row: Attendance, decisions: list, now: datetime) -> None:
+def _undo_facts(
+    lesson: Lesson, row: Attendance, decisions: list, changes: list, now: datetime
+) -> None:
     """DAY-5: whether the parent told us from the portal, and whether that can be undone
     now (the same answer as the service's, from what is already loaded)."""
-    changes = list(row.changes.all())
     last_change = changes[-1] if changes else None
     lesson.told_us = (
         last_change is not None

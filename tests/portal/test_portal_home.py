@@ -10,6 +10,7 @@ from django_scopes import scope
 
 from bookings.models import AttendanceState as S
 from bookings.services import attendance_set_state
+from portal.selectors.family import family_absences
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +61,21 @@ def test_ten_1_parent_sees_only_their_own_family(world, login):
     _family_with_history(world, 2)
     html = login(world.parent_a).get("/portal/alpha/").content.decode()
     assert "Lulu" not in html
+
+
+def test_bey_1_each_listed_absence_has_its_own_receipt_up_to_the_oldest(world):
+    """The home lists the latest twelve absences; their decisions and claims are read by the
+    family and the lessons' dates: the oldest listed keeps its receipt, an older one and
+    another family's at the same lessons' times are not mixed in."""
+    ours = _family_with_history(world, 14)
+    theirs = _family_with_history(world, 13)
+    now = timezone.now()
+    with scope(company=world.company_a):
+        absences = family_absences(family=ours.family, now=now)
+        other = family_absences(family=theirs.family, now=now)
+    assert len(absences) == 12
+    for absence in absences:
+        assert absence.receipt is not None
+        assert absence.receipt.credit.attendance_id == absence.attendance.pk
+        assert absence.receipt.credit.holder.student.family_id == ours.family.pk
+    assert {a.receipt.credit.pk for a in absences}.isdisjoint({a.receipt.credit.pk for a in other})
