@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from makeup.models import Company
+from makeup.shapes import Shape
 
 from ..models import Charge, Family, Payment
 
@@ -170,8 +171,37 @@ def amount_to_pay(*, family: Family, now: datetime, gate: BalanceGate | None = N
     gate = gate or balance_gate(family=family, now=now)
     if gate.active:
         return gate.due
-    statement = family_statement(family=family)
-    return statement[-1].balance if statement else Decimal("0")
+    return family_balance(family=family)
+
+
+def family_balance(*, family: Family) -> Decimal:
+    """BAL-1: the family's whole balance (positive: owed) — the last running balance of its
+    :func:`family_statement`, summed by the database in one compiled read."""
+    (charged, paid) = _BALANCE(family_id=family.pk)[0]
+    return charged - paid
+
+
+def _balance(family_id: int):
+    money = DecimalField(max_digits=12, decimal_places=2)
+
+    def total(model, **filters):
+        rows = (
+            model.objects.filter(family=OuterRef("pk"), **filters)
+            .order_by()
+            .values("family")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        return Coalesce(Subquery(rows, output_field=money), Value(Decimal("0")), output_field=money)
+
+    return (
+        Family.objects.filter(pk=family_id)
+        .annotate(charged=total(Charge, reversed_at__isnull=True), paid=total(Payment))
+        .values_list("charged", "paid")
+    )
+
+
+_BALANCE = Shape(_balance)
 
 
 #: Without the balance gate, the statement shows this many days, after the balance before.

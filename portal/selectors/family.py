@@ -27,7 +27,7 @@ from bookings.models import (
     Student,
 )
 from bookings.selectors.attendance import current_decision
-from bookings.selectors.packages import packages_with_remaining
+from bookings.selectors.packages import with_remaining, with_used
 from credits.models import (
     AbsenceClaim,
     CancellationPolicy,
@@ -387,9 +387,14 @@ def family_watches(*, family: Family) -> list[SessionWatch]:
 
 def family_packages(*, family: Family, today: date) -> list:
     """PKG-1 in the portal: the family's packages still valid, with sessions left."""
-    return packages_with_remaining(
-        Package.objects.filter(family=family)
+    return with_remaining(_PACKAGES(family_id=family.pk, today=today))
+
+
+_PACKAGES = Shape(
+    lambda family_id, today: with_used(
+        Package.objects.filter(family_id=family_id)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
         .select_related("programme")
         .order_by("valid_until", "pk")
     )
+)

@@ -9,7 +9,7 @@ from django_scopes import scope
 
 from bookings.models import AttendanceState as S
 from bookings.models import Charge
-from bookings.selectors.account import balance_due, family_statement
+from bookings.selectors.account import balance_due, family_balance, family_statement
 from bookings.services import attendance_set_state, package_sell
 from bookings.services.account import payment_record
 from credits.services import credit_add_manual
@@ -91,6 +91,9 @@ def test_bal_1_agreed_price_corrections_packages_and_the_statement(acct):
         (date(2026, 11, 3), Decimal("20.00"), None, Decimal("20.00")),
         (date(2026, 11, 5), None, Decimal("15.00"), Decimal("5.00")),
     ]
+    # The whole balance, summed by the database, is the statement's last running balance:
+    # the reversed charge left out, the payment taken off.
+    assert family_balance(family=family) == Decimal("5.00")
     # A lesson covered by a package is not charged again.
     package_sell(
         family=family,
@@ -102,6 +105,7 @@ def test_bal_1_agreed_price_corrections_packages_and_the_statement(acct):
     s3 = _session(klass, date(2026, 11, 17))
     attendance_set_state(now=timezone.now(), enrolment=enrolment, session=s3, state=S.PRESENT)
     assert not Charge.objects.filter(attendance__session=s3).exists()
+    assert family_balance(family=family) == family_statement(family=family)[-1].balance
     with pytest.raises(DomainError):
         payment_record(family=family, amount=Decimal("0"), method="cash", paid_on=TODAY)
 
@@ -185,3 +189,17 @@ def test_bal_1_statement_and_payments_on_the_family_page(acct, login):
     )
     html = client.get(f"/manage/families/{family.pk}/").content.decode()
     assert "AUD 16.50 owed." in html and "Payment (Bank transfer) · TX-99" in html
+
+
+def test_bal_1_a_family_with_nothing_owes_nothing_and_others_charges_are_theirs(acct):
+    world, klass, enrolment, family = acct
+    other = f.EnrolmentFactory(klass=klass)
+    attendance_set_state(
+        now=timezone.now(),
+        enrolment=other,
+        session=_session(klass, date(2026, 11, 3)),
+        state=S.PRESENT,
+    )
+    assert family_balance(family=other.student.family) == Decimal("26.50")
+    assert family_balance(family=family) == Decimal("0")
+    assert family_statement(family=family) == []
