@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 
 from bookings.models import Attendance, AttendanceState
 from makeup import outbox
+from makeup.shapes import Shape
 from programmes.models import Closure, ClosureCredits, Programme
 
 from ..models import (
@@ -296,6 +297,31 @@ def _refusal(attendance, *, path, policy, now, actor, figures: dict) -> CreditDe
     return None
 
 
+# credit_decide's reads, compiled once (a roll call runs them for every mark).
+_DECIDING = Shape(
+    lambda attendance_id: (
+        # Only the attendance row is locked: PostgreSQL can't lock the nullable side of the
+        # outer join to the session's closure.
+        Attendance.objects.select_for_update(of=("self",))
+        .select_related("session__klass__programme", "session__company", "session__closure")
+        .filter(pk=attendance_id)
+    )
+)
+_LIVE_CREDIT = Shape(
+    lambda attendance_id: (
+        MakeupCredit.objects.select_for_update()
+        .filter(attendance_id=attendance_id)
+        .exclude(state=CreditState.REVOKED)
+        .order_by("expires_at", "pk")[:1]  # as .first(): the model's ordering
+    )
+)
+_LATEST_DECISION = Shape(
+    lambda attendance_id: CreditDecision.objects.filter(attendance_id=attendance_id).order_by(
+        "-pk"
+    )[:1]
+)
+
+
 @transaction.atomic
 def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> CreditDecision | None:
     """Run the decision chain for an attendance's current state and record the outcome.
@@ -308,27 +334,16 @@ def credit_decide(*, attendance: Attendance, actor=None, now: datetime) -> Credi
     Running it again for the same state does nothing (POL-10). Returns the new decision,
     or ``None`` when nothing needed deciding.
     """
-    attendance = (
-        # Only the attendance row is locked: PostgreSQL can't lock the nullable side of the
-        # outer join to the session's closure.
-        Attendance.objects.select_for_update(of=("self",))
-        .select_related("session__klass__programme", "session__company", "session__closure")
-        .get(pk=attendance.pk)
-    )
+    attendance = _DECIDING.get(attendance_id=attendance.pk)
     path = PATH_FOR_STATE.get(attendance.state)
-    live = (
-        MakeupCredit.objects.select_for_update()
-        .filter(attendance=attendance)
-        .exclude(state=CreditState.REVOKED)
-        .first()
-    )
+    live = _LIVE_CREDIT.first(attendance_id=attendance.pk)
     if live is not None:
         if live.path == path:
             return None  # POL-10: this state already earned its credit
         conflict = _correct_away(attendance, live, now=now, actor=actor)
         if live.state == CreditState.USED or live.is_transferred:
             return conflict
-    latest = CreditDecision.objects.filter(attendance=attendance).order_by("-pk").first()
+    latest = _LATEST_DECISION.first(attendance_id=attendance.pk)
     if (
         latest is not None
         and latest.attendance_state == attendance.state
