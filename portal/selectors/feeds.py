@@ -29,6 +29,7 @@ from bookings.models import (
     Student,
 )
 from franchise.selectors.partners import family_partner_makeups
+from makeup.shapes import Shape
 from makeups.calendar import (
     calendar_event,
     new_calendar,
@@ -88,8 +89,16 @@ def render_calendar(*, name: str, timezone: str, events: list[Event], now: datet
 
 
 def family_feed(*, company, family) -> CalendarFeed | None:
-    """The family's calendar feed in ``company``, if it has one yet."""
-    return CalendarFeed.objects.filter(company=company, family=family).first()
+    """The family's calendar feed in ``company``, if it has one yet (the portal home shows
+    it on every visit: a compiled read)."""
+    return _FAMILY_FEED.first(company_id=company.pk, family_id=family.pk)
+
+
+_FAMILY_FEED = Shape(
+    lambda company_id, family_id: CalendarFeed.objects.filter(
+        company_id=company_id, family_id=family_id
+    ).order_by("pk")[:1]
+)
 
 
 def staff_feed(*, company, user) -> CalendarFeed | None:

@@ -27,6 +27,7 @@ from ..selectors.family import (
     family_upcoming,
     family_watches,
 )
+from ..selectors.feeds import family_feed
 from ..texts import lesson_cancelled_message, local_time
 
 
@@ -58,6 +59,7 @@ def home(request: HttpRequest, company_slug: str) -> HttpResponse:
             "credits": family_credits(family=family, now=now),
             "packages": family_packages(family=family, today=timezone.localdate(now)),
             "absences": family_absences(family=family, now=now),
+            "feed": family_feed(company=company, family=family) if students else None,
             "now": now,
         },
     )
