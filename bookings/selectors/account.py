@@ -126,15 +126,11 @@ def _gate(*, family: Family, company: Company, now: datetime) -> BalanceGate:
     )
 
 
-def _window_sum(model, day_field: str, *, since: date, today: date, **filters):
-    """The sum of ``amount`` of ``model`` rows of each family (``OuterRef("pk")``) dated in
-    (``since``, ``today``], zero when none: a subquery for :func:`blocked_families`."""
+def _family_sum(model, **filters):
+    """The sum of ``amount`` of ``model`` rows (filtered by ``filters``) of each family
+    (``OuterRef("pk")``), zero when none: a subquery for a query of families."""
     rows = (
-        model.objects.filter(
-            family=OuterRef("pk"),
-            **{f"{day_field}__gt": since, f"{day_field}__lte": today},
-            **filters,
-        )
+        model.objects.filter(family=OuterRef("pk"), **filters)
         .order_by()
         .values("family")
         .annotate(total=Sum("amount"))
@@ -142,6 +138,12 @@ def _window_sum(model, day_field: str, *, since: date, today: date, **filters):
     )
     money = DecimalField(max_digits=12, decimal_places=2)
     return Coalesce(Subquery(rows, output_field=money), Value(Decimal("0")), output_field=money)
+
+
+def _window_sum(model, day_field: str, *, since: date, today: date, **filters):
+    """:func:`_family_sum` of the rows dated in (``since``, ``today``], for
+    :func:`blocked_families`."""
+    return _family_sum(model, **{f"{day_field}__gt": since, f"{day_field}__lte": today}, **filters)
 
 
 def blocked_families(*, company: Company, now: datetime) -> QuerySet[Family]:
@@ -182,21 +184,9 @@ def family_balance(*, family: Family) -> Decimal:
 
 
 def _balance(family_id: int):
-    money = DecimalField(max_digits=12, decimal_places=2)
-
-    def total(model, **filters):
-        rows = (
-            model.objects.filter(family=OuterRef("pk"), **filters)
-            .order_by()
-            .values("family")
-            .annotate(total=Sum("amount"))
-            .values("total")
-        )
-        return Coalesce(Subquery(rows, output_field=money), Value(Decimal("0")), output_field=money)
-
     return (
         Family.objects.filter(pk=family_id)
-        .annotate(charged=total(Charge, reversed_at__isnull=True), paid=total(Payment))
+        .annotate(charged=_family_sum(Charge, reversed_at__isnull=True), paid=_family_sum(Payment))
         .values_list("charged", "paid")
     )
 
