@@ -172,8 +172,8 @@ _roster_prefetch: list[str] = []
 
 def register_roster_prefetch(relation: str) -> None:
     """A reverse relation of ``Attendance`` a higher app records per attendance (credits: its
-    decisions): the attendance view prefetches it by name, so the page stays a fixed number
-    of queries."""
+    decisions): the roster reads it by name, by the session (one query per relation), so the
+    attendance view stays a fixed number of queries."""
     if relation not in _roster_prefetch:
         _roster_prefetch.append(relation)
 

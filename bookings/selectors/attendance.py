@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from makeup.shapes import Shape
 from programmes.models import Session, age_in_months
@@ -58,18 +58,27 @@ def current_decision(attendance: Attendance | None, decisions: list):
     return None
 
 
+def by_attendance(rows: Iterable) -> dict[int, list]:
+    """Rows recorded per attendance (changes, credit decisions, claims), grouped by their
+    attendance's id, each group in the order read."""
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row.attendance_id].append(row)
+    return grouped
+
+
 @dataclass
 class RosterRow:
     enrolment: Enrolment
     attendance: Attendance | None
     changes: list[AttendanceChange] = field(default_factory=list)
+    # What higher apps record per attendance, by relation name (hooks.register_roster_prefetch).
+    attached: dict[str, list] = field(default_factory=dict)
 
     @property
     def decision(self):
         """The credit decision for this attendance's current state (POL-9), if any."""
-        if self.attendance is None or "credit_decisions" not in hooks.roster_prefetch_relations():
-            return None
-        return current_decision(self.attendance, list(self.attendance.credit_decisions.all()))
+        return current_decision(self.attendance, self.attached.get("credit_decisions", []))
 
     @property
     def student(self):
@@ -92,22 +101,27 @@ def session_roster(session: Session) -> list[RosterRow]:
     """Every student expected at the session with their state, history and whatever higher
     apps attach (credit decisions), in a fixed number of queries whatever the class size."""
     enrolments = _ROSTER(klass_id=session.klass_id, day=session.local_date)
-    # The session's attendances (a withdrawn student's too: looked up by enrolment, not found).
+    # The session's attendances (a withdrawn student's too: looked up by enrolment, not found),
+    # and what was recorded about them, read by the session (a compiled read each, where a
+    # prefetch by the attendances' ids would be compiled anew on every mark).
     attendances = _SESSION_ATTENDANCES(session_id=session.pk)
-    prefetch_related_objects(
-        attendances,
-        Prefetch("changes", queryset=AttendanceChange.objects.select_related("changed_by")),
-        *hooks.roster_prefetch_relations(),
-    )
+    changes, attached = {}, {}
+    if attendances:
+        changes = by_attendance(_SESSION_CHANGES(session_id=session.pk))
+        attached = {
+            relation: by_attendance(_attached(relation)(session_id=session.pk))
+            for relation in hooks.roster_prefetch_relations()
+        }
     by_enrolment = {a.enrolment_id: a for a in attendances}
     rows = []
     for enrolment in enrolments:
-        attendance = by_enrolment.get(enrolment.pk)
-        if attendance is not None:
-            attendance.enrolment = enrolment
-            attendance.session = session
-        changes = list(attendance.changes.all()) if attendance else []
-        rows.append(RosterRow(enrolment=enrolment, attendance=attendance, changes=changes))
+        row = RosterRow(enrolment=enrolment, attendance=by_enrolment.get(enrolment.pk))
+        if row.attendance is not None:
+            row.attendance.enrolment = enrolment
+            row.attendance.session = session
+            row.changes = changes.get(row.attendance.pk, [])
+            row.attached = {name: of.get(row.attendance.pk, []) for name, of in attached.items()}
+        rows.append(row)
     return rows
 
 
@@ -119,6 +133,28 @@ _ROSTER = Shape(
     )
 )
 _SESSION_ATTENDANCES = Shape(lambda session_id: Attendance.objects.filter(session_id=session_id))
+# In the order made, each with who made it (the row's history).
+_SESSION_CHANGES = Shape(
+    lambda session_id: AttendanceChange.objects.filter(
+        attendance__session_id=session_id
+    ).select_related("changed_by")
+)
+_ATTACHED: dict[str, Shape] = {}
+
+
+def _attached(relation: str) -> Shape:
+    """The rows of a reverse relation of ``Attendance`` a higher app registered, of one
+    session's attendances, in their model's order: a compiled read per relation."""
+    shape = _ATTACHED.get(relation)
+    if shape is None:
+        reverse = Attendance._meta.get_field(relation)
+        model, to_attendance = reverse.related_model, reverse.field.name
+        shape = _ATTACHED[relation] = Shape(
+            lambda session_id: model._default_manager.filter(
+                **{f"{to_attendance}__session_id": session_id}
+            )
+        )
+    return shape
 
 
 def session_makeup_guests(session: Session) -> list[MakeupBooking]:
