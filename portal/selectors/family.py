@@ -26,7 +26,7 @@ from bookings.models import (
     Package,
     Student,
 )
-from bookings.selectors.attendance import current_decision
+from bookings.selectors.attendance import by_attendance, current_decision
 from bookings.selectors.packages import with_remaining, with_used
 from credits.models import (
     AbsenceClaim,
@@ -34,7 +34,9 @@ from credits.models import (
     CreditDecision,
     CreditState,
     MakeupCredit,
+    PolicyMode,
     SessionWatch,
+    WeeklyCutoff,
 )
 from credits.selectors.claims import claim_refusal
 from credits.selectors.policies import cutoff_instant
@@ -107,13 +109,6 @@ _ABSENCE_CLAIMS = Shape(
 )
 
 
-def _by_attendance(rows) -> dict[int, list]:
-    grouped = defaultdict(list)
-    for row in rows:
-        grouped[row.attendance_id].append(row)
-    return grouped
-
-
 def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[Absence]:
     """The family's recent absences of lessons that have started, each with its receipt
     (BEY-1) and latest claim (BEY-6), in three queries. A lesson still ahead that the
@@ -124,8 +119,8 @@ def family_absences(*, family: Family, now: datetime, limit: int = 12) -> list[A
     # Their decisions and claims: those of the family's lessons from the oldest one listed up
     # to now, a compiled read each (a list of ids would be compiled anew every time).
     window = {"family_id": family.pk, "since": attendances[-1].session.starts_at, "until": now}
-    decisions = _by_attendance(_ABSENCE_DECISIONS(**window))
-    claims_of = _by_attendance(_ABSENCE_CLAIMS(**window))
+    decisions = by_attendance(_ABSENCE_DECISIONS(**window))
+    claims_of = by_attendance(_ABSENCE_CLAIMS(**window))
     absences = []
     for attendance in attendances:
         decision = current_decision(attendance, decisions.get(attendance.pk, []))
@@ -293,23 +288,18 @@ def family_upcoming(
     # they are looked up by enrolment and session, and not found).
     rows = _UPCOMING_ATTENDANCES(family_id=family.pk, now=now, until=until)
     window = {"family_id": family.pk, "since": now, "until": until}
-    decisions_of = _by_attendance(_UPCOMING_DECISIONS(**window)) if rows else {}
-    changes_of = _by_attendance(_UPCOMING_CHANGES(**window)) if rows else {}
+    decisions_of = by_attendance(_UPCOMING_DECISIONS(**window)) if rows else {}
+    changes_of = by_attendance(_UPCOMING_CHANGES(**window)) if rows else {}
     attendance = {(a.enrolment_id, a.session_id): a for a in rows}
     # At home and at partners in one query; at partners with the host's cut-off (FRN-7).
     makeups, partner_makeups = family_makeups_everywhere(family=family, now=now)
-    programme_ids = {s.klass.programme_id for s in sessions}
-    programme_ids |= {b.session.klass.programme_id for b in makeups}
-    policies = {
-        p.programme_id: p
-        for p in CancellationPolicy.objects.filter(programme_id__in=programme_ids).prefetch_related(
-            "weekly_cutoffs"
-        )
-    }
+    policies, weekly = _lesson_policies(company, [*sessions, *(b.session for b in makeups)])
 
     def cutoff(session: Session) -> datetime | None:
         policy = policies.get(session.klass.programme_id)
-        return cutoff_instant(policy, session) if policy is not None else None
+        if policy is None:
+            return None
+        return cutoff_instant(policy, session, weekly.get(policy.pk, []))
 
     by_student: dict[int, list[Lesson]] = defaultdict(list)
     for session in sessions:
@@ -343,6 +333,34 @@ def family_upcoming(
         lessons = sorted(by_student.get(student.pk, []), key=lambda x: x.session.starts_at)
         children.append(ChildLessons(student=student, lessons=lessons))
     return children
+
+
+# The company's cancellation policies (one per programme: a school has a handful), and the
+# weekly cut-off tables of those that use one: compiled reads, where a read by the lessons'
+# programme ids was compiled anew on every visit.
+_POLICIES = Shape(lambda company_id: CancellationPolicy.objects.filter(company_id=company_id))
+_WEEKLY_CUTOFFS = Shape(
+    lambda company_id: WeeklyCutoff.objects.filter(
+        company_id=company_id, policy__mode=PolicyMode.WEEKLY_CUTOFF
+    ).order_by("policy_id", "lesson_weekday", "pk")
+)
+
+
+def _lesson_policies(company: Company, sessions: list[Session]) -> tuple[dict, dict]:
+    """POL-1: the cancellation policy of each of the sessions' programmes (by programme id),
+    and the weekly cut-offs of each weekly-mode policy (by policy id). No query without
+    sessions; the cut-offs only when one of these policies is in weekly mode."""
+    if not sessions:
+        return {}, {}
+    wanted = {s.klass.programme_id for s in sessions}
+    policies = {
+        p.programme_id: p for p in _POLICIES(company_id=company.pk) if p.programme_id in wanted
+    }
+    weekly: dict[int, list] = defaultdict(list)
+    if any(p.mode == PolicyMode.WEEKLY_CUTOFF for p in policies.values()):
+        for rule in _WEEKLY_CUTOFFS(company_id=company.pk):
+            weekly[rule.policy_id].append(rule)
+    return policies, weekly
 
 
 def _undo_facts(

@@ -3,7 +3,7 @@ statement), the credits with their expiry, the next lessons — and a "Can't com
 undone while the place is still free and its credit unused. Time is frozen on Sat 21 Nov
 2026, 11:00 in Sydney; Ava's lessons are on Tue 24 Nov and Tue 1 Dec at 17:00."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,9 +14,17 @@ from bookings.models import AttendanceState as S
 from bookings.selectors.account import amount_to_pay, balance_gate, family_account_statement
 from bookings.services import attendance_set_state
 from bookings.services.account import payment_record
-from credits.models import CreditEvent, CreditState, MakeupCredit
+from credits.models import (
+    CancellationPolicy,
+    CreditEvent,
+    CreditState,
+    MakeupCredit,
+    PolicyMode,
+    WeeklyCutoff,
+)
 from makeup.errors import DomainError
 from makeups.services import lesson_cancel_by_parent, lesson_cancel_undo, makeup_book
+from portal.selectors.family import family_upcoming
 from tests import factories as f
 
 from .conftest import NOW, add_credit
@@ -310,3 +318,46 @@ def test_day_5_another_family_cannot_post_the_undo(pf, login):
     with scopes_disabled():
         assert not Payment.objects.exists()  # nothing else moved
         assert Attendance.objects.get(enrolment=pf.ava, session=pf.lesson).state == S.CANCELLED
+
+
+def _weekly(programme, *, lesson_weekday: int, cutoff_weekday: int, hour: int):
+    """The programme's policy becomes a weekly cut-off table with one row (POL-1)."""
+    with scope(company=programme.company):
+        policy = CancellationPolicy.objects.get(programme=programme)
+        policy.mode = PolicyMode.WEEKLY_CUTOFF
+        policy.save()
+        WeeklyCutoff.objects.create(
+            company=programme.company,
+            policy=policy,
+            lesson_weekday=lesson_weekday,
+            cutoff_weekday=cutoff_weekday,
+            cutoff_time=time(hour),
+        )
+
+
+def test_pol_1_each_upcoming_lesson_shows_its_own_programmes_cut_off(pf, world, login):
+    """The home reads the company's policies and weekly tables once: a Tuesday lesson of a
+    weekly-table programme is on time until Sunday 18:00, a Thursday lesson of another
+    programme until 48 hours before, and another company's table for Tuesdays is not used."""
+    _weekly(pf.programme, lesson_weekday=1, cutoff_weekday=6, hour=18)
+    music = f.ProgrammeFactory(company=pf.company, name="Piano")
+    with scope(company=pf.company):
+        CancellationPolicy.objects.filter(programme=music).update(hours_before=48)
+        piano = f.ClassFactory(programme=music, name="Piano Thursdays")
+        f.EnrolmentFactory(klass=piano, student=pf.ava.student)
+        thursday = f.SessionFactory(klass=piano, local_date=date(2026, 11, 26), local_time=time(16))
+    elsewhere = f.ProgrammeFactory(company=world.company_b)
+    _weekly(elsewhere, lesson_weekday=1, cutoff_weekday=0, hour=8)
+    with scope(company=pf.company):
+        (child,) = family_upcoming(
+            family=pf.family, students=[pf.ava.student], now=NOW, company=pf.company
+        )
+    sydney = pf.company.tzinfo
+    cutoffs = {lesson.session.pk: lesson.cutoff.astimezone(sydney) for lesson in child.lessons}
+    assert cutoffs == {
+        pf.lesson.pk: datetime(2026, 11, 22, 18, tzinfo=sydney),  # Sunday before, 18:00
+        pf.next_lesson.pk: datetime(2026, 11, 29, 18, tzinfo=sydney),
+        thursday.pk: thursday.starts_at.astimezone(sydney) - timedelta(hours=48),
+    }
+    html = login(pf.user).get("/portal/alpha/").content.decode()
+    assert "On time if cancelled by Sun 22 Nov, 18:00." in _lesson_row(html, pf)
