@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from .shapes import Shape
+
 TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 CURRENCY_CHOICES = [
     ("AUD", _("AUD — Australian dollar")),
@@ -32,6 +34,22 @@ class UserManager(BaseUserManager["User"]):
     def get_by_natural_key(self, username: str) -> "User":
         # Log in by e-mail, whatever its case.
         return self.get(email__iexact=username)
+
+    def get(self, *args, **kwargs) -> "User":
+        """As ``QuerySet.get``. A read by the primary key alone — Django's ``ModelBackend``
+        reads the login's user so on every request — is compiled once per worker
+        (makeup.shapes, issue 20); anything else, and a related manager, as before."""
+        pk = kwargs.get("pk")
+        if (
+            type(self) is UserManager
+            and self._db is None
+            and not args
+            and kwargs.keys() == {"pk"}
+            and isinstance(pk, int)
+            and not isinstance(pk, bool)
+        ):
+            return _USER_BY_PK.get(pk=pk)
+        return super().get(*args, **kwargs)
 
     def _create(self, email: str, password: str | None, **extra) -> "User":
         if not email:
@@ -95,6 +113,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def email_confirmed(self) -> bool:
         return self.email_confirmed_at is not None
+
+
+# A user by primary key (UserManager.get).
+_USER_BY_PK = Shape(lambda pk: User.objects.filter(pk=pk))
 
 
 class Company(models.Model):

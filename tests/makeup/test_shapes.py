@@ -5,6 +5,7 @@ the places of its values refused on its first call."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.db.models.sql.compiler import SQLCompiler
@@ -15,7 +16,7 @@ from django_scopes import scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
 
 from bookings.models import Enrolment
-from makeup.models import Company
+from makeup.models import Company, User
 from makeup.shapes import Shape, ShapeError, UpdateShape
 from programmes.models import Session
 from tests import factories as f
@@ -214,3 +215,33 @@ def test_an_update_shape_updates_what_the_queryset_would_compiling_once(
         places = Session.objects.filter(klass=a).order_by("starts_at")
         assert [s.places_taken for s in places][-3:] == [0, 4, 5]
         assert {s.places_taken for s in Session.objects.filter(klass=b)} == {0}
+
+
+def test_the_login_user_read_by_primary_key_is_compiled_once(world, monkeypatch):
+    """Django's ModelBackend reads the login's user with ``get(pk=…)`` on every request:
+    the same user, DoesNotExist for none, compiled once; other reads (and a related
+    manager's, which must keep its own filter) as before."""
+    parent = world.parent_a
+    assert User.objects.get(pk=parent.pk) == parent  # the first call compiles
+    calls = _compilations(monkeypatch)
+    assert User.objects.get(pk=world.staff_b.pk) == world.staff_b
+    with pytest.raises(User.DoesNotExist):
+        User.objects.get(pk=10**9)
+    assert [c for c in calls if c is User] == [User]  # only the miss, to raise as Django does
+    calls.clear()
+    assert User.objects.get(email=parent.email) == parent
+    assert User.objects.get(pk=str(parent.pk)) == parent  # not an int: the plain queryset
+    assert len(calls) == 2
+    group = Group.objects.create(name="Coaches")
+    group.user_set.add(parent)
+    assert group.user_set.get(pk=parent.pk) == parent
+    with pytest.raises(User.DoesNotExist):
+        group.user_set.get(pk=world.staff_b.pk)  # not in the group
+
+
+def test_a_logged_in_request_reads_its_user_without_compiling_it(world, login, monkeypatch):
+    client = login(world.parent_a)
+    client.get("/portal/alpha/notifications/")  # the worker's first request compiles
+    calls = _compilations(monkeypatch)
+    assert client.get("/portal/alpha/notifications/").status_code == 200
+    assert User not in calls
