@@ -9,9 +9,17 @@ from django.utils.translation import gettext as _
 
 from makeup.dates import check_in_range
 from makeup.errors import DomainError
+from makeup.shapes import Shape
 
 from ..models import Attendance, Charge, Family, Payment
 from .packages import COUNTED_STATES
+
+# The attendance's charge still standing, locked: read by every mark of a counted state.
+_LIVE_CHARGE = Shape(
+    lambda attendance_id: Charge.objects.select_for_update().filter(
+        attendance_id=attendance_id, reversed_at__isnull=True
+    )[:1]
+)
 
 
 def account_apply_attendance(*, attendance: Attendance, covered: bool, now: datetime) -> None:
@@ -21,11 +29,7 @@ def account_apply_attendance(*, attendance: Attendance, covered: bool, now: date
     the class's per-session price, dated the session's day; a correction to a state that
     doesn't count reverses the charge; setting a counted state again charges nothing more.
     A class sold only per course posts nothing."""
-    live = (
-        Charge.objects.select_for_update()
-        .filter(attendance=attendance, reversed_at__isnull=True)
-        .first()
-    )
+    live = _LIVE_CHARGE.first(attendance_id=attendance.pk)
     should = attendance.state in COUNTED_STATES and not covered
     if live is not None and not should:
         live.reversed_at = now

@@ -73,7 +73,9 @@ def _locked_attendance(*, enrolment: Enrolment, session: Session) -> Attendance:
             )
     except IntegrityError:
         pass  # created meanwhile by a concurrent change: lock that one
-    return Attendance.objects.select_for_update().get(enrolment=enrolment, session=session)
+    return _LOCKED.first(
+        enrolment_id=enrolment.pk, session_id=session.pk
+    ) or Attendance.objects.select_for_update().get(enrolment=enrolment, session=session)
 
 
 @transaction.atomic

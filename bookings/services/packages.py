@@ -9,12 +9,38 @@ from django.utils.translation import gettext as _
 
 from makeup.dates import check_in_range
 from makeup.errors import DomainError
+from makeup.shapes import Shape
 
 from ..models import Attendance, AttendanceState, Family, Package, PackageUse
-from ..selectors.packages import packages_with_remaining
+from ..selectors.packages import with_remaining, with_used
 
 # PKG-1: the states that count against a package (and the account, BAL-1).
 COUNTED_STATES = {AttendanceState.PRESENT, AttendanceState.NO_SHOW, AttendanceState.LATE_CANCELLED}
+
+
+# The reads of every mark of a counted state, compiled once (makeup.shapes).
+_LIVE_USE = Shape(
+    lambda attendance_id: PackageUse.objects.select_for_update().filter(
+        attendance_id=attendance_id, reversed_at__isnull=True
+    )[:1]
+)
+
+
+def _covering(family_id: int, programme_id: int, day: date):
+    """The family's packages of the programme that cover ``day``."""
+    return Package.objects.filter(
+        family_id=family_id, programme_id=programme_id, purchased_on__lte=day
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+
+
+_LOCK_COVERING = Shape(
+    lambda family_id, programme_id, day: (
+        _covering(family_id, programme_id, day).select_for_update().values_list("pk", flat=True)
+    )
+)
+_COVERING_USED = Shape(
+    lambda family_id, programme_id, day: with_used(_covering(family_id, programme_id, day))
+)
 
 
 @transaction.atomic
@@ -59,11 +85,7 @@ def package_apply_attendance(*, attendance: Attendance, now: datetime) -> bool:
     day and has enough left; a state that doesn't count (on time or by us, expected) gives
     back what this attendance took. Setting a counted state again takes nothing more.
     Returns whether a package covers the attendance now (then it is not charged, BAL-1)."""
-    live = (
-        PackageUse.objects.select_for_update()
-        .filter(attendance=attendance, reversed_at__isnull=True)
-        .first()
-    )
+    live = _LIVE_USE.first(attendance_id=attendance.pk)
     counts = attendance.state in COUNTED_STATES
     if live is not None and not counts:
         live.reversed_at = now
@@ -76,13 +98,17 @@ def package_apply_attendance(*, attendance: Attendance, now: datetime) -> bool:
     deduct = klass.deduct_per_attendance
     if deduct == 0:
         return False
-    family_id = attendance.enrolment.student.family_id
-    eligible = Package.objects.filter(
-        family_id=family_id, programme_id=klass.programme_id, purchased_on__lte=session.local_date
-    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=session.local_date))
-    # Lock the rows first (PostgreSQL refuses FOR UPDATE with the GROUP BY of the sums).
-    locked = list(eligible.select_for_update().values_list("pk", flat=True))
-    candidates = packages_with_remaining(Package.objects.filter(pk__in=locked))
+    covering = {
+        "family_id": attendance.enrolment.student.family_id,
+        "programme_id": klass.programme_id,
+        "day": session.local_date,
+    }
+    # Lock the rows first (PostgreSQL refuses FOR UPDATE with the GROUP BY of the sums),
+    # then sum the uses of those rows only: a package bought meanwhile is not locked here.
+    locked = set(_LOCK_COVERING(**covering))
+    candidates = (
+        with_remaining([p for p in _COVERING_USED(**covering) if p.pk in locked]) if locked else []
+    )
     candidates.sort(
         key=lambda p: (p.valid_until is None, p.valid_until or date.max, p.purchased_on, p.pk)
     )

@@ -4,11 +4,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django_scopes import scope
 
+from bookings.models import Attendance, Charge, Package, PackageUse
 from bookings.models import AttendanceState as S
-from bookings.models import Package, PackageUse
 from bookings.services import (
     attendance_set_state,
     makeup_set_attendance,
@@ -199,3 +200,73 @@ def test_pkg_1_the_portal_shows_sessions_left(world, login, pk):
     )
     html = login(guardian.user).get(f"/portal/{world.company_a.slug}/").content.decode()
     assert "4 of 5 sessions left" in html
+
+
+def test_pkg_1_a_package_covers_from_its_purchase_day_to_its_last_day_only_its_own(pk, world):
+    """The packages a mark may take from: the family's own, of the lesson's programme,
+    bought on or before the lesson's day and valid on it (both days included)."""
+    klass, enrolment, sessions, package = pk
+    family = enrolment.student.family
+
+    def sell(**kwargs):
+        values = {"family": family, "programme": klass.programme, "sessions": 3}
+        values.update(kwargs)
+        return package_sell(price=Decimal("30"), **values)
+
+    tuesday_13, tuesday_20 = sessions[1], sessions[2]  # 13 and 20 October
+    bought_after = sell(purchased_on=date(2026, 10, 14), valid_until=date(2026, 10, 31))
+    other_programme = sell(
+        programme=f.ProgrammeFactory(company=world.company_a),
+        purchased_on=date(2026, 10, 1),
+        valid_until=date(2026, 10, 13),
+    )
+    other_family = sell(
+        family=f.FamilyFactory(company=world.company_a),
+        purchased_on=date(2026, 10, 1),
+        valid_until=date(2026, 10, 13),
+    )
+    that_day_only = sell(purchased_on=date(2026, 10, 20), valid_until=date(2026, 10, 20))
+    for lesson in (tuesday_13, tuesday_20):
+        attendance_set_state(
+            enrolment=enrolment,
+            session=lesson,
+            state=S.PRESENT,
+            now=lesson.starts_at + timedelta(hours=1),
+        )
+    used = {use.attendance.session_id: use.package for use in PackageUse.objects.all()}
+    # 13 Oct: none of the others covers it, so the open package; 20 Oct: the package of that
+    # day alone ends soonest.
+    assert used == {tuesday_13.pk: package, tuesday_20.pk: that_day_only}
+    for unused in (bought_after, other_programme, other_family):
+        assert remaining(unused) == 3
+
+
+def test_pkg_1_bal_1_marks_read_packages_and_charges_compiled_once(pk, monkeypatch):
+    """Every counted mark reads the attendance (created on the first mark), its package use
+    and charge, and the packages that cover the lesson: compiled once per worker, not on
+    every mark (makeup.shapes)."""
+    klass, enrolment, sessions, package = pk
+    first, second = sessions[0], sessions[1]
+    attendance_set_state(  # the worker's first mark compiles
+        enrolment=enrolment,
+        session=first,
+        state=S.PRESENT,
+        now=first.starts_at + timedelta(hours=1),
+    )
+    compiled = []
+    original = SQLCompiler.as_sql
+
+    def counted(self, *args, **kwargs):
+        compiled.append(self.query.model)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    attendance_set_state(  # a lesson not marked before: its attendance is created
+        enrolment=enrolment,
+        session=second,
+        state=S.NO_SHOW,
+        now=second.starts_at + timedelta(hours=1),
+    )
+    assert not {Attendance, Charge, Package, PackageUse} & set(compiled)
+    monkeypatch.undo()
+    assert remaining(package) == 3
