@@ -143,6 +143,9 @@ else:
 # was fewer than the shapes one worker runs, so busy queries kept being dropped and planned
 # again. About 75 KB of the database server's memory each.
 DATABASE_PREPARED_MAX = env.int("DATABASE_PREPARED_MAX", default=500)
+# Keep them when a transaction is rolled back (a refused write): psycopg forgets them all
+# then, and re-planning the wide reads cost the next bookings 10-20 ms each (makeup.dbplans).
+DATABASE_KEEP_PREPARED_ON_ROLLBACK = env.bool("DATABASE_KEEP_PREPARED_ON_ROLLBACK", default=True)
 
 _db.setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
