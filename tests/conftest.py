@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
@@ -189,6 +190,25 @@ def login(client):
 def no_scope():
     with scopes_disabled():
         yield
+
+
+@pytest.fixture
+def count_compilations(monkeypatch):
+    """``count_compilations() -> list``: from now on, the model of every query Django turns
+    into SQL is added to the list (a shape, makeup.shapes, compiles once per worker)."""
+
+    def start() -> list:
+        calls = []
+        original = SQLCompiler.as_sql
+
+        def counted(self, *args, **kwargs):
+            calls.append(self.query.model)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+        return calls
+
+    return start
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django_scopes import scope
 
@@ -241,7 +240,7 @@ def test_pkg_1_a_package_covers_from_its_purchase_day_to_its_last_day_only_its_o
         assert remaining(unused) == 3
 
 
-def test_pkg_1_bal_1_marks_read_packages_and_charges_compiled_once(pk, monkeypatch):
+def test_pkg_1_bal_1_marks_read_packages_and_charges_compiled_once(pk, count_compilations):
     """Every counted mark reads the attendance (created on the first mark), its package use
     and charge, and the packages that cover the lesson: compiled once per worker, not on
     every mark (makeup.shapes)."""
@@ -253,14 +252,7 @@ def test_pkg_1_bal_1_marks_read_packages_and_charges_compiled_once(pk, monkeypat
         state=S.PRESENT,
         now=first.starts_at + timedelta(hours=1),
     )
-    compiled = []
-    original = SQLCompiler.as_sql
-
-    def counted(self, *args, **kwargs):
-        compiled.append(self.query.model)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    compiled = count_compilations()
     attendance_set_state(  # a lesson not marked before: its attendance is created
         enrolment=enrolment,
         session=second,
@@ -268,5 +260,4 @@ def test_pkg_1_bal_1_marks_read_packages_and_charges_compiled_once(pk, monkeypat
         now=second.starts_at + timedelta(hours=1),
     )
     assert not {Attendance, Charge, Package, PackageUse} & set(compiled)
-    monkeypatch.undo()
     assert remaining(package) == 3

@@ -8,7 +8,6 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import Count, F
-from django.db.models.sql.compiler import SQLCompiler
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -49,24 +48,14 @@ def two_schools(world):
     return a, b
 
 
-def _compilations(monkeypatch) -> list:
-    calls = []
-    original = SQLCompiler.as_sql
-
-    def counted(self, *args, **kwargs):
-        calls.append(self.query.model)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
-    return calls
-
-
-def test_a_shape_reads_the_rows_its_queryset_reads_compiling_once(two_schools, world, monkeypatch):
+def test_a_shape_reads_the_rows_its_queryset_reads_compiling_once(
+    two_schools, world, count_compilations
+):
     a, _ = two_schools
     windows = [(NOW, NOW + timedelta(days=3)), (NOW + timedelta(days=2), NOW + timedelta(days=9))]
     with scope(company=world.company_a):
         SESSIONS(klass_id=a.pk, since=NOW, until=NOW)  # the first call compiles
-        calls = _compilations(monkeypatch)
+        calls = count_compilations()
         for since, until in windows:
             rows = SESSIONS(klass_id=a.pk, since=since, until=until)
             expected = list(_sessions(a.pk, since, until))
@@ -158,11 +147,11 @@ def test_a_flag_a_list_or_a_naive_time_is_built_as_before(two_schools, world):
             assert len(SESSIONS(klass_id=a.pk, since=NOW, until=naive)) == 7
 
 
-def test_outside_any_scope_an_unscoped_read_is_compiled_too(world, monkeypatch):
+def test_outside_any_scope_an_unscoped_read_is_compiled_too(world, count_compilations):
     # The middleware finds the portal's company before any scope is entered.
     by_slug = Shape(lambda slug: Company.objects.filter(slug=slug).order_by()[:1])
     assert by_slug(slug="alpha") == [world.company_a]
-    calls = _compilations(monkeypatch)
+    calls = count_compilations()
     assert by_slug(slug="beta") == [world.company_b]
     assert by_slug(slug="nobody") == []
     assert calls == []
@@ -200,12 +189,12 @@ SET_PLACES = UpdateShape(
 
 
 def test_an_update_shape_updates_what_the_queryset_would_compiling_once(
-    two_schools, world, monkeypatch
+    two_schools, world, count_compilations
 ):
     a, b = two_schools
     with scope(company=world.company_a):
         assert SET_PLACES(klass_id=a.pk, since=NOW + timedelta(days=30), places=1) == 0
-        calls = _compilations(monkeypatch)
+        calls = count_compilations()
         assert SET_PLACES(klass_id=a.pk, since=NOW + timedelta(days=5), places=4) == 2
         assert SET_PLACES(klass_id=a.pk, since=NOW + timedelta(days=6), places=5) == 1
         # TEN-1: company B's class in company A's scope: nothing updated.
@@ -217,13 +206,13 @@ def test_an_update_shape_updates_what_the_queryset_would_compiling_once(
         assert {s.places_taken for s in Session.objects.filter(klass=b)} == {0}
 
 
-def test_the_login_user_read_by_primary_key_is_compiled_once(world, monkeypatch):
+def test_the_login_user_read_by_primary_key_is_compiled_once(world, count_compilations):
     """Django's ModelBackend reads the login's user with ``get(pk=…)`` on every request:
     the same user, DoesNotExist for none, compiled once; other reads (and a related
     manager's, which must keep its own filter) as before."""
     parent = world.parent_a
     assert User.objects.get(pk=parent.pk) == parent  # the first call compiles
-    calls = _compilations(monkeypatch)
+    calls = count_compilations()
     assert User.objects.get(pk=world.staff_b.pk) == world.staff_b
     with pytest.raises(User.DoesNotExist):
         User.objects.get(pk=10**9)
@@ -239,9 +228,9 @@ def test_the_login_user_read_by_primary_key_is_compiled_once(world, monkeypatch)
         group.user_set.get(pk=world.staff_b.pk)  # not in the group
 
 
-def test_a_logged_in_request_reads_its_user_without_compiling_it(world, login, monkeypatch):
+def test_a_logged_in_request_reads_its_user_without_compiling_it(world, login, count_compilations):
     client = login(world.parent_a)
     client.get("/portal/alpha/notifications/")  # the worker's first request compiles
-    calls = _compilations(monkeypatch)
+    calls = count_compilations()
     assert client.get("/portal/alpha/notifications/").status_code == 200
     assert User not in calls
